@@ -1,0 +1,633 @@
+"""Benchmark: a full dossier lifecycle through the runner against raw SpiffWorkflow, one timer
+sweep over many waiting dossiers, and the bytes stored per closed dossier.
+
+Run from the repository root::
+
+    PYTHONPATH=. python bench/lifecycle.py [--quick]
+
+It prints a Markdown report and writes it to ``BENCHMARKS.md`` (replacing that file).
+
+(a) Each dossier goes through six transactions: submit, complete ``ontvankelijkheid_beoordelen``,
+    ``onderzoek`` and ``gemotiveerd_antwoord``, a timer sweep after the 30-day reaction window
+    (the clock is moved outside the measurement) and ``aanbeveling``. The runner works on a
+    SQLite file (WAL, synchronous=FULL, as ``runner.store.make_engine`` sets them). The raw side
+    does the same engine steps in memory with the same parsed model, script engine and
+    operators, serializing (``dump_state``) and deserializing (``load_state``) at each wait
+    state; its operators write into an in-memory SQLite session that is rolled back per dossier.
+    Runner and raw dossiers alternate, so drift in machine speed hits both alike.
+(b) ``sweep_timers()`` with 10 000 and 100 000 waiting dossiers of which none is due, the
+    waiting rows bulk-inserted with SQLAlchemy Core (copies of a real waiting state).
+(c) Bytes stored for one closed dossier, the SQLite file size per dossier, and the size of the
+    definition stored once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import importlib.metadata
+import json
+import os
+import platform
+import pstats
+import random
+import shlex
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, func, insert, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+from SpiffWorkflow.util.task import TaskState
+
+from runner.clock import frozen_at
+from runner.definitions import Model
+from runner.engine import dump_state, load_state, new_workflow, operator_context
+from runner.operators import OperatorContext
+from runner.service import Klachten
+from runner.store import AuditEntry, Base, Definition, Dossier, Instance, Notice
+
+try:  # the Alembic migrations, when present; otherwise the models create the schema
+    from runner.migrations import upgrade as _migrate
+except ImportError:  # pragma: no cover - depends on the state of the repository
+    _migrate = None
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "BENCHMARKS.md"
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+REACTION_WINDOW_PASSED = timedelta(days=31)
+TARGET_RATIO = 1.5
+WARMUP = 3
+
+COMPLAINT = {
+    "klager": {"voornaam": "An", "achternaam": "Peeters", "email": "an@example.be"},
+    "taal": "nl", "kanaal": "web", "categorie": "terugbetaling",
+    "omschrijving": "Te weinig terugbetaald voor een raadpleging bij de huisarts.",
+}
+# (label, user task, form data); the timer sweep sits between the answer and the recommendation.
+STEPS: list[tuple[str, str, dict[str, Any]]] = [
+    ("complete ontvankelijkheid", "ontvankelijkheid_beoordelen", {"ontvankelijk": "ja"}),
+    ("complete onderzoek", "onderzoek", {"bevindingen": "Het remgeld werd verkeerd berekend."}),
+    ("complete gemotiveerd_antwoord", "gemotiveerd_antwoord",
+     {"uitkomst": "gegrond", "antwoord": "U hebt gelijk; het verschil wordt teruggestort."}),
+]
+LAST_STEP = ("complete aanbeveling", "aanbeveling", {"aanbevelingen": []})
+KINDS = ["submit", *(s[0] for s in STEPS), "sweep_timers (timer fires)", LAST_STEP[0]]
+
+
+# ----------------------------------------------------------------------------- helpers
+def ms(ns: float) -> float:
+    return ns / 1e6
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def timed(call: Callable[[], Any]) -> tuple[Any, int]:
+    start = time.perf_counter_ns()
+    result = call()
+    return result, time.perf_counter_ns() - start
+
+
+def new_database(folder: Path, name: str) -> tuple[Klachten, str, Path]:
+    path = folder / name
+    url = f"sqlite:///{path}"
+    if _migrate is not None:
+        _migrate(url)
+        k = Klachten(url, clock="virtual")
+    else:
+        k = Klachten(url, clock="virtual")
+        Base.metadata.create_all(k.engine)
+    k.clock.set(T0)
+    k.deploy()
+    return k, url, path
+
+
+def model_of(k: Klachten) -> tuple[Model, str]:
+    with Session(k.engine) as session:
+        definition_id = session.scalar(select(func.max(Definition.id)))
+        return k._model(session, definition_id)
+
+
+def open_task_id(k: Klachten, number: str, spec_name: str) -> str:
+    tasks = [t for t in k.tasks(number) if t["taak"] == spec_name]
+    if len(tasks) != 1:
+        raise RuntimeError(f"{number}: expected one open task {spec_name}, got {k.tasks(number)}")
+    return tasks[0]["id"]
+
+
+def machine() -> dict[str, str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "nproc": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "spiffworkflow": importlib.metadata.version("SpiffWorkflow"),
+        "sqlalchemy": importlib.metadata.version("SQLAlchemy"),
+        "sqlite": sqlite3.sqlite_version,
+    }
+
+
+def command_line() -> str:
+    prefix = f"PYTHONPATH={os.environ['PYTHONPATH']} " if os.environ.get("PYTHONPATH") else ""
+    return prefix + "python " + shlex.join(sys.argv)
+
+
+# ----------------------------------------------------------------------------- (a) runner
+def runner_lifecycle(k: Klachten, i: int, start: datetime,
+                     profile: cProfile.Profile | None = None) -> tuple[str, list[int]]:
+    """One dossier through the runner; returns its number and the ns of each transaction."""
+
+    def run(call: Callable[[], Any]) -> tuple[Any, int]:
+        if profile is not None:
+            profile.enable()
+        try:
+            return timed(call)
+        finally:
+            if profile is not None:
+                profile.disable()
+
+    times: list[int] = []
+    complaint = {**COMPLAINT, "klager": {**COMPLAINT["klager"], "voornaam": f"An{i}"}}
+    k.clock.set(start)
+    submitted, ns = run(lambda: k.submit(complaint))
+    times.append(ns)
+    number = submitted.dossier_number
+    for _, spec_name, data in STEPS:
+        task_id = open_task_id(k, number, spec_name)
+        _, ns = run(lambda t=task_id, d=data: k.complete_task(t, d, "mia"))
+        times.append(ns)
+    k.clock.set(start + REACTION_WINDOW_PASSED)
+    ticked, ns = run(k.sweep_timers)
+    if ticked != 1:
+        raise RuntimeError(f"{number}: sweep ticked {ticked} instances, expected 1")
+    times.append(ns)
+    task_id = open_task_id(k, number, LAST_STEP[1])
+    _, ns = run(lambda: k.complete_task(task_id, LAST_STEP[2], "mia"))
+    times.append(ns)
+    return number, times
+
+
+# ----------------------------------------------------------------------------- (a) raw
+def raw_lifecycle(model: Model, spec_json: str, memory_engine, i: int,
+                  start: datetime) -> list[int]:
+    """The same engine steps on SpiffWorkflow alone, state serialized at each wait state."""
+    times: list[int] = []
+    session = Session(memory_engine)
+    session.begin()
+    try:
+        complaint = {**COMPLAINT, "klager": {**COMPLAINT["klager"], "voornaam": f"An{i}"}}
+        dossier = Dossier(complainant_name="An Peeters", category=complaint["categorie"],
+                          channel="web", language="nl", received_at=start)
+        session.add(dossier)
+        session.flush()  # the operators need the dossier row; not measured
+
+        def engine_call(now: datetime, step: Callable[[], str]) -> str:
+            ctx = OperatorContext(session=session, dossier=dossier, model=model, now=now)
+            with frozen_at(now), operator_context(ctx):
+                return step()
+
+        def submit() -> str:
+            data = {"ontvangen_op": start.isoformat(), "kanaal": "web", "taal": "nl",
+                    **complaint}
+            workflow = new_workflow(model, {**model.settings.get("startgegevens", {}), **data})
+            workflow.do_engine_steps()
+            return dump_state(workflow)
+
+        def complete(state: str, spec_name: str, data: dict) -> str:
+            workflow = load_state(state, spec_json)
+            task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+                        if t.task_spec.name == spec_name)
+            target = task.task_spec.extensions.get("properties", {}).get("resultaat")
+            if target:
+                task.data[target] = data
+            else:
+                task.data.update(data)
+            task.run()
+            workflow.do_engine_steps()
+            return dump_state(workflow)
+
+        def tick(state: str) -> str:
+            workflow = load_state(state, spec_json)
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+            return dump_state(workflow)
+
+        state, ns = timed(lambda: engine_call(start, submit))
+        times.append(ns)
+        for _, spec_name, data in STEPS:
+            state, ns = timed(lambda s=state, n=spec_name, d=data:
+                              engine_call(start, lambda: complete(s, n, d)))
+            times.append(ns)
+        later = start + REACTION_WINDOW_PASSED
+        state, ns = timed(lambda s=state: engine_call(later, lambda: tick(s)))
+        times.append(ns)
+        state, ns = timed(lambda s=state: engine_call(
+            later, lambda: complete(s, LAST_STEP[1], LAST_STEP[2])))
+        times.append(ns)
+        if not load_state(state, spec_json).is_completed():
+            raise RuntimeError("raw lifecycle did not complete the workflow")
+        return times
+    finally:
+        session.rollback()
+        session.close()
+
+
+def bench_lifecycle(folder: Path, n: int) -> dict[str, Any]:
+    k, _, db_path = new_database(folder, "lifecycle.db")
+    model, spec_json = model_of(k)
+    memory_engine = create_engine("sqlite://", poolclass=StaticPool)
+    Base.metadata.create_all(memory_engine)
+
+    runner_times: list[list[int]] = []
+    raw_times: list[list[int]] = []
+    numbers: list[str] = []
+    for i in range(WARMUP + n):
+        start = T0 + timedelta(minutes=i)  # the clock goes back after each dossier's sweep
+        order = ("runner", "raw") if i % 2 == 0 else ("raw", "runner")
+        for side in order:
+            gc.collect()
+            if side == "runner":
+                number, times = runner_lifecycle(k, i, start)
+                if i >= WARMUP:
+                    runner_times.append(times)
+                    numbers.append(number)
+            else:
+                times = raw_lifecycle(model, spec_json, memory_engine, i, start)
+                if i >= WARMUP:
+                    raw_times.append(times)
+    for number in numbers[:1]:
+        if not k.dossier(number)["afgesloten"]:
+            raise RuntimeError(f"{number} is not closed after the lifecycle")
+
+    rows = []
+    for j, kind in enumerate(KINDS):
+        rows.append((kind, [t[j] for t in runner_times], [t[j] for t in raw_times]))
+    rows.append(("all transactions (pooled)", [x for t in runner_times for x in t],
+                 [x for t in raw_times for x in t]))
+    rows.append(("whole lifecycle (sum of the 6, per dossier)", [sum(t) for t in runner_times],
+                 [sum(t) for t in raw_times]))
+    return {"k": k, "db_path": db_path, "numbers": numbers, "rows": rows,
+            "dossiers": WARMUP + n}
+
+
+def profile_runner(k: Klachten, dossiers: int) -> dict[str, Any]:
+    """cProfile of the runner's measured transactions over extra dossiers."""
+    profile = cProfile.Profile()
+    for i in range(dossiers):
+        gc.collect()
+        runner_lifecycle(k, 10_000 + i, T0 + timedelta(minutes=i), profile)
+    stats = pstats.Stats(profile)
+    entries = stats.stats  # type: ignore[attr-defined]
+    runner_dir = str(ROOT / "runner") + os.sep
+
+    def ours(filename: str) -> bool:
+        return filename.startswith(runner_dir) or f"{os.sep}sqlalchemy{os.sep}" in filename
+
+    top = sorted(((ct, nc, key) for key, (_, nc, _, ct, _) in entries.items() if ours(key[0])),
+                 reverse=True)[:10]
+    groups: dict[str, float] = {}
+    for (filename, _, name), (_, _, tt, _, _) in entries.items():
+        groups[_group(filename, name, runner_dir)] = groups.get(
+            _group(filename, name, runner_dir), 0.0) + tt
+    total = sum(groups.values())
+    top_rows = []
+    for ct, nc, (filename, line, name) in top:
+        where = (os.path.relpath(filename, ROOT) if filename.startswith(runner_dir)
+                 else "sqlalchemy/" + filename.split(f"{os.sep}sqlalchemy{os.sep}", 1)[1])
+        top_rows.append((f"{where}:{line}({name})", nc, ct * 1000 / dossiers))
+    return {"dossiers": dossiers, "top": top_rows, "total_ms": total * 1000 / dossiers,
+            "groups": sorted(((v * 1000 / dossiers, g) for g, v in groups.items()),
+                             reverse=True)}
+
+
+def _group(filename: str, name: str, runner_dir: str) -> str:
+    """Which package a profile entry's own time (tottime) belongs to."""
+    if filename == "~":
+        if "sqlite3" in name:
+            return "sqlite3 C calls (execute, commit = fsync)"
+        if "json" in name or "_json" in name:
+            return "json (C)"
+        return "other C built-ins"
+    if filename.startswith(runner_dir):
+        return "runner/"
+    for package in ("SpiffWorkflow", "sqlalchemy", "jsonschema", "jinja2", "RestrictedPython",
+                    "json", "holidays", "referencing", "rpds"):
+        if f"{os.sep}{package}{os.sep}" in filename:
+            return f"{package}/"
+    return "other Python"
+
+
+# ----------------------------------------------------------------------------- (b) sweep
+def waiting_template(k: Klachten) -> tuple[Instance, Dossier]:
+    """Drive one real dossier to the reaction-window wait; return its rows as the template."""
+    number = k.submit(COMPLAINT).dossier_number
+    for _, spec_name, data in STEPS:
+        k.complete_task(open_task_id(k, number, spec_name), data, "mia")
+    with Session(k.engine) as session:
+        dossier = session.scalar(select(Dossier).where(Dossier.number == number))
+        instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
+        session.expunge_all()
+        return instance, dossier
+
+
+def bulk_insert(k: Klachten, template: Instance, dossier: Dossier, first: int, count: int,
+                rng: random.Random, batch: int = 5_000) -> None:
+    """Insert ``count`` waiting dossiers with their instances (Core, explicit ids)."""
+    with k.engine.begin() as conn:
+        next_id = conn.scalar(select(func.max(Dossier.id))) + 1
+        next_instance = conn.scalar(select(func.max(Instance.id))) + 1
+        for offset in range(0, count, batch):
+            size = min(batch, count - offset)
+            dossiers, instances = [], []
+            for j in range(size):
+                seq = first + offset + j
+                dossiers.append({
+                    "id": next_id + offset + j, "number": f"BENCH-{seq:07d}",
+                    "year": 2026, "sequence": 100_000 + seq,
+                    "complainant_name": f"Klager {seq}", "category": dossier.category,
+                    "channel": dossier.channel, "language": dossier.language,
+                    "received_at": T0.replace(tzinfo=None),
+                })
+                instances.append({
+                    "id": next_instance + offset + j, "dossier_id": next_id + offset + j,
+                    "definition_id": template.definition_id, "state": template.state,
+                    "serializer_version": template.serializer_version, "version": 1,
+                    "step": template.step, "completed": False, "has_incident": False,
+                    "next_timer_at": (T0 + timedelta(days=rng.uniform(1, 60))).replace(
+                        tzinfo=None),
+                    "updated_at": T0.replace(tzinfo=None),
+                })
+            conn.execute(insert(Dossier.__table__), dossiers)
+            conn.execute(insert(Instance.__table__), instances)
+
+
+def sweep_plan(k: Klachten) -> tuple[str, list[str]]:
+    """The SQL of the sweep's select, caught during a real sweep, and its query plan."""
+    caught: list[tuple[str, Any]] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        if "FROM instances" in statement and "next_timer_at <=" in statement:
+            caught.append((statement, parameters))
+
+    event.listen(k.engine, "before_cursor_execute", listener)
+    try:
+        k.sweep_timers()
+    finally:
+        event.remove(k.engine, "before_cursor_execute", listener)
+    statement, parameters = caught[0]
+    with k.engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+        conn.rollback()
+    return " ".join(statement.split()), [row[-1] for row in plan]
+
+
+def bench_sweep(folder: Path, sizes: list[int], repeats: int = 20) -> dict[str, Any]:
+    k, _, db_path = new_database(folder, "sweep.db")
+    template, dossier = waiting_template(k)
+    rng = random.Random(20260302)
+    results = []
+    waiting = 1  # the real template dossier waits too (timer in 30 days)
+    for size in sizes:
+        started = time.perf_counter()
+        bulk_insert(k, template, dossier, waiting, size - waiting, rng)
+        insert_s = time.perf_counter() - started
+        waiting = size
+        with k.engine.connect() as conn:
+            counted = conn.scalar(select(func.count()).select_from(Instance.__table__).where(
+                Instance.next_timer_at.is_not(None)))
+            conn.rollback()
+        for _ in range(3):  # warm the page cache
+            k.sweep_timers()
+        sweeps, clocks = [], []
+        for _ in range(repeats):
+            ticked, ns = timed(k.sweep_timers)
+            if ticked != 0:
+                raise RuntimeError(f"sweep ticked {ticked} instances, expected none due")
+            sweeps.append(ns)
+            clocks.append(timed(k.clock.now)[1])
+        results.append({"size": size, "counted": counted, "insert_s": insert_s,
+                        "sweeps": sweeps, "clock": clocks,
+                        "file_mb": _file_bytes(db_path) / 1e6})
+    sql, plan = sweep_plan(k)
+    k.engine.dispose()
+    return {"results": results, "sql": sql, "plan": plan, "repeats": repeats,
+            "state_bytes": len(template.state.encode())}
+
+
+def _file_bytes(db_path: Path) -> int:
+    return sum(p.stat().st_size for p in (db_path, Path(f"{db_path}-wal")) if p.exists())
+
+
+# ----------------------------------------------------------------------------- (c) storage
+def storage(k: Klachten, db_path: Path, number: str, dossiers: int) -> dict[str, Any]:
+    with Session(k.engine) as session:
+        dossier = session.scalar(select(Dossier).where(Dossier.number == number))
+        instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
+        audit = session.scalars(select(AuditEntry).where(AuditEntry.dossier_id == dossier.id))
+        audit_sizes = [len(json.dumps({
+            "id": a.id, "dossier_id": a.dossier_id, "at": a.at.isoformat(), "actor": a.actor,
+            "action": a.action, "element": a.element, "step": a.step, "details": a.details,
+        })) for a in audit]
+        notices = session.scalars(select(Notice).where(Notice.dossier_id == dossier.id)).all()
+        notice_sizes = [len(n.subject.encode()) + len(n.body.encode()) for n in notices]
+        definition = session.scalar(select(Definition).where(
+            Definition.id == instance.definition_id))
+        spec_bytes = len(definition.spec.encode())
+        files_bytes = len(json.dumps(definition.files).encode())
+    with k.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            tables = conn.execute(text(
+                "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")).all()
+        except Exception:  # dbstat is an optional SQLite compile option
+            tables = []
+        conn.rollback()
+    file_bytes = _file_bytes(db_path)
+    return {
+        "number": number, "state": len(instance.state.encode()), "audit": audit_sizes,
+        "notices": notice_sizes, "kinds": [n.kind for n in notices],
+        "spec": spec_bytes, "files": files_bytes, "file_bytes": file_bytes,
+        "dossiers": dossiers, "tables": [(name, int(size)) for name, size in tables[:8]],
+    }
+
+
+# ----------------------------------------------------------------------------- report
+def report(meta: dict[str, str], n: int, life: dict[str, Any], prof: dict[str, Any] | None,
+           sweep: dict[str, Any], store: dict[str, Any], elapsed: float) -> str:
+    out: list[str] = []
+    add = out.append
+    add("# Benchmarks")
+    add("")
+    add(f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}")
+    add(f"- Command: `{meta['command']}` (from the repository root; {elapsed:.0f} s)")
+    add(f"- Machine: {meta['platform']}; CPU {meta['cpu']}; nproc {meta['nproc']}")
+    add(f"- Python {meta['python']}, SpiffWorkflow {meta['spiffworkflow']}, "
+        f"SQLAlchemy {meta['sqlalchemy']}, SQLite {meta['sqlite']}")
+    add("")
+
+    # (a)
+    rows = life["rows"]
+    add("## (a) Dossier lifecycle: runner vs raw SpiffWorkflow")
+    add("")
+    add(f"{n} dossiers per side (after {WARMUP} warm-up dossiers per side), runner and raw "
+        "alternating. Runner: `Klachten` on a SQLite file in a temp dir (WAL, "
+        "synchronous=FULL, virtual clock), each transaction timed around the public call "
+        "(`submit`, `complete_task`, `sweep_timers`); finding the task id (`tasks()`) and "
+        "moving the clock are not timed. Raw: the same parsed model, script engine and "
+        "operators, `new_workflow`/`load_state` + engine steps + `dump_state` per transaction, "
+        "in memory; the raw times include the operators' inserts into an in-memory SQLite "
+        "session (rolled back per dossier), but no form validation, audit, derived rows, "
+        "optimistic locking or durable commit.")
+    add("")
+    add("| transaction | runner median ms | runner p90 ms | raw median ms | raw p90 ms "
+        "| runner/raw |")
+    add("|---|---:|---:|---:|---:|---:|")
+    for kind, runner_ns, raw_ns in rows:
+        r, w = median(runner_ns), median(raw_ns)
+        bold = "**" if kind.startswith("whole") else ""
+        add(f"| {bold}{kind}{bold} | {ms(r):.1f} | {ms(p90(runner_ns)):.1f} | {ms(w):.1f} | "
+            f"{ms(p90(raw_ns)):.1f} | {bold}{r / w:.2f}{bold} |")
+    add("")
+    whole = rows[-1]
+    ratio = median(whole[1]) / median(whole[2])
+    pooled = rows[-2]
+    pooled_ratio = median(pooled[1]) / median(pooled[2])
+    verdict = "meets" if ratio <= TARGET_RATIO else "does NOT meet"
+    add(f"Ratio runner/raw over the whole lifecycle: **{ratio:.2f}** "
+        f"(median of all transactions pooled: {pooled_ratio:.2f}); this {verdict} the "
+        f"target of at most {TARGET_RATIO}.")
+    add("")
+    if prof is not None:
+        add(f"### Where the runner's time goes (cProfile, {prof['dossiers']} extra lifecycles)")
+        add("")
+        add(f"Profiled runner time per lifecycle: {prof['total_ms']:.0f} ms (profiling adds "
+            "overhead, so compare shares, not absolutes). Own time (tottime) by package:")
+        add("")
+        add("| package | ms per lifecycle | share |")
+        add("|---|---:|---:|")
+        for value, group in prof["groups"]:
+            if value / prof["total_ms"] >= 0.005:
+                add(f"| {group} | {value:.1f} | {100 * value / prof['total_ms']:.0f}% |")
+        add("")
+        add("Top 10 cumulative entries from `runner/` and SQLAlchemy:")
+        add("")
+        add("| function | calls per lifecycle | cumulative ms per lifecycle |")
+        add("|---|---:|---:|")
+        for where, calls, cum in prof["top"]:
+            add(f"| `{where}` | {calls / prof['dossiers']:.0f} | {cum:.1f} |")
+        add("")
+
+    # (b)
+    add("## (b) One timer sweep with many waiting dossiers, none due")
+    add("")
+    add("Waiting dossiers bulk-inserted with SQLAlchemy Core (each instance a copy of a real "
+        f"waiting state of {sweep['state_bytes']:,} bytes, `next_timer_at` uniformly in now + "
+        "1..60 days), plus the real dossier the state came from. Median of "
+        f"{sweep['repeats']} calls of `sweep_timers()` after 3 warm-up calls; each call "
+        "reads the virtual clock (one transaction) and runs the select (one more).")
+    add("")
+    add("| waiting dossiers | sweep median ms | sweep p90 ms | of which clock read ms "
+        "| bulk insert s | db file MB |")
+    add("|---:|---:|---:|---:|---:|---:|")
+    for result in sweep["results"]:
+        add(f"| {result['counted']:,} | {ms(median(result['sweeps'])):.2f} | "
+            f"{ms(p90(result['sweeps'])):.2f} | {ms(median(result['clock'])):.2f} | "
+            f"{result['insert_s']:.1f} | {result['file_mb']:,.0f} |")
+    add("")
+    small, large = sweep["results"][0], sweep["results"][-1]
+    sweep_ratio = median(large["sweeps"]) / median(small["sweeps"])
+    sweep_verdict = "meets" if sweep_ratio <= TARGET_RATIO else "does NOT meet"
+    add(f"Ratio {large['counted']:,} / {small['counted']:,}: **{sweep_ratio:.2f}** "
+        f"({sweep_verdict} the target: flat, at most {TARGET_RATIO}).")
+    add("")
+    add("The sweep's select as the runner issued it, and SQLite's plan for it:")
+    add("")
+    add("```")
+    add(sweep["sql"])
+    for line in sweep["plan"]:
+        add(f"  -> {line}")
+    add("```")
+    add("")
+
+    # (c)
+    add("## (c) Stored bytes per closed dossier")
+    add("")
+    audit, notices = store["audit"], store["notices"]
+    total = store["state"] + sum(audit) + sum(notices)
+    add(f"For closed dossier {store['number']} (this lifecycle: no recommendations, "
+        "no incidents; audit rows measured as `len(json.dumps(row))`):")
+    add("")
+    add("| item | count | bytes |")
+    add("|---|---:|---:|")
+    add(f"| instance state (serialized workflow, without spec) | 1 | {store['state']:,} |")
+    add(f"| audit rows | {len(audit)} | {sum(audit):,} |")
+    add(f"| notices (subject + body): {', '.join(store['kinds'])} | {len(notices)} "
+        f"| {sum(notices):,} |")
+    add(f"| **total** | | **{total:,}** |")
+    add("")
+    per_dossier = store["file_bytes"] / store["dossiers"]
+    add(f"SQLite file after the lifecycle run (WAL checkpointed): {store['file_bytes']:,} bytes "
+        f"for {store['dossiers']} closed dossiers = **{per_dossier:,.0f} bytes per dossier** "
+        "(includes indexes, page slack and the definition below).")
+    add("")
+    add(f"Stored once per definition version: spec {store['spec']:,} bytes, model files "
+        f"{store['files']:,} bytes.")
+    if store["tables"]:
+        add("")
+        add("Largest tables and indexes in that file (`dbstat`): " + ", ".join(
+            f"{name} {size / 1024:,.0f} KiB" for name, size in store["tables"]) + ".")
+    add("")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="30 dossiers instead of 200")
+    args = parser.parse_args()
+    n = 30 if args.quick else 200
+    meta = {**machine(), "command": command_line()}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="klachten-bench-") as tmp:
+        folder = Path(tmp)
+        print(f"(a) lifecycle, {n} dossiers per side ...", file=sys.stderr)
+        life = bench_lifecycle(folder, n)
+        store = storage(life["k"], life["db_path"], life["numbers"][0], life["dossiers"])
+        whole = life["rows"][-1]
+        prof = None
+        if median(whole[1]) / median(whole[2]) > TARGET_RATIO:
+            print("    above target: profiling the runner ...", file=sys.stderr)
+            prof = profile_runner(life["k"], 10 if args.quick else 30)
+        life["k"].engine.dispose()
+        print("(b) timer sweep with 10 000 and 100 000 waiting dossiers ...", file=sys.stderr)
+        sweep = bench_sweep(folder, [10_000, 100_000])
+    text_ = report(meta, n, life, prof, sweep, store, time.perf_counter() - started)
+    print(text_)
+    REPORT.write_text(text_ + "\n", encoding="utf-8")
+    print(f"written to {REPORT}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

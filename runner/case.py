@@ -1,0 +1,218 @@
+"""One dossier's workflow: what is open, and the engine steps an action may take.
+
+The case never touches the database; ``runner.instances`` loads it, guards, calls one of
+these methods and saves. The step shown to people is derived here from the engine state
+(ready user tasks and waiting events with their ``stap`` property), never kept separately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import (
+    MessageEventDefinition as BaseMessageEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from .definitions import Model
+from .errors import Conflict, NotFound
+from .forms import validate_form
+
+CLOSED_STEP = "Afgesloten"
+
+
+@dataclass(frozen=True)
+class OpenTaskInfo:
+    id: str
+    spec_name: str
+    title: str
+    lane: str
+    step: str
+    form: str | None
+    due_at: datetime | None
+
+
+def properties(task: Task) -> dict[str, str]:
+    return _spec_properties(task.task_spec)
+
+
+def _spec_properties(spec) -> dict[str, str]:
+    return getattr(spec, "extensions", {}).get("properties", {})
+
+
+def _step_number(spec) -> str:
+    """The ``stap`` property; an event-based gateway (which has no extensions in
+    SpiffWorkflow) takes it from the events it waits for."""
+    number = _spec_properties(spec).get("stap", "")
+    if not number and isinstance(spec, EventBasedGateway):
+        number = next((n for n in map(_step_number, spec.outputs) if n), "")
+    return number
+
+
+def _parse_instant(value: str) -> datetime:
+    instant = datetime.fromisoformat(value)
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+class Case:
+    def __init__(self, workflow: BpmnWorkflow, model: Model):
+        self.workflow = workflow
+        self.model = model
+
+    # ----- what is open
+    def ready_user_tasks(self) -> list[Task]:
+        return self.workflow.get_tasks(state=TaskState.READY, manual=True)
+
+    def waiting_tasks(self) -> Iterator[Task]:
+        yield from self.workflow.get_tasks(state=TaskState.WAITING)
+
+    def open_tasks(self) -> list[OpenTaskInfo]:
+        infos = []
+        for task in self.ready_user_tasks():
+            props = properties(task)
+            due = props.get("vervaldatum")
+            engine = self.workflow.script_engine
+            due_at = _parse_instant(engine.evaluate(task, due)) if due else None
+            infos.append(OpenTaskInfo(
+                id=str(task.id), spec_name=task.task_spec.name,
+                title=task.task_spec.bpmn_name or task.task_spec.name,
+                lane=task.task_spec.lane or "", step=props.get("stap", ""),
+                form=props.get("formJsonSchemaFilename"), due_at=due_at,
+            ))
+        return infos
+
+    def _waiting_definitions(self) -> Iterator[tuple[Task, object]]:
+        """Each waiting task with each event it waits for; an event-based gateway waits for
+        several at once (a MultipleEventDefinition, whose timer value the gateway holds)."""
+        for task in self.waiting_tasks():
+            definition = getattr(task.task_spec, "event_definition", None)
+            if isinstance(definition, MultipleEventDefinition):
+                for inner in definition.event_definitions:
+                    yield task, inner
+            elif definition is not None:
+                yield task, definition
+
+    def waiting_messages(self) -> set[str]:
+        return {definition.name for _, definition in self._waiting_definitions()
+                if isinstance(definition, BaseMessageEventDefinition)}
+
+    def _timer_tasks(self) -> Iterator[tuple[Task, TimerEventDefinition]]:
+        for task, definition in self._waiting_definitions():
+            if isinstance(definition, TimerEventDefinition):
+                yield task, definition
+
+    def next_timer_at(self) -> datetime | None:
+        """The earliest due timer, read from each waiting timer's own stored value."""
+        due = []
+        for task, definition in self._timer_tasks():
+            value = task.internal_data.get("event_value")
+            if value is None:
+                continue
+            if isinstance(definition, CycleTimerEventDefinition):
+                if value.get("cycles", 0) != 0:
+                    due.append(_parse_instant(value["next"]))
+            else:
+                due.append(_parse_instant(value))
+        return min(due) if due else None
+
+    def step(self) -> str:
+        """The step(s) the dossier is in, from the engine: ready user tasks, else waiting events."""
+        if self.workflow.is_completed():
+            return CLOSED_STEP
+        labels = [self._label(task) for task in self.ready_user_tasks()]
+        if not labels:
+            labels = [self._label(task) for task in self.waiting_tasks()
+                      if _step_number(task.task_spec)]
+        return "; ".join(sorted(set(labels)))
+
+    @staticmethod
+    def _label(task: Task) -> str:
+        number = _step_number(task.task_spec)
+        name = task.task_spec.bpmn_name or task.task_spec.name
+        return f"{number}. {name}" if number else name
+
+    # ----- engine steps
+    def run(self, did_complete: Callable[[Task], None] | None = None) -> None:
+        self.workflow.do_engine_steps(did_complete_task=did_complete)
+
+    def user_task(self, task_id: str) -> Task:
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError):
+            task = None
+        if task is None or not isinstance(task.task_spec, UserTask):
+            raise NotFound(f"taak {task_id} bestaat niet in dit dossier")
+        if task.state != TaskState.READY:
+            # Task.run() does not check the state: a CANCELLED task would silently complete.
+            state = TaskState.get_name(task.state)
+            raise Conflict(f"taak {task_id} is niet meer open (toestand {state})")
+        return task
+
+    def validate(self, task: Task, data: dict) -> None:
+        form = properties(task).get("formJsonSchemaFilename")
+        if not form:
+            return
+        validate_form(self.model.form(form), data)
+
+    def complete(self, task: Task, data: dict,
+                 did_complete: Callable[[Task], None] | None = None) -> None:
+        target = properties(task).get("resultaat")
+        if target:
+            task.data[target] = data
+        else:
+            task.data.update(data)
+        task.run()
+        if did_complete:
+            did_complete(task)
+        self.run(did_complete)
+
+    def send_message(self, name: str, payload: dict,
+                     did_complete: Callable[[Task], None] | None = None) -> None:
+        if name not in self.waiting_messages():
+            raise Conflict(f"het dossier wacht niet op het bericht {name}")
+        self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
+        self.run(did_complete)
+
+    def tick(self, now: datetime, did_complete: Callable[[Task], None] | None = None) -> None:
+        """Fire due timers at ``now``. Missed cycles are coalesced: after an outage a cycle
+        timer fires once, not once per missed period."""
+        self.coalesce_missed_cycles(now)
+        self.workflow.refresh_timers()
+        self.run(did_complete)
+
+    def coalesce_missed_cycles(self, now: datetime) -> None:
+        for task, definition in self._timer_tasks():
+            value = task.internal_data.get("event_value")
+            if not isinstance(definition, CycleTimerEventDefinition) or not value:
+                continue
+            if value.get("cycles", 0) == 0:
+                continue
+            due = _parse_instant(value["next"])
+            period = timedelta(seconds=value["duration"])
+            missed = int((now - due) / period) if now > due and period else 0
+            if missed >= 1:
+                value["next"] = (due + missed * period).isoformat()
+                if value["cycles"] > 0:
+                    value["cycles"] = max(1, value["cycles"] - missed)
+
+    def incident_tasks(self) -> list[Task]:
+        return self.workflow.get_tasks(state=TaskState.ERROR)
+
+    def retry(self, did_complete: Callable[[Task], None] | None = None) -> None:
+        for task in self.incident_tasks():
+            task._set_state(TaskState.READY)
+        self.run(did_complete)

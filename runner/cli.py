@@ -1,0 +1,260 @@
+"""The ``klachten`` command line: drive the engine without the web UI.
+
+Domain errors become one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from . import settings
+from .definitions import default_processes_dir
+from .errors import KlachtenError, ValidationFailed
+from .service import Klachten, dumps
+
+_DURATION = re.compile(
+    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+)
+
+
+class Duration(click.ParamType):
+    """An ISO 8601 duration in weeks, days, hours, minutes, seconds (P21D, PT12H)."""
+
+    name = "duur"
+
+    def convert(self, value: Any, param, ctx) -> timedelta:
+        match = _DURATION.match(str(value).upper())
+        if not match or str(value).upper() in ("P", "PT"):
+            self.fail(f"{value!r} is geen duur zoals P21D of PT12H", param, ctx)
+        return timedelta(**{k: int(v) for k, v in match.groupdict().items() if v})
+
+
+class Instant(click.ParamType):
+    name = "tijdstip"
+
+    def convert(self, value: Any, param, ctx) -> datetime:
+        try:
+            instant = datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is geen ISO-tijdstip zoals 2026-03-02T09:00:00+01:00", param, ctx)
+        if instant.tzinfo is None:
+            self.fail(f"{value!r} heeft geen tijdzone (bv. +01:00 of Z)", param, ctx)
+        return instant
+
+
+class JsonFile(click.ParamType):
+    name = "json-bestand"
+
+    def convert(self, value: Any, param, ctx) -> dict:
+        path = Path(value)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as err:
+            self.fail(f"{value}: kan het bestand niet lezen ({err.strerror})", param, ctx)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            self.fail(f"{value}: geen geldige JSON ({err})", param, ctx)
+        if not isinstance(data, dict):
+            self.fail(f"{value}: verwacht een JSON-object", param, ctx)
+        return data
+
+
+def _klachten() -> Klachten:
+    return Klachten(settings.database_url(), clock=settings.get("KLACHTEN_CLOCK"))
+
+
+def _out(value: Any, as_json: bool, text: str) -> None:
+    click.echo(dumps(value) if as_json else text)
+
+
+class _Group(click.Group):
+    """Turns domain and database errors into one line and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ValidationFailed as err:
+            raise click.ClickException(str(err)) from err
+        except KlachtenError as err:
+            raise click.ClickException(str(err)) from err
+        except (OperationalError, ProgrammingError) as err:
+            reason = str(err.orig).splitlines()[0] if err.orig else str(err)
+            raise click.ClickException(
+                f"database niet bereikbaar of niet klaar ({reason}); probeer klachten init"
+            ) from err
+
+
+@click.group(cls=_Group)
+def main() -> None:
+    """klachten: de klachtenprocedure van het ziekenfonds, uitgevoerd vanuit BPMN."""
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database schema and deploy processes/."""
+    from .migrations import upgrade
+
+    url = settings.database_url()
+    upgrade(url)
+    definition_id, created = _klachten().deploy()
+    click.echo(f"schema bijgewerkt; procesversie {definition_id}"
+               + (" gedeployed" if created else " was al gedeployed"))
+
+
+@main.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+def deploy(folder: Path | None) -> None:
+    """Deploy a process folder (a new version only when its content changed)."""
+    definition_id, created = _klachten().deploy(folder)
+    click.echo(f"procesversie {definition_id}" + (" gedeployed" if created else " ongewijzigd"))
+
+
+@main.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+def lint(folder: Path | None) -> None:
+    """Check a process folder before deploying it; exit 1 on any problem."""
+    from .lint import lint as run_lint
+    from .operators import OPERATORS
+
+    problems = run_lint(folder or default_processes_dir(), OPERATORS)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("geen problemen gevonden")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="One sweep, then stop.")
+def worker(once: bool) -> None:
+    """Fire due timers (a loop, or one sweep with --once)."""
+    klachten = _klachten()
+    interval = float(settings.get("KLACHTEN_WORKER_INTERVAL"))
+    while True:
+        fired = klachten.sweep_timers()
+        if once:
+            click.echo(f"{fired} dossier(s) met vervallen timers verwerkt")
+            return
+        time.sleep(0 if fired else interval)
+
+
+@main.group()
+def clock() -> None:
+    """Show or move the virtual clock (KLACHTEN_CLOCK=virtual)."""
+
+
+def _virtual_clock():
+    klachten = _klachten()
+    if settings.get("KLACHTEN_CLOCK") != "virtual":
+        raise click.ClickException("de klok is echt; zet KLACHTEN_CLOCK=virtual")
+    return klachten.clock
+
+
+@clock.command("show")
+def clock_show() -> None:
+    click.echo(_klachten().clock.now().isoformat())
+
+
+@clock.command("set")
+@click.argument("instant", type=Instant())
+def clock_set(instant: datetime) -> None:
+    click.echo(_virtual_clock().set(instant).isoformat())
+
+
+@clock.command("advance")
+@click.argument("duration", type=Duration())
+def clock_advance(duration: timedelta) -> None:
+    virtual = _virtual_clock()
+    click.echo(virtual.set(virtual.now() + duration).isoformat())
+
+
+@main.command()
+@click.argument("complaint", type=JsonFile())
+@click.option("--actor", default="intake", show_default=True)
+def submit(complaint: dict, actor: str) -> None:
+    """Start a dossier from a complaint in a JSON file."""
+    result = _klachten().submit(complaint, actor=actor)
+    click.echo(f"dossier {result.dossier_number}")
+    if result.access_code:
+        click.echo(f"toegangscode {result.access_code}")
+
+
+@main.command()
+@click.option("--dossier", "number", help="Only the tasks of this dossier.")
+@click.option("--json", "as_json", is_flag=True)
+def tasks(number: str | None, as_json: bool) -> None:
+    """List open user tasks, earliest due first."""
+    rows = _klachten().tasks(number)
+    lines = [f"{t['id']}  {t['dossiernummer']}  {t['titel']}  [{t['rol']}]  "
+             f"vervalt {t['vervaldatum'] or '-'}" for t in rows]
+    _out(rows, as_json, "\n".join(lines) or "geen open taken")
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--data", "data", type=JsonFile(), required=True)
+@click.option("--user", required=True)
+def complete(task_id: str, data: dict, user: str) -> None:
+    """Complete a user task with form data from a JSON file."""
+    number = _klachten().complete_task(task_id, data, user)
+    click.echo(f"taak voltooid in dossier {number}")
+
+
+@main.command()
+@click.argument("number")
+@click.argument("name", type=click.Choice(["klager_niet_akkoord", "klacht_ingetrokken"]))
+@click.option("--data", "data", type=JsonFile(), default=None)
+def message(number: str, name: str, data: dict | None) -> None:
+    """Send a message to a dossier."""
+    _klachten().send_message(number, name, data or {})
+    click.echo(f"bericht {name} afgeleverd aan dossier {number}")
+
+
+@main.command()
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True)
+def dossier(number: str, as_json: bool) -> None:
+    """Show a dossier: step, deadlines, open tasks, notices, audit trail, incidents."""
+    info = _klachten().dossier(number)
+    _out(info, as_json, _dossier_text(info))
+
+
+def _dossier_text(info: dict) -> str:
+    lines = [f"Dossier {info['dossiernummer']}  stap: {info['stap'] or '-'}",
+             f"ontvangen {info['ontvangen_op']}  {info['categorie']}  via {info['kanaal']}"]
+    if info["afgesloten"]:
+        lines.append(f"afgesloten {info['afgesloten_op']}: {info['uitkomst']}")
+    lines.append("Termijnen:")
+    lines += [f"  {name}: {t['vervaldag']}  ({t['uitleg']})"
+              for name, t in info["termijnen"].items()]
+    lines.append("Open taken:")
+    lines += [f"  {t['id']}  {t['titel']}  vervalt {t['vervaldatum'] or '-'}"
+              for t in info["open_taken"]]
+    lines.append("Berichten:")
+    lines += [f"  {n['aangemaakt_op']}  {n['soort']} ({n['taal']}, {n['kanaal']})  code {n['code']}"
+              f"  {n['status']}" for n in info["berichten"]]
+    lines.append("Verloop:")
+    lines += [f"  {a['op']}  {a['wie']}: {a['wat']} {a['element']}" for a in info["audit"]]
+    if info["incidenten"]:
+        lines.append("Incidenten:")
+        lines += [f"  {i['op']}  {i['element']}: {i['fout']}"
+                  + (f" (opgelost {i['opgelost_op']})" if i["opgelost_op"] else "")
+                  for i in info["incidenten"]]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("number")
+@click.option("--user", default="beheerder", show_default=True)
+def retry(number: str, user: str) -> None:
+    """Run a dossier's failed step again."""
+    count = _klachten().retry(number, user)
+    click.echo(f"{count} element(en) opnieuw uitgevoerd in dossier {number}")

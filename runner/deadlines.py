@@ -1,0 +1,256 @@
+"""Deadlines (termijnen) for complaints, computed the Belgian way.
+
+A deadline of N days is counted from the day after the start date (the day of receipt):
+the start date itself never counts. The unit is either calendar days ("kalenderdagen") or
+working days ("werkdagen": Monday to Friday that are not Belgian legal holidays). With
+roll-forward on, a last day that falls on a Saturday, a Sunday or a Belgian legal holiday moves
+to the next working day. Which deadlines exist, how long they are and in which unit comes from
+data (DMN/JSON rows, see :func:`rule_from_row`), never from code.
+
+Everything here is a pure function of its arguments: nothing reads the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, get_args
+from zoneinfo import ZoneInfo
+
+import holidays
+from dateutil.easter import easter
+
+Unit = Literal["kalenderdagen", "werkdagen"]
+
+UNITS: tuple[str, ...] = get_args(Unit)
+
+_ONE_DAY = timedelta(days=1)
+
+_WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+
+_UNIT_SINGULAR = {"kalenderdagen": "kalenderdag", "werkdagen": "werkdag"}
+
+# The ten Belgian legal holidays (wet van 4 januari 1974 betreffende de feestdagen).
+# Fixed ones as (month, day): Nieuwjaar, Dag van de Arbeid, Nationale feestdag,
+# O.L.V. Hemelvaart, Allerheiligen, Wapenstilstand, Kerstmis.
+_FIXED_LEGAL_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
+    {(1, 1), (5, 1), (7, 21), (8, 15), (11, 1), (11, 11), (12, 25)}
+)
+# Movable ones as an offset in days from Easter Sunday: Paasmaandag, O.L.H. Hemelvaart,
+# Pinkstermaandag.
+_EASTER_OFFSETS: tuple[int, ...] = (1, 39, 50)
+
+
+def _legal_holiday_dates(year: int) -> frozenset[date]:
+    """The dates of the ten legal holidays of ``year``, used to filter the package's list."""
+    fixed = {date(year, month, day) for month, day in _FIXED_LEGAL_HOLIDAYS}
+    easter_sunday = easter(year)
+    movable = {easter_sunday + timedelta(days=offset) for offset in _EASTER_OFFSETS}
+    return frozenset(fixed | movable)
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """One kind of deadline, e.g. 8 calendar days for the acknowledgement of receipt."""
+
+    name: str
+    days: int
+    unit: Unit = "kalenderdagen"
+    roll_forward: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.days, bool) or not isinstance(self.days, int) or self.days < 0:
+            raise ValueError(
+                f"termijn {self.name!r}: dagen moet een geheel getal >= 0 zijn, niet {self.days!r}"
+            )
+        if self.unit not in UNITS:
+            raise ValueError(
+                f"termijn {self.name!r}: onbekende eenheid {self.unit!r}, "
+                f"verwacht een van {', '.join(UNITS)}"
+            )
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A computed deadline: ``due`` is the last day on which the action is on time."""
+
+    name: str
+    start: date
+    due: date
+    explanation: str
+
+
+class BelgianCalendar:
+    """Belgian legal holidays and working days, cached per year on first use.
+
+    The dates come from the ``holidays`` package, filtered to the ten legal holidays: the
+    package also lists Easter Sunday and Whit Sunday (Pasen, Pinksteren), which are Sundays
+    and not legal holidays in their own right, so only the package's entries that fall on one
+    of the ten legal dates (see ``_FIXED_LEGAL_HOLIDAYS`` and ``_EASTER_OFFSETS``) are kept.
+    If the package lacks one of the ten, loading that year fails loudly rather than computing
+    a deadline that is silently wrong.
+    """
+
+    def __init__(self) -> None:
+        self._years: dict[int, dict[date, str]] = {}
+
+    def _holidays_of(self, year: int) -> dict[date, str]:
+        cached = self._years.get(year)
+        if cached is not None:
+            return cached
+        language = "nl" if "nl" in holidays.Belgium.supported_languages else None
+        package = holidays.country_holidays("BE", years=year, language=language)
+        legal = _legal_holiday_dates(year)
+        kept = {day: str(name) for day, name in package.items() if day in legal}
+        missing = sorted(legal - kept.keys())
+        if missing:
+            listed = ", ".join(day.isoformat() for day in missing)
+            raise RuntimeError(
+                f"het pakket holidays mist Belgische wettelijke feestdagen in {year}: {listed}"
+            )
+        self._years[year] = kept
+        return kept
+
+    def is_holiday(self, day: date) -> bool:
+        """True if ``day`` is one of the ten Belgian legal holidays."""
+        return day in self._holidays_of(day.year)
+
+    def holiday_name(self, day: date) -> str | None:
+        """The (Dutch, when the package offers it) name of the holiday on ``day``, else None."""
+        return self._holidays_of(day.year).get(day)
+
+    def is_working_day(self, day: date) -> bool:
+        """True for Monday to Friday that is not a legal holiday."""
+        return day.weekday() < 5 and not self.is_holiday(day)
+
+    def next_working_day(self, day: date) -> date:
+        """``day`` itself if it is a working day, else the first working day after it."""
+        while not self.is_working_day(day):
+            day += _ONE_DAY
+        return day
+
+
+def _weekday_nl(day: date) -> str:
+    return _WEEKDAYS_NL[day.weekday()]
+
+
+def _count(days: int, unit: str) -> str:
+    return f"{days} {_UNIT_SINGULAR[unit] if days == 1 else unit}"
+
+
+def _why_not_working(day: date, calendar: BelgianCalendar) -> str:
+    """Dutch reason why ``day`` is not a working day, e.g. 'een zaterdag' or 'een feestdag (X)'."""
+    name = calendar.holiday_name(day)
+    if day.weekday() >= 5 and name is not None:
+        return f"een {_weekday_nl(day)} en een feestdag ({name})"
+    if day.weekday() >= 5:
+        return f"een {_weekday_nl(day)}"
+    return f"een feestdag ({name})"
+
+
+def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar) -> Deadline:
+    """Compute the last day on time for ``rule`` when the start (receipt) date is ``start``.
+
+    Calendar days: the last day is ``start + days``; with ``roll_forward`` a Saturday, Sunday or
+    legal holiday moves to the next working day. With ``days == 0`` the last day is ``start``
+    itself (rolled forward if needed).
+
+    Working days: the ``days`` working days are counted from the day after ``start`` (which
+    counts if it is a working day), so the result is always a working day and ``roll_forward``
+    does not matter. With ``days == 0`` the last day is ``start`` if that is a working day,
+    else the next working day.
+    """
+    count = _count(rule.days, rule.unit)
+    if rule.days == 0:
+        prefix = f"{count}, dus de dag van ontvangst {start.isoformat()}"
+    else:
+        prefix = f"{count} vanaf de dag na {start.isoformat()} (ontvangst)"
+
+    if rule.unit == "werkdagen" and rule.days > 0:
+        day = start
+        skipped: list[date] = []
+        remaining = rule.days
+        while remaining > 0:
+            day += _ONE_DAY
+            if calendar.is_working_day(day):
+                remaining -= 1
+            elif day.weekday() < 5:
+                skipped.append(day)
+        explanation = (
+            f"{prefix}, zonder weekends en feestdagen: vervaldag {_weekday_nl(day)} "
+            f"{day.isoformat()}"
+        )
+        if skipped:
+            names = ", ".join(f"{calendar.holiday_name(d)} {d.isoformat()}" for d in skipped)
+            explanation += f" (overgeslagen feestdagen: {names})"
+        return Deadline(rule.name, start, day, explanation)
+
+    # Calendar days, or zero working days (the due date must then be a working day).
+    roll_forward = rule.roll_forward or rule.unit == "werkdagen"
+    last = start + timedelta(days=rule.days)
+    if calendar.is_working_day(last):
+        explanation = f"{prefix}: vervaldag {_weekday_nl(last)} {last.isoformat()}"
+        return Deadline(rule.name, start, last, explanation)
+    reason = _why_not_working(last, calendar)
+    if not roll_forward:
+        explanation = f"{prefix}: {last.isoformat()} is {reason}, niet verschoven"
+        return Deadline(rule.name, start, last, explanation)
+    due = calendar.next_working_day(last)
+    explanation = (
+        f"{prefix}: {last.isoformat()} is {reason}, "
+        f"verschoven naar {_weekday_nl(due)} {due.isoformat()}"
+    )
+    return Deadline(rule.name, start, due, explanation)
+
+
+def end_of_day_utc(day: date, tz: str = "Europe/Brussels") -> datetime:
+    """The first instant after ``day`` in local time ``tz``, as an aware UTC datetime.
+
+    A deadline "on day D" expires at the midnight that ends D in Brussels. Midnight is never
+    inside a Belgian DST gap or overlap (those happen at 02:00/03:00), so this is unambiguous.
+    """
+    local_midnight = datetime.combine(day + _ONE_DAY, time(0), tzinfo=ZoneInfo(tz))
+    return local_midnight.astimezone(UTC)
+
+
+def _parse_days(name: str, value: object) -> int:
+    """``dagen`` as an int >= 0; an int (not a bool) or a string of ASCII digits."""
+    days = -1
+    if isinstance(value, int) and not isinstance(value, bool):
+        days = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        days = int(value.strip())
+    if days < 0:
+        raise ValueError(f"termijn {name!r}: dagen moet een geheel getal >= 0 zijn, niet {value!r}")
+    return days
+
+
+def rule_from_row(row: dict) -> DeadlineRule:
+    """Build a rule from a DMN/JSON row.
+
+    Example row: ``{"termijn": "ontvangstmelding", "dagen": 8, "eenheid": "kalenderdagen",
+    "doorschuiven": True}``. ``eenheid`` defaults to "kalenderdagen", ``doorschuiven`` to True.
+    ``dagen`` must be an integer >= 0 (a string of digits such as "8" is accepted, a bool or
+    8.5 is not). Raises ValueError with a one-line Dutch message for anything else.
+    """
+    name = row.get("termijn")
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"termijnregel zonder geldige naam (termijn): {name!r}")
+    name = name.strip()
+    if "dagen" not in row:
+        raise ValueError(f"termijn {name!r}: dagen ontbreekt")
+    days = _parse_days(name, row["dagen"])
+    unit = row.get("eenheid", "kalenderdagen")
+    if isinstance(unit, str):
+        unit = unit.strip().lower()
+    if unit not in UNITS:
+        raise ValueError(
+            f"termijn {name!r}: onbekende eenheid {row.get('eenheid')!r}, "
+            f"verwacht een van {', '.join(UNITS)}"
+        )
+    roll_forward = row.get("doorschuiven", True)
+    if roll_forward is not True and roll_forward is not False:  # a real bool, not 1 or "ja"
+        raise ValueError(
+            f"termijn {name!r}: doorschuiven moet true of false zijn, niet {roll_forward!r}"
+        )
+    return DeadlineRule(name=name, days=days, unit=unit, roll_forward=roll_forward)

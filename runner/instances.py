@@ -1,0 +1,123 @@
+"""Load, guard, run, save: one action on one dossier in one transaction.
+
+``open_case`` loads the instance row with its version; ``save_case`` writes the state and
+everything derived from it (open tasks, waiting messages, next timer, step), which fails
+with :class:`Conflict` when another action changed the row meanwhile (optimistic locking on
+``instances.version``). Audit entries and outbox rows are written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+from SpiffWorkflow.task import Task
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from .case import Case
+from .definitions import Model
+from .engine import SERIALIZER_VERSION, dump_state, load_state
+from .errors import Conflict
+from .store import AuditEntry, Dossier, Incident, Instance, OpenTask, WaitingMessage
+
+SYSTEM_ACTOR = "systeem"
+
+
+@dataclass
+class LoadedCase:
+    """A case together with the rows it came from, for the duration of one action."""
+
+    session: Session
+    instance: Instance
+    dossier: Dossier
+    case: Case
+    now: datetime
+    audit: list[AuditEntry] = field(default_factory=list)
+
+    def record(self, actor: str, action: str, element: str = "", **details) -> None:
+        entry = AuditEntry(
+            dossier_id=self.dossier.id, at=self.now, actor=actor, action=action,
+            element=element, step=self.case.step(), details=details,
+        )
+        self.session.add(entry)
+        self.audit.append(entry)
+
+    def engine_completed(self, task: Task) -> None:
+        """Audit every named element the engine completes (service tasks, timers, messages)."""
+        spec = task.task_spec
+        if isinstance(spec, UserTask) or not getattr(spec, "bpmn_name", None):
+            return
+        action = "gebeurtenis" if isinstance(spec, CatchingEvent) else "stap uitgevoerd"
+        self.record(SYSTEM_ACTOR, action, spec.name, naam=spec.bpmn_name)
+
+
+def save_case(loaded: LoadedCase, model: Model) -> None:
+    """Write state and derived rows; a concurrent change raises Conflict."""
+    session, instance, case = loaded.session, loaded.instance, loaded.case
+    instance.state = dump_state(case.workflow)
+    instance.serializer_version = SERIALIZER_VERSION
+    instance.step = case.step()[:200]
+    instance.completed = case.workflow.is_completed()
+    instance.has_incident = bool(case.incident_tasks())
+    instance.next_timer_at = case.next_timer_at()
+    instance.updated_at = loaded.now
+    try:
+        session.flush()
+    except StaleDataError as err:
+        raise Conflict("het dossier werd intussen gewijzigd; laad het opnieuw") from err
+    _sync_open_tasks(loaded)
+    _sync_waiting_messages(loaded)
+
+
+def _sync_open_tasks(loaded: LoadedCase) -> None:
+    session, instance = loaded.session, loaded.instance
+    current = {info.id: info for info in loaded.case.open_tasks()}
+    stored = {row.id: row for row in session.scalars(
+        select(OpenTask).where(OpenTask.instance_id == instance.id))}
+    for task_id in stored.keys() - current.keys():
+        session.delete(stored[task_id])
+    for task_id in current.keys() - stored.keys():
+        info = current[task_id]
+        session.add(OpenTask(
+            id=info.id, instance_id=instance.id, dossier_id=instance.dossier_id,
+            spec_name=info.spec_name, title=info.title[:200], lane=info.lane, step=info.step,
+            form=info.form, due_at=info.due_at, created_at=loaded.now,
+        ))
+
+
+def _sync_waiting_messages(loaded: LoadedCase) -> None:
+    session, instance = loaded.session, loaded.instance
+    wanted = loaded.case.waiting_messages()
+    stored = set(session.scalars(
+        select(WaitingMessage.name).where(WaitingMessage.instance_id == instance.id)))
+    if stored - wanted:
+        session.execute(delete(WaitingMessage).where(
+            WaitingMessage.instance_id == instance.id, WaitingMessage.name.in_(stored - wanted)))
+    for name in wanted - stored:
+        session.add(WaitingMessage(instance_id=instance.id, name=name))
+
+
+def open_case(session: Session, instance: Instance, dossier: Dossier, model: Model,
+              spec_json: str, now: datetime) -> LoadedCase:
+    workflow = load_state(instance.state, spec_json)
+    return LoadedCase(session, instance, dossier, Case(workflow, model), now)
+
+
+def record_incidents(loaded: LoadedCase, error: Exception) -> None:
+    """Turn tasks left in ERROR by a failing operator into visible incidents."""
+    for task in loaded.case.incident_tasks():
+        loaded.session.add(Incident(
+            dossier_id=loaded.dossier.id, element=task.task_spec.name,
+            step=loaded.case.step()[:200], error=str(error)[:4000], created_at=loaded.now,
+        ))
+    loaded.record(SYSTEM_ACTOR, "incident", error=str(error)[:500])
+
+
+def resolve_incidents(loaded: LoadedCase) -> None:
+    for incident in loaded.session.scalars(select(Incident).where(
+            Incident.dossier_id == loaded.dossier.id, Incident.resolved_at.is_(None))):
+        incident.resolved_at = loaded.now

@@ -1,0 +1,86 @@
+"""Rendering notices from the templates in ``processes/notices/<taal>/``.
+
+Templates are data edited by process designers, so they run in Jinja's sandbox with strict
+undefined. The first line of a template is the subject, the rest (after one blank line) the
+body. Free text that reaches a notice goes through the ``veilig`` filter, which neutralises
+URLs and HTML: notices never carry a link except the status page address from settings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import DictLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import ModelError
+
+# No 0/O, 1/I/L: a member reads the code from paper and types it in.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_URL = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)\S+")
+_TAG = re.compile(r"<[^>]{0,500}>")
+
+
+def new_notice_code() -> str:
+    """A short code (8 characters, about 40 bits) that a member can check on the status page."""
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def neutralise(text: object) -> str:
+    """Remove HTML tags and replace URLs: a notice never echoes a link from free text."""
+    plain = _TAG.sub("", str(text or ""))
+    return _URL.sub("[link verwijderd]", plain)
+
+
+@dataclass(frozen=True)
+class RenderedNotice:
+    subject: str
+    body: str
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text)
+
+
+def render(templates: dict[str, str], kind: str, context: dict[str, Any]) -> RenderedNotice:
+    """Render notice ``kind`` from one language's ``templates`` (``{file name: text}``)."""
+    name = f"{kind}.txt"
+    if name not in templates:
+        raise ModelError(f"geen sjabloon {name} voor dit bericht")
+    labels = _labels(templates)
+    env = SandboxedEnvironment(
+        loader=DictLoader(templates),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    months = labels.get("maanden", [])
+
+    def datum(value: object) -> str:
+        day = _as_date(value)
+        return f"{day.day} {months[day.month - 1]} {day.year}" if months else day.isoformat()
+
+    env.filters.update(
+        veilig=neutralise,
+        datum=datum,
+        reden=lambda code: labels.get("reden", {}).get(code, code),
+        uitkomst=lambda code: labels.get("uitkomst", {}).get(code, code),
+    )
+    text = env.get_template(name).render(**context)
+    subject, _, body = text.partition("\n")
+    return RenderedNotice(subject=subject.strip(), body=body.lstrip("\n"))
+
+
+def _labels(templates: dict[str, str]) -> dict[str, Any]:
+    raw = templates.get("labels.json")
+    return json.loads(raw) if raw else {}

@@ -1,0 +1,231 @@
+"""Service-task operators, registered by name.
+
+A service task in the diagram names its operator (``spiffworkflow:serviceTaskOperator id=...``);
+``klachten lint`` fails on a name that is not in :data:`OPERATORS`. An operator receives the
+action's context, the SpiffWorkflow task (for its data) and the evaluated parameters, and
+returns plain JSON data that the engine stores in the task's result variable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from .deadlines import BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
+from .definitions import Model
+from .notices import new_notice_code, render
+from .store import Dossier, DossierSequence, Notice, Recommendation
+
+_CALENDAR = BelgianCalendar()
+_ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ACCESS_CODE_LENGTH = 12  # 31**12: about 59 bits
+
+
+@dataclass
+class OperatorContext:
+    """What an operator may touch: the action's session, dossier, model and instant."""
+
+    session: Session
+    dossier: Dossier
+    model: Model
+    now: datetime
+    # Values that must reach a notice but never the stored task data (the access code).
+    transient: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.model.settings.get("tijdzone", "Europe/Brussels"))
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.timezone).date()
+
+
+Operator = Callable[..., Any]
+OPERATORS: dict[str, Operator] = {}
+
+
+def operator(name: str) -> Callable[[Operator], Operator]:
+    def register(func: Operator) -> Operator:
+        OPERATORS[name] = func
+        return func
+
+    return register
+
+
+def hash_access_code(code: str, salt: str | None = None) -> str:
+    """Salted SHA-256. The code is random with about 59 bits, so a slow hash adds little."""
+    salt = salt or secrets.token_hex(8)
+    digest = hashlib.sha256(f"{salt}:{normalise_access_code(code)}".encode()).hexdigest()
+    return f"sha256${salt}${digest}"
+
+
+def normalise_access_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def verify_access_code(code: str, stored: str) -> bool:
+    _, salt, _ = stored.split("$", 2)
+    return secrets.compare_digest(hash_access_code(code, salt), stored)
+
+
+def _new_access_code() -> str:
+    raw = "".join(secrets.choice(_ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, ACCESS_CODE_LENGTH, 4))
+
+
+def _next_sequence(session: Session, year: int) -> int:
+    """Increment the year's counter under a row lock: unique and gapless, since the
+    increment commits or rolls back with the dossier that uses it."""
+    stmt = (
+        update(DossierSequence)
+        .where(DossierSequence.year == year)
+        .values(last=DossierSequence.last + 1)
+        .returning(DossierSequence.last)
+    )
+    value = session.execute(stmt).scalar()
+    if value is None:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            session.execute(pg_insert(DossierSequence).values(year=year, last=0)
+                            .on_conflict_do_nothing())
+        else:
+            session.execute(insert(DossierSequence).prefix_with("OR IGNORE")
+                            .values(year=year, last=0))
+        value = session.execute(stmt).scalar_one()
+    return value
+
+
+@operator("register_dossier")
+def register_dossier(ctx: OperatorContext, task) -> dict:
+    """Stap 2: a unique dossier number and an access code (stored only as a hash)."""
+    dossier = ctx.dossier
+    if dossier.number is None:
+        year = ctx.local_date(datetime.fromisoformat(task.data["ontvangen_op"])).year
+        sequence = _next_sequence(ctx.session, year)
+        fmt = ctx.model.settings.get("dossiernummer_formaat", "KL-{jaar}-{volgnummer:05d}")
+        dossier.number = fmt.format(jaar=year, volgnummer=sequence)
+        dossier.year, dossier.sequence = year, sequence
+        code = _new_access_code()
+        dossier.access_code_hash = hash_access_code(code)
+        ctx.transient["toegangscode"] = code
+        ctx.session.flush()
+    return {"dossiernummer": dossier.number, "geregistreerd_op": ctx.now.isoformat()}
+
+
+def _deadline_dict(rule_row: dict, start: date) -> dict:
+    rule = rule_from_row(rule_row)
+    deadline = compute_deadline(rule, start, _CALENDAR)
+    return {
+        "termijn": rule.name,
+        "dagen": rule.days,
+        "eenheid": rule.unit,
+        "doorschuiven": rule.roll_forward,
+        "interval": f"P{rule.days}D",
+        "start": start.isoformat(),
+        "vervaldag": deadline.due.isoformat(),
+        "vervalt_op": end_of_day_utc(deadline.due).isoformat(),
+        "uitleg": deadline.explanation,
+    }
+
+
+def _select(regels: list[dict], names: list[str]) -> dict[str, dict]:
+    rows = {row["termijn"]: row for row in regels}
+    missing = [name for name in names if name not in rows]
+    if missing:
+        raise ValueError(f"termijn {', '.join(missing)} staat niet in de termijnentabel")
+    return {name: rows[name] for name in names}
+
+
+@operator("compute_deadlines")
+def compute_deadlines(ctx: OperatorContext, task, regels: list[dict], vanaf: str,
+                      termijnen: list[str]) -> dict:
+    """The named deadline rules of the DMN table, counted from ``vanaf`` (the receipt)."""
+    start = ctx.local_date(datetime.fromisoformat(vanaf))
+    return {name: _deadline_dict(row, start) for name, row in _select(regels, termijnen).items()}
+
+
+@operator("compute_deadline")
+def compute_one_deadline(ctx: OperatorContext, task, regels: list[dict], termijn: str,
+                         vanaf: str | None = None) -> dict:
+    """One deadline rule, counted from ``vanaf`` or from today."""
+    row = _select(regels, [termijn])[termijn]
+    start = ctx.local_date(datetime.fromisoformat(vanaf) if vanaf else ctx.now)
+    return _deadline_dict(row, start)
+
+
+def _salutation(complainant: dict) -> str:
+    name = " ".join(p for p in (complainant.get("voornaam"), complainant.get("achternaam")) if p)
+    return name or "klager"
+
+
+def delivery_channel(complainant: dict) -> str:
+    """E-mail when known, else a letter to the postal address, else nothing can be sent
+    (an anonymous complaint): the notice is kept, marked undeliverable."""
+    if complainant.get("email"):
+        return "email"
+    return "brief" if complainant.get("adres") else "geen"
+
+
+@operator("produce_notice")
+def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
+    """Render a notice in the complainant's language and put it in the outbox."""
+    data = task.data
+    language = data.get("taal", "nl")
+    code = new_notice_code()
+    settings = ctx.model.settings
+    context = {
+        **{key: value for key, value in data.items() if not key.startswith("spiff__")},
+        "dossiernummer": ctx.dossier.number,
+        "berichtcode": code,
+        "aanspreking": _salutation(data.get("klager", {})),
+        "ziekenfonds": settings.get("ziekenfonds", {}),
+        "nationale_klachtenbemiddelaar": settings.get("nationale_klachtenbemiddelaar", {}),
+        "statuspagina": settings.get("statuspagina", ""),
+        "vandaag": ctx.local_date(ctx.now).isoformat(),
+        "toegangscode": ctx.transient.get("toegangscode"),
+    }
+    context.setdefault("reactietermijn", None)
+    rendered = render(ctx.model.notice_templates(language), soort, context)
+    channel = delivery_channel(data.get("klager", {}))
+    ctx.session.add(Notice(
+        dossier_id=ctx.dossier.id, kind=soort, language=language, channel=channel, code=code,
+        subject=rendered.subject, body=rendered.body, created_at=ctx.now,
+        status="queued" if channel != "geen" else "onbestelbaar",
+    ))
+    return {"soort": soort, "code": code, "kanaal": channel, "gemaakt_op": ctx.now.isoformat()}
+
+
+@operator("close_dossier")
+def close_dossier(ctx: OperatorContext, task, uitkomst: str) -> dict:
+    """Stap 7: record the closure and its outcome."""
+    ctx.dossier.closed_at = ctx.now
+    ctx.dossier.outcome = uitkomst
+    return {"uitkomst": uitkomst, "gesloten_op": ctx.now.isoformat()}
+
+
+@operator("record_recommendations")
+def record_recommendations(ctx: OperatorContext, task, aanbevelingen: list[dict]) -> dict:
+    """Stap 8: add the recommendations to the improvement register."""
+    for item in aanbevelingen:
+        ctx.session.add(Recommendation(
+            dossier_id=ctx.dossier.id, text=item["tekst"], service=item["dienst"],
+            created_at=ctx.now,
+        ))
+    return {"aantal": len(aanbevelingen)}
+
+
+def existing_sequence_numbers(session: Session, year: int) -> list[int]:
+    """The year's used sequence numbers, sorted (for gap checks)."""
+    rows = session.execute(select(Dossier.sequence).where(Dossier.year == year)
+                           .order_by(Dossier.sequence))
+    return [row[0] for row in rows]

@@ -1,0 +1,354 @@
+"""The runner's one central object: what the CLI and the web app call.
+
+Each public method is one action in one transaction (load, guard, run engine steps, save
+state and derived rows, audit, outbox, commit) or one read-only query.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import clock as clocks
+from .case import Case
+from .definitions import (
+    Model,
+    content_hash,
+    default_processes_dir,
+    parse,
+    read_folder,
+)
+from .engine import SERIALIZER_VERSION, dump_state, new_workflow, operator_context, serialize_spec
+from .errors import Conflict, Forbidden, NotFound
+from .forms import validate_form
+from .instances import (
+    LoadedCase,
+    open_case,
+    record_incidents,
+    resolve_incidents,
+    save_case,
+)
+from .operators import OperatorContext
+from .store import (
+    AuditEntry,
+    Definition,
+    Dossier,
+    Incident,
+    Instance,
+    Notice,
+    OpenTask,
+    make_engine,
+    make_session_factory,
+    transaction,
+)
+
+COMPLAINT_FORM = "klacht.json"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    dossier_number: str
+    access_code: str | None
+
+
+class Klachten:
+    """Runner facade over one database and one clock."""
+
+    def __init__(self, database_url: str, clock: str = "real"):
+        self.engine = make_engine(database_url)
+        self.factory = make_session_factory(self.engine)
+        self.clock: clocks.Clock = (
+            clocks.VirtualClock(self.factory) if clock == "virtual" else clocks.RealClock()
+        )
+        self._models: dict[int, tuple[Model, str]] = {}
+
+    # ----- definitions
+    def deploy(self, folder: Path | None = None) -> tuple[int, bool]:
+        """Store ``folder`` as a new version unless its content hash is known already."""
+        files = read_folder(folder or default_processes_dir())
+        digest = content_hash(files)
+        now = self.clock.now()
+        with transaction(self.factory) as session:
+            existing = session.scalar(select(Definition).where(Definition.content_hash == digest))
+            if existing is not None:
+                return existing.id, False
+            model = parse(files)
+            row = Definition(content_hash=digest, deployed_at=now, files=files,
+                             spec=serialize_spec(model))
+            session.add(row)
+            session.flush()
+            self._models[row.id] = (model, row.spec)
+            return row.id, True
+
+    def _model(self, session: Session, definition_id: int) -> tuple[Model, str]:
+        if definition_id not in self._models:
+            row = session.get(Definition, definition_id)
+            if row is None:
+                raise NotFound(f"procesversie {definition_id} bestaat niet")
+            self._models[definition_id] = (parse(row.files), row.spec)
+        return self._models[definition_id]
+
+    def _latest_definition_id(self, session: Session) -> int:
+        latest = session.scalar(select(func.max(Definition.id)))
+        if latest is None:
+            raise NotFound("er is nog geen procesmodel gedeployed (klachten deploy)")
+        return latest
+
+    # ----- actions
+    def submit(self, complaint: dict[str, Any], actor: str = "klager") -> Submitted:
+        """Stap 1: start a dossier from a complaint; returns its number and access code."""
+        now = self.clock.now()
+        with transaction(self.factory) as session:
+            definition_id = self._latest_definition_id(session)
+            model, _ = self._model(session, definition_id)
+            data = {"ontvangen_op": now.isoformat(), "kanaal": "web", "taal": "nl", **complaint}
+            validate_form(model.form(COMPLAINT_FORM), data)
+            complainant = data["klager"]
+            dossier = Dossier(
+                complainant_name=" ".join(
+                    p for p in (complainant.get("voornaam"), complainant.get("achternaam")) if p
+                )[:220],
+                category=data["categorie"], channel=data["kanaal"], language=data["taal"],
+                received_at=datetime.fromisoformat(data["ontvangen_op"]),
+            )
+            session.add(dossier)
+            session.flush()
+            start_data = {**model.settings.get("startgegevens", {}), **data}
+            workflow = new_workflow(model, start_data)
+            instance = Instance(
+                dossier_id=dossier.id, definition_id=definition_id, state="",
+                serializer_version=SERIALIZER_VERSION, updated_at=now,
+            )
+            loaded = LoadedCase(session, instance, dossier, Case(workflow, model), now)
+            loaded.record(actor, "klacht ontvangen", "ontvangst", kanaal=data["kanaal"])
+            ctx = self._run(loaded, model, lambda lc: lc.case.run(lc.engine_completed))
+            instance.state = dump_state(workflow)
+            session.add(instance)
+            save_case(loaded, model)
+            return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
+
+    def complete_task(self, task_id: str, data: dict[str, Any], user: str,
+                      expected_version: int | None = None) -> str:
+        """Complete a READY user task with form data; returns the dossier number."""
+        with self._action(self._instance_of_task(task_id), expected_version) as (loaded, model):
+            task = loaded.case.user_task(task_id)
+            loaded.case.validate(task, data)
+            self._check_separation(loaded, task, user)
+            loaded.record(user, "taak voltooid", task.task_spec.name,
+                          naam=task.task_spec.bpmn_name)
+            self._run(loaded, model, lambda lc: lc.case.complete(task, data,
+                                                                  lc.engine_completed))
+            return loaded.dossier.number or ""
+
+    def send_message(self, number: str, name: str, payload: dict[str, Any],
+                     actor: str = "klager") -> None:
+        with self._action(self._instance_of_dossier(number)) as (loaded, model):
+            loaded.record(actor, "bericht ontvangen", name, **_short(payload))
+            self._run(loaded, model, lambda lc: lc.case.send_message(
+                name, payload, lc.engine_completed))
+
+    def retry(self, number: str, actor: str) -> int:
+        """Run the failed element(s) of a dossier again; returns how many were retried."""
+        with self._action(self._instance_of_dossier(number)) as (loaded, model):
+            failed = loaded.case.incident_tasks()
+            if not failed:
+                raise Conflict(f"dossier {number} heeft geen open incident")
+            loaded.record(actor, "opnieuw proberen", failed[0].task_spec.name)
+            resolve_incidents(loaded)
+            self._run(loaded, model, lambda lc: lc.case.retry(lc.engine_completed))
+            return len(failed)
+
+    def sweep_timers(self, limit: int = 500) -> int:
+        """Fire the due timers of at most ``limit`` instances; returns how many were ticked.
+
+        Only instances whose ``next_timer_at`` is due are read (an index range scan). Each is
+        ticked in its own transaction; on PostgreSQL the row is claimed with SKIP LOCKED, so
+        several workers never tick the same instance.
+        """
+        now = self.clock.now()
+        ticked = 0
+        while ticked < limit:
+            with transaction(self.factory) as session:
+                query = (select(Instance).where(Instance.next_timer_at <= now)
+                         .order_by(Instance.next_timer_at).limit(1))
+                if session.get_bind().dialect.name == "postgresql":
+                    query = query.with_for_update(skip_locked=True)
+                instance = session.scalar(query)
+                if instance is None:
+                    break
+                loaded, model = self._load(session, instance, now)
+                self._run(loaded, model, lambda lc: lc.case.tick(now, lc.engine_completed))
+                save_case(loaded, model)
+                ticked += 1
+        return ticked
+
+    # ----- queries
+    def tasks(self, dossier_number: str | None = None) -> list[dict[str, Any]]:
+        with transaction(self.factory) as session:
+            query = (select(OpenTask, Dossier.number)
+                     .join(Dossier, Dossier.id == OpenTask.dossier_id)
+                     .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at))
+            if dossier_number:
+                self._dossier(session, dossier_number)
+                query = query.where(Dossier.number == dossier_number)
+            return [_task_dict(task, number) for task, number in session.execute(query)]
+
+    def dossier(self, number: str) -> dict[str, Any]:
+        """Everything about a dossier: step, deadlines, open tasks, notices, audit, incidents."""
+        now = self.clock.now()
+        with transaction(self.factory) as session:
+            dossier = self._dossier(session, number)
+            instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
+            model, spec_json = self._model(session, instance.definition_id)
+            case = open_case(session, instance, dossier, model, spec_json, now).case
+            data = _last_data(case)
+            return {
+                "dossiernummer": dossier.number,
+                "stap": instance.step,
+                "afgesloten": dossier.closed_at is not None,
+                "afgesloten_op": _iso(dossier.closed_at),
+                "uitkomst": dossier.outcome,
+                "ontvangen_op": _iso(dossier.received_at),
+                "categorie": dossier.category,
+                "kanaal": dossier.channel,
+                "taal": dossier.language,
+                "procesversie": instance.definition_id,
+                "versie": instance.version,
+                "volgende_timer": _iso(instance.next_timer_at),
+                "termijnen": {
+                    name: {k: v for k, v in value.items() if k in ("vervaldag", "uitleg", "dagen")}
+                    for name, value in (data.get("termijnen") or {}).items()
+                },
+                "open_taken": [_task_dict(t, dossier.number) for t in session.scalars(
+                    select(OpenTask).where(OpenTask.dossier_id == dossier.id)
+                    .order_by(OpenTask.created_at))],
+                "wacht_op_berichten": sorted(case.waiting_messages()),
+                "berichten": [_notice_dict(n) for n in session.scalars(
+                    select(Notice).where(Notice.dossier_id == dossier.id).order_by(Notice.id))],
+                "audit": [_audit_dict(a) for a in session.scalars(
+                    select(AuditEntry).where(AuditEntry.dossier_id == dossier.id)
+                    .order_by(AuditEntry.id))],
+                "incidenten": [_incident_dict(i) for i in session.scalars(
+                    select(Incident).where(Incident.dossier_id == dossier.id)
+                    .order_by(Incident.id))],
+            }
+
+    # ----- plumbing
+    @staticmethod
+    def _dossier(session: Session, number: str) -> Dossier:
+        dossier = session.scalar(select(Dossier).where(Dossier.number == number))
+        if dossier is None:
+            raise NotFound(f"dossier {number} bestaat niet")
+        return dossier
+
+    def _instance_of_dossier(self, number: str) -> Callable[[Session], Instance]:
+        def find(session: Session) -> Instance:
+            dossier = self._dossier(session, number)
+            return session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
+        return find
+
+    @staticmethod
+    def _instance_of_task(task_id: str) -> Callable[[Session], Instance]:
+        def find(session: Session) -> Instance:
+            row = session.get(OpenTask, task_id)
+            if row is None:
+                raise NotFound(f"taak {task_id} is niet open of bestaat niet")
+            return session.get(Instance, row.instance_id)
+        return find
+
+    def _load(self, session: Session, instance: Instance, now: datetime
+              ) -> tuple[LoadedCase, Model]:
+        dossier = session.get(Dossier, instance.dossier_id)
+        model, spec_json = self._model(session, instance.definition_id)
+        return open_case(session, instance, dossier, model, spec_json, now), model
+
+    @contextmanager
+    def _action(self, find: Callable[[Session], Instance], expected_version: int | None = None
+                ) -> Iterator[tuple[LoadedCase, Model]]:
+        now = self.clock.now()
+        with transaction(self.factory) as session:
+            instance = find(session)
+            if expected_version is not None and instance.version != expected_version:
+                raise Conflict("het dossier werd intussen gewijzigd; laad het opnieuw")
+            loaded, model = self._load(session, instance, now)
+            yield loaded, model
+            save_case(loaded, model)
+
+    def _run(self, loaded: LoadedCase, model: Model,
+             step: Callable[[LoadedCase], None]) -> OperatorContext:
+        """Run engine steps at the action's instant; an operator error becomes an incident."""
+        ctx = OperatorContext(session=loaded.session, dossier=loaded.dossier, model=model,
+                              now=loaded.now)
+        with clocks.frozen_at(loaded.now), operator_context(ctx):
+            try:
+                step(loaded)
+            except WorkflowTaskException as err:
+                if not loaded.case.incident_tasks():
+                    raise
+                record_incidents(loaded, err)
+        return ctx
+
+    @staticmethod
+    def _check_separation(loaded: LoadedCase, task, user: str) -> None:
+        """A task with property ``andere_gebruiker_dan`` may not be completed by the user who
+        completed that other task in this dossier (the national re-examination)."""
+        other = (getattr(task.task_spec, "extensions", {}).get("properties", {})
+                 .get("andere_gebruiker_dan"))
+        if not other:
+            return
+        earlier = loaded.session.scalars(select(AuditEntry.actor).where(
+            AuditEntry.dossier_id == loaded.dossier.id, AuditEntry.element == other,
+            AuditEntry.action == "taak voltooid")).all()
+        if user in earlier:
+            raise Forbidden(f"{user} gaf het eerste antwoord en mag dit dossier niet opnieuw "
+                            "onderzoeken (scheiding van functies)")
+
+
+def _last_data(case: Case) -> dict:
+    tasks = case.ready_user_tasks() or case.workflow.get_tasks()
+    return tasks[-1].data if tasks else {}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return clocks.as_utc(value).isoformat() if value else None
+
+
+def _short(payload: dict) -> dict:
+    return {key: str(value)[:200] for key, value in payload.items()}
+
+
+def _task_dict(task: OpenTask, number: str | None) -> dict[str, Any]:
+    return {"id": task.id, "dossiernummer": number, "taak": task.spec_name, "titel": task.title,
+            "rol": task.lane, "stap": task.step, "formulier": task.form,
+            "vervaldatum": _iso(task.due_at), "geclaimd_door": task.claimed_by}
+
+
+def _notice_dict(notice: Notice) -> dict[str, Any]:
+    return {"soort": notice.kind, "taal": notice.language, "kanaal": notice.channel,
+            "code": notice.code, "onderwerp": notice.subject, "tekst": notice.body,
+            "aangemaakt_op": _iso(notice.created_at), "status": notice.status}
+
+
+def _audit_dict(entry: AuditEntry) -> dict[str, Any]:
+    return {"op": _iso(entry.at), "wie": entry.actor, "wat": entry.action,
+            "element": entry.element, "stap": entry.step, "details": entry.details}
+
+
+def _incident_dict(incident: Incident) -> dict[str, Any]:
+    return {"element": incident.element, "stap": incident.step, "fout": incident.error,
+            "op": _iso(incident.created_at), "opgelost_op": _iso(incident.resolved_at)}
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+

@@ -1,0 +1,150 @@
+"""Tests for the Alembic migrations: they build exactly the schema of ``runner.store``.
+
+Runs on a temporary SQLite file, and also on PostgreSQL when ``KLACHTEN_TEST_DATABASE_URL``
+is set (for example ``postgresql+psycopg://postgres@127.0.0.1:5432/test``): there every test
+gets a fresh schema of its own, selected through ``search_path`` and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from runner.migrations import alembic_config, current_revision, head_revision, upgrade
+from runner.store import Base
+
+PG_URL_VARIABLE = "KLACHTEN_TEST_DATABASE_URL"
+MODEL_TABLES = set(Base.metadata.tables)
+
+
+def _postgres_url(tmp_name: str) -> Iterator[str]:
+    base_url = os.environ.get(PG_URL_VARIABLE)
+    if not base_url:
+        pytest.skip(f"{PG_URL_VARIABLE} is not set")
+    schema = f"klachten_test_{tmp_name}"
+    admin = create_engine(base_url, poolclass=NullPool)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """The URL of an empty database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'klachten.db'}"
+    else:
+        yield from _postgres_url(uuid.uuid4().hex[:12])
+
+
+def _inspect(url: str):
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            inspector = inspect(connection)
+            tables = set(inspector.get_table_names())
+            details = {
+                name: {
+                    # Type objects compare by identity: keep their rendering instead.
+                    "columns": {
+                        c["name"]: {**c, "type": repr(c["type"])}
+                        for c in inspector.get_columns(name)
+                    },
+                    "indexes": {i["name"]: i for i in inspector.get_indexes(name)},
+                    "uniques": [
+                        tuple(u["column_names"]) for u in inspector.get_unique_constraints(name)
+                    ],
+                }
+                for name in tables
+            }
+            return tables, details
+    finally:
+        engine.dispose()
+
+
+def _differences(url: str) -> list:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+
+
+def test_head_is_the_initial_revision() -> None:
+    assert head_revision() == "0001"
+
+
+def test_fresh_database_has_no_revision(database_url: str) -> None:
+    assert current_revision(database_url) is None
+
+
+def test_upgrade_creates_every_table(database_url: str) -> None:
+    upgrade(database_url)
+
+    tables, details = _inspect(database_url)
+    assert tables == MODEL_TABLES | {"alembic_version"}
+    assert current_revision(database_url) == head_revision()
+    # A few things the application relies on, checked by name:
+    assert details["instances"]["columns"]["version"]["nullable"] is False
+    assert ("content_hash",) in details["definitions"]["uniques"]
+    assert ("number",) in details["dossiers"]["uniques"]
+    assert ("dossier_id",) in details["instances"]["uniques"]
+    assert details["open_tasks"]["indexes"]["ix_open_tasks_lane_due"]["column_names"] == [
+        "lane",
+        "due_at",
+    ]
+    assert "ix_instances_next_timer_at" in details["instances"]["indexes"]
+
+
+def test_migrated_schema_matches_the_models(database_url: str) -> None:
+    upgrade(database_url)
+
+    assert _differences(database_url) == []
+
+
+def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
+    upgrade(database_url)
+    before = _inspect(database_url)
+
+    upgrade(database_url)
+
+    assert _inspect(database_url) == before
+    assert current_revision(database_url) == head_revision()
+    assert _differences(database_url) == []
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    finally:
+        engine.dispose()
+    assert [row[0] for row in rows] == [head_revision()]
+
+
+def test_downgrade_to_base_and_up_again(database_url: str) -> None:
+    upgrade(database_url)
+
+    # Through the URL (no connection handed over): env.py makes its own engine.
+    command.downgrade(alembic_config(database_url), "base")
+    tables, _ = _inspect(database_url)
+    assert tables == {"alembic_version"}
+    assert current_revision(database_url) is None
+
+    upgrade(database_url)
+    assert _differences(database_url) == []

@@ -1,0 +1,248 @@
+"""Process tests: every path of processes/klachtenprocedure.bpmn, with a virtual clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from conftest import START, Harness, complaint
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
+
+from runner.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from runner.operators import verify_access_code
+from runner.store import Dossier, Recommendation, transaction
+
+ANONYMOUS: dict = {}
+
+
+def test_registration_assigns_number_code_deadlines_and_acknowledgement(harness: Harness):
+    harness.submit()
+    info = harness.info
+    assert harness.number == "KL-2026-00001"
+    assert harness.access_code and len(harness.access_code.replace("-", "")) == 12
+    assert info["termijnen"]["ontvangstmelding"]["vervaldag"] == "2026-03-10"
+    assert info["stap"] == "3. Ontvankelijkheid beoordelen"
+    [ack] = info["berichten"]
+    assert (ack["soort"], ack["kanaal"], ack["taal"]) == ("ontvangstmelding", "email", "nl")
+    assert harness.access_code in ack["tekst"] and harness.number in ack["tekst"]
+    assert ack["code"] in ack["tekst"] and "wachtwoord" in ack["tekst"]
+    with transaction(harness.k.factory) as session:
+        stored = session.scalar(select(Dossier.access_code_hash))
+    assert harness.access_code not in stored
+    assert verify_access_code(harness.access_code, stored)
+    assert not verify_access_code("AAAA-AAAA-AAAA", stored)
+
+
+def test_dossier_numbers_are_sequential_per_year(klachten):
+    numbers = [klachten.submit(complaint()).dossier_number for _ in range(3)]
+    klachten.clock.set(datetime.fromisoformat("2027-01-04T09:00:00+01:00"))
+    numbers.append(klachten.submit(complaint()).dossier_number)
+    assert numbers == ["KL-2026-00001", "KL-2026-00002", "KL-2026-00003", "KL-2027-00001"]
+
+
+@pytest.mark.parametrize(("overrides", "suggested_reason"), [
+    ({"klager": ANONYMOUS, "kanaal": "brief"}, "anoniem"),
+    ({"categorie": "geen verband"}, "geen_verband"),
+])
+def test_not_admissible_gets_motivated_answer_and_closure(harness, overrides, suggested_reason):
+    harness.submit(**overrides)
+    task = harness.task("ontvankelijkheid_beoordelen")
+    assert task["stap"] == "3"
+    harness.complete("ontvankelijkheid_beoordelen", {
+        "ontvankelijk": "nee", "reden": suggested_reason,
+        "motivatie": "De klachtenbemiddelaar behandelt geen anonieme of externe klachten.",
+    })
+    info = harness.info
+    assert info["afgesloten"] and info["uitkomst"] == "niet ontvankelijk"
+    kinds = harness.notices()
+    assert kinds[-2:] == ["onontvankelijkheid", "afsluiting"]
+    assert "De klachtenbemiddelaar behandelt geen" in info["berichten"][-2]["tekst"]
+    harness.recommend()
+    assert harness.info["stap"] == "Afgesloten"
+
+
+def test_precheck_suggestion_is_recorded_in_the_process_data(harness):
+    from runner.engine import load_state
+    from runner.store import Definition, Instance
+
+    harness.submit(klager=ANONYMOUS, kanaal="brief")
+    with transaction(harness.k.factory) as session:
+        instance = session.scalar(select(Instance))
+        spec = session.get(Definition, instance.definition_id).spec
+        workflow = load_state(instance.state, spec)
+    [task] = workflow.get_tasks(spec_name="ontvankelijkheid_beoordelen", state=TaskState.READY)
+    assert task.data["voorstel"] == {"ontvankelijk": "nee", "reden": "anoniem"}
+
+
+def test_motivation_required_when_not_admissible(harness):
+    harness.submit()
+    with pytest.raises(ValidationFailed) as err:
+        harness.complete("ontvankelijkheid_beoordelen", {"ontvankelijk": "nee"})
+    assert set(err.value.reasons) == {"reden", "motivatie"}
+    assert harness.info["stap"] == "3. Ontvankelijkheid beoordelen"
+
+
+def test_answer_window_expires_then_closure_and_recommendation(harness):
+    harness.submit().admissible().investigate().answer("deels gegrond")
+    info = harness.info
+    assert info["stap"] == "6. Reactie van de klager?"
+    assert set(info["wacht_op_berichten"]) == {"klager_niet_akkoord", "klacht_ingetrokken"}
+    answer = info["berichten"][-1]
+    assert answer["soort"] == "antwoord"
+    assert "Nationale klachtenbemiddelaar" in answer["tekst"]
+    assert "nationale.klachten@ziekenfonds.example" in answer["tekst"]
+    harness.at_day(29)
+    assert not harness.info["afgesloten"]
+    harness.at_day(32)
+    info = harness.info
+    assert info["afgesloten"] and info["uitkomst"] == "deels gegrond"
+    harness.recommend([{"tekst": "Controleer de berekening", "dienst": "terugbetalingen"}])
+    assert harness.info["stap"] == "Afgesloten"
+    with transaction(harness.k.factory) as session:
+        assert session.scalar(select(Recommendation.service)) == "terugbetalingen"
+
+
+def test_not_agreeing_goes_to_the_national_mediator(harness):
+    harness.submit().admissible().investigate().answer("ongegrond", user="mia")
+    harness.message("klager_niet_akkoord", {"reden": "Ik ben het er niet mee eens."})
+    task = harness.task("nationaal_onderzoek")
+    assert task["rol"] == "Nationale klachtenbemiddelaar"
+    with pytest.raises(Forbidden):
+        harness.complete("nationaal_onderzoek", {"uitkomst": "gegrond", "antwoord": "Herzien."
+                                                 " Toch gegrond."}, user="mia")
+    revised = {"uitkomst": "gegrond", "antwoord": "Na herziening toch gegrond."}
+    harness.complete("nationaal_onderzoek", revised, user="nora")
+    info = harness.info
+    assert info["uitkomst"] == "gegrond"
+    assert harness.notices()[-2:] == ["antwoord_nationaal", "afsluiting"]
+    harness.recommend()
+
+
+def test_national_re_examination_sends_status_updates(harness):
+    harness.submit().admissible().investigate().answer()
+    harness.message("klager_niet_akkoord", {"reden": "Niet akkoord."})
+    before = harness.notices().count("statusbericht")
+    harness.advance(22)
+    assert harness.notices().count("statusbericht") == before + 1
+
+
+def test_withdrawal_during_investigation(harness):
+    harness.submit().admissible()
+    harness.message("klacht_ingetrokken", {"reden": "Opgelost"})
+    info = harness.info
+    assert info["afgesloten"] and info["uitkomst"] == "ingetrokken"
+    assert harness.notices()[-1] == "afsluiting"
+    assert [t["taak"] for t in harness.open_tasks()] == ["aanbeveling"]
+    assert info["volgende_timer"] is None
+    with pytest.raises(Conflict):
+        harness.message("klacht_ingetrokken")
+
+
+def test_status_updates_every_three_weeks_and_none_after_answer(harness):
+    harness.submit().admissible()
+    harness.at_day(20)
+    assert harness.notices().count("statusbericht") == 0
+    harness.at_day(21.5)
+    assert harness.notices().count("statusbericht") == 1
+    harness.at_day(42.5)
+    assert harness.notices().count("statusbericht") == 2
+    harness.investigate().answer()
+    harness.at_day(64)
+    assert harness.notices().count("statusbericht") == 2
+
+
+def test_worker_outage_yields_one_status_update_not_three(harness):
+    harness.submit().admissible()
+    harness.at_day(70)
+    assert harness.notices().count("statusbericht") == 1
+    harness.at_day(80)
+    assert harness.notices().count("statusbericht") == 1
+    harness.at_day(92)
+    assert harness.notices().count("statusbericht") == 2
+
+
+def test_acknowledgement_by_letter_when_no_email(harness):
+    harness.submit(klager={"voornaam": "Jan", "achternaam": "Claes", "adres": "Markt 2, 2000 "
+                           "Antwerpen"}, kanaal="brief")
+    [ack] = harness.info["berichten"]
+    assert ack["kanaal"] == "brief"
+    task = harness.task("ontvangstmelding_posten")
+    assert task["vervaldatum"] == "2026-03-10T23:00:00+00:00"  # day 8, end of day in Brussels
+    harness.complete("ontvangstmelding_posten", {"gepost_op": "2026-03-04"})
+    assert harness.task("ontvankelijkheid_beoordelen")
+
+
+def test_french_complainant_gets_french_notices(harness):
+    harness.submit(taal="fr")
+    [ack] = harness.info["berichten"]
+    assert ack["taal"] == "fr" and "Accusé de réception" in ack["onderwerp"]
+
+
+def test_completing_a_completed_task_is_rejected_and_changes_nothing(harness):
+    harness.submit()
+    task_id = harness.task("ontvankelijkheid_beoordelen")["id"]
+    harness.k.complete_task(task_id, {"ontvankelijk": "ja"}, "mia")
+    before = harness.info
+    with pytest.raises(NotFound):
+        harness.k.complete_task(task_id, {"ontvankelijk": "ja"}, "mia")
+    assert harness.info == before
+
+
+def test_task_cancelled_by_withdrawal_cannot_be_completed(harness):
+    harness.submit().admissible()
+    task_id = harness.task("onderzoek")["id"]
+    harness.message("klacht_ingetrokken")
+    before = harness.info
+    with pytest.raises((NotFound, Conflict)):
+        harness.k.complete_task(task_id, {"bevindingen": "te laat"}, "mia")
+    assert harness.info == before
+
+
+def test_case_rejects_a_cancelled_task_even_when_asked_directly(harness):
+    """The guard lives in the case, not only in the open-task table."""
+    from runner.case import Case
+    from runner.engine import load_state
+    from runner.store import Definition, Instance
+
+    harness.submit().admissible()
+    task_id = harness.task("onderzoek")["id"]
+    harness.message("klacht_ingetrokken")
+    with transaction(harness.k.factory) as session:
+        instance = session.scalar(select(Instance))
+        spec = session.get(Definition, instance.definition_id).spec
+        model, _ = harness.k._model(session, instance.definition_id)
+        case = Case(load_state(instance.state, spec), model)
+    with pytest.raises(Conflict, match="niet meer open"):
+        case.user_task(task_id)
+
+
+def test_stale_version_is_a_conflict(harness):
+    harness.submit()
+    task_id = harness.task("ontvankelijkheid_beoordelen")["id"]
+    version = harness.info["versie"]
+    with pytest.raises(Conflict):
+        harness.k.complete_task(task_id, {"ontvankelijk": "ja"}, "mia",
+                                expected_version=version - 1)
+    harness.k.complete_task(task_id, {"ontvankelijk": "ja"}, "mia", expected_version=version)
+
+
+def test_invalid_complaint_is_refused_and_nothing_is_saved(klachten):
+    with pytest.raises(ValidationFailed):
+        klachten.submit(complaint(taal="de"))
+    with transaction(klachten.factory) as session:
+        assert session.scalar(select(func.count()).select_from(Dossier)) == 0
+
+
+def test_audit_trail_records_who_did_what(harness):
+    harness.submit().admissible(user="mia")
+    audit = harness.info["audit"]
+    assert audit[0]["wat"] == "klacht ontvangen"
+    done = [a for a in audit if a["wat"] == "taak voltooid"]
+    assert done[0]["wie"] == "mia" and done[0]["element"] == "ontvankelijkheid_beoordelen"
+    assert any(a["element"] == "registratie" for a in audit)
+
+
+def test_start_is_recorded_at_the_virtual_clock(harness):
+    harness.submit()
+    assert harness.info["ontvangen_op"] == START.isoformat()

@@ -1,0 +1,1 @@
+"""The Flask application (mediator and complainant pages); built in later issues."""
