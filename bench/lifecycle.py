@@ -43,10 +43,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, insert, select, text
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import create_engine, event, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
-from SpiffWorkflow.util.task import TaskState
 
 from runner.clock import frozen_at
 from runner.definitions import Model
@@ -97,10 +97,17 @@ def p90(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
-def timed(call: Callable[[], Any]) -> tuple[Any, int]:
-    start = time.perf_counter_ns()
-    result = call()
-    return result, time.perf_counter_ns() - start
+def timed(call: Callable[[], Any], profile: cProfile.Profile | None = None) -> tuple[Any, int]:
+    """Run ``call``; return its result and wall time in ns (profiled when ``profile`` is set)."""
+    if profile is not None:
+        profile.enable()
+    try:
+        start = time.perf_counter_ns()
+        result = call()
+        return result, time.perf_counter_ns() - start
+    finally:
+        if profile is not None:
+            profile.disable()
 
 
 def new_database(folder: Path, name: str) -> tuple[Klachten, str, Path]:
@@ -161,13 +168,7 @@ def runner_lifecycle(k: Klachten, i: int, start: datetime,
     """One dossier through the runner; returns its number and the ns of each transaction."""
 
     def run(call: Callable[[], Any]) -> tuple[Any, int]:
-        if profile is not None:
-            profile.enable()
-        try:
-            return timed(call)
-        finally:
-            if profile is not None:
-                profile.disable()
+        return timed(call, profile)
 
     times: list[int] = []
     complaint = {**COMPLAINT, "klager": {**COMPLAINT["klager"], "voornaam": f"An{i}"}}
@@ -191,8 +192,8 @@ def runner_lifecycle(k: Klachten, i: int, start: datetime,
 
 
 # ----------------------------------------------------------------------------- (a) raw
-def raw_lifecycle(model: Model, spec_json: str, memory_engine, i: int,
-                  start: datetime) -> list[int]:
+def raw_lifecycle(model: Model, spec_json: str, memory_engine, i: int, start: datetime,
+                  profile: cProfile.Profile | None = None) -> list[int]:
     """The same engine steps on SpiffWorkflow alone, state serialized at each wait state."""
     times: list[int] = []
     session = Session(memory_engine)
@@ -235,17 +236,17 @@ def raw_lifecycle(model: Model, spec_json: str, memory_engine, i: int,
             workflow.do_engine_steps()
             return dump_state(workflow)
 
-        state, ns = timed(lambda: engine_call(start, submit))
+        state, ns = timed(lambda: engine_call(start, submit), profile)
         times.append(ns)
         for _, spec_name, data in STEPS:
             state, ns = timed(lambda s=state, n=spec_name, d=data:
-                              engine_call(start, lambda: complete(s, n, d)))
+                              engine_call(start, lambda: complete(s, n, d)), profile)
             times.append(ns)
         later = start + REACTION_WINDOW_PASSED
-        state, ns = timed(lambda s=state: engine_call(later, lambda: tick(s)))
+        state, ns = timed(lambda s=state: engine_call(later, lambda: tick(s)), profile)
         times.append(ns)
         state, ns = timed(lambda s=state: engine_call(
-            later, lambda: complete(s, LAST_STEP[1], LAST_STEP[2])))
+            later, lambda: complete(s, LAST_STEP[1], LAST_STEP[2])), profile)
         times.append(ns)
         if not load_state(state, spec_json).is_completed():
             raise RuntimeError("raw lifecycle did not complete the workflow")
@@ -290,53 +291,100 @@ def bench_lifecycle(folder: Path, n: int) -> dict[str, Any]:
     rows.append(("whole lifecycle (sum of the 6, per dossier)", [sum(t) for t in runner_times],
                  [sum(t) for t in raw_times]))
     return {"k": k, "db_path": db_path, "numbers": numbers, "rows": rows,
-            "dossiers": WARMUP + n}
+            "dossiers": WARMUP + n, "memory_engine": memory_engine}
 
 
-def profile_runner(k: Klachten, dossiers: int) -> dict[str, Any]:
-    """cProfile of the runner's measured transactions over extra dossiers."""
-    profile = cProfile.Profile()
+RUNNER_DIR = str(ROOT / "runner") + os.sep
+SQLALCHEMY_DIR = f"{os.sep}sqlalchemy{os.sep}"
+# Functions counted on both sides (calls and cumulative time per lifecycle).
+WATCHED = [
+    ("engine.py", "load_state"), ("engine.py", "dump_state"), ("engine.py", "call_service"),
+    ("case.py", "step"), ("instances.py", "record"), ("case.py", "open_tasks"),
+    ("case.py", "next_timer_at"), ("case.py", "validate"), ("service.py", "_validate"),
+    ("instances.py", "_sync_open_tasks"), ("instances.py", "_sync_waiting_messages"),
+    ("clock.py", "now"),
+]
+
+
+def profile_lifecycles(k: Klachten, model: Model, spec_json: str, memory_engine,
+                       dossiers: int) -> dict[str, Any]:
+    """cProfile of the measured transactions of extra runner and raw lifecycles."""
+    runner_profile, raw_profile = cProfile.Profile(), cProfile.Profile()
     for i in range(dossiers):
+        start = T0 + timedelta(minutes=i)
         gc.collect()
-        runner_lifecycle(k, 10_000 + i, T0 + timedelta(minutes=i), profile)
-    stats = pstats.Stats(profile)
-    entries = stats.stats  # type: ignore[attr-defined]
-    runner_dir = str(ROOT / "runner") + os.sep
+        runner_lifecycle(k, 10_000 + i, start, runner_profile)
+        gc.collect()
+        raw_lifecycle(model, spec_json, memory_engine, 10_000 + i, start, raw_profile)
+    runner = pstats.Stats(runner_profile).stats  # type: ignore[attr-defined]
+    raw = pstats.Stats(raw_profile).stats  # type: ignore[attr-defined]
+    per = 1000 / dossiers  # seconds in total -> ms per lifecycle
 
     def ours(filename: str) -> bool:
-        return filename.startswith(runner_dir) or f"{os.sep}sqlalchemy{os.sep}" in filename
+        return filename.startswith(RUNNER_DIR) or SQLALCHEMY_DIR in filename
 
-    top = sorted(((ct, nc, key) for key, (_, nc, _, ct, _) in entries.items() if ours(key[0])),
+    top = sorted(((ct, nc, key) for key, (_, nc, _, ct, _) in runner.items() if ours(key[0])),
                  reverse=True)[:10]
-    groups: dict[str, float] = {}
-    for (filename, _, name), (_, _, tt, _, _) in entries.items():
-        groups[_group(filename, name, runner_dir)] = groups.get(
-            _group(filename, name, runner_dir), 0.0) + tt
-    total = sum(groups.values())
-    top_rows = []
-    for ct, nc, (filename, line, name) in top:
-        where = (os.path.relpath(filename, ROOT) if filename.startswith(runner_dir)
-                 else "sqlalchemy/" + filename.split(f"{os.sep}sqlalchemy{os.sep}", 1)[1])
-        top_rows.append((f"{where}:{line}({name})", nc, ct * 1000 / dossiers))
-    return {"dossiers": dossiers, "top": top_rows, "total_ms": total * 1000 / dossiers,
-            "groups": sorted(((v * 1000 / dossiers, g) for g, v in groups.items()),
-                             reverse=True)}
+    top_rows = [(f"{_short_path(filename)}:{line}({name})", nc / dossiers, ct * per)
+                for ct, nc, (filename, line, name) in top]
+
+    def grouped(entries: dict) -> dict[str, float]:
+        groups: dict[str, float] = {}
+        for (filename, _, name), (_, _, tt, _, _) in entries.items():
+            group = _group(filename, name)
+            groups[group] = groups.get(group, 0.0) + tt * per
+        return groups
+
+    runner_groups, raw_groups = grouped(runner), grouped(raw)
+    groups = sorted(((runner_groups.get(g, 0.0), raw_groups.get(g, 0.0), g)
+                     for g in runner_groups.keys() | raw_groups.keys()),
+                    key=lambda row: row[0] - row[1], reverse=True)
+
+    def watched(entries: dict, file: str, func: str) -> tuple[float, float]:
+        calls = cum = 0.0
+        for (filename, _, name), (_, nc, _, ct, _) in entries.items():
+            if filename == RUNNER_DIR + file and name == func:
+                calls += nc
+                cum += ct
+        return calls / dossiers, cum * per
+
+    watched_rows = [(f"{file[:-3]}.{func}", *watched(runner, file, func),
+                     *watched(raw, file, func)) for file, func in WATCHED]
+    commits = [(nc, tt) for (filename, _, name), (_, nc, tt, _, _) in runner.items()
+               if filename == "~" and "commit" in name and "sqlite3.Connection" in name]
+    return {"dossiers": dossiers, "top": top_rows, "groups": groups,
+            "commits": sum(c for c, _ in commits) / dossiers,
+            "commit_ms": sum(t for _, t in commits) * per,
+            "runner_ms": sum(runner_groups.values()), "raw_ms": sum(raw_groups.values()),
+            "watched": watched_rows}
 
 
-def _group(filename: str, name: str, runner_dir: str) -> str:
+def _short_path(filename: str) -> str:
+    if filename.startswith(RUNNER_DIR):
+        return os.path.relpath(filename, ROOT)
+    if SQLALCHEMY_DIR in filename:
+        return "sqlalchemy/" + filename.split(SQLALCHEMY_DIR, 1)[1]
+    return filename
+
+
+def _group(filename: str, name: str) -> str:
     """Which package a profile entry's own time (tottime) belongs to."""
     if filename == "~":
+        if "sqlite3.Connection" in name and "commit" in name:
+            return "sqlite3 commit (C; fsync with synchronous=FULL)"
         if "sqlite3" in name:
-            return "sqlite3 C calls (execute, commit = fsync)"
-        if "json" in name or "_json" in name:
-            return "json (C)"
-        return "other C built-ins"
-    if filename.startswith(runner_dir):
+            return "sqlite3 execute/fetch (C)"
+        if "json" in name:
+            return "json"
+        if "compile" in name:
+            return "built-in compile (expressions)"
+        return "other C built-ins (dict.get, isinstance, ...)"
+    if filename.startswith(RUNNER_DIR):
         return "runner/"
     for package in ("SpiffWorkflow", "sqlalchemy", "jsonschema", "jinja2", "RestrictedPython",
-                    "json", "holidays", "referencing", "rpds"):
-        if f"{os.sep}{package}{os.sep}" in filename:
-            return f"{package}/"
+                    "json", "holidays", "referencing", "rpds", "uuid.py", "copy.py"):
+        if f"{os.sep}{package}" in filename:
+            return package.removesuffix(".py")
     return "other Python"
 
 
@@ -356,30 +404,32 @@ def waiting_template(k: Klachten) -> tuple[Instance, Dossier]:
 def bulk_insert(k: Klachten, template: Instance, dossier: Dossier, first: int, count: int,
                 rng: random.Random, batch: int = 5_000) -> None:
     """Insert ``count`` waiting dossiers with their instances (Core, explicit ids)."""
-    with k.engine.begin() as conn:
+    with k.engine.connect() as conn:
         next_id = conn.scalar(select(func.max(Dossier.id))) + 1
         next_instance = conn.scalar(select(func.max(Instance.id))) + 1
-        for offset in range(0, count, batch):
-            size = min(batch, count - offset)
-            dossiers, instances = [], []
-            for j in range(size):
-                seq = first + offset + j
-                dossiers.append({
-                    "id": next_id + offset + j, "number": f"BENCH-{seq:07d}",
-                    "year": 2026, "sequence": 100_000 + seq,
-                    "complainant_name": f"Klager {seq}", "category": dossier.category,
-                    "channel": dossier.channel, "language": dossier.language,
-                    "received_at": T0.replace(tzinfo=None),
-                })
-                instances.append({
-                    "id": next_instance + offset + j, "dossier_id": next_id + offset + j,
-                    "definition_id": template.definition_id, "state": template.state,
-                    "serializer_version": template.serializer_version, "version": 1,
-                    "step": template.step, "completed": False, "has_incident": False,
-                    "next_timer_at": (T0 + timedelta(days=rng.uniform(1, 60))).replace(
-                        tzinfo=None),
-                    "updated_at": T0.replace(tzinfo=None),
-                })
+        conn.rollback()
+    for offset in range(0, count, batch):
+        size = min(batch, count - offset)
+        dossiers, instances = [], []
+        for j in range(size):
+            seq = first + offset + j
+            dossiers.append({
+                "id": next_id + offset + j, "number": f"BENCH-{seq:07d}",
+                "year": 2026, "sequence": 100_000 + seq,
+                "complainant_name": f"Klager {seq}", "category": dossier.category,
+                "channel": dossier.channel, "language": dossier.language,
+                "received_at": T0.replace(tzinfo=None),
+            })
+            instances.append({
+                "id": next_instance + offset + j, "dossier_id": next_id + offset + j,
+                "definition_id": template.definition_id, "state": template.state,
+                "serializer_version": template.serializer_version, "version": 1,
+                "step": template.step, "completed": False, "has_incident": False,
+                "next_timer_at": (T0 + timedelta(days=rng.uniform(1, 60))).replace(
+                    tzinfo=None),
+                "updated_at": T0.replace(tzinfo=None),
+            })
+        with k.engine.begin() as conn:  # one transaction per batch keeps the WAL small
             conn.execute(insert(Dossier.__table__), dossiers)
             conn.execute(insert(Instance.__table__), instances)
 
@@ -457,14 +507,17 @@ def storage(k: Klachten, db_path: Path, number: str, dossiers: int) -> dict[str,
             Definition.id == instance.definition_id))
         spec_bytes = len(definition.spec.encode())
         files_bytes = len(json.dumps(definition.files).encode())
-    with k.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    k.engine.dispose()
+    raw = sqlite3.connect(db_path, isolation_level=None)  # outside any BEGIN IMMEDIATE
+    try:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         try:
-            tables = conn.execute(text(
-                "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")).all()
-        except Exception:  # dbstat is an optional SQLite compile option
+            tables = raw.execute(
+                "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+        except sqlite3.OperationalError:  # dbstat is an optional SQLite compile option
             tables = []
-        conn.rollback()
+    finally:
+        raw.close()
     file_bytes = _file_bytes(db_path)
     return {
         "number": number, "state": len(instance.state.encode()), "audit": audit_sizes,
@@ -521,25 +574,36 @@ def report(meta: dict[str, str], n: int, life: dict[str, Any], prof: dict[str, A
         f"target of at most {TARGET_RATIO}.")
     add("")
     if prof is not None:
-        add(f"### Where the runner's time goes (cProfile, {prof['dossiers']} extra lifecycles)")
+        add(f"### Where the runner's time goes (cProfile, {prof['dossiers']} extra lifecycles "
+            "per side)")
         add("")
-        add(f"Profiled runner time per lifecycle: {prof['total_ms']:.0f} ms (profiling adds "
-            "overhead, so compare shares, not absolutes). Own time (tottime) by package:")
+        add(f"Profiled time per lifecycle: runner {prof['runner_ms']:.0f} ms, raw "
+            f"{prof['raw_ms']:.0f} ms (cProfile inflates both; compare shares and differences, "
+            "not absolutes). Own time (tottime) by package, largest runner surplus first:")
         add("")
-        add("| package | ms per lifecycle | share |")
-        add("|---|---:|---:|")
-        for value, group in prof["groups"]:
-            if value / prof["total_ms"] >= 0.005:
-                add(f"| {group} | {value:.1f} | {100 * value / prof['total_ms']:.0f}% |")
+        add("| package | runner ms | raw ms | runner - raw ms |")
+        add("|---|---:|---:|---:|")
+        for runner_ms, raw_ms, group in prof["groups"]:
+            if max(runner_ms, raw_ms) >= 0.5:
+                add(f"| {group} | {runner_ms:.1f} | {raw_ms:.1f} | {runner_ms - raw_ms:+.1f} |")
         add("")
-        add("Top 10 cumulative entries from `runner/` and SQLAlchemy:")
+        add("Top 10 cumulative entries from `runner/` and SQLAlchemy (runner side):")
         add("")
         add("| function | calls per lifecycle | cumulative ms per lifecycle |")
         add("|---|---:|---:|")
         for where, calls, cum in prof["top"]:
-            add(f"| `{where}` | {calls / prof['dossiers']:.0f} | {cum:.1f} |")
+            add(f"| `{where}` | {calls:.0f} | {cum:.1f} |")
         add("")
-
+        add("Selected functions on both sides (cumulative, so nested entries overlap):")
+        add("")
+        add("| function | runner calls | runner ms | raw calls | raw ms |")
+        add("|---|---:|---:|---:|---:|")
+        for name, runner_calls, runner_cum, raw_calls, raw_cum in prof["watched"]:
+            add(f"| `{name}` | {runner_calls:.0f} | {runner_cum:.1f} | {raw_calls:.0f} | "
+                f"{raw_cum:.1f} |")
+        add(f"| sqlite3 `commit` (file DB) | {prof['commits']:.0f} | "
+            f"{prof['commit_ms']:.1f} | | |")
+        add("")
     # (b)
     add("## (b) One timer sweep with many waiting dossiers, none due")
     add("")
@@ -619,7 +683,9 @@ def main() -> None:
         prof = None
         if median(whole[1]) / median(whole[2]) > TARGET_RATIO:
             print("    above target: profiling the runner ...", file=sys.stderr)
-            prof = profile_runner(life["k"], 10 if args.quick else 30)
+            model, spec_json = model_of(life["k"])
+            prof = profile_lifecycles(life["k"], model, spec_json, life["memory_engine"],
+                                      10 if args.quick else 30)
         life["k"].engine.dispose()
         print("(b) timer sweep with 10 000 and 100 000 waiting dossiers ...", file=sys.stderr)
         sweep = bench_sweep(folder, [10_000, 100_000])

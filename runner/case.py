@@ -137,6 +137,7 @@ class Case:
         if not labels:
             labels = [self._label(task) for task in self.waiting_tasks()
                       if _step_number(task.task_spec)]
+        labels += [f"Incident: {self._label(task)}" for task in self.incident_tasks()]
         return "; ".join(sorted(set(labels)))
 
     @staticmethod
@@ -210,7 +211,9 @@ class Case:
                     value["cycles"] = max(1, value["cycles"] - missed)
 
     def incident_tasks(self) -> list[Task]:
-        return self.workflow.get_tasks(state=TaskState.ERROR)
+        # Not get_tasks(state=ERROR): that filter does not descend below STARTED or WAITING
+        # parents, so it misses a failed task under a boundary event or in a subprocess.
+        return [task for task in self.workflow.get_tasks() if task.state == TaskState.ERROR]
 
     def retry(self, did_complete: Callable[[Task], None] | None = None) -> None:
         for task in self.incident_tasks():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     create_engine,
     event,
 )
@@ -26,8 +27,31 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware datetime stored as UTC on every backend.
+
+    SQLite keeps no offset: without this, 09:00+01:00 would come back as 09:00 UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every instant in klachten carries a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {datetime: UtcDateTime}  # noqa: RUF012 - SQLAlchemy's own idiom
 
 
 class Definition(Base):
@@ -36,7 +60,7 @@ class Definition(Base):
     __tablename__ = "definitions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    deployed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     files: Mapped[dict] = mapped_column(JSON)
     spec: Mapped[str] = mapped_column(Text)
 
@@ -52,8 +76,8 @@ class Dossier(Base):
     category: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(2))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     outcome: Mapped[str | None] = mapped_column(String(40))
 
 
@@ -78,8 +102,8 @@ class Instance(Base):
     step: Mapped[str] = mapped_column(String(200), default="")
     completed: Mapped[bool] = mapped_column(default=False)
     has_incident: Mapped[bool] = mapped_column(default=False)
-    next_timer_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own idiom
     __table_args__ = (Index("ix_instances_next_timer_at", "next_timer_at"),)
@@ -97,8 +121,8 @@ class OpenTask(Base):
     lane: Mapped[str] = mapped_column(String(100))
     step: Mapped[str] = mapped_column(String(10), default="")
     form: Mapped[str | None] = mapped_column(String(200))
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (Index("ix_open_tasks_lane_due", "lane", "due_at"),)
@@ -116,7 +140,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(60))
     element: Mapped[str] = mapped_column(String(100), default="")
@@ -136,10 +160,10 @@ class Notice(Base):
     code: Mapped[str] = mapped_column(String(12))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_outbox_status_created", "status", "created_at"),)
@@ -154,8 +178,8 @@ class Incident(Base):
     element: Mapped[str] = mapped_column(String(100))
     step: Mapped[str] = mapped_column(String(200), default="")
     error: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Recommendation(Base):
@@ -167,7 +191,7 @@ class Recommendation(Base):
     text: Mapped[str] = mapped_column(Text)
     service: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="open")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ClockSetting(Base):
@@ -175,7 +199,7 @@ class ClockSetting(Base):
 
     __tablename__ = "clock"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    now: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    now: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 def make_engine(url: str) -> Engine:
