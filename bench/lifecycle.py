@@ -418,16 +418,15 @@ def bulk_insert(k: Klachten, template: Instance, dossier: Dossier, first: int, c
                 "year": 2026, "sequence": 100_000 + seq,
                 "complainant_name": f"Klager {seq}", "category": dossier.category,
                 "channel": dossier.channel, "language": dossier.language,
-                "received_at": T0.replace(tzinfo=None),
+                "received_at": T0,
             })
             instances.append({
                 "id": next_instance + offset + j, "dossier_id": next_id + offset + j,
                 "definition_id": template.definition_id, "state": template.state,
                 "serializer_version": template.serializer_version, "version": 1,
                 "step": template.step, "completed": False, "has_incident": False,
-                "next_timer_at": (T0 + timedelta(days=rng.uniform(1, 60))).replace(
-                    tzinfo=None),
-                "updated_at": T0.replace(tzinfo=None),
+                "next_timer_at": T0 + timedelta(days=rng.uniform(1, 60)),
+                "updated_at": T0,
             })
         with k.engine.begin() as conn:  # one transaction per batch keeps the WAL small
             conn.execute(insert(Dossier.__table__), dossiers)

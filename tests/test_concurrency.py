@@ -1,0 +1,58 @@
+"""Several workers and racing mediators: each timer fires once, one completion wins."""
+
+from __future__ import annotations
+
+import threading
+
+from conftest import Harness, complaint
+from sqlalchemy import func, select
+
+from runner.errors import Conflict, NotFound
+from runner.service import Klachten
+from runner.store import Notice, transaction
+
+
+def test_two_workers_fire_each_due_timer_exactly_once(klachten, database_url):
+    for _ in range(12):
+        Harness(klachten).submit().admissible()
+    Harness(klachten).at_day(22, sweep=False)
+    workers = [Klachten(database_url, clock="virtual") for _ in range(2)]
+    threads = [threading.Thread(target=w.sweep_timers) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for worker in workers:
+        worker.engine.dispose()
+    with transaction(klachten.factory) as session:
+        count = session.scalar(select(func.count()).select_from(Notice)
+                               .where(Notice.kind == "statusbericht"))
+    assert count == 12
+    assert klachten.sweep_timers() == 0
+
+
+def test_racing_completions_one_wins_the_other_gets_a_conflict(klachten, database_url):
+    number = klachten.submit(complaint()).dossier_number
+    [task] = klachten.tasks(number)
+    other = Klachten(database_url, clock="virtual")
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def complete(runner: Klachten, user: str) -> None:
+        barrier.wait()
+        try:
+            runner.complete_task(task["id"], {"ontvankelijk": "ja"}, user)
+            results.append("ok")
+        except (Conflict, NotFound):
+            results.append("conflict")
+
+    threads = [threading.Thread(target=complete, args=(r, u))
+               for r, u in ((klachten, "mia"), (other, "nora"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    other.engine.dispose()
+    assert sorted(results) == ["conflict", "ok"]
+    audit = klachten.dossier(number)["audit"]
+    assert [a["wat"] for a in audit].count("taak voltooid") == 1
