@@ -129,6 +129,22 @@ class Case:
                 due.append(_parse_instant(value))
         return min(due) if due else None
 
+    def data(self) -> dict:
+        """The process data as it stands: that of the most recently changed task."""
+        tasks = self.workflow.get_tasks()
+        return max(tasks, key=lambda task: task.last_state_change).data if tasks else {}
+
+    def deadlines(self) -> dict[str, dict]:
+        """Every deadline computed so far, by name. Deadline operators return dicts with
+        ``termijn`` and ``vervaldag``, alone or keyed by name; no variable name is assumed."""
+        found: dict[str, dict] = {}
+        for value in self.data().values():
+            candidates = value.values() if isinstance(value, dict) else ()
+            for item in [value, *candidates]:
+                if isinstance(item, dict) and {"termijn", "vervaldag"} <= item.keys():
+                    found[item["termijn"]] = item
+        return found
+
     def step(self) -> str:
         """The step(s) the dossier is in, from the engine: ready user tasks, else waiting events."""
         if self.workflow.is_completed():

@@ -68,7 +68,9 @@ class JsonFile(click.ParamType):
 
 
 def _klachten() -> Klachten:
-    return Klachten(settings.database_url(), clock=settings.get("KLACHTEN_CLOCK"))
+    klachten = Klachten(settings.database_url(), clock=settings.get("KLACHTEN_CLOCK"))
+    click.get_current_context().call_on_close(klachten.close)
+    return klachten
 
 
 def _out(value: Any, as_json: bool, text: str) -> None:

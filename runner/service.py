@@ -28,7 +28,7 @@ from .definitions import (
     read_folder,
 )
 from .engine import SERIALIZER_VERSION, dump_state, new_workflow, operator_context, serialize_spec
-from .errors import Conflict, Forbidden, NotFound
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .forms import validate_form
 from .instances import (
     LoadedCase,
@@ -71,6 +71,10 @@ class Klachten:
         )
         self._models: dict[int, tuple[Model, str]] = {}
 
+    def close(self) -> None:
+        """Close the database connections (a command or a test is done with the runner)."""
+        self.engine.dispose()
+
     # ----- definitions
     def deploy(self, folder: Path | None = None) -> tuple[int, bool]:
         """Store ``folder`` as a new version unless its content hash is known already."""
@@ -112,13 +116,14 @@ class Klachten:
             model, _ = self._model(session, definition_id)
             data = {"ontvangen_op": now.isoformat(), "kanaal": "web", "taal": "nl", **complaint}
             validate_form(model.form(COMPLAINT_FORM), data)
+            received_at = _received_at(data["ontvangen_op"], now)
             complainant = data["klager"]
             dossier = Dossier(
                 complainant_name=" ".join(
                     p for p in (complainant.get("voornaam"), complainant.get("achternaam")) if p
                 )[:220],
                 category=data["categorie"], channel=data["kanaal"], language=data["taal"],
-                received_at=datetime.fromisoformat(data["ontvangen_op"]),
+                received_at=received_at,
             )
             session.add(dossier)
             session.flush()
@@ -137,9 +142,16 @@ class Klachten:
             return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
 
     def complete_task(self, task_id: str, data: dict[str, Any], user: str,
-                      expected_version: int | None = None) -> str:
-        """Complete a READY user task with form data; returns the dossier number."""
+                      expected_version: int | None = None,
+                      dossier_number: str | None = None) -> str:
+        """Complete a READY user task with form data; returns the dossier number.
+
+        ``dossier_number`` and ``expected_version``, when given, guard against completing a
+        task of another dossier or one that changed since the caller looked at it.
+        """
         with self._action(self._instance_of_task(task_id), expected_version) as (loaded, model):
+            if dossier_number is not None and loaded.dossier.number != dossier_number:
+                raise NotFound(f"taak {task_id} hoort niet bij dossier {dossier_number}")
             task = loaded.case.user_task(task_id)
             loaded.case.validate(task, data)
             self._check_separation(loaded, task, user)
@@ -210,7 +222,6 @@ class Klachten:
             instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
             model, spec_json = self._model(session, instance.definition_id)
             case = open_case(session, instance, dossier, model, spec_json, now).case
-            data = _last_data(case)
             return {
                 "dossiernummer": dossier.number,
                 "stap": instance.step,
@@ -225,8 +236,8 @@ class Klachten:
                 "versie": instance.version,
                 "volgende_timer": _iso(instance.next_timer_at),
                 "termijnen": {
-                    name: {k: v for k, v in value.items() if k in ("vervaldag", "uitleg", "dagen")}
-                    for name, value in (data.get("termijnen") or {}).items()
+                    name: {k: value[k] for k in ("dagen", "eenheid", "vervaldag", "uitleg")}
+                    for name, value in case.deadlines().items()
                 },
                 "open_taken": [_task_dict(t, dossier.number) for t in session.scalars(
                     select(OpenTask).where(OpenTask.dossier_id == dossier.id)
@@ -313,9 +324,18 @@ class Klachten:
                             "onderzoeken (scheiding van functies)")
 
 
-def _last_data(case: Case) -> dict:
-    tasks = case.ready_user_tasks() or case.workflow.get_tasks()
-    return tasks[-1].data if tasks else {}
+def _received_at(value: str, now: datetime) -> datetime:
+    """The receipt instant: with a timezone and not in the future (a letter received last
+    week may be registered today)."""
+    try:
+        received = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed({"ontvangen_op": "geen geldig tijdstip"}) from None
+    if received.tzinfo is None:
+        raise ValidationFailed({"ontvangen_op": "tijdstip zonder tijdzone"})
+    if received > now:
+        raise ValidationFailed({"ontvangen_op": "ligt in de toekomst"})
+    return received
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -51,7 +51,7 @@ def klachten(database_url) -> Iterator[Klachten]:
     runner.clock.set(START)
     runner.deploy()
     yield runner
-    runner.engine.dispose()
+    runner.close()
 
 
 def complaint(**overrides) -> dict:

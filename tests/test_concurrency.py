@@ -23,7 +23,7 @@ def test_two_workers_fire_each_due_timer_exactly_once(klachten, database_url):
     for thread in threads:
         thread.join()
     for worker in workers:
-        worker.engine.dispose()
+        worker.close()
     with transaction(klachten.factory) as session:
         count = session.scalar(select(func.count()).select_from(Notice)
                                .where(Notice.kind == "statusbericht"))
@@ -52,7 +52,7 @@ def test_racing_completions_one_wins_the_other_gets_a_conflict(klachten, databas
         thread.start()
     for thread in threads:
         thread.join()
-    other.engine.dispose()
+    other.close()
     assert sorted(results) == ["conflict", "ok"]
     audit = klachten.dossier(number)["audit"]
     assert [a["wat"] for a in audit].count("taak voltooid") == 1

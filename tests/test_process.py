@@ -227,9 +227,18 @@ def test_stale_version_is_a_conflict(harness):
     harness.k.complete_task(task_id, {"ontvankelijk": "ja"}, "mia", expected_version=version)
 
 
-def test_invalid_complaint_is_refused_and_nothing_is_saved(klachten):
-    with pytest.raises(ValidationFailed):
-        klachten.submit(complaint(taal="de"))
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"taal": "de"}, "taal"),
+    ({"omschrijving": "x" * 10001}, "omschrijving"),
+    ({"ontvangen_op": "2026-03-09T09:00:00+01:00"}, "ontvangen_op"),
+    ({"ontvangen_op": "2026-03-01T09:00:00"}, "ontvangen_op"),
+    ({"ontvangen_op": "gisteren"}, "ontvangen_op"),
+    ({"klager": {"achternaam": "Peeters", "lidnummer": "12ab"}}, "klager.lidnummer"),
+])
+def test_invalid_complaint_is_refused_and_nothing_is_saved(klachten, overrides, field):
+    with pytest.raises(ValidationFailed) as err:
+        klachten.submit(complaint(**overrides))
+    assert field in err.value.reasons
     with transaction(klachten.factory) as session:
         assert session.scalar(select(func.count()).select_from(Dossier)) == 0
 
@@ -246,3 +255,55 @@ def test_audit_trail_records_who_did_what(harness):
 def test_start_is_recorded_at_the_virtual_clock(harness):
     harness.submit()
     assert harness.info["ontvangen_op"] == START.isoformat()
+
+
+def test_letter_received_last_week_counts_deadlines_from_receipt(harness):
+    harness.submit(kanaal="brief", ontvangen_op="2026-02-23T10:00:00+01:00")
+    info = harness.info
+    assert info["ontvangen_op"] == "2026-02-23T09:00:00+00:00"
+    assert info["termijnen"]["ontvangstmelding"]["vervaldag"] == "2026-03-03"
+
+
+def test_task_of_another_dossier_is_not_found(klachten):
+    first = Harness(klachten).submit()
+    second = Harness(klachten).submit()
+    task_id = first.task("ontvankelijkheid_beoordelen")["id"]
+    with pytest.raises(NotFound):
+        klachten.complete_task(task_id, {"ontvankelijk": "ja"}, "mia",
+                               dossier_number=second.number)
+    assert first.task("ontvankelijkheid_beoordelen")
+
+
+def test_task_cancelled_by_a_timer_cannot_be_completed(klachten, processes_copy):
+    """A model variant where an interrupting 21-day timer ends the investigation: the
+    cancelled task is rejected by the open-task guard and by the case guard (SpiffWorkflow's
+    Task.run() would silently complete it)."""
+    from runner.case import Case
+    from runner.engine import load_state
+    from runner.store import Definition, Instance
+
+    bpmn = processes_copy / "klachtenprocedure.bpmn"
+    text = bpmn.read_text(encoding="utf-8")
+    marker = 'attachedToRef="onderzoek" cancelActivity="false"'
+    cycle = ('<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">'
+             "'R/' + termijnen['statusbericht']['interval']</bpmn:timeCycle>")
+    assert marker in text and cycle in text
+    text = text.replace(marker, 'attachedToRef="onderzoek" cancelActivity="true"')
+    text = text.replace(cycle, '<bpmn:timeDuration>"P21D"</bpmn:timeDuration>', 1)
+    bpmn.write_text(text, encoding="utf-8")
+    klachten.deploy(processes_copy)
+    case = Harness(klachten).submit().admissible()
+    task_id = case.task("onderzoek")["id"]
+    case.at_day(22)
+    assert "onderzoek" not in [t["taak"] for t in case.open_tasks()]
+    before = case.info
+    with pytest.raises(NotFound):
+        klachten.complete_task(task_id, {"bevindingen": "te laat"}, "mia")
+    with transaction(klachten.factory) as session:
+        instance = session.scalar(select(Instance))
+        spec = session.get(Definition, instance.definition_id).spec
+        model, _ = klachten._model(session, instance.definition_id)
+        engine_case = Case(load_state(instance.state, spec), model)
+    with pytest.raises(Conflict, match="CANCELLED"):
+        engine_case.user_task(task_id)
+    assert case.info == before
