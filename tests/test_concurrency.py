@@ -56,3 +56,24 @@ def test_racing_completions_one_wins_the_other_gets_a_conflict(klachten, databas
     assert sorted(results) == ["conflict", "ok"]
     audit = klachten.dossier(number)["audit"]
     assert [a["wat"] for a in audit].count("taak voltooid") == 1
+
+
+def test_concurrent_submissions_get_distinct_gapless_numbers(klachten, database_url):
+    runners = [Klachten(database_url, clock="virtual") for _ in range(4)]
+    numbers: list[str] = []
+    lock = threading.Lock()
+
+    def submit_many(runner: Klachten) -> None:
+        for _ in range(5):
+            number = runner.submit(complaint()).dossier_number
+            with lock:
+                numbers.append(number)
+
+    threads = [threading.Thread(target=submit_many, args=(r,)) for r in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for runner in runners:
+        runner.close()
+    assert sorted(numbers) == [f"KL-2026-{i:05d}" for i in range(1, 21)]
