@@ -27,7 +27,14 @@ from .definitions import (
     parse,
     read_folder,
 )
-from .engine import SERIALIZER_VERSION, dump_state, new_workflow, operator_context, serialize_spec
+from .engine import (
+    SERIALIZER_VERSION,
+    dump_state,
+    load_state,
+    new_workflow,
+    operator_context,
+    serialize_spec,
+)
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .forms import validate_form
 from .instances import (
@@ -214,14 +221,21 @@ class Klachten:
                 query = query.where(Dossier.number == dossier_number)
             return [_task_dict(task, number) for task, number in session.execute(query)]
 
+    def case(self, number: str) -> Case:
+        """A dossier's workflow as stored, to read (for example to draw the diagram)."""
+        with transaction(self.factory) as session:
+            return self._read_case(session, self._dossier(session, number))[1]
+
+    def _read_case(self, session: Session, dossier: Dossier) -> tuple[Instance, Case]:
+        instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
+        model, spec_json = self._model(session, instance.definition_id)
+        return instance, Case(load_state(instance.state, spec_json), model)
+
     def dossier(self, number: str) -> dict[str, Any]:
         """Everything about a dossier: step, deadlines, open tasks, notices, audit, incidents."""
-        now = self.clock.now()
         with transaction(self.factory) as session:
             dossier = self._dossier(session, number)
-            instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
-            model, spec_json = self._model(session, instance.definition_id)
-            case = open_case(session, instance, dossier, model, spec_json, now).case
+            instance, case = self._read_case(session, dossier)
             return {
                 "dossiernummer": dossier.number,
                 "stap": instance.step,

@@ -12,16 +12,21 @@ from runner.service import Klachten
 from runner.store import Notice, transaction
 
 
+def run_together(*calls) -> None:
+    """Start each call in its own thread and wait for all of them."""
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_two_workers_fire_each_due_timer_exactly_once(klachten, database_url):
     for _ in range(12):
         Harness(klachten).submit().admissible()
     Harness(klachten).at_day(22, sweep=False)
     workers = [Klachten(database_url, clock="virtual") for _ in range(2)]
-    threads = [threading.Thread(target=w.sweep_timers) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(*(worker.sweep_timers for worker in workers))
     for worker in workers:
         worker.close()
     with transaction(klachten.factory) as session:
@@ -46,12 +51,7 @@ def test_racing_completions_one_wins_the_other_gets_a_conflict(klachten, databas
         except (Conflict, NotFound):
             results.append("conflict")
 
-    threads = [threading.Thread(target=complete, args=(r, u))
-               for r, u in ((klachten, "mia"), (other, "nora"))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(lambda: complete(klachten, "mia"), lambda: complete(other, "nora"))
     other.close()
     assert sorted(results) == ["conflict", "ok"]
     audit = klachten.dossier(number)["audit"]
@@ -69,11 +69,7 @@ def test_concurrent_submissions_get_distinct_gapless_numbers(klachten, database_
             with lock:
                 numbers.append(number)
 
-    threads = [threading.Thread(target=submit_many, args=(r,)) for r in runners]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(*(lambda r=runner: submit_many(r) for runner in runners))
     for runner in runners:
         runner.close()
     assert sorted(numbers) == [f"KL-2026-{i:05d}" for i in range(1, 21)]

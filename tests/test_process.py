@@ -63,14 +63,8 @@ def test_not_admissible_gets_motivated_answer_and_closure(harness, overrides, su
 
 
 def test_precheck_suggestion_is_recorded_in_the_process_data(harness):
-    from runner.engine import load_state
-    from runner.store import Definition, Instance
-
     harness.submit(klager=ANONYMOUS, kanaal="brief")
-    with transaction(harness.k.factory) as session:
-        instance = session.scalar(select(Instance))
-        spec = session.get(Definition, instance.definition_id).spec
-        workflow = load_state(instance.state, spec)
+    workflow = harness.k.case(harness.number).workflow
     [task] = workflow.get_tasks(spec_name="ontvankelijkheid_beoordelen", state=TaskState.READY)
     assert task.data["voorstel"] == {"ontvankelijk": "nee", "reden": "anoniem"}
 
@@ -201,20 +195,11 @@ def test_task_cancelled_by_withdrawal_cannot_be_completed(harness):
 
 def test_case_rejects_a_cancelled_task_even_when_asked_directly(harness):
     """The guard lives in the case, not only in the open-task table."""
-    from runner.case import Case
-    from runner.engine import load_state
-    from runner.store import Definition, Instance
-
     harness.submit().admissible()
     task_id = harness.task("onderzoek")["id"]
     harness.message("klacht_ingetrokken")
-    with transaction(harness.k.factory) as session:
-        instance = session.scalar(select(Instance))
-        spec = session.get(Definition, instance.definition_id).spec
-        model, _ = harness.k._model(session, instance.definition_id)
-        case = Case(load_state(instance.state, spec), model)
     with pytest.raises(Conflict, match="niet meer open"):
-        case.user_task(task_id)
+        harness.k.case(harness.number).user_task(task_id)
 
 
 def test_stale_version_is_a_conflict(harness):
@@ -278,10 +263,6 @@ def test_task_cancelled_by_a_timer_cannot_be_completed(klachten, processes_copy)
     """A model variant where an interrupting 21-day timer ends the investigation: the
     cancelled task is rejected by the open-task guard and by the case guard (SpiffWorkflow's
     Task.run() would silently complete it)."""
-    from runner.case import Case
-    from runner.engine import load_state
-    from runner.store import Definition, Instance
-
     bpmn = processes_copy / "klachtenprocedure.bpmn"
     text = bpmn.read_text(encoding="utf-8")
     marker = 'attachedToRef="onderzoek" cancelActivity="false"'
@@ -299,11 +280,6 @@ def test_task_cancelled_by_a_timer_cannot_be_completed(klachten, processes_copy)
     before = case.info
     with pytest.raises(NotFound):
         klachten.complete_task(task_id, {"bevindingen": "te laat"}, "mia")
-    with transaction(klachten.factory) as session:
-        instance = session.scalar(select(Instance))
-        spec = session.get(Definition, instance.definition_id).spec
-        model, _ = klachten._model(session, instance.definition_id)
-        engine_case = Case(load_state(instance.state, spec), model)
     with pytest.raises(Conflict, match="CANCELLED"):
-        engine_case.user_task(task_id)
+        klachten.case(case.number).user_task(task_id)
     assert case.info == before
