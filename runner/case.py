@@ -68,17 +68,42 @@ def _parse_instant(value: str) -> datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class _OpenWork:
+    ready_user: list[Task]
+    waiting: list[Task]
+    failed: list[Task]
+
+
 class Case:
     def __init__(self, workflow: BpmnWorkflow, model: Model):
         self.workflow = workflow
         self.model = model
+        self._open: _OpenWork | None = None
 
     # ----- what is open
-    def ready_user_tasks(self) -> list[Task]:
-        return self.workflow.get_tasks(state=TaskState.READY, manual=True)
+    def _open_work(self) -> _OpenWork:
+        """Ready user tasks, waiting tasks and failed tasks, from one walk of the task tree
+        (kept until the next engine step). A full walk, not get_tasks(state=...): that filter
+        does not descend below STARTED or WAITING parents, so it would miss a failed task
+        under a boundary event."""
+        if self._open is None:
+            ready, waiting, failed = [], [], []
+            for task in self.workflow.get_tasks():
+                if task.state == TaskState.READY and task.task_spec.manual:
+                    ready.append(task)
+                elif task.state == TaskState.WAITING:
+                    waiting.append(task)
+                elif task.state == TaskState.ERROR:
+                    failed.append(task)
+            self._open = _OpenWork(ready, waiting, failed)
+        return self._open
 
-    def waiting_tasks(self) -> Iterator[Task]:
-        yield from self.workflow.get_tasks(state=TaskState.WAITING)
+    def ready_user_tasks(self) -> list[Task]:
+        return self._open_work().ready_user
+
+    def waiting_tasks(self) -> list[Task]:
+        return self._open_work().waiting
 
     def open_tasks(self) -> list[OpenTaskInfo]:
         infos = []
@@ -164,7 +189,11 @@ class Case:
 
     # ----- engine steps
     def run(self, did_complete: Callable[[Task], None] | None = None) -> None:
-        self.workflow.do_engine_steps(did_complete_task=did_complete)
+        self._open = None
+        try:
+            self.workflow.do_engine_steps(did_complete_task=did_complete)
+        finally:
+            self._open = None
 
     def user_task(self, task_id: str) -> Task:
         try:
@@ -227,11 +256,10 @@ class Case:
                     value["cycles"] = max(1, value["cycles"] - missed)
 
     def incident_tasks(self) -> list[Task]:
-        # Not get_tasks(state=ERROR): that filter does not descend below STARTED or WAITING
-        # parents, so it misses a failed task under a boundary event or in a subprocess.
-        return [task for task in self.workflow.get_tasks() if task.state == TaskState.ERROR]
+        return self._open_work().failed
 
     def retry(self, did_complete: Callable[[Task], None] | None = None) -> None:
         for task in self.incident_tasks():
             task._set_state(TaskState.READY)
+        self._open = None
         self.run(did_complete)

@@ -25,13 +25,14 @@ _current: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
 
 
 class Clock(Protocol):
-    def now(self) -> datetime: ...
+    def now(self, session: Session | None = None) -> datetime:
+        """The current instant; ``session``: read it inside that transaction."""
 
 
 class RealClock:
     """Wall-clock time, timezone-aware UTC."""
 
-    def now(self) -> datetime:
+    def now(self, session: Session | None = None) -> datetime:
         return datetime.now(UTC)
 
 
@@ -42,13 +43,18 @@ class VirtualClock:
         self._factory = factory
         self._start = start or RealClock().now
 
-    def now(self) -> datetime:
-        with transaction(self._factory) as session:
-            row = session.get(ClockSetting, 1)
-            if row is None:
-                row = ClockSetting(id=1, now=self._start())
-                session.add(row)
-            return as_utc(row.now)
+    def now(self, session: Session | None = None) -> datetime:
+        if session is not None:
+            return self._read(session)
+        with transaction(self._factory) as own:
+            return self._read(own)
+
+    def _read(self, session: Session) -> datetime:
+        row = session.get(ClockSetting, 1)
+        if row is None:
+            row = ClockSetting(id=1, now=self._start())
+            session.add(row)
+        return as_utc(row.now)
 
     def set(self, instant: datetime) -> datetime:
         if instant.tzinfo is None:

@@ -18,6 +18,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 from .errors import ModelError
+from .notices import NoticeRenderer
 from .safe_xml import parse_xml
 
 PROCESS_ID = "klachtenprocedure"
@@ -72,6 +73,7 @@ class Model:
     spec: WorkflowSpec
     subprocess_specs: dict[str, WorkflowSpec]
     dmn_decisions: list[str] = field(default_factory=list)
+    _renderers: dict[str, NoticeRenderer] = field(default_factory=dict, repr=False)
 
     @cached_property
     def settings(self) -> dict:
@@ -93,6 +95,12 @@ class Model:
         prefix = f"{NOTICES_DIR}/{language}/"
         return {name.removeprefix(prefix): text
                 for name, text in self.files.items() if name.startswith(prefix)}
+
+    def notices(self, language: str) -> NoticeRenderer:
+        """The notice renderer of one language, built once."""
+        if language not in self._renderers:
+            self._renderers[language] = NoticeRenderer(self.notice_templates(language))
+        return self._renderers[language]
 
     def all_task_specs(self):
         yield from self.spec.task_specs.values()

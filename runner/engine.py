@@ -11,13 +11,20 @@ import contextvars
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
@@ -73,8 +80,42 @@ class ScriptEngine(PythonScriptEngine):
 SCRIPT_ENGINE = ScriptEngine()
 
 
+class InstanceConverter(BpmnWorkflowConverter):
+    """Serializes a workflow without its spec, and restores it onto spec objects.
+
+    The spec is about 60% of a serialized workflow and is the same for every dossier of a
+    definition version: it is stored once (``definitions.spec``) and restored once per
+    process, not converted at every save and load.
+    """
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict, specs: StoredSpecs | None = None) -> BpmnWorkflow:
+        if specs is None:
+            raise ValueError("a stored instance is restored onto the specs of its definition")
+        workflow = self.target_class(specs.spec, specs.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+@dataclass(frozen=True)
+class StoredSpecs:
+    """A definition's specs, restored from ``definitions.spec`` once per process."""
+
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+
+
 def _make_serializer() -> BpmnWorkflowSerializer:
-    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    registry = BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: InstanceConverter})
     registry.register(date, lambda value: {"iso": value.isoformat()},
                       lambda value: date.fromisoformat(value["iso"]))
     registry.register(Decimal, lambda value: {"decimal": str(value)},
@@ -84,35 +125,42 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 
 SERIALIZER = _make_serializer()
 SERIALIZER_VERSION = SERIALIZER.VERSION
-_SPEC_KEYS = ("spec", "subprocess_specs")
 
 
 def serialize_spec(model: Model) -> str:
-    """The spec part of a serialized workflow, stored once per definition version."""
-    workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
-    dct = SERIALIZER.to_dict(workflow)
-    return json.dumps({key: dct[key] for key in _SPEC_KEYS})
+    """The definition's specs as JSON, stored once per definition version."""
+    registry = SERIALIZER.registry
+    return json.dumps({
+        "spec": registry.convert(model.spec),
+        "subprocess_specs": {name: registry.convert(spec)
+                             for name, spec in model.subprocess_specs.items()},
+    })
 
 
-def new_workflow(model: Model, data: dict[str, Any]) -> BpmnWorkflow:
+def restore_specs(spec_json: str) -> StoredSpecs:
+    dct = json.loads(spec_json)
+    registry = SERIALIZER.registry
+    return StoredSpecs(
+        spec=registry.restore(dct["spec"]),
+        subprocess_specs={name: registry.restore(value)
+                          for name, value in dct["subprocess_specs"].items()},
+    )
+
+
+def new_workflow(specs: StoredSpecs, data: dict[str, Any]) -> BpmnWorkflow:
     clock.install()
-    workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=SCRIPT_ENGINE)
     workflow.task_tree.data.update(data)
     return workflow
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
-    """Serialize without the spec (about 60% of the bytes)."""
-    dct = SERIALIZER.to_dict(workflow)
-    for key in _SPEC_KEYS:
-        dct.pop(key, None)
-    return json.dumps(dct, separators=(",", ":"))
+    """Serialize an instance; its spec is not included (see :class:`InstanceConverter`)."""
+    return json.dumps(SERIALIZER.to_dict(workflow), separators=(",", ":"))
 
 
-def load_state(state: str, spec_json: str) -> BpmnWorkflow:
+def load_state(state: str, specs: StoredSpecs) -> BpmnWorkflow:
     clock.install()
-    dct = json.loads(state)
-    dct.update(json.loads(spec_json))
-    workflow = SERIALIZER.from_dict(dct)
+    workflow = SERIALIZER.from_dict(json.loads(state), specs=specs)
     workflow.script_engine = SCRIPT_ENGINE
     return workflow

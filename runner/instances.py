@@ -14,13 +14,13 @@ from datetime import datetime
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import Task
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .case import Case
 from .definitions import Model
-from .engine import SERIALIZER_VERSION, dump_state, load_state
+from .engine import SERIALIZER_VERSION, StoredSpecs, dump_state, load_state
 from .errors import Conflict
 from .store import AuditEntry, Dossier, Incident, Instance, OpenTask, WaitingMessage
 
@@ -36,15 +36,15 @@ class LoadedCase:
     dossier: Dossier
     case: Case
     now: datetime
-    audit: list[AuditEntry] = field(default_factory=list)
+    audit: list[dict] = field(default_factory=list)
 
     def record(self, actor: str, action: str, element: str = "", **details) -> None:
-        entry = AuditEntry(
-            dossier_id=self.dossier.id, at=self.now, actor=actor, action=action,
-            element=element, step=self.case.step(), details=details,
-        )
-        self.session.add(entry)
-        self.audit.append(entry)
+        """Queue an audit entry; written with the state by :func:`save_case`. Its step is the
+        one the dossier was in when the action started."""
+        self.audit.append({
+            "dossier_id": self.dossier.id, "at": self.now, "actor": actor, "action": action,
+            "element": element, "step": self.instance.step or "", "details": details,
+        })
 
     def engine_completed(self, task: Task) -> None:
         """Audit every named element the engine completes (service tasks, timers, messages)."""
@@ -71,22 +71,26 @@ def save_case(loaded: LoadedCase, model: Model) -> None:
         raise Conflict("het dossier werd intussen gewijzigd; laad het opnieuw") from err
     _sync_open_tasks(loaded)
     _sync_waiting_messages(loaded)
+    if loaded.audit:
+        session.execute(insert(AuditEntry), loaded.audit)
+        loaded.audit.clear()
 
 
 def _sync_open_tasks(loaded: LoadedCase) -> None:
+    """Make the inbox rows match the engine's ready user tasks (claims on kept rows stay)."""
     session, instance = loaded.session, loaded.instance
-    current = {info.id: info for info in loaded.case.open_tasks()}
-    stored = {row.id: row for row in session.scalars(
-        select(OpenTask).where(OpenTask.instance_id == instance.id))}
-    for task_id in stored.keys() - current.keys():
-        session.delete(stored[task_id])
-    for task_id in current.keys() - stored.keys():
-        info = current[task_id]
-        session.add(OpenTask(
-            id=info.id, instance_id=instance.id, dossier_id=instance.dossier_id,
-            spec_name=info.spec_name, title=info.title[:200], lane=info.lane, step=info.step,
-            form=info.form, due_at=info.due_at, created_at=loaded.now,
-        ))
+    stored = set(session.scalars(select(OpenTask.id).where(OpenTask.instance_id == instance.id)))
+    ready_ids = {str(task.id) for task in loaded.case.ready_user_tasks()}
+    if stored - ready_ids:
+        session.execute(delete(OpenTask).where(OpenTask.id.in_(stored - ready_ids)))
+    if ready_ids - stored:
+        session.execute(insert(OpenTask), [
+            {"id": info.id, "instance_id": instance.id, "dossier_id": instance.dossier_id,
+             "spec_name": info.spec_name, "title": info.title[:200], "lane": info.lane,
+             "step": info.step, "form": info.form, "due_at": info.due_at,
+             "created_at": loaded.now}
+            for info in loaded.case.open_tasks() if info.id not in stored
+        ])
 
 
 def _sync_waiting_messages(loaded: LoadedCase) -> None:
@@ -97,13 +101,14 @@ def _sync_waiting_messages(loaded: LoadedCase) -> None:
     if stored - wanted:
         session.execute(delete(WaitingMessage).where(
             WaitingMessage.instance_id == instance.id, WaitingMessage.name.in_(stored - wanted)))
-    for name in wanted - stored:
-        session.add(WaitingMessage(instance_id=instance.id, name=name))
+    if wanted - stored:
+        session.execute(insert(WaitingMessage),
+                        [{"instance_id": instance.id, "name": name} for name in wanted - stored])
 
 
 def open_case(session: Session, instance: Instance, dossier: Dossier, model: Model,
-              spec_json: str, now: datetime) -> LoadedCase:
-    workflow = load_state(instance.state, spec_json)
+              specs: StoredSpecs, now: datetime) -> LoadedCase:
+    workflow = load_state(instance.state, specs)
     return LoadedCase(session, instance, dossier, Case(workflow, model), now)
 
 

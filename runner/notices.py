@@ -52,33 +52,39 @@ def _as_date(value: object) -> date:
     return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text)
 
 
-def render(templates: dict[str, str], kind: str, context: dict[str, Any]) -> RenderedNotice:
-    """Render notice ``kind`` from one language's ``templates`` (``{file name: text}``)."""
-    name = f"{kind}.txt"
-    if name not in templates:
-        raise ModelError(f"geen sjabloon {name} voor dit bericht")
-    labels = _labels(templates)
-    env = SandboxedEnvironment(
-        loader=DictLoader(templates),
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-    )
-    months = labels.get("maanden", [])
+class NoticeRenderer:
+    """Renders one language's notices; the sandboxed environment and the compiled templates
+    are built once per definition version and language."""
 
-    def datum(value: object) -> str:
-        day = _as_date(value)
-        return f"{day.day} {months[day.month - 1]} {day.year}" if months else day.isoformat()
+    def __init__(self, templates: dict[str, str]):
+        self._templates = templates
+        labels = _labels(templates)
+        months = labels.get("maanden", [])
 
-    env.filters.update(
-        veilig=neutralise,
-        datum=datum,
-        reden=lambda code: labels.get("reden", {}).get(code, code),
-        uitkomst=lambda code: labels.get("uitkomst", {}).get(code, code),
-    )
-    text = env.get_template(name).render(**context)
-    subject, _, body = text.partition("\n")
-    return RenderedNotice(subject=subject.strip(), body=body.lstrip("\n"))
+        def datum(value: object) -> str:
+            day = _as_date(value)
+            return f"{day.day} {months[day.month - 1]} {day.year}" if months else day.isoformat()
+
+        self._env = SandboxedEnvironment(
+            loader=DictLoader(templates),
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+        )
+        self._env.filters.update(
+            veilig=neutralise,
+            datum=datum,
+            reden=lambda code: labels.get("reden", {}).get(code, code),
+            uitkomst=lambda code: labels.get("uitkomst", {}).get(code, code),
+        )
+
+    def render(self, kind: str, context: dict[str, Any]) -> RenderedNotice:
+        name = f"{kind}.txt"
+        if name not in self._templates:
+            raise ModelError(f"geen sjabloon {name} voor dit bericht")
+        text = self._env.get_template(name).render(**context)
+        subject, _, body = text.partition("\n")
+        return RenderedNotice(subject=subject.strip(), body=body.lstrip("\n"))
 
 
 def _labels(templates: dict[str, str]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from .deadlines import BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
 from .definitions import Model
-from .notices import new_notice_code, render
+from .notices import new_notice_code
 from .store import Dossier, DossierSequence, Notice, Recommendation
 
 _CALENDAR = BelgianCalendar()
@@ -195,7 +195,7 @@ def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
         "toegangscode": ctx.transient.get("toegangscode"),
     }
     context.setdefault("reactietermijn", None)
-    rendered = render(ctx.model.notice_templates(language), soort, context)
+    rendered = ctx.model.notices(language).render(soort, context)
     channel = delivery_channel(data.get("klager", {}))
     ctx.session.add(Notice(
         dossier_id=ctx.dossier.id, kind=soort, language=language, channel=channel, code=code,

@@ -29,10 +29,11 @@ from .definitions import (
 )
 from .engine import (
     SERIALIZER_VERSION,
-    dump_state,
+    StoredSpecs,
     load_state,
     new_workflow,
     operator_context,
+    restore_specs,
     serialize_spec,
 )
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -76,7 +77,7 @@ class Klachten:
         self.clock: clocks.Clock = (
             clocks.VirtualClock(self.factory) if clock == "virtual" else clocks.RealClock()
         )
-        self._models: dict[int, tuple[Model, str]] = {}
+        self._models: dict[int, tuple[Model, StoredSpecs]] = {}
 
     def close(self) -> None:
         """Close the database connections (a command or a test is done with the runner)."""
@@ -97,15 +98,17 @@ class Klachten:
                              spec=serialize_spec(model))
             session.add(row)
             session.flush()
-            self._models[row.id] = (model, row.spec)
+            self._models[row.id] = (model, restore_specs(row.spec))
             return row.id, True
 
-    def _model(self, session: Session, definition_id: int) -> tuple[Model, str]:
+    def _model(self, session: Session, definition_id: int) -> tuple[Model, StoredSpecs]:
+        """A definition version's files (forms, templates, settings) and its stored specs,
+        parsed and restored once per process."""
         if definition_id not in self._models:
             row = session.get(Definition, definition_id)
             if row is None:
                 raise NotFound(f"procesversie {definition_id} bestaat niet")
-            self._models[definition_id] = (parse(row.files), row.spec)
+            self._models[definition_id] = (parse(row.files), restore_specs(row.spec))
         return self._models[definition_id]
 
     def _latest_definition_id(self, session: Session) -> int:
@@ -117,10 +120,10 @@ class Klachten:
     # ----- actions
     def submit(self, complaint: dict[str, Any], actor: str = "klager") -> Submitted:
         """Stap 1: start a dossier from a complaint; returns its number and access code."""
-        now = self.clock.now()
         with transaction(self.factory) as session:
+            now = self.clock.now(session)
             definition_id = self._latest_definition_id(session)
-            model, _ = self._model(session, definition_id)
+            model, specs = self._model(session, definition_id)
             data = {"ontvangen_op": now.isoformat(), "kanaal": "web", "taal": "nl", **complaint}
             validate_form(model.form(COMPLAINT_FORM), data)
             received_at = _received_at(data["ontvangen_op"], now)
@@ -135,7 +138,7 @@ class Klachten:
             session.add(dossier)
             session.flush()
             start_data = {**model.settings.get("startgegevens", {}), **data}
-            workflow = new_workflow(model, start_data)
+            workflow = new_workflow(specs, start_data)
             instance = Instance(
                 dossier_id=dossier.id, definition_id=definition_id, state="",
                 serializer_version=SERIALIZER_VERSION, updated_at=now,
@@ -143,7 +146,6 @@ class Klachten:
             loaded = LoadedCase(session, instance, dossier, Case(workflow, model), now)
             loaded.record(actor, "klacht ontvangen", "ontvangst", kanaal=data["kanaal"])
             ctx = self._run(loaded, model, lambda lc: lc.case.run(lc.engine_completed))
-            instance.state = dump_state(workflow)
             session.add(instance)
             save_case(loaded, model)
             return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
@@ -228,8 +230,8 @@ class Klachten:
 
     def _read_case(self, session: Session, dossier: Dossier) -> tuple[Instance, Case]:
         instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
-        model, spec_json = self._model(session, instance.definition_id)
-        return instance, Case(load_state(instance.state, spec_json), model)
+        model, specs = self._model(session, instance.definition_id)
+        return instance, Case(load_state(instance.state, specs), model)
 
     def dossier(self, number: str) -> dict[str, Any]:
         """Everything about a dossier: step, deadlines, open tasks, notices, audit, incidents."""
@@ -293,14 +295,14 @@ class Klachten:
     def _load(self, session: Session, instance: Instance, now: datetime
               ) -> tuple[LoadedCase, Model]:
         dossier = session.get(Dossier, instance.dossier_id)
-        model, spec_json = self._model(session, instance.definition_id)
-        return open_case(session, instance, dossier, model, spec_json, now), model
+        model, specs = self._model(session, instance.definition_id)
+        return open_case(session, instance, dossier, model, specs, now), model
 
     @contextmanager
     def _action(self, find: Callable[[Session], Instance], expected_version: int | None = None
                 ) -> Iterator[tuple[LoadedCase, Model]]:
-        now = self.clock.now()
         with transaction(self.factory) as session:
+            now = self.clock.now(session)
             instance = find(session)
             if expected_version is not None and instance.version != expected_version:
                 raise Conflict("het dossier werd intussen gewijzigd; laad het opnieuw")

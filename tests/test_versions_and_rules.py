@@ -9,7 +9,7 @@ from conftest import Harness
 from sqlalchemy import select
 
 from runner.case import Case
-from runner.engine import dump_state, load_state
+from runner.engine import dump_state, load_state, restore_specs
 from runner.errors import ModelError
 from runner.store import Definition, transaction
 
@@ -72,8 +72,8 @@ def _roundtrip(harness: Harness) -> None:
     """Save and load the stored state; the loaded case must show the same open work."""
     case = harness.k.case(harness.number)
     with transaction(harness.k.factory) as session:
-        spec = session.scalar(select(Definition.spec))
-    again = Case(load_state(dump_state(case.workflow), spec), case.model)
+        specs = restore_specs(session.scalar(select(Definition.spec)))
+    again = Case(load_state(dump_state(case.workflow), specs), case.model)
     assert [t.spec_name for t in again.open_tasks()] == [t.spec_name for t in case.open_tasks()]
     assert again.step() == case.step() == harness.info["stap"]
     assert again.next_timer_at() == case.next_timer_at()

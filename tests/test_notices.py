@@ -1,0 +1,65 @@
+"""Notices: every kind renders in nl and fr through the process, phishing-safe."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Harness
+
+from runner.notices import neutralise, new_notice_code
+
+PHISHING = {"nl": "nooit uw wachtwoord", "fr": "jamais votre mot de passe"}
+NATIONAL = "nationale.klachten@ziekenfonds.example"
+
+
+def _full_path(harness: Harness, language: str) -> list[dict]:
+    harness.submit(taal=language).admissible().at_day(22).investigate().answer()
+    harness.message("klager_niet_akkoord", {"reden": "niet akkoord"})
+    harness.complete("nationaal_onderzoek", {"uitkomst": "deels gegrond",
+                                             "antwoord": "Na herziening deels gegrond."},
+                     user="nora")
+    return harness.info["berichten"]
+
+
+@pytest.mark.parametrize("language", ["nl", "fr"])
+def test_every_notice_kind_in_both_languages(klachten, language):
+    notices = _full_path(Harness(klachten), language)
+    refused = Harness(klachten).submit(taal=language, categorie="geen verband")
+    refused.complete("ontvankelijkheid_beoordelen", {
+        "ontvankelijk": "nee", "reden": "geen_verband",
+        "motivatie": "Deze klacht gaat over een ziekenhuis, niet over het ziekenfonds."})
+    notices += refused.info["berichten"]
+    kinds = {n["soort"] for n in notices}
+    assert kinds == {"ontvangstmelding", "statusbericht", "antwoord", "antwoord_nationaal",
+                     "afsluiting", "onontvankelijkheid"}
+    for notice in notices:
+        assert notice["taal"] == language
+        assert notice["code"] in notice["tekst"]
+        assert PHISHING[language] in notice["tekst"]
+        assert "KL-2026-" in notice["tekst"]
+    for notice in notices:
+        if notice["soort"] in ("antwoord", "antwoord_nationaal"):
+            assert NATIONAL in notice["tekst"]
+
+
+def test_french_labels_are_used(klachten):
+    notices = _full_path(Harness(klachten), "fr")
+    answer = next(n for n in notices if n["soort"] == "antwoord_nationaal")
+    assert "partiellement fondée" in answer["tekst"]
+
+
+def test_free_text_is_neutralised(harness):
+    harness.submit().admissible().investigate()
+    harness.complete("gemotiveerd_antwoord", {
+        "uitkomst": "gegrond",
+        "antwoord": "Zie <a href='https://phish.example/login'>hier</a> of www.evil.example nu.",
+    })
+    text = harness.info["berichten"][-1]["tekst"]
+    assert "phish.example" not in text and "evil.example" not in text and "<a" not in text
+    assert "[link verwijderd]" in text
+
+
+def test_neutralise_and_codes():
+    assert neutralise("<script>x</script> http://a.b/c ok") == "x [link verwijderd] ok"
+    codes = {new_notice_code() for _ in range(200)}
+    assert len(codes) == 200
+    assert all(len(c) == 8 and not set(c) & set("01OIL") for c in codes)
