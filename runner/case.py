@@ -29,7 +29,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .definitions import Model
-from .errors import Conflict, NotFound
+from .errors import Conflict, ModelError, NotFound
 from .forms import validate_form
 
 CLOSED_STEP = "Afgesloten"
@@ -109,9 +109,7 @@ class Case:
         infos = []
         for task in self.ready_user_tasks():
             props = properties(task)
-            due = props.get("vervaldatum")
-            engine = self.workflow.script_engine
-            due_at = _parse_instant(engine.evaluate(task, due)) if due else None
+            due_at = self._due_at(task, props.get("vervaldatum"))
             infos.append(OpenTaskInfo(
                 id=str(task.id), spec_name=task.task_spec.name,
                 title=task.task_spec.bpmn_name or task.task_spec.name,
@@ -119,6 +117,15 @@ class Case:
                 form=props.get("formJsonSchemaFilename"), due_at=due_at,
             ))
         return infos
+
+    def _due_at(self, task: Task, expression: str | None) -> datetime | None:
+        if not expression:
+            return None
+        try:
+            return _parse_instant(self.workflow.script_engine.evaluate(task, expression))
+        except Exception as err:
+            raise ModelError(f"{task.task_spec.name}: vervaldatum {expression!r} geeft geen "
+                             f"tijdstip: {err}") from err
 
     def _waiting_definitions(self) -> Iterator[tuple[Task, object]]:
         """Each waiting task with each event it waits for; an event-based gateway waits for
@@ -258,8 +265,9 @@ class Case:
     def incident_tasks(self) -> list[Task]:
         return self._open_work().failed
 
-    def retry(self, did_complete: Callable[[Task], None] | None = None) -> None:
+    def retry(self, now: datetime, did_complete: Callable[[Task], None] | None = None) -> None:
+        """Run failed tasks again, then fire what is due (a timer that failed to fire)."""
         for task in self.incident_tasks():
             task._set_state(TaskState.READY)
         self._open = None
-        self.run(did_complete)
+        self.tick(now, did_complete)

@@ -29,6 +29,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from . import clock
+from .errors import StateUnreadable
 from .expressions import RestrictedEnvironment
 
 if TYPE_CHECKING:
@@ -161,6 +162,11 @@ def dump_state(workflow: BpmnWorkflow) -> str:
 
 def load_state(state: str, specs: StoredSpecs) -> BpmnWorkflow:
     clock.install()
-    workflow = SERIALIZER.from_dict(json.loads(state), specs=specs)
+    try:
+        workflow = SERIALIZER.from_dict(json.loads(state), specs=specs)
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise StateUnreadable(f"opgeslagen toestand onleesbaar: {err!r}") from err
+    if not isinstance(workflow, BpmnWorkflow):
+        raise StateUnreadable("opgeslagen toestand onleesbaar: geen workflow")
     workflow.script_engine = SCRIPT_ENGINE
     return workflow

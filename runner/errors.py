@@ -42,5 +42,5 @@ class ExpressionRejected(ModelError):
     """A BPMN/DMN expression uses something the restricted environment forbids."""
 
 
-class OperatorFailed(KlachtenError):
-    """A service-task operator raised; recorded as an incident on the dossier."""
+class StateUnreadable(KlachtenError):
+    """A stored instance state that cannot be restored (damaged, or from another format)."""

@@ -20,6 +20,13 @@ def validate_form(schema: dict, data: object) -> None:
         raise ValidationFailed({_field(error): _dutch(error) for error in errors})
 
 
+def with_defaults(schema: dict, data: dict) -> dict:
+    """``data`` with the schema's top-level ``default`` values filled in where missing."""
+    defaults = {name: spec["default"] for name, spec in schema.get("properties", {}).items()
+                if "default" in spec}
+    return {**defaults, **data}
+
+
 def _field(error: jsonschema.ValidationError) -> str:
     path = [str(p) for p in error.absolute_path]
     if error.validator == "required":

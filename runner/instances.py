@@ -122,7 +122,10 @@ def record_incidents(loaded: LoadedCase, error: Exception) -> None:
     loaded.record(SYSTEM_ACTOR, "incident", error=str(error)[:500])
 
 
-def resolve_incidents(loaded: LoadedCase) -> None:
-    for incident in loaded.session.scalars(select(Incident).where(
-            Incident.dossier_id == loaded.dossier.id, Incident.resolved_at.is_(None))):
+def resolve_incidents(loaded: LoadedCase) -> int:
+    """Mark the dossier's open incidents resolved (a retry is under way); returns how many."""
+    incidents = loaded.session.scalars(select(Incident).where(
+        Incident.dossier_id == loaded.dossier.id, Incident.resolved_at.is_(None))).all()
+    for incident in incidents:
         incident.resolved_at = loaded.now
+    return len(incidents)

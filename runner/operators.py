@@ -163,9 +163,9 @@ def compute_one_deadline(ctx: OperatorContext, task, regels: list[dict], termijn
     return _deadline_dict(row, start)
 
 
-def _salutation(complainant: dict) -> str:
-    name = " ".join(p for p in (complainant.get("voornaam"), complainant.get("achternaam")) if p)
-    return name or "klager"
+def complainant_name(complainant: dict) -> str:
+    """First and last name, as far as known ("" for an anonymous complaint)."""
+    return " ".join(p for p in (complainant.get("voornaam"), complainant.get("achternaam")) if p)
 
 
 def delivery_channel(complainant: dict) -> str:
@@ -187,7 +187,7 @@ def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
         **{key: value for key, value in data.items() if not key.startswith("spiff__")},
         "dossiernummer": ctx.dossier.number,
         "berichtcode": code,
-        "aanspreking": _salutation(data.get("klager", {})),
+        "aanspreking": complainant_name(data.get("klager", {})) or "klager",
         "ziekenfonds": settings.get("ziekenfonds", {}),
         "nationale_klachtenbemiddelaar": settings.get("nationale_klachtenbemiddelaar", {}),
         "statuspagina": settings.get("statuspagina", ""),

@@ -7,6 +7,7 @@ state and derived rows, audit, outbox, commit) or one read-only query.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,8 +37,8 @@ from .engine import (
     restore_specs,
     serialize_spec,
 )
-from .errors import Conflict, Forbidden, NotFound, ValidationFailed
-from .forms import validate_form
+from .errors import Conflict, Forbidden, NotFound, StateUnreadable, ValidationFailed
+from .forms import validate_form, with_defaults
 from .instances import (
     LoadedCase,
     open_case,
@@ -45,7 +46,7 @@ from .instances import (
     resolve_incidents,
     save_case,
 )
-from .operators import OperatorContext
+from .operators import OperatorContext, complainant_name
 from .store import (
     AuditEntry,
     Definition,
@@ -60,6 +61,9 @@ from .store import (
 )
 
 COMPLAINT_FORM = "klacht.json"
+TASK_COMPLETED = "taak voltooid"
+SWEEP_BATCH = 100
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,8 @@ class Klachten:
         """Store ``folder`` as a new version unless its content hash is known already."""
         files = read_folder(folder or default_processes_dir())
         digest = content_hash(files)
-        now = self.clock.now()
         with transaction(self.factory) as session:
+            now = self.clock.now(session)
             existing = session.scalar(select(Definition).where(Definition.content_hash == digest))
             if existing is not None:
                 return existing.id, False
@@ -98,7 +102,6 @@ class Klachten:
                              spec=serialize_spec(model))
             session.add(row)
             session.flush()
-            self._models[row.id] = (model, restore_specs(row.spec))
             return row.id, True
 
     def _model(self, session: Session, definition_id: int) -> tuple[Model, StoredSpecs]:
@@ -124,14 +127,12 @@ class Klachten:
             now = self.clock.now(session)
             definition_id = self._latest_definition_id(session)
             model, specs = self._model(session, definition_id)
-            data = {"ontvangen_op": now.isoformat(), "kanaal": "web", "taal": "nl", **complaint}
-            validate_form(model.form(COMPLAINT_FORM), data)
+            form = model.form(COMPLAINT_FORM)
+            data = with_defaults(form, {"ontvangen_op": now.isoformat(), **complaint})
+            validate_form(form, data)
             received_at = _received_at(data["ontvangen_op"], now)
-            complainant = data["klager"]
             dossier = Dossier(
-                complainant_name=" ".join(
-                    p for p in (complainant.get("voornaam"), complainant.get("achternaam")) if p
-                )[:220],
+                complainant_name=complainant_name(data["klager"])[:220],
                 category=data["categorie"], channel=data["kanaal"], language=data["taal"],
                 received_at=received_at,
             )
@@ -164,7 +165,7 @@ class Klachten:
             task = loaded.case.user_task(task_id)
             loaded.case.validate(task, data)
             self._check_separation(loaded, task, user)
-            loaded.record(user, "taak voltooid", task.task_spec.name,
+            loaded.record(user, TASK_COMPLETED, task.task_spec.name,
                           naam=task.task_spec.bpmn_name)
             self._run(loaded, model, lambda lc: lc.case.complete(task, data,
                                                                   lc.engine_completed))
@@ -181,36 +182,65 @@ class Klachten:
         """Run the failed element(s) of a dossier again; returns how many were retried."""
         with self._action(self._instance_of_dossier(number)) as (loaded, model):
             failed = loaded.case.incident_tasks()
-            if not failed:
+            open_incidents = resolve_incidents(loaded)
+            if not failed and not open_incidents:
                 raise Conflict(f"dossier {number} heeft geen open incident")
-            loaded.record(actor, "opnieuw proberen", failed[0].task_spec.name)
-            resolve_incidents(loaded)
-            self._run(loaded, model, lambda lc: lc.case.retry(lc.engine_completed))
-            return len(failed)
+            loaded.record(actor, "opnieuw proberen",
+                          failed[0].task_spec.name if failed else "timer")
+            now = loaded.now
+            self._run(loaded, model, lambda lc: lc.case.retry(now, lc.engine_completed))
+            return max(len(failed), open_incidents)
 
     def sweep_timers(self, limit: int = 500) -> int:
         """Fire the due timers of at most ``limit`` instances; returns how many were ticked.
 
-        Only instances whose ``next_timer_at`` is due are read (an index range scan). Each is
-        ticked in its own transaction; on PostgreSQL the row is claimed with SKIP LOCKED, so
-        several workers never tick the same instance.
+        Only instances whose ``next_timer_at`` has passed are read (an index range scan), in
+        batches; each is then claimed and ticked in its own transaction. On PostgreSQL the
+        claim uses SKIP LOCKED and re-checks the due time, so several workers never tick the
+        same instance. An instance that cannot be ticked is taken out of the sweep with an
+        incident, so one broken dossier cannot stall the rest.
         """
-        now = self.clock.now()
-        ticked = 0
+        ticked, seen = 0, set()
         while ticked < limit:
             with transaction(self.factory) as session:
-                query = (select(Instance).where(Instance.next_timer_at <= now)
-                         .order_by(Instance.next_timer_at).limit(1))
+                now = self.clock.now(session)
+                due = [i for i in session.scalars(
+                    select(Instance.id).where(Instance.next_timer_at < now)
+                    .order_by(Instance.next_timer_at).limit(SWEEP_BATCH)) if i not in seen]
+            if not due:
+                break
+            for instance_id in due[: limit - ticked]:
+                seen.add(instance_id)
+                ticked += self._tick(instance_id, now)
+        return ticked
+
+    def _tick(self, instance_id: int, now: datetime) -> bool:
+        """Fire one instance's due timers, unless another worker has it or did it already."""
+        try:
+            with transaction(self.factory) as session:
+                query = select(Instance).where(Instance.id == instance_id,
+                                               Instance.next_timer_at < now)
                 if session.get_bind().dialect.name == "postgresql":
                     query = query.with_for_update(skip_locked=True)
                 instance = session.scalar(query)
                 if instance is None:
-                    break
+                    return False
                 loaded, model = self._load(session, instance, now)
                 self._run(loaded, model, lambda lc: lc.case.tick(now, lc.engine_completed))
                 save_case(loaded, model)
-                ticked += 1
-        return ticked
+                return True
+        except Exception as err:  # a worker must survive one broken dossier
+            log.exception("timer van instantie %s mislukt", instance_id)
+            self._quarantine(instance_id, now, err)
+            return True
+
+    def _quarantine(self, instance_id: int, now: datetime, error: Exception) -> None:
+        with transaction(self.factory) as session:
+            instance = session.get(Instance, instance_id)
+            instance.next_timer_at = None
+            instance.has_incident = True
+            session.add(Incident(dossier_id=instance.dossier_id, element="timer",
+                                 step=instance.step, error=str(error)[:4000], created_at=now))
 
     # ----- queries
     def tasks(self, dossier_number: str | None = None) -> list[dict[str, Any]]:
@@ -237,7 +267,11 @@ class Klachten:
         """Everything about a dossier: step, deadlines, open tasks, notices, audit, incidents."""
         with transaction(self.factory) as session:
             dossier = self._dossier(session, number)
-            instance, case = self._read_case(session, dossier)
+            instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
+            try:
+                case: Case | None = self._read_case(session, dossier)[1]
+            except StateUnreadable:  # still show the dossier and its incident
+                case = None
             return {
                 "dossiernummer": dossier.number,
                 "stap": instance.step,
@@ -253,12 +287,12 @@ class Klachten:
                 "volgende_timer": _iso(instance.next_timer_at),
                 "termijnen": {
                     name: {k: value[k] for k in ("dagen", "eenheid", "vervaldag", "uitleg")}
-                    for name, value in case.deadlines().items()
+                    for name, value in (case.deadlines() if case else {}).items()
                 },
                 "open_taken": [_task_dict(t, dossier.number) for t in session.scalars(
                     select(OpenTask).where(OpenTask.dossier_id == dossier.id)
                     .order_by(OpenTask.created_at))],
-                "wacht_op_berichten": sorted(case.waiting_messages()),
+                "wacht_op_berichten": sorted(case.waiting_messages()) if case else [],
                 "berichten": [_notice_dict(n) for n in session.scalars(
                     select(Notice).where(Notice.dossier_id == dossier.id).order_by(Notice.id))],
                 "audit": [_audit_dict(a) for a in session.scalars(
@@ -334,10 +368,10 @@ class Klachten:
             return
         earlier = loaded.session.scalars(select(AuditEntry.actor).where(
             AuditEntry.dossier_id == loaded.dossier.id, AuditEntry.element == other,
-            AuditEntry.action == "taak voltooid")).all()
+            AuditEntry.action == TASK_COMPLETED)).all()
         if user in earlier:
-            raise Forbidden(f"{user} gaf het eerste antwoord en mag dit dossier niet opnieuw "
-                            "onderzoeken (scheiding van functies)")
+            raise Forbidden(f"{user} voltooide in dit dossier al de taak {other} en mag deze "
+                            "taak niet uitvoeren (scheiding van functies)")
 
 
 def _received_at(value: str, now: datetime) -> datetime:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from conftest import Harness
+from sqlalchemy import select
 
 from runner import operators
 from runner.errors import Conflict
+from runner.store import Dossier, Instance, transaction
 
 
 def test_failing_operator_becomes_incident_and_retry_recovers(harness: Harness, monkeypatch):
@@ -43,3 +45,28 @@ def test_unknown_operator_is_an_incident_not_a_crash(harness: Harness, monkeypat
     harness.message("klacht_ingetrokken")
     [incident] = harness.info["incidenten"]
     assert "onbekende operator close_dossier" in incident["fout"]
+
+
+def test_a_dossier_that_cannot_be_ticked_does_not_stall_the_sweep(klachten):
+    broken = Harness(klachten).submit().admissible()
+    healthy = Harness(klachten).submit().admissible()
+    with transaction(klachten.factory) as session:
+        instance = session.scalar(select(Instance).join(Dossier).where(
+            Dossier.number == broken.number))
+        good_state, instance.state = instance.state, '{"kapot": true}'
+    healthy.at_day(22)
+    assert healthy.notices().count("statusbericht") == 1
+    info = broken.info
+    assert info["volgende_timer"] is None  # out of the sweep until a retry
+    [incident] = info["incidenten"]
+    assert incident["element"] == "timer" and incident["opgelost_op"] is None
+
+    with transaction(klachten.factory) as session:
+        instance = session.scalar(select(Instance).join(Dossier).where(
+            Dossier.number == broken.number))
+        instance.state = good_state
+    assert klachten.retry(broken.number, "beheerder") == 1
+    info = broken.info
+    assert broken.notices().count("statusbericht") == 1
+    assert info["incidenten"][0]["opgelost_op"] is not None
+    assert info["volgende_timer"] is not None
