@@ -510,7 +510,7 @@ def sweep_plan(k: Klachten) -> tuple[str, list[str]]:
     caught: list[tuple[str, Any]] = []
 
     def listener(conn, cursor, statement, parameters, context, executemany):
-        if "FROM instances" in statement and "next_timer_at <=" in statement:
+        if "FROM instances" in statement and "next_timer_at <" in statement:
             caught.append((statement, parameters))
 
     event.listen(k.engine, "before_cursor_execute", listener)

@@ -207,11 +207,11 @@ class Klachten:
                 due = [i for i in session.scalars(
                     select(Instance.id).where(Instance.next_timer_at < now)
                     .order_by(Instance.next_timer_at).limit(SWEEP_BATCH)) if i not in seen]
-            if not due:
-                break
             for instance_id in due[: limit - ticked]:
                 seen.add(instance_id)
                 ticked += self._tick(instance_id, now)
+            if len(due) < SWEEP_BATCH:  # that was all; what falls due now waits for the next
+                break
         return ticked
 
     def _tick(self, instance_id: int, now: datetime) -> bool:
