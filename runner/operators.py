@@ -168,12 +168,15 @@ def complainant_name(complainant: dict) -> str:
     return " ".join(p for p in (complainant.get("voornaam"), complainant.get("achternaam")) if p)
 
 
-def delivery_channel(complainant: dict) -> str:
-    """E-mail when known, else a letter to the postal address, else nothing can be sent
-    (an anonymous complaint): the notice is kept, marked undeliverable."""
+def delivery_address(complainant: dict) -> tuple[str, str]:
+    """Channel and recipient: e-mail when known, else a letter to the postal address, else
+    nothing can be sent (an anonymous complaint) and the notice is kept as undeliverable."""
     if complainant.get("email"):
-        return "email"
-    return "brief" if complainant.get("adres") else "geen"
+        return "email", complainant["email"]
+    if complainant.get("adres"):
+        name = complainant_name(complainant)
+        return "brief", f"{name}\n{complainant['adres']}" if name else complainant["adres"]
+    return "geen", ""
 
 
 @operator("produce_notice")
@@ -196,11 +199,11 @@ def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
     }
     context.setdefault("reactietermijn", None)
     rendered = ctx.model.notices(language).render(soort, context)
-    channel = delivery_channel(data.get("klager", {}))
+    channel, recipient = delivery_address(data.get("klager", {}))
     ctx.session.add(Notice(
         dossier_id=ctx.dossier.id, kind=soort, language=language, channel=channel, code=code,
-        subject=rendered.subject, body=rendered.body, created_at=ctx.now,
-        status="queued" if channel != "geen" else "onbestelbaar",
+        subject=rendered.subject, body=rendered.body, created_at=ctx.now, recipient=recipient,
+        status="queued" if channel != "geen" else "onbestelbaar", next_attempt_at=ctx.now,
     ))
     return {"soort": soort, "code": code, "kanaal": channel, "gemaakt_op": ctx.now.isoformat()}
 

@@ -162,11 +162,16 @@ class Notice(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(20), default="queued")
+    # E-mail address or postal address block, fixed when the notice is produced.
+    recipient: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # A delivery worker's claim; a claim past this instant is stale and may be taken over.
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_outbox_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
 
 
 class Incident(Base):
@@ -200,6 +205,17 @@ class ClockSetting(Base):
     __tablename__ = "clock"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     now: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RateLimitEvent(Base):
+    """One counted attempt (status page look-ups, logins) for a key such as an address."""
+
+    __tablename__ = "rate_limit_events"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_rate_limit_events_key_at", "key", "at"),)
 
 
 def make_engine(url: str) -> Engine:

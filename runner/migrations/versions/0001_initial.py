@@ -128,14 +128,17 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("recipient", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["dossier_id"], ["dossiers.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_outbox_dossier_id", "outbox", ["dossier_id"])
-    op.create_index("ix_outbox_status_created", "outbox", ["status", "created_at"])
+    op.create_index("ix_outbox_status_next_attempt", "outbox", ["status", "next_attempt_at"])
     op.create_table(
         "incidents",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -167,15 +170,25 @@ def upgrade() -> None:
         sa.Column("now", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "rate_limit_events",
+        sa.Column("id", BIG_ID, nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_rate_limit_events_key_at", "rate_limit_events", ["key", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rate_limit_events_key_at", table_name="rate_limit_events")
+    op.drop_table("rate_limit_events")
     op.drop_table("clock")
     op.drop_index("ix_recommendations_dossier_id", table_name="recommendations")
     op.drop_table("recommendations")
     op.drop_index("ix_incidents_dossier_id", table_name="incidents")
     op.drop_table("incidents")
-    op.drop_index("ix_outbox_status_created", table_name="outbox")
+    op.drop_index("ix_outbox_status_next_attempt", table_name="outbox")
     op.drop_index("ix_outbox_dossier_id", table_name="outbox")
     op.drop_table("outbox")
     op.drop_index("ix_audit_log_dossier_id", table_name="audit_log")
