@@ -117,6 +117,14 @@ class Harness:
     def notices(self) -> list[str]:
         return [n["soort"] for n in self.info["berichten"]]
 
+    def counts_at(self, days: list[float], kind: str = "statusbericht") -> list[int]:
+        """How many notices of ``kind`` exist after the clock reaches each of ``days``."""
+        counts = []
+        for day in days:
+            self.at_day(day)
+            counts.append(self.notices().count(kind))
+        return counts
+
     # named steps of the diagram, with valid form data
     def admissible(self, user: str = "mia") -> Harness:
         return self.complete("ontvankelijkheid_beoordelen", {"ontvankelijk": "ja"}, user)

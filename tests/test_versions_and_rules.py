@@ -36,12 +36,7 @@ def test_status_interval_changed_in_data_only(klachten, processes_copy):
     _set_status_interval(processes_copy, 14)
     klachten.deploy(processes_copy)
     case = Harness(klachten).submit().admissible()
-    case.at_day(13)
-    assert case.notices().count("statusbericht") == 0
-    case.at_day(14.5)
-    assert case.notices().count("statusbericht") == 1
-    case.at_day(28.5)
-    assert case.notices().count("statusbericht") == 2
+    assert case.counts_at([13, 14.5, 28.5]) == [0, 1, 2]
     assert "om de 14 dagen" in case.info["berichten"][-1]["tekst"]
 
 
