@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import (
@@ -33,6 +34,8 @@ from .errors import Conflict, ModelError, NotFound
 from .forms import validate_form
 
 CLOSED_STEP = "Afgesloten"
+LETTER_PROPERTY = "brief"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -121,11 +124,24 @@ class Case:
     def _due_at(self, task: Task, expression: str | None) -> datetime | None:
         if not expression:
             return None
+        return self._evaluate(task, "vervaldatum", expression, _parse_instant, "tijdstip")
+
+    def letter_code(self, task: Task) -> str | None:
+        """The notice code of the letter a print-and-post task is about: its ``brief``
+        property, an expression such as ``ontvangstmelding['code']``."""
+        expression = properties(task).get(LETTER_PROPERTY)
+        if not expression:
+            return None
+        return self._evaluate(task, LETTER_PROPERTY, expression, str, "berichtcode")
+
+    def _evaluate(self, task: Task, name: str, expression: str,
+                  convert: Callable[[object], T], expected: str) -> T:
+        """A property's expression evaluated on the task's data; failing is a model error."""
         try:
-            return _parse_instant(self.workflow.script_engine.evaluate(task, expression))
+            return convert(self.workflow.script_engine.evaluate(task, expression))
         except Exception as err:
-            raise ModelError(f"{task.task_spec.name}: vervaldatum {expression!r} geeft geen "
-                             f"tijdstip: {err}") from err
+            raise ModelError(f"{task.task_spec.name}: {name} {expression!r} geeft geen "
+                             f"{expected}: {err}") from err
 
     def _waiting_definitions(self) -> Iterator[tuple[Task, object]]:
         """Each waiting task with each event it waits for; an event-based gateway waits for
@@ -139,8 +155,23 @@ class Case:
                 yield task, definition
 
     def waiting_messages(self) -> set[str]:
-        return {definition.name for _, definition in self._waiting_definitions()
-                if isinstance(definition, BaseMessageEventDefinition)}
+        """The messages the dossier accepts now: those its waiting events catch and, while the
+        process runs, those that start an event subprocess."""
+        names = {definition.name for _, definition in self._waiting_definitions()
+                 if isinstance(definition, BaseMessageEventDefinition)}
+        if not self.workflow.is_completed():
+            names |= self._event_subprocess_messages()
+        return names
+
+    def _event_subprocess_messages(self) -> set[str]:
+        """Messages that start an event subprocess of the process. SpiffWorkflow keeps these
+        as triggers of the start task, not as waiting tasks."""
+        names = set()
+        for name in getattr(self.workflow.spec.start, "trigger_specs", ()):
+            for start in self.workflow.subprocess_specs[name].bpmn_start_events:
+                if isinstance(start.event_definition, BaseMessageEventDefinition):
+                    names.add(start.event_definition.name)
+        return names
 
     def _timer_tasks(self) -> Iterator[tuple[Task, TimerEventDefinition]]:
         for task, definition in self._waiting_definitions():
@@ -162,9 +193,22 @@ class Case:
         return min(due) if due else None
 
     def data(self) -> dict:
-        """The process data as it stands: that of the most recently changed task."""
-        tasks = self.workflow.get_tasks()
+        """The process data as it stands: that of the most recently changed task outside
+        event subprocesses (which hold only the data of the message that started them)."""
+        tasks = [task for task in self.workflow.get_tasks()
+                 if not self._in_event_subprocess(task)]
         return max(tasks, key=lambda task: task.last_state_change).data if tasks else {}
+
+    def _in_event_subprocess(self, task: Task) -> bool:
+        """Whether ``task`` runs in an event subprocess started by a message (such a
+        subprocess's task spec is restored as a plain subprocess: known by its name)."""
+        triggers = getattr(self.workflow.spec.start, "trigger_specs", ())
+        while task.task_spec.name not in triggers:
+            parent_id = task.workflow.parent_task_id
+            if parent_id is None:
+                return False
+            task = self.workflow.get_task_from_id(parent_id)
+        return True
 
     def deadlines(self) -> dict[str, dict]:
         """Every deadline computed so far, by name. Deadline operators return dicts with
@@ -177,16 +221,33 @@ class Case:
                     found[item["termijn"]] = item
         return found
 
+    def due_date(self, name: str) -> date | None:
+        """The last day of the deadline ``name``, once it has been computed."""
+        value = self.deadlines().get(name, {}).get("vervaldag")
+        return date.fromisoformat(value) if value else None
+
     def step(self) -> str:
         """The step(s) the dossier is in, from the engine: ready user tasks, else waiting events."""
         if self.workflow.is_completed():
             return CLOSED_STEP
-        labels = [self._label(task) for task in self.ready_user_tasks()]
-        if not labels:
-            labels = [self._label(task) for task in self.waiting_tasks()
-                      if _step_number(task.task_spec)]
+        labels = [self._label(task) for task in self._step_tasks()]
         labels += [f"Incident: {self._label(task)}" for task in self.incident_tasks()]
         return "; ".join(sorted(set(labels)))
+
+    def _step_tasks(self) -> list[Task]:
+        """The tasks that say which step the dossier is in: the ready user tasks, else the
+        waiting events that carry a ``stap``; the user tasks of event subprocesses (reach
+        the complainant another way) come beside the step, never instead of it."""
+        main, side = [], []
+        for task in self.ready_user_tasks():
+            (side if self._in_event_subprocess(task) else main).append(task)
+        return (main or [task for task in self.waiting_tasks()
+                         if _step_number(task.task_spec)]) + side
+
+    def open_steps(self) -> list[tuple[str, str]]:
+        """``(stap, element id)`` of each task that says which step the dossier is in."""
+        return sorted({(_step_number(task.task_spec), task.task_spec.name)
+                       for task in self._step_tasks()})
 
     @staticmethod
     def _label(task: Task) -> str:

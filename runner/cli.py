@@ -137,15 +137,23 @@ def lint(folder: Path | None) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="One sweep, then stop.")
 def worker(once: bool) -> None:
-    """Fire due timers (a loop, or one sweep with --once)."""
+    """Fire due timers and deliver the outbox (a loop, or one pass with --once)."""
+    from .outbox import Outbox
+
     klachten = _klachten()
+    outbox = Outbox.from_settings(klachten)
     interval = float(settings.get("KLACHTEN_WORKER_INTERVAL"))
     while True:
         fired = klachten.sweep_timers()
+        report = outbox.deliver_due()
+        for error in report.errors:
+            click.echo(error, err=True)
         if once:
             click.echo(f"{fired} dossier(s) met vervallen timers verwerkt")
+            click.echo(f"{report.sent} bericht(en) verzonden, {report.retrying} later opnieuw, "
+                       f"{report.failed} niet afgeleverd")
             return
-        time.sleep(0 if fired else interval)
+        time.sleep(0 if fired or report.handled else interval)
 
 
 @main.group()
@@ -241,8 +249,7 @@ def _dossier_text(info: dict) -> str:
     lines += [f"  {t['id']}  {t['titel']}  vervalt {t['vervaldatum'] or '-'}"
               for t in info["open_taken"]]
     lines.append("Berichten:")
-    lines += [f"  {n['aangemaakt_op']}  {n['soort']} ({n['taal']}, {n['kanaal']})  code {n['code']}"
-              f"  {n['status']}" for n in info["berichten"]]
+    lines += [_notice_line(n) for n in info["berichten"]]
     lines.append("Verloop:")
     lines += [f"  {a['op']}  {a['wie']}: {a['wat']} {a['element']}" for a in info["audit"]]
     if info["incidenten"]:
@@ -251,6 +258,47 @@ def _dossier_text(info: dict) -> str:
                   + (f" (opgelost {i['opgelost_op']})" if i["opgelost_op"] else "")
                   for i in info["incidenten"]]
     return "\n".join(lines)
+
+
+def _notice_line(notice: dict) -> str:
+    line = (f"  {notice['aangemaakt_op']}  {notice['soort']} ({notice['taal']}, "
+            f"{notice['kanaal']})  code {notice['code']}  {notice['status_tekst']}")
+    if notice["fout"]:
+        line += f" na {notice['pogingen']} poging(en): {notice['fout']}"
+    return line
+
+
+@main.command()
+@click.argument("number")
+@click.argument("code")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="PDF file to write (default: NUMBER-CODE.pdf here).")
+def letter(number: str, code: str, output: Path | None) -> None:
+    """Write a notice as a PDF letter, to print and post."""
+    result = _klachten().letter(number, code)
+    target = output or Path(result.filename)
+    target.write_bytes(result.pdf)
+    click.echo(f"brief geschreven naar {target}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+def letters(as_json: bool) -> None:
+    """List the letters waiting to be printed and posted, oldest first."""
+    rows = _klachten().letters_to_print()
+    lines = [f"{n['dossiernummer']}  {n['code']}  {n['soort']}  {n['aangemaakt_op']}"
+             for n in rows]
+    _out(rows, as_json, "\n".join(lines) or "geen brieven te printen")
+
+
+@main.command()
+@click.argument("number")
+@click.argument("code")
+@click.option("--user", required=True)
+def posted(number: str, code: str, user: str) -> None:
+    """Record that the letter of a notice was printed and posted."""
+    _klachten().mark_posted(number, code, user)
+    click.echo(f"brief {code} van dossier {number} gepost")
 
 
 @main.command()

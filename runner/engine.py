@@ -141,11 +141,32 @@ def serialize_spec(model: Model) -> str:
 def restore_specs(spec_json: str) -> StoredSpecs:
     dct = json.loads(spec_json)
     registry = SERIALIZER.registry
+    spec = registry.restore(dct["spec"])
+    wire_message_event_subprocesses(spec)
     return StoredSpecs(
-        spec=registry.restore(dct["spec"]),
+        spec=spec,
         subprocess_specs={name: registry.restore(value)
                           for name, value in dct["subprocess_specs"].items()},
     )
+
+
+def wire_message_event_subprocesses(spec: BpmnProcessSpec) -> None:
+    """Link each event subprocess started by a message to the process end, once, up front.
+
+    SpiffWorkflow 3.2.0 makes these links the first time such a message arrives
+    (``BpmnStartTask.trigger_wf``) and also adds the subprocess to the outputs of the start
+    task: the shared, cached spec changes, and every workflow created afterwards starts the
+    event subprocess at launch and waits in it forever. ``trigger_wf`` skips its changes when
+    the start task is already among the subprocess's inputs, so that link is made here
+    without adding the subprocess to the start's outputs.
+    """
+    start = spec.start
+    for name in getattr(start, "trigger_specs", ()):
+        event_subprocess = spec.task_specs[name]
+        if start not in event_subprocess.inputs:
+            event_subprocess.inputs = [*event_subprocess.inputs, start]
+        if spec.end not in event_subprocess.outputs:
+            event_subprocess.connect(spec.end)
 
 
 def new_workflow(specs: StoredSpecs, data: dict[str, Any]) -> BpmnWorkflow:

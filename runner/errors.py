@@ -16,10 +16,30 @@ class KlachtenError(Exception):
 class ValidationFailed(KlachtenError):
     """Input did not pass validation; ``reasons`` maps a field path to a message."""
 
-    def __init__(self, reasons: dict[str, str]):
+    def __init__(self, reasons: dict[str, str], codes: dict[str, str] | None = None):
         self.reasons = dict(reasons)
+        # Per field, what failed as a stable code (a JSON Schema keyword such as ``required``
+        # or ``maxLength``, or a runner code): the web translates these, not the Dutch text.
+        self.codes = dict(codes or {})
         summary = "; ".join(f"{field}: {reason}" for field, reason in self.reasons.items())
         super().__init__(f"ongeldige invoer: {summary}")
+
+
+class AccessDenied(ValidationFailed):
+    """A dossier number and access (or notice) code that do not match. One uniform failure:
+    it never tells whether the dossier exists."""
+
+    def __init__(self) -> None:
+        super().__init__({"formulier": "dossiernummer of code onjuist"},
+                         {"formulier": "toegang"})
+
+
+class RateLimited(KlachtenError):
+    """Too many failed attempts from one client address or on one dossier number."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = max(1, retry_after)
+        super().__init__(f"te veel pogingen; probeer opnieuw over {self.retry_after} seconden")
 
 
 class NotFound(KlachtenError):
@@ -44,3 +64,17 @@ class ExpressionRejected(ModelError):
 
 class StateUnreadable(KlachtenError):
     """A stored instance state that cannot be restored (damaged, or from another format)."""
+
+
+class ConfigurationError(KlachtenError):
+    """A setting that cannot be used (an SMTP URL without a host, a number that is not one)."""
+
+
+class DeliveryFailed(KlachtenError):
+    """A notice could not be delivered. ``permanent``: trying again will not help (the
+    receiving server refused the recipient or the message with a 5xx reply)."""
+
+    def __init__(self, reason: str, permanent: bool = False):
+        self.reason = reason
+        self.permanent = permanent
+        super().__init__(reason)

@@ -6,6 +6,8 @@ the reasons of :class:`ValidationFailed` beside the fields.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import jsonschema
 
 from .errors import ValidationFailed
@@ -17,7 +19,8 @@ def validate_form(schema: dict, data: object) -> None:
     validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        raise ValidationFailed({_field(error): _dutch(error) for error in errors})
+        raise ValidationFailed({_field(error): _dutch(error) for error in errors},
+                               {_field(error): str(error.validator) for error in errors})
 
 
 def with_defaults(schema: dict, data: dict) -> dict:
@@ -49,5 +52,46 @@ def _dutch(error: jsonschema.ValidationError) -> str:
         "maxItems": f"maximaal {value} items",
         "additionalProperties": "onbekend veld",
         "const": "ongeldige waarde",
+        "anyOf": "vul minstens een van de mogelijkheden in",
     }
     return messages.get(str(error.validator)) or error.message
+
+
+FORM_ONLY = "x-alleen-formulier"
+STRIP_CHARACTERS = "x-tekens-weglaten"
+
+
+def from_fields(schema: dict, fields: Mapping[str, str], prefix: str = "") -> dict:
+    """A form's data from flat fields named by their path (``klager.voornaam``), as an HTML
+    form posts them: values stripped (and rid of the property's ``x-tekens-weglaten``),
+    empty values left out so that ``required`` catches them; fields the schema does not
+    know are ignored."""
+    data: dict = {}
+    for name, spec in schema.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        if spec.get("type") == "object":
+            data[name] = from_fields(spec, fields, f"{path}.")
+            continue
+        value = str(fields.get(path, "")).strip()
+        value = value.translate(str.maketrans("", "", spec.get(STRIP_CHARACTERS, "")))
+        if value:
+            data[name] = value
+    return data
+
+
+def without_form_only(schema: dict, data: dict) -> dict:
+    """``data`` without the fields marked ``x-alleen-formulier`` (an acknowledgement, a
+    honeypot): they are checked, never stored."""
+    properties = schema.get("properties", {})
+    return {key: value for key, value in data.items()
+            if not properties.get(key, {}).get(FORM_ONLY)}
+
+
+def max_lengths(schema: dict, prefix: str = "") -> dict[str, int]:
+    """Every ``maxLength`` of the form by field path, to state on the page."""
+    found: dict[str, int] = {}
+    for name, spec in schema.get("properties", {}).items():
+        if "maxLength" in spec:
+            found[f"{prefix}{name}"] = spec["maxLength"]
+        found.update(max_lengths(spec, f"{prefix}{name}."))
+    return found

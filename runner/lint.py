@@ -11,9 +11,10 @@ id of the BPMN element concerned; it never stops at the first one. Checked:
   is a valid JSON Schema; every form file is a valid JSON Schema;
 * every notice kind used by a ``produce_notice`` task has a template in every language,
   the two languages have the same templates, and every template is valid Jinja syntax;
+  every ``labels.json`` has the labels of a PDF letter (``brief``);
 * every expression compiles under the restricted policy (:mod:`runner.expressions`):
-  gateway conditions, service task parameters, the ``vervaldatum`` property of user tasks,
-  scripts, conditional events and timer expressions; a timer given as a bare ISO 8601
+  gateway conditions, service task parameters, the ``vervaldatum`` and ``brief`` properties
+  of user tasks, scripts, conditional events and timer expressions; a timer given as a bare ISO 8601
   value (``P8D`` instead of ``'P8D'``) is reported, and a literal timer value must parse;
 * an exclusive gateway with more than one outgoing flow has a default flow.
 
@@ -51,6 +52,7 @@ from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
 from .definitions import FORMS_DIR, LANGUAGES, NOTICES_DIR, Model, parse, read_folder
 from .errors import ExpressionRejected, ModelError
 from .expressions import check_expression
+from .letters import letter_labels
 from .safe_xml import parse_xml
 
 __all__ = ["NOTICE_OPERATOR", "Problem", "lint"]
@@ -59,6 +61,7 @@ NOTICE_OPERATOR = "produce_notice"
 NOTICE_KIND_PARAMETER = "soort"
 FORM_PROPERTY = "formJsonSchemaFilename"
 DUE_DATE_PROPERTY = "vervaldatum"
+LETTER_PROPERTY = "brief"  # a print-and-post task: the notice code of its letter
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NO_DEFAULT_FLOW = "exclusieve gateway met meer dan één uitgaande stroom heeft geen standaardpad"
@@ -116,6 +119,7 @@ class _Linter:
         xml_ok = self.check_xml()
         self.check_json()
         self.check_templates()
+        self.check_letter_labels()
         for name, root in self.roots.items():
             if name.endswith(".bpmn"):
                 self.check_gateway_defaults_xml(name, root)
@@ -170,6 +174,17 @@ class _Linter:
                         "",
                         f"bestand ontbreekt (wel aanwezig in {NOTICES_DIR}/{other}/)",
                     )
+
+    def check_letter_labels(self) -> None:
+        """The labels a PDF letter prints (``brief`` in each language's labels.json)."""
+        for language in LANGUAGES:
+            name = f"{NOTICES_DIR}/{language}/labels.json"
+            if name not in self.json:  # missing or invalid: reported above
+                continue
+            try:
+                letter_labels(self.json[name])
+            except ModelError as err:
+                self.report(name, "", _without_prefix(str(err), "labels.json"))
 
     def check_gateway_defaults_xml(self, name: str, root: etree._Element) -> None:
         """Also on a model that does not parse (SpiffWorkflow then only names a flow)."""
@@ -272,9 +287,9 @@ class _Linter:
                 self.report(file, element, f"formulier {path} ontbreekt")
             else:
                 self.check_form(path, element)
-        due = properties.get(DUE_DATE_PROPERTY)
-        if due is not None:
-            self.check_expression(file, element, f"eigenschap {DUE_DATE_PROPERTY}", due)
+        for name in (DUE_DATE_PROPERTY, LETTER_PROPERTY):
+            if properties.get(name) is not None:
+                self.check_expression(file, element, f"eigenschap {name}", properties[name])
 
     def check_form(self, path: str, element: str) -> None:
         self.checked_forms.add(path)

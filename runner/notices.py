@@ -1,4 +1,4 @@
-"""Rendering notices from the templates in ``processes/notices/<taal>/``.
+"""Rendering notices from the templates in ``processes/notices/<taal>/``, and their states.
 
 Templates are data edited by process designers, so they run in Jinja's sandbox with strict
 undefined. The first line of a template is the subject, the rest (after one blank line) the
@@ -37,6 +37,33 @@ def neutralise(text: object) -> str:
     return _URL.sub("[link verwijderd]", plain)
 
 
+class NoticeStatus:
+    """The delivery states of a notice in the outbox (the ``status`` column)."""
+
+    QUEUED = "queued"  # an e-mail waiting for its (next) attempt
+    SENT = "sent"  # handed to the SMTP server, or written as an .eml file
+    FAILED = "failed"  # an e-mail that could not be delivered, for good
+    TO_PRINT = "te printen"  # a letter waiting to be printed and posted
+    POSTED = "gepost"  # a letter that was posted
+    UNDELIVERABLE = "onbestelbaar"  # no e-mail address and no postal address known
+
+
+STATUS_LABELS = {
+    NoticeStatus.QUEUED: "in wachtrij",
+    NoticeStatus.SENT: "verzonden",
+    NoticeStatus.FAILED: "niet afgeleverd",
+    NoticeStatus.TO_PRINT: "te printen",
+    NoticeStatus.POSTED: "gepost",
+    NoticeStatus.UNDELIVERABLE: "onbestelbaar: geen adres bekend",
+}
+# The state a notice starts in, by channel (see runner.operators.delivery_address).
+INITIAL_STATUS = {
+    "email": NoticeStatus.QUEUED,
+    "brief": NoticeStatus.TO_PRINT,
+    "geen": NoticeStatus.UNDELIVERABLE,
+}
+
+
 @dataclass(frozen=True)
 class RenderedNotice:
     subject: str
@@ -58,12 +85,7 @@ class NoticeRenderer:
 
     def __init__(self, templates: dict[str, str]):
         self._templates = templates
-        labels = _labels(templates)
-        months = labels.get("maanden", [])
-
-        def datum(value: object) -> str:
-            day = _as_date(value)
-            return f"{day.day} {months[day.month - 1]} {day.year}" if months else day.isoformat()
+        self.labels = labels = _labels(templates)
 
         self._env = SandboxedEnvironment(
             loader=DictLoader(templates),
@@ -73,10 +95,16 @@ class NoticeRenderer:
         )
         self._env.filters.update(
             veilig=neutralise,
-            datum=datum,
+            datum=self.date_text,
             reden=lambda code: labels.get("reden", {}).get(code, code),
             uitkomst=lambda code: labels.get("uitkomst", {}).get(code, code),
         )
+
+    def date_text(self, value: object) -> str:
+        """A date in words in this language ("2 maart 2026"), from ``labels.json``."""
+        day = _as_date(value)
+        months = self.labels.get("maanden", [])
+        return f"{day.day} {months[day.month - 1]} {day.year}" if months else day.isoformat()
 
     def render(self, kind: str, context: dict[str, Any]) -> RenderedNotice:
         name = f"{kind}.txt"

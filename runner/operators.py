@@ -9,6 +9,7 @@ returns plain JSON data that the engine stores in the task's result variable.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from .deadlines import BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
 from .definitions import Model
-from .notices import new_notice_code
+from .notices import INITIAL_STATUS, NoticeStatus, new_notice_code
 from .store import Dossier, DossierSequence, Notice, Recommendation
 
 _CALENDAR = BelgianCalendar()
@@ -74,6 +75,22 @@ def normalise_access_code(code: str) -> str:
 def verify_access_code(code: str, stored: str) -> bool:
     _, salt, _ = stored.split("$", 2)
     return secrets.compare_digest(hash_access_code(code, salt), stored)
+
+
+_CODE_GROUP = f"[{_ACCESS_CODE_ALPHABET}]{{4}}"
+_ACCESS_CODE_SHAPE = re.compile(rf"\b{_CODE_GROUP}-{_CODE_GROUP}-{_CODE_GROUP}\b")
+ACCESS_CODE_REDACTED = "[toegangscode verwijderd na verzending]"
+
+
+def redact_access_code(text: str, stored: str | None) -> str:
+    """``text`` without the dossier's access code (ADR 0003): once the acknowledgement has
+    been delivered, the stored copy no longer holds it. Only a value that verifies against
+    the dossier's hash is removed."""
+    if not stored:
+        return text
+    return _ACCESS_CODE_SHAPE.sub(
+        lambda match: ACCESS_CODE_REDACTED if verify_access_code(match[0], stored) else match[0],
+        text)
 
 
 def _new_access_code() -> str:
@@ -168,15 +185,21 @@ def complainant_name(complainant: dict) -> str:
     return " ".join(p for p in (complainant.get("voornaam"), complainant.get("achternaam")) if p)
 
 
+def postal_address(complainant: dict) -> str | None:
+    """The address block of a letter: the name, then the postal address (None if unknown)."""
+    if not complainant.get("adres"):
+        return None
+    name = complainant_name(complainant)
+    return f"{name}\n{complainant['adres']}" if name else complainant["adres"]
+
+
 def delivery_address(complainant: dict) -> tuple[str, str]:
     """Channel and recipient: e-mail when known, else a letter to the postal address, else
     nothing can be sent (an anonymous complaint) and the notice is kept as undeliverable."""
     if complainant.get("email"):
         return "email", complainant["email"]
-    if complainant.get("adres"):
-        name = complainant_name(complainant)
-        return "brief", f"{name}\n{complainant['adres']}" if name else complainant["adres"]
-    return "geen", ""
+    address = postal_address(complainant)
+    return ("brief", address) if address else ("geen", "")
 
 
 @operator("produce_notice")
@@ -200,10 +223,11 @@ def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
     context.setdefault("reactietermijn", None)
     rendered = ctx.model.notices(language).render(soort, context)
     channel, recipient = delivery_address(data.get("klager", {}))
+    status = INITIAL_STATUS[channel]
     ctx.session.add(Notice(
         dossier_id=ctx.dossier.id, kind=soort, language=language, channel=channel, code=code,
         subject=rendered.subject, body=rendered.body, created_at=ctx.now, recipient=recipient,
-        status="queued" if channel != "geen" else "onbestelbaar", next_attempt_at=ctx.now,
+        status=status, next_attempt_at=ctx.now if status == NoticeStatus.QUEUED else None,
     ))
     return {"soort": soort, "code": code, "kanaal": channel, "gemaakt_op": ctx.now.isoformat()}
 

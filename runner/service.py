@@ -40,13 +40,16 @@ from .engine import (
 from .errors import Conflict, Forbidden, NotFound, StateUnreadable, ValidationFailed
 from .forms import validate_form, with_defaults
 from .instances import (
+    SYSTEM_ACTOR,
     LoadedCase,
     open_case,
     record_incidents,
     resolve_incidents,
     save_case,
 )
-from .operators import OperatorContext, complainant_name
+from .letters import Letter, notice_letter
+from .notices import STATUS_LABELS, NoticeStatus
+from .operators import OperatorContext, complainant_name, postal_address, redact_access_code
 from .store import (
     AuditEntry,
     Definition,
@@ -63,6 +66,10 @@ from .store import (
 COMPLAINT_FORM = "klacht.json"
 TASK_COMPLETED = "taak voltooid"
 SWEEP_BATCH = 100
+# The message that starts "reach the complainant another way" (an event subprocess).
+UNDELIVERABLE_MESSAGE = "bericht_onbestelbaar"
+# A letter can be marked posted while it waits to be printed, or when its e-mail failed.
+POSTABLE = (NoticeStatus.TO_PRINT, NoticeStatus.FAILED)
 log = logging.getLogger(__name__)
 
 
@@ -113,6 +120,11 @@ class Klachten:
                 raise NotFound(f"procesversie {definition_id} bestaat niet")
             self._models[definition_id] = (parse(row.files), restore_specs(row.spec))
         return self._models[definition_id]
+
+    def latest_model(self) -> Model:
+        """The newest deployed version of ``processes/`` (forms, settings, page texts)."""
+        with transaction(self.factory) as session:
+            return self._model(session, self._latest_definition_id(session))[0]
 
     def _latest_definition_id(self, session: Session) -> int:
         latest = session.scalar(select(func.max(Definition.id)))
@@ -165,18 +177,124 @@ class Klachten:
             task = loaded.case.user_task(task_id)
             loaded.case.validate(task, data)
             self._check_separation(loaded, task, user)
+            letter = loaded.case.letter_code(task)
             loaded.record(user, TASK_COMPLETED, task.task_spec.name,
                           naam=task.task_spec.bpmn_name)
             self._run(loaded, model, lambda lc: lc.case.complete(task, data,
                                                                   lc.engine_completed))
+            if letter:
+                self._post(loaded.session, loaded.dossier, letter, user, loaded.now)
             return loaded.dossier.number or ""
 
     def send_message(self, number: str, name: str, payload: dict[str, Any],
                      actor: str = "klager") -> None:
         with self._action(self._instance_of_dossier(number)) as (loaded, model):
-            loaded.record(actor, "bericht ontvangen", name, **_short(payload))
-            self._run(loaded, model, lambda lc: lc.case.send_message(
-                name, payload, lc.engine_completed))
+            self._message(loaded, model, name, payload, actor)
+
+    def _message(self, loaded: LoadedCase, model: Model, name: str, payload: dict[str, Any],
+                 actor: str) -> None:
+        loaded.record(actor, "bericht ontvangen", name, **_short(payload))
+        self._run(loaded, model, lambda lc: lc.case.send_message(
+            name, payload, lc.engine_completed))
+
+    # ----- notices: delivery and letters
+    def notice_undeliverable(self, notice_id: int, reason: str) -> bool:
+        """Fail an e-mail for good and, in the same action, start the mediator's task to
+        reach the complainant another way (message ``bericht_onbestelbaar``). When the
+        process no longer waits for that message (it has ended), or its state cannot be
+        read, the dossier gets an incident instead. Returns whether a task was started."""
+        try:
+            with self._action(self._instance_of_notice(notice_id)) as (loaded, model):
+                notice = _fail_notice(loaded.session, notice_id, reason)
+                loaded.record(SYSTEM_ACTOR, "bericht niet afgeleverd", notice.kind,
+                              code=notice.code, reden=reason[:500])
+                if UNDELIVERABLE_MESSAGE in loaded.case.waiting_messages():
+                    payload = {"soort": notice.kind, "code": notice.code,
+                               "kanaal": notice.channel, "reden": reason[:500],
+                               "pogingen": notice.attempts}
+                    self._message(loaded, model, UNDELIVERABLE_MESSAGE, payload, SYSTEM_ACTOR)
+                    return True
+                loaded.session.add(_undeliverable_incident(notice, loaded.now, reason,
+                                                           loaded.instance.step))
+                return False
+        except StateUnreadable as err:  # still fail the notice, visibly
+            with transaction(self.factory) as session:
+                notice = _fail_notice(session, notice_id, reason)
+                session.add(_undeliverable_incident(notice, self.clock.now(session),
+                                                    f"{reason}; {err}"))
+            return False
+
+    def letter(self, number: str, code: str) -> Letter:
+        """A notice of the dossier as a PDF letter: the letter to print and post, or a copy
+        on paper of an e-mail (sent to the postal address in the complaint)."""
+        with transaction(self.factory) as session:
+            dossier = self._dossier(session, number)
+            notice = self._notice(session, dossier, code)
+            address = (notice.recipient if notice.channel == "brief"
+                       else self._postal_address(session, dossier))
+            return notice_letter(self._dossier_model(session, dossier.id), notice, number,
+                                 address)
+
+    def letters_to_print(self) -> list[dict[str, Any]]:
+        """The print queue: every letter waiting to be printed and posted, oldest first."""
+        with transaction(self.factory) as session:
+            rows = session.execute(
+                select(Notice, Dossier.number).join(Dossier, Dossier.id == Notice.dossier_id)
+                .where(Notice.status == NoticeStatus.TO_PRINT)
+                .order_by(Notice.created_at, Notice.id))
+            return [{"dossiernummer": number, **_notice_dict(notice)} for notice, number in rows]
+
+    def mark_posted(self, number: str, code: str, user: str) -> None:
+        """Record that the letter of notice ``code`` was printed and posted."""
+        with transaction(self.factory) as session:
+            self._post(session, self._dossier(session, number), code, user,
+                       self.clock.now(session))
+
+    def task_letter(self, task_id: str) -> str | None:
+        """The notice code of the letter an open task is about (the print-and-post task of
+        the acknowledgement): the UI attaches ``letter(number, code)`` to the task."""
+        with transaction(self.factory) as session:
+            dossier = session.get(Dossier, self._instance_of_task(task_id)(session).dossier_id)
+            case = self._read_case(session, dossier)[1]
+            return case.letter_code(case.user_task(task_id))
+
+    def dossier_settings(self, session: Session, dossier_id: int) -> dict[str, Any]:
+        """The settings (``instellingen.json``) of the version the dossier runs on."""
+        return self._dossier_model(session, dossier_id).settings
+
+    def _dossier_model(self, session: Session, dossier_id: int) -> Model:
+        definition_id = session.scalar(
+            select(Instance.definition_id).where(Instance.dossier_id == dossier_id))
+        return self._model(session, definition_id)[0]
+
+    @staticmethod
+    def _notice(session: Session, dossier: Dossier, code: str) -> Notice:
+        notice = session.scalar(select(Notice).where(
+            Notice.dossier_id == dossier.id, Notice.code == code.strip().upper()))
+        if notice is None:
+            raise NotFound(f"dossier {dossier.number} heeft geen bericht met code {code}")
+        return notice
+
+    def _postal_address(self, session: Session, dossier: Dossier) -> str:
+        address = postal_address(self._read_case(session, dossier)[1].data().get("klager", {}))
+        if not address:
+            raise Conflict(f"dossier {dossier.number}: geen postadres van de klager bekend")
+        return address
+
+    def _post(self, session: Session, dossier: Dossier, code: str, user: str,
+              now: datetime) -> None:
+        """Mark a letter posted (once: posting it again changes nothing); the stored copy
+        loses the access code, as after an e-mail (ADR 0003)."""
+        notice = self._notice(session, dossier, code)
+        if notice.status == NoticeStatus.POSTED:
+            return
+        if notice.status not in POSTABLE:
+            raise Conflict(f"bericht {notice.code} is {STATUS_LABELS.get(notice.status)}: "
+                           "er is geen brief te posten")
+        notice.status, notice.sent_at, notice.delivery = NoticeStatus.POSTED, now, "post"
+        notice.body = redact_access_code(notice.body, dossier.access_code_hash)
+        session.add(AuditEntry(dossier_id=dossier.id, at=now, actor=user, action="brief gepost",
+                               element=notice.kind, details={"code": notice.code}))
 
     def retry(self, number: str, actor: str) -> int:
         """Run the failed element(s) of a dossier again; returns how many were retried."""
@@ -318,6 +436,14 @@ class Klachten:
         return find
 
     @staticmethod
+    def _instance_of_notice(notice_id: int) -> Callable[[Session], Instance]:
+        """The instance of an outbox row's dossier (outbox rows are never deleted)."""
+        def find(session: Session) -> Instance:
+            dossier_id = select(Notice.dossier_id).where(Notice.id == notice_id).scalar_subquery()
+            return session.scalar(select(Instance).where(Instance.dossier_id == dossier_id))
+        return find
+
+    @staticmethod
     def _instance_of_task(task_id: str) -> Callable[[Session], Instance]:
         def find(session: Session) -> Instance:
             row = session.get(OpenTask, task_id)
@@ -405,7 +531,26 @@ def _task_dict(task: OpenTask, number: str | None) -> dict[str, Any]:
 def _notice_dict(notice: Notice) -> dict[str, Any]:
     return {"soort": notice.kind, "taal": notice.language, "kanaal": notice.channel,
             "code": notice.code, "onderwerp": notice.subject, "tekst": notice.body,
-            "aangemaakt_op": _iso(notice.created_at), "status": notice.status}
+            "aangemaakt_op": _iso(notice.created_at), "status": notice.status,
+            "status_tekst": STATUS_LABELS.get(notice.status, notice.status),
+            "ontvanger": notice.recipient, "pogingen": notice.attempts,
+            "fout": notice.last_error, "volgende_poging": _iso(notice.next_attempt_at),
+            "verzonden_op": _iso(notice.sent_at), "afgeleverd_via": notice.delivery}
+
+
+def _fail_notice(session: Session, notice_id: int, reason: str) -> Notice:
+    notice = session.get(Notice, notice_id)
+    notice.status, notice.last_error = NoticeStatus.FAILED, reason[:2000]
+    notice.claimed_until = notice.next_attempt_at = None
+    return notice
+
+
+def _undeliverable_incident(notice: Notice, now: datetime, reason: str,
+                            step: str = "") -> Incident:
+    return Incident(dossier_id=notice.dossier_id, element=notice.kind, step=step,
+                    error=f"bericht {notice.code} niet afgeleverd en geen taak gestart; bereik "
+                          f"de klager op een andere manier: {reason}"[:4000],
+                    created_at=now)
 
 
 def _audit_dict(entry: AuditEntry) -> dict[str, Any]:

@@ -6,8 +6,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import ConfigurationError, KlachtenError
 
 
 @dataclass(frozen=True)
@@ -27,9 +30,41 @@ SETTINGS = (
             "real, or virtual: a clock stored in the database (klachten clock ...) for tests, "
             "demos and simulation."),
     Setting("KLACHTEN_WORKER_INTERVAL", "5", "Seconds between two timer sweeps of the worker."),
+    Setting("KLACHTEN_SMTP_URL", "",
+            "Outgoing mail server: smtp://host:25 (plain), smtp+starttls://host:587, "
+            "smtps://host:465 (TLS), with user:password@ to log in. Empty: every e-mail is "
+            "written as an .eml file into the folder mail/ of the instance folder."),
+    Setting("KLACHTEN_SMTP_TIMEOUT", "30", "Seconds to wait for the mail server."),
+    Setting("KLACHTEN_MAIL_FROM", "Klachtendienst <klachten@ziekenfonds.example>",
+            "Fixed sender of every e-mail; its domain also ends every Message-ID."),
+    Setting("KLACHTEN_OUTBOX_MAX_ATTEMPTS", "8",
+            "Delivery attempts of an e-mail before it fails for good and a mediator gets the "
+            "task to reach the complainant another way."),
+    Setting("KLACHTEN_OUTBOX_RETRY_DELAY", "300",
+            "Seconds before the second attempt; every next wait is three times longer."),
+    Setting("KLACHTEN_OUTBOX_RETRY_MAX_DELAY", "21600", "Longest wait between two attempts."),
+    Setting("KLACHTEN_OUTBOX_CLAIM_TIMEOUT", "600",
+            "Seconds a delivery worker holds the notices it claimed; after that another worker "
+            "takes them over (a worker that died)."),
+    Setting("KLACHTEN_LETTER_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+            "TrueType font of the PDF letters (Debian package fonts-dejavu-core); a -Bold "
+            "file beside it is used for headings when present."),
     Setting("KLACHTEN_TEST_DATABASE_URL", "",
             "Tests only: also run the suite on this PostgreSQL database."),
+    Setting("KLACHTEN_SECRET_KEY", "",
+            "Signs the web sessions and CSRF tokens; empty: a random key is generated once and "
+            "kept in the file secret_key in the instance folder."),
+    Setting("KLACHTEN_STATUS_ATTEMPTS", "10",
+            "Failed status-page look-ups (wrong dossier number, access code or notice code) "
+            "allowed per client address and per dossier number within the window."),
+    Setting("KLACHTEN_STATUS_WINDOW_MINUTES", "15",
+            "The rate-limit window of the status page, in minutes."),
+    Setting("KLACHTEN_PROXY_COUNT", "0",
+            "Number of trusted reverse proxies in front of the web app; their X-Forwarded-For "
+            "gives the client address that the rate limit counts."),
 )
+
+SECRET_KEY_FILE = "secret_key"
 
 
 def get(name: str) -> str:
@@ -37,10 +72,55 @@ def get(name: str) -> str:
     return os.environ.get(name, setting.default)
 
 
+def number(name: str) -> float:
+    """A numeric setting; a value that is not a positive number is a clear error."""
+    value = get(name)
+    try:
+        result = float(value)
+    except ValueError:
+        result = -1.0
+    if not result > 0:
+        raise ConfigurationError(f"{name}={value!r}: verwacht een positief getal")
+    return result
+
+
 def database_url() -> str:
     url = get("KLACHTEN_DATABASE_URL")
     if url:
         return url
-    folder = Path(get("KLACHTEN_INSTANCE_PATH")).resolve()
+    return sqlite_url(Path(get("KLACHTEN_INSTANCE_PATH")))
+
+
+def sqlite_url(instance_path: Path) -> str:
+    """The embedded default: a SQLite file in the instance folder (created when absent)."""
+    folder = instance_path.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'klachten.db'}"
+
+
+def instance_secret_key(instance_path: Path) -> str:
+    """The key in the instance folder's ``secret_key`` file, generated there (readable by the
+    owner only) when absent. There is no built-in default secret."""
+    path = instance_path.resolve() / SECRET_KEY_FILE
+    if not path.exists():
+        _write_new_key(path)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise KlachtenError(f"{path}: de sleutel is te kort (minstens 32 tekens)")
+    return key
+
+
+def _write_new_key(path: Path) -> None:
+    """Write a complete key file, then link it into place: when two processes start at once,
+    one key wins and nobody reads a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32))
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process was first: use its key
+    finally:
+        draft.unlink()

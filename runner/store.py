@@ -170,6 +170,8 @@ class Notice(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Where it went: the SMTP server that accepted it, or the .eml file it was written to.
+    delivery: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
 

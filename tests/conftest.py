@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from smtp_server import SmtpServer
 from sqlalchemy import create_engine, text
 
 from runner.definitions import default_processes_dir
@@ -152,3 +154,85 @@ def processes_copy(tmp_path) -> Path:
     target = tmp_path / "processes"
     shutil.copytree(default_processes_dir(), target)
     return target
+
+
+# ----- the web app (complainant side)
+SECRET = "test-secret-key-" + "0123456789abcdef" * 2
+
+
+@pytest.fixture
+def app(database_url, klachten, tmp_path):
+    """The Flask app on the same database (and virtual clock) as ``klachten``."""
+    from web import create_app
+    from web.extension import close
+
+    application = create_app({"TESTING": True, "DATABASE_URL": database_url,
+                              "CLOCK": "virtual", "SECRET_KEY": SECRET,
+                              "INSTANCE_PATH": str(tmp_path / "instance")})
+    yield application
+    close(application)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Site:
+    """Drives the public pages like a member would, CSRF tokens included."""
+
+    TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, url: str, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url: str, data: dict, form_page: str | None = None, **kwargs):
+        """Post ``data`` with a CSRF token read from ``form_page`` (default: ``url``)."""
+        page = self.client.get(form_page or url).get_data(as_text=True)
+        token = self.TOKEN.search(page)
+        assert token, f"geen formulier met CSRF-token op {form_page or url}"
+        return self.client.post(url, data={"csrf_token": token.group(1), **data}, **kwargs)
+
+    def submit(self, **overrides):
+        return self.post("/klacht", {**complaint_fields(), **overrides})
+
+    def file_complaint(self, **overrides) -> tuple[str, str]:
+        """Submit, open the confirmation page, return the dossier number and access code."""
+        response = self.submit(**overrides)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        page = self.get("/klacht/bevestiging").get_data(as_text=True)
+        number = re.search(r'id="dossiernummer">([^<]+)<', page).group(1)
+        code = re.search(r'id="toegangscode">([^<]+)<', page).group(1)
+        return number, code
+
+    def sign_in(self, number: str, code: str, **kwargs):
+        return self.post("/status", {"nummer": number, "toegangscode": code}, **kwargs)
+
+
+def complaint_fields(**overrides) -> dict:
+    """The public complaint form, filled in as posted by a browser."""
+    fields = {
+        "klager.voornaam": "An", "klager.achternaam": "Peeters",
+        "klager.email": "an.peeters@example.be", "klager.adres": "",
+        "klager.telefoon": "09 123 45 67", "klager.lidnummer": "",
+        "categorie": "terugbetaling", "taal": "nl", "privacy": "ja", "website": "",
+        "omschrijving": "Ik kreeg te weinig terugbetaald voor mijn kinesitherapie.",
+    }
+    fields.update(overrides)
+    return fields
+
+
+@pytest.fixture
+def site(client) -> Site:
+    return Site(client)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A plain SMTP server on loopback, running; ``.messages`` holds what it received."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()

@@ -15,6 +15,8 @@ from runner.cli import main
 def cli(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
     monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
+    monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "instance"))  # .eml files
+    monkeypatch.delenv("KLACHTEN_SMTP_URL", raising=False)
     runner = CliRunner()
 
     def run(*args: str, ok: bool = True):
@@ -42,7 +44,9 @@ def test_lifecycle_through_the_cli(cli, tmp_path):
     cli("complete", task["id"], "--data", _write(tmp_path, "o.json", {"ontvankelijk": "ja"}),
         "--user", "mia")
     assert "21 dagen" not in cli("clock", "advance", "P22D").output
-    assert "1 dossier" in cli("worker", "--once").output
+    out = cli("worker", "--once").output
+    assert "1 dossier" in out and "2 bericht(en) verzonden" in out
+    assert len(list((tmp_path / "instance" / "mail").glob("*.eml"))) == 2
     info = json.loads(cli("dossier", "KL-2026-00001", "--json").output)
     assert [n["soort"] for n in info["berichten"]] == ["ontvangstmelding", "statusbericht"]
     assert info["open_taken"][0]["taak"] == "onderzoek"

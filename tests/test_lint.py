@@ -274,3 +274,37 @@ def test_all_problems_are_reported(model: Path) -> None:
     assert any("onbekende operator" in problem.message for problem in problems)
     assert any("ontbreekt" in problem.message for problem in problems)
     assert len(problems) == len(set(problems))
+
+
+@pytest.mark.parametrize("language", ["nl", "fr"])
+def test_cli_lint_fails_without_a_template_for_a_notice_kind(model: Path, language: str) -> None:
+    """`klachten lint` exits 1 when a kind the diagram produces has no template in nl or fr."""
+    from click.testing import CliRunner
+
+    from runner.cli import main
+
+    (model / "notices" / language / "antwoord_nationaal.txt").unlink()
+
+    result = CliRunner().invoke(main, ["lint", str(model)])
+
+    assert result.exit_code == 1
+    assert f"sjabloon notices/{language}/antwoord_nationaal.txt ontbreekt" in result.stderr
+    assert "nationaal_antwoord_versturen" in result.stderr
+
+
+def test_letter_labels_missing(model: Path) -> None:
+    labels = model / "notices" / "fr" / "labels.json"
+    labels.write_text(labels.read_text(encoding="utf-8").replace('"berichtcode"', '"code"'),
+                      encoding="utf-8")
+
+    problems = lint(model, OPERATORS)
+
+    _find(problems, "notices/fr/labels.json", "", "brief.berichtcode ontbreekt")
+
+
+def test_invalid_letter_property(model: Path) -> None:
+    _replace_in_diagram(model, "value=\"ontvangstmelding['code']\"", 'value="__import__(1)"')
+
+    problems = lint(model, OPERATORS)
+
+    _find(problems, DIAGRAM, "ontvangstmelding_posten", "eigenschap brief")

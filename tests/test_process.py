@@ -81,7 +81,8 @@ def test_answer_window_expires_then_closure_and_recommendation(harness):
     harness.submit().admissible().investigate().answer("deels gegrond")
     info = harness.info
     assert info["stap"] == "6. Reactie van de klager?"
-    assert set(info["wacht_op_berichten"]) == {"klager_niet_akkoord", "klacht_ingetrokken"}
+    assert set(info["wacht_op_berichten"]) == {"klager_niet_akkoord", "klacht_ingetrokken",
+                                               "bericht_onbestelbaar"}
     answer = info["berichten"][-1]
     assert answer["soort"] == "antwoord"
     assert "Nationale klachtenbemiddelaar" in answer["tekst"]

@@ -134,6 +134,7 @@ def upgrade() -> None:
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("delivery", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["dossier_id"], ["dossiers.id"]),
         sa.PrimaryKeyConstraint("id"),
     )

@@ -1,0 +1,86 @@
+"""The complaint form on the website: what it offers and what it accepts.
+
+The rules are data in ``processes/forms/klacht_publiek.json``, on top of ``klacht.json``:
+a complainant with first and last name and an e-mail or postal address (the public form
+takes no anonymous complaint; the mediator's intake registers an anonymous letter, which is
+then found niet ontvankelijk), a member number of 11 digits when one is given, the privacy
+acknowledgement and an empty honeypot field. The web layer renders the form and shows the
+reasons of :class:`~runner.errors.ValidationFailed`; it decides nothing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from .forms import from_fields, max_lengths, validate_form, without_form_only
+from .service import Klachten
+
+PUBLIC_FORM = "klacht_publiek.json"
+CHANNEL = "web"
+ACTOR = "klager"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PublicForm:
+    """What the page needs to draw the form: the categories and the stated maximum lengths."""
+
+    categories: tuple[Choice, ...]
+    max_lengths: dict[str, int]
+    languages: tuple[str, ...]
+    retention_years: int | None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What the confirmation page shows once: the number, the access code, what comes next."""
+
+    dossier_number: str
+    access_code: str | None
+    acknowledgement_due: date | None
+    answer_due: date | None
+    status_every_days: int | None
+
+
+def public_form(klachten: Klachten, language: str) -> PublicForm:
+    model = klachten.latest_model()
+    schema = model.form(PUBLIC_FORM)
+    category = schema["properties"]["categorie"]
+    labels = category.get("x-labels", {})
+    names = labels.get(language) or labels.get("nl", {})
+    return PublicForm(
+        categories=tuple(Choice(value, names.get(value, value)) for value in category["enum"]),
+        max_lengths=max_lengths(schema),
+        languages=tuple(schema["properties"]["taal"]["enum"]),
+        retention_years=model.settings.get("bewaartermijn_jaren"),
+    )
+
+
+def submit_complaint(klachten: Klachten, fields: Mapping[str, str],
+                     language: str) -> Confirmation:
+    """Validate the posted fields against the public form and start a dossier.
+
+    ``fields`` are the form's fields by path (``klager.voornaam``); ``language`` (the page's)
+    is the preferred language when the form did not say. Raises ValidationFailed.
+    """
+    schema = klachten.latest_model().form(PUBLIC_FORM)
+    data = from_fields(schema, fields)
+    data.setdefault("taal", language)
+    validate_form(schema, data)
+    complaint = {**without_form_only(schema, data), "kanaal": CHANNEL}
+    submitted = klachten.submit(complaint, actor=ACTOR)
+    case = klachten.case(submitted.dossier_number)
+    return Confirmation(
+        dossier_number=submitted.dossier_number,
+        access_code=submitted.access_code,
+        acknowledgement_due=case.due_date("ontvangstmelding"),
+        answer_due=case.due_date("antwoord"),
+        status_every_days=case.deadlines().get("statusbericht", {}).get("dagen"),
+    )

@@ -1,0 +1,294 @@
+"""The complainant's status page, without HTTP: look-up, plain-language status, the
+"niet akkoord" and withdrawal messages, and "is this message really from us?".
+
+Enumeration resistance:
+
+* An unknown dossier number and a wrong code fail in one way (:class:`AccessDenied`), by
+  the same path: the number's row is looked up by the same query, the code is checked
+  against the stored hash or, for an unknown number, against a dummy hash of the same
+  kind, and the failure is recorded the same way.
+* Failed attempts are counted per client address (an IPv6 address per /64) and per dossier
+  number in ``rate_limit_events``, shared by every web process. At ``attempts`` failures
+  within ``window`` either key is refused (:class:`RateLimited`) until the oldest failure
+  leaves the window. Keys are stored hashed; events older than the window are pruned.
+
+Texts come from ``processes/statuspagina.json`` (per ``stap`` 1-8, ``afgesloten`` and
+``ingetrokken``, optionally per element id, and per notice kind), in nl and fr. The page
+shows no internal data: no names, no tasks, no audit trail, no notice bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from .case import Case
+from .clock import as_utc
+from .definitions import Model
+from .errors import AccessDenied, RateLimited
+from .forms import from_fields, validate_form, without_form_only
+from .operators import hash_access_code, verify_access_code
+from .service import Klachten
+from .store import Dossier, Notice, RateLimitEvent, transaction
+
+TEXTS = "statuspagina.json"
+DISAGREE_FORM = "niet_akkoord.json"
+WITHDRAW_FORM = "intrekking.json"
+DISAGREE = "klager_niet_akkoord"
+WITHDRAW = "klacht_ingetrokken"
+ACTOR = "klager"
+CLOSED, WITHDRAWN, RECEIVED = "afgesloten", "ingetrokken", "1"
+_MAX_INPUT = 100  # longer input cannot match a number or a code; it is cut, not refused
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    attempts: int = 10
+    window: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Who asks (the client address) about which dossier, with which code."""
+
+    number: str
+    code: str
+    client: str
+
+
+@dataclass(frozen=True)
+class StepText:
+    key: str
+    title: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class SentNotice:
+    sent_on: date
+    kind: str
+    label: str
+    code: str
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    number: str
+    step: StepText
+    received_on: date
+    acknowledgement_due: date | None
+    answer_due: date | None
+    reaction_until: date | None
+    national_answer_due: date | None
+    closed_on: date | None
+    notices: tuple[SentNotice, ...]
+    can_disagree: bool
+    can_withdraw: bool
+
+
+@dataclass(frozen=True)
+class VerifiedNotice:
+    number: str
+    sent_on: date
+    label: str
+
+
+def normalise_number(number: str) -> str:
+    return "".join(str(number).split()).upper()[:_MAX_INPUT]
+
+
+def normalise_notice_code(code: str) -> str:
+    return "".join(str(code).split()).replace("-", "").upper()[:_MAX_INPUT]
+
+
+@cache
+def _dummy_hash() -> str:
+    """A stored-hash look-alike, so an unknown number costs the same check as a wrong code."""
+    return hash_access_code("ONBEKEND-DOSSIER")
+
+
+def _key(kind: str, value: str) -> str:
+    return f"status:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
+
+
+def _client_key(client: str) -> str:
+    """IPv4 per address, IPv6 per /64 (one subscriber's whole block)."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return _key("adres", client[:_MAX_INPUT])
+    if address.version == 6:
+        return _key("adres", str(ipaddress.ip_network(f"{address}/64", strict=False)))
+    return _key("adres", str(address))
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """One language's texts of ``statuspagina.json`` and the fund's timezone."""
+
+    steps: dict[str, dict]
+    elements: dict[str, dict]
+    notices: dict[str, str]
+    timezone: ZoneInfo
+
+    @classmethod
+    def of(cls, model: Model, language: str) -> _Wording:
+        texts = model.json_file(TEXTS)
+
+        def pick(part: str) -> dict:
+            return {key: entry.get(language) or entry["nl"]
+                    for key, entry in texts.get(part, {}).items()}
+
+        return cls(steps=pick("stappen"), elements=pick("elementen"), notices=pick("berichten"),
+                   timezone=ZoneInfo(model.settings.get("tijdzone", "Europe/Brussels")))
+
+    def local_date(self, instant: datetime) -> date:
+        return as_utc(instant).astimezone(self.timezone).date()
+
+    def notice_label(self, kind: str) -> str:
+        return self.notices.get(kind, kind)
+
+
+class StatusDesk:
+    """The status page's runner side over one :class:`Klachten` and one rate limit."""
+
+    def __init__(self, klachten: Klachten, limit: RateLimit | None = None):
+        self.klachten = klachten
+        self.limit = limit or RateLimit()
+
+    # ----- public API
+    def look_up(self, attempt: Attempt, language: str) -> PublicStatus:
+        """The status of the dossier, or AccessDenied / RateLimited."""
+        number = self.sign_in(attempt)
+        with transaction(self.klachten.factory) as session:
+            dossier = session.scalar(select(Dossier).where(Dossier.number == number))
+            notices = session.execute(select(Notice.created_at, Notice.kind, Notice.code)
+                                      .where(Notice.dossier_id == dossier.id)
+                                      .order_by(Notice.id)).all()
+        return self._status(dossier, notices, self.klachten.case(number), language)
+
+    def check_notice(self, attempt: Attempt, language: str) -> VerifiedNotice:
+        """Whether a notice with this code was sent in this dossier ("is this message really
+        from us?"); ``attempt.code`` is the notice code. No: AccessDenied, as for a look-up."""
+        with transaction(self.klachten.factory) as session:
+            now = self._check_limit(session, attempt)
+            found = session.execute(
+                select(Dossier.number, Notice.created_at, Notice.kind)
+                .join(Notice, Notice.dossier_id == Dossier.id)
+                .where(Dossier.number == normalise_number(attempt.number),
+                       Notice.code == normalise_notice_code(attempt.code))).first()
+            if found is None:
+                self._record_failure(session, attempt, now)
+        if found is None:
+            raise AccessDenied()
+        wording = self._wording(language)
+        return VerifiedNotice(number=found.number, sent_on=wording.local_date(found.created_at),
+                              label=wording.notice_label(found.kind))
+
+    def disagree(self, attempt: Attempt, fields: Mapping[str, str]) -> None:
+        """Stap 6: tell the process the complainant does not agree with the answer."""
+        self._send(attempt, DISAGREE, DISAGREE_FORM, fields)
+
+    def withdraw(self, attempt: Attempt, fields: Mapping[str, str]) -> None:
+        """Withdraw the complaint (the process closes the dossier as ``ingetrokken``)."""
+        self._send(attempt, WITHDRAW, WITHDRAW_FORM, fields)
+
+    def sign_in(self, attempt: Attempt) -> str:
+        """The normalised number when number and access code match; else AccessDenied
+        (recorded) or RateLimited. The same work whether the number exists or not."""
+        number = normalise_number(attempt.number)
+        with transaction(self.klachten.factory) as session:
+            now = self._check_limit(session, attempt)
+            stored = session.scalar(select(Dossier.access_code_hash)
+                                    .where(Dossier.number == number))
+            matches = verify_access_code(attempt.code[:_MAX_INPUT], stored or _dummy_hash())
+            granted = matches and stored is not None
+            if not granted:
+                self._record_failure(session, attempt, now)
+        if not granted:
+            raise AccessDenied()
+        return number
+
+    # ----- rate limit
+    def _keys(self, attempt: Attempt) -> tuple[str, str]:
+        return _client_key(attempt.client), _key("dossier", normalise_number(attempt.number))
+
+    def _check_limit(self, session: Session, attempt: Attempt) -> datetime:
+        """Refuse when either key has used up its failures in the window; returns now."""
+        now = self.klachten.clock.now(session)
+        since = now - self.limit.window
+        rows = session.execute(
+            select(RateLimitEvent.key, func.count(), func.min(RateLimitEvent.at))
+            .where(RateLimitEvent.key.in_(self._keys(attempt)), RateLimitEvent.at > since)
+            .group_by(RateLimitEvent.key)).all()
+        blocked = [oldest for _, count, oldest in rows if count >= self.limit.attempts]
+        if blocked:  # open again when the oldest failure of every blocked key has left
+            lifts = max(as_utc(oldest) for oldest in blocked) + self.limit.window
+            raise RateLimited(int((lifts - now).total_seconds()) + 1)
+        return now
+
+    def _record_failure(self, session: Session, attempt: Attempt, now: datetime) -> None:
+        session.execute(insert(RateLimitEvent),
+                        [{"key": key, "at": now} for key in self._keys(attempt)])
+        session.execute(delete(RateLimitEvent)
+                        .where(RateLimitEvent.at <= now - self.limit.window))
+
+    # ----- messages
+    def _send(self, attempt: Attempt, message: str, form: str,
+              fields: Mapping[str, str]) -> None:
+        number = self.sign_in(attempt)
+        schema = self.klachten.latest_model().form(form)
+        data = from_fields(schema, fields)
+        validate_form(schema, data)
+        self.klachten.send_message(number, message, without_form_only(schema, data),
+                                   actor=ACTOR)
+
+    # ----- the public view
+    def _wording(self, language: str) -> _Wording:
+        return _Wording.of(self.klachten.latest_model(), language)
+
+    def _status(self, dossier: Dossier, notices: list, case: Case,
+                language: str) -> PublicStatus:
+        wording = self._wording(language)
+        waiting = case.waiting_messages()
+        can_disagree = DISAGREE in waiting
+        national = case.due_date("nationaal_antwoord")
+        return PublicStatus(
+            number=dossier.number or "",
+            step=_step_text(dossier, case, wording),
+            received_on=wording.local_date(dossier.received_at),
+            acknowledgement_due=case.due_date("ontvangstmelding"),
+            answer_due=case.due_date("antwoord"),
+            reaction_until=case.due_date("reactietermijn") if can_disagree else None,
+            national_answer_due=None if dossier.closed_at else national,
+            closed_on=wording.local_date(dossier.closed_at) if dossier.closed_at else None,
+            notices=tuple(SentNotice(sent_on=wording.local_date(at), kind=kind, code=code,
+                                     label=wording.notice_label(kind))
+                          for at, kind, code in notices),
+            can_disagree=can_disagree,
+            can_withdraw=WITHDRAW in waiting,
+        )
+
+
+def _step_text(dossier: Dossier, case: Case, wording: _Wording) -> StepText:
+    """The step in plain words, from the engine: the open work with the highest ``stap``
+    (its element's own text when there is one); closed dossiers say so."""
+    element = ""
+    if dossier.closed_at is not None:
+        key = WITHDRAWN if dossier.outcome == WITHDRAWN else CLOSED
+    else:
+        steps = [(int(number), name) for number, name in case.open_steps()
+                 if number.isdigit()]
+        number, element = max(steps, default=(int(RECEIVED), ""))
+        key = str(number)
+    text = wording.elements.get(element) or wording.steps.get(key) \
+        or wording.steps[CLOSED if dossier.closed_at else RECEIVED]
+    return StepText(key=key, title=text["titel"], explanation=text["uitleg"])

@@ -1,0 +1,210 @@
+"""A member in a real browser: Debian's Chromium driven by Playwright against the app served
+on 127.0.0.1, the clock moved through the ``klachten`` command line, and an axe-core audit
+of the form, confirmation and status pages.
+
+Chromium comes from Debian (``apt-get install chromium``) and axe-core from npm
+(``node_modules/axe-core``); ``.ci/run`` installs both. Without them these tests fail in CI
+(``CI`` set) and are skipped elsewhere. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import SECRET, START, Harness
+from werkzeug.serving import make_server
+
+from runner.migrations import upgrade
+from runner.service import Klachten
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SERIOUS = {"serious", "critical"}
+
+
+def _require(present: bool, what: str) -> None:
+    if present:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} ontbreekt; .ci/run installeert het")
+    pytest.skip(f"{what} ontbreekt (lokaal overgeslagen; in CI een fout)")
+
+
+@pytest.fixture
+def served(tmp_path) -> Iterator[tuple[str, str, Klachten]]:
+    """The app on a SQLite file, served by a threaded WSGI server on a free local port;
+    yields the base URL, the database URL (for the CLI) and a runner on the same file."""
+    from web import create_app
+    from web.extension import close
+
+    url = f"sqlite:///{tmp_path / 'klachten.db'}"
+    upgrade(url)
+    klachten = Klachten(url, clock="virtual")
+    klachten.clock.set(START)
+    klachten.deploy()
+    app = create_app({"DATABASE_URL": url, "CLOCK": "virtual", "SECRET_KEY": SECRET,
+                      "INSTANCE_PATH": str(tmp_path / "instance")})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", url, klachten
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        close(app)
+        klachten.close()
+
+
+@pytest.fixture
+def browser():
+    _require(CHROMIUM.exists(), "Debians chromium (/usr/bin/chromium)")
+    _require(importlib.util.find_spec("playwright") is not None, "playwright (pip)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+def _cli(database_url: str, *args: str) -> str:
+    """Run the ``klachten`` command (``python -m web``) on the served database."""
+    env = {**os.environ, "KLACHTEN_CLOCK": "virtual", "KLACHTEN_DATABASE_URL": database_url}
+    result = subprocess.run([sys.executable, "-m", "web", *args], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _fill_complaint(page, base: str) -> None:
+    page.goto(f"{base}/klacht")
+    page.get_by_label("Voornaam").fill("An")
+    page.get_by_label("Achternaam").fill("Peeters")
+    page.get_by_label("E-mailadres").fill("an.peeters@example.be")
+    page.get_by_label("Lidnummer (niet verplicht)").fill("85.07.30-033.28")
+    page.get_by_label("Waarover gaat uw klacht?").select_option("terugbetaling")
+    page.get_by_label("Beschrijf uw klacht").fill("Ik kreeg te weinig terugbetaald voor "
+                                                  "mijn kinesitherapie in februari.")
+    page.get_by_label("Ik heb gelezen hoe het ziekenfonds mijn gegevens gebruikt.").check()
+
+
+def _sign_in(page, base: str, number: str, code: str) -> None:
+    page.goto(f"{base}/status")
+    page.locator("#veld-nummer").fill(number)
+    page.locator("#veld-toegangscode").fill(code)
+    page.get_by_role("button", name="Bekijk mijn dossier").click()
+
+
+def test_member_files_follows_and_disagrees_in_chromium(served, browser):
+    base, database_url, klachten = served
+    page = browser.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+
+    page.goto(f"{base}/klacht")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Naar de inhoud"
+    _fill_complaint(page, base)
+    _shot(page, "01-klachtenformulier")
+    page.get_by_role("button", name="Klacht versturen").click()
+    page.wait_for_url(f"{base}/klacht/bevestiging")
+    number = page.locator("#dossiernummer").inner_text()
+    code = page.locator("#toegangscode").inner_text()
+    assert number == "KL-2026-00001" and len(code) == 14
+    assert page.get_by_role("heading", name="Let op voor phishing").is_visible()
+    _shot(page, "02-bevestiging")
+
+    page.get_by_role("link", name="Volg uw klacht op de statuspagina").click()
+    _sign_in(page, base, number, code)
+    page.wait_for_url(f"{base}/status")
+    assert page.locator("#stap").inner_text() == "Ontvankelijkheid"
+    _shot(page, "03-status-ontvankelijkheid")
+
+    harness = Harness(klachten)
+    harness.number = number
+    harness.admissible()
+    _cli(database_url, "clock", "advance", "P22D")
+    assert "1 dossier" in _cli(database_url, "worker", "--once")  # the first status update
+    harness.investigate().answer()
+    _cli(database_url, "clock", "advance", "P3D")
+
+    page.reload()
+    assert page.get_by_role("cell", name="Bericht over de stand van zaken").is_visible()
+    page.get_by_role("link", name="Ik ga niet akkoord").click()
+    reason = page.get_by_label("Waarom gaat u niet akkoord?")
+    reason.focus()
+    page.keyboard.type("Het herberekende bedrag klopt nog altijd niet.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # keyboard only: the button after the field
+    page.wait_for_url(f"{base}/status")
+    assert "nationale klachtenbemiddelaar" in page.get_by_role("status").inner_text()
+    assert "nationale klachtenbemiddelaar" in page.locator("#stap").inner_text().lower()
+    _shot(page, "04-status-niet-akkoord")
+    assert harness.task("nationaal_onderzoek")
+    assert not [text for text in console if "Content Security Policy" in text], console
+
+
+def _axe(page, name: str) -> None:
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("async () => await axe.run(document, "
+                            "{resultTypes: ['violations']})")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]])
+               for v in results["violations"] if v["impact"] in SERIOUS]
+    assert not serious, f"{name}: {serious}"
+
+
+def test_accessibility_audit_with_axe_core(served, browser):
+    _require(AXE.exists(), "axe-core (npm install axe-core)")
+    base, _, _ = served
+    context = browser.new_context(bypass_csp=True)  # to inject axe; the app allows no inline
+    page = context.new_page()
+    try:
+        for language in ("nl", "fr"):
+            page.goto(f"{base}/klacht?taal={language}")
+            _axe(page, f"formulier {language}")
+        page.goto(f"{base}/klacht?taal=nl")
+        page.evaluate("document.querySelector('form.formulier[action=\"/klacht\"]')"
+                      ".noValidate = true")
+        page.get_by_role("button", name="Klacht versturen").click()
+        assert page.locator("#foutoverzicht").is_visible()
+        assert page.evaluate("document.activeElement.id") == "foutoverzicht"
+        _axe(page, "formulier met fouten")
+        _shot(page, "05-formulier-met-fouten")
+        _fill_complaint(page, base)
+        page.get_by_role("button", name="Klacht versturen").click()
+        number = page.locator("#dossiernummer").inner_text()
+        code = page.locator("#toegangscode").inner_text()
+        _axe(page, "bevestiging")
+        page.goto(f"{base}/status")
+        _axe(page, "statuspagina aanmelden")
+        _sign_in(page, base, number, "FOUT-FOUT-FOUT")
+        _axe(page, "statuspagina foutmelding")
+        _sign_in(page, base, number, code)
+        _axe(page, "statuspagina")
+        page.goto(f"{base}/status?taal=fr")
+        _axe(page, "statuspagina fr")
+    finally:
+        context.close()

@@ -1,0 +1,133 @@
+"""PDF letters: the text a reader extracts, the window envelope, the print-and-post flow."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from click.testing import CliRunner
+from conftest import Harness
+from pypdf import PdfReader
+
+from runner.cli import main
+from runner.errors import ConfigurationError, Conflict
+from runner.operators import ACCESS_CODE_REDACTED
+from runner.service import Klachten
+
+MM = 72 / 25.4  # PDF points per millimetre
+APOSTROPHE = "\u2019"  # not in Latin-1: the PDF core fonts would lose it
+PAPER = {
+    "nl": ({"voornaam": "Ëlise", "achternaam": f"D{APOSTROPHE}Hondt-Peeters",
+            "adres": "Brouwerijstraat 5 bus 2, 9000 Gent"},
+           [f"Ëlise D{APOSTROPHE}Hondt-Peeters", "Brouwerijstraat 5 bus 2", "9000 Gent"],
+           "Wij hebben uw klacht goed ontvangen op 2 maart 2026", "Dossiernummer"),
+    "fr": ({"voornaam": "Zoë", "achternaam": "Lefèvre-Garçon",
+            "adres": f"Rue de l{APOSTROPHE}Église 12, 1000 Bruxelles"},
+           ["Zoë Lefèvre-Garçon", f"Rue de l{APOSTROPHE}Église 12", "1000 Bruxelles"],
+           "Nous avons bien reçu votre plainte le 2 mars 2026", "Numéro de dossier"),
+}
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _by_paper(klachten: Klachten, language: str) -> Harness:
+    return Harness(klachten).submit(taal=language, klager=PAPER[language][0], kanaal="brief")
+
+
+@pytest.mark.parametrize("language", ["nl", "fr"])
+def test_letter_text_with_accents(klachten, language):
+    harness = _by_paper(klachten, language)
+    [notice] = harness.info["berichten"]
+    assert (notice["kanaal"], notice["status"]) == ("brief", "te printen")
+    letter = klachten.letter(harness.number, notice["code"])
+    assert letter.pdf.startswith(b"%PDF") and letter.filename == \
+        f"{harness.number}-{notice['code']}.pdf"
+    text = _text(letter.pdf)
+    _, lines, opening, label = PAPER[language]
+    for expected in [*lines, opening, label, harness.number, notice["code"], "ZIEKENFONDS"]:
+        assert expected in text
+    assert harness.access_code in text  # the acknowledgement tells the code, once
+
+
+def test_address_sits_in_the_envelope_window(klachten):
+    """DIN 5008 / C5 window: 20 mm from the left, from 45 mm to 90 mm below the top."""
+    harness = _by_paper(klachten, "nl")
+    letter = klachten.letter(harness.number, harness.info["berichten"][0]["code"])
+    page = PdfReader(io.BytesIO(letter.pdf)).pages[0]
+    height = float(page.mediabox.height)
+    placed: dict[str, tuple[float, float]] = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            placed.setdefault(text.strip(), (tm[4] / MM, (height - tm[5]) / MM))
+
+    page.extract_text(visitor_text=visit)
+    for line in PAPER["nl"][1]:
+        left, top = placed[line]
+        assert 20 <= left <= 25 and 50 <= top <= 90, (line, left, top)
+
+
+def test_print_and_post_task_posts_its_letter(klachten):
+    harness = _by_paper(klachten, "nl")
+    task = harness.task("ontvangstmelding_posten")
+    code = klachten.task_letter(task["id"])
+    assert code == harness.info["berichten"][0]["code"]
+    assert [n["code"] for n in klachten.letters_to_print()] == [code]
+    harness.complete("ontvangstmelding_posten", {"gepost_op": "2026-03-03"})
+    [notice] = harness.info["berichten"]
+    assert notice["status"] == "gepost" and notice["verzonden_op"]
+    assert harness.access_code not in notice["tekst"] and ACCESS_CODE_REDACTED in notice["tekst"]
+    assert klachten.letters_to_print() == []
+    assert "brief gepost" in [entry["wat"] for entry in harness.info["audit"]]
+
+
+def test_other_letters_wait_in_the_print_queue(klachten):
+    harness = _by_paper(klachten, "fr")
+    harness.complete("ontvangstmelding_posten", {"gepost_op": "2026-03-03"})
+    harness.admissible().investigate().answer()
+    answer = harness.info["berichten"][-1]
+    assert (answer["soort"], answer["status"]) == ("antwoord", "te printen")
+    assert "nationale.klachten@ziekenfonds.example" in _text(
+        klachten.letter(harness.number, answer["code"]).pdf)
+    klachten.mark_posted(harness.number, answer["code"], "mia")
+    klachten.mark_posted(harness.number, answer["code"], "mia")  # twice changes nothing
+    assert harness.info["berichten"][-1]["status"] == "gepost"
+    assert klachten.letters_to_print() == []
+
+
+def test_a_copy_on_paper_of_an_email(klachten):
+    harness = Harness(klachten).submit()  # e-mail and postal address known
+    [notice] = harness.info["berichten"]
+    text = _text(klachten.letter(harness.number, notice["code"]).pdf)
+    assert "Kerkstraat 1" in text and "9000 Gent" in text
+    with pytest.raises(Conflict, match="geen brief te posten"):
+        klachten.mark_posted(harness.number, notice["code"], "mia")
+    email_only = Harness(klachten).submit(klager={"email": "an@example.be"})
+    with pytest.raises(Conflict, match="geen postadres"):
+        klachten.letter(email_only.number, email_only.info["berichten"][0]["code"])
+
+
+def test_missing_font_is_a_clear_error(klachten, monkeypatch, tmp_path):
+    harness = _by_paper(klachten, "nl")
+    monkeypatch.setenv("KLACHTEN_LETTER_FONT", str(tmp_path / "Geen.ttf"))
+    with pytest.raises(ConfigurationError, match="fonts-dejavu-core"):
+        klachten.letter(harness.number, harness.info["berichten"][0]["code"])
+
+
+def test_letter_commands(klachten, database_url, tmp_path, monkeypatch):
+    harness = _by_paper(klachten, "nl")
+    code = harness.info["berichten"][0]["code"]
+    monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
+    monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
+    runner = CliRunner()
+    listed = runner.invoke(main, ["letters"])
+    assert f"{harness.number}  {code}  ontvangstmelding" in listed.output
+    target = tmp_path / "brief.pdf"
+    written = runner.invoke(main, ["letter", harness.number, code, "-o", str(target)])
+    assert written.exit_code == 0 and harness.number in _text(target.read_bytes())
+    posted = runner.invoke(main, ["posted", harness.number, code, "--user", "mia"])
+    assert posted.exit_code == 0 and "gepost" in posted.output
+    unknown = runner.invoke(main, ["letter", harness.number, "ONBEKEND"])
+    assert unknown.exit_code == 1 and "geen bericht met code ONBEKEND" in unknown.output

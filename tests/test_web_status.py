@@ -1,0 +1,168 @@
+"""The status page cannot be enumerated: one uniform failure (status, body, message, time),
+rate limits per client address and per dossier number that trigger and lift, and the
+"is this message really from us?" check."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from datetime import timedelta
+
+import pytest
+from conftest import Site
+from sqlalchemy import func, select
+
+from runner.errors import AccessDenied, RateLimited
+from runner.status import Attempt, RateLimit, StatusDesk, _client_key
+from runner.store import RateLimitEvent, transaction
+
+UNIFORM = "Het dossiernummer of de code klopt niet."
+TOKEN = re.compile(r'name="csrf_token" value="[^"]*"')
+
+
+def _page(response) -> str:
+    """The body without the per-request CSRF tokens."""
+    return TOKEN.sub('name="csrf_token" value=""', response.get_data(as_text=True))
+
+
+def _wrong_code(code: str) -> str:
+    return ("B" if code[0] != "B" else "C") + code[1:]
+
+
+def test_unknown_dossier_and_wrong_code_look_the_same(site: Site):
+    number, code = site.file_complaint()
+    unknown = site.sign_in("KL-2026-00999", code)
+    wrong = site.sign_in(number, _wrong_code(code))
+    assert unknown.status_code == wrong.status_code == 400
+    assert _page(unknown) == _page(wrong)
+    assert UNIFORM in _page(wrong) and number not in _page(wrong)
+
+
+def test_notice_check_answers_yes_or_one_uniform_no(site: Site, klachten):
+    number, _ = site.file_complaint()
+    notice = klachten.dossier(number)["berichten"][0]
+    yes = site.post("/status/bericht", {"bericht.nummer": number.lower(),
+                                        "bericht.code": notice["code"].lower()})
+    assert "Ja, dit bericht komt van ons." in yes.get_data(as_text=True)
+    assert "Ontvangstmelding van 2 maart 2026" in yes.get_data(as_text=True)
+    unknown = site.post("/status/bericht", {"bericht.nummer": "KL-2026-00999",
+                                            "bericht.code": notice["code"]})
+    wrong = site.post("/status/bericht", {"bericht.nummer": number, "bericht.code": "ZZZZZZZZ"})
+    assert unknown.status_code == wrong.status_code == 200
+    assert _page(unknown) == _page(wrong)
+    assert "Nee, wij vinden geen bericht" in _page(wrong)
+
+
+def test_rate_limit_per_client_address_triggers_and_lifts(site: Site, klachten):
+    number, code = site.file_complaint()
+    for attempt in range(10):
+        assert site.sign_in(f"KL-2026-{attempt + 100:05d}", code).status_code == 400
+    blocked = site.sign_in(number, code)  # even the right code waits now
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) == 15 * 60 + 1
+    assert "opnieuw proberen na 16 minuten" in blocked.get_data(as_text=True)
+    other_client = site.sign_in(number, code, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert other_client.status_code == 302
+    klachten.clock.set(klachten.clock.now() + timedelta(minutes=15, seconds=1))
+    assert site.sign_in(number, code).status_code == 302
+
+
+def test_rate_limit_per_dossier_number_counts_every_address(site: Site, klachten):
+    number, code = site.file_complaint()
+    for attempt in range(10):
+        address = {"REMOTE_ADDR": f"203.0.113.{attempt + 1}"}
+        assert site.sign_in(number, "AAAA-AAAA-AAAA", environ_base=address).status_code == 400
+    fresh = {"REMOTE_ADDR": "198.51.100.1"}
+    assert site.sign_in(number, code, environ_base=fresh).status_code == 429
+    notice = site.post("/status/bericht", {"bericht.nummer": number, "bericht.code": "X"},
+                       environ_base=fresh)
+    assert notice.status_code == 429  # the notice check shares the limits
+    klachten.clock.set(klachten.clock.now() + timedelta(minutes=16))
+    assert site.sign_in(number, code, environ_base=fresh).status_code == 302
+
+
+def test_rate_limit_message_in_french(site: Site):
+    site.get("/status?taal=fr")
+    for attempt in range(11):
+        response = site.sign_in(f"KL-2026-{attempt + 100:05d}", "X")
+    assert response.status_code == 429
+    assert "Trop de tentatives" in response.get_data(as_text=True)
+
+
+def test_median_time_of_unknown_dossier_and_wrong_code_differs_by_less_than_2ms(
+        app, klachten, site: Site):
+    """Interleaved requests, many samples, medians: an unknown number costs what a wrong
+    code costs (the dummy hash check, the same queries, the same page)."""
+    app.extensions["klachten"].desk.limit = RateLimit(attempts=10**6)
+    number, code = site.file_complaint()
+    token = TOKEN.search(site.get("/status").get_data(as_text=True)).group(0).split('"')[-2]
+    cases = {"unknown": {"nummer": "KL-2026-09999", "toegangscode": code},
+             "wrong": {"nummer": number, "toegangscode": _wrong_code(code)}}
+    timings: dict[str, list[float]] = {"unknown": [], "wrong": []}
+
+    def measure(name: str) -> None:
+        started = time.perf_counter()
+        response = site.client.post("/status", data={"csrf_token": token, **cases[name]})
+        timings[name].append(time.perf_counter() - started)
+        assert response.status_code == 400
+
+    for _ in range(20):  # warm up
+        measure("unknown")
+        measure("wrong")
+    timings = {"unknown": [], "wrong": []}
+    for round_ in range(150):
+        for name in (("unknown", "wrong") if round_ % 2 else ("wrong", "unknown")):
+            measure(name)
+    difference = abs(statistics.median(timings["unknown"]) - statistics.median(timings["wrong"]))
+    assert difference < 0.002, f"medians differ by {difference * 1000:.2f} ms"
+
+
+# ----- the runner side
+def test_desk_checks_the_same_way_for_unknown_and_wrong(klachten, harness):
+    harness.submit()
+    desk = StatusDesk(klachten, RateLimit(attempts=3, window=timedelta(minutes=1)))
+    assert desk.sign_in(Attempt(f" {harness.number.lower()} ", harness.access_code.lower(),
+                                "127.0.0.1")) == harness.number
+    for number in (harness.number, "KL-2026-00404", "x" * 10_000):
+        with pytest.raises(AccessDenied) as denied:
+            desk.sign_in(Attempt(number, "WRONG", f"192.0.2.{len(number)}"))
+        assert denied.value.codes == {"formulier": "toegang"}
+    with transaction(klachten.factory) as session:
+        keys = session.scalars(select(RateLimitEvent.key)).all()
+    assert all(len(key) < 60 for key in keys)  # hashed: no raw input in the table
+    for _ in range(2):
+        with pytest.raises(AccessDenied):
+            desk.sign_in(Attempt(harness.number, "WRONG", "198.51.100.9"))
+    with pytest.raises(RateLimited) as limited:
+        desk.sign_in(Attempt(harness.number, harness.access_code, "198.51.100.10"))
+    assert 0 < limited.value.retry_after <= 61
+
+
+def test_old_events_are_pruned(klachten):
+    desk = StatusDesk(klachten, RateLimit(attempts=5, window=timedelta(minutes=15)))
+    for index in range(3):
+        with pytest.raises(AccessDenied):
+            desk.sign_in(Attempt(f"KL-2026-0000{index}", "X", "192.0.2.1"))
+    klachten.clock.set(klachten.clock.now() + timedelta(minutes=20))
+    with pytest.raises(AccessDenied):
+        desk.sign_in(Attempt("KL-2026-00009", "X", "192.0.2.1"))
+    with transaction(klachten.factory) as session:
+        assert session.scalar(select(func.count()).select_from(RateLimitEvent)) == 2
+
+
+def test_ipv6_clients_are_counted_per_64_block():
+    assert _client_key("2001:db8:1:2::1") == _client_key("2001:db8:1:2:ffff::9")
+    assert _client_key("2001:db8:1:2::1") != _client_key("2001:db8:1:3::1")
+    assert _client_key("192.0.2.1") != _client_key("192.0.2.2")
+
+
+def test_status_shows_no_internal_data(klachten, harness):
+    harness.submit().admissible()
+    status = StatusDesk(klachten).look_up(Attempt(harness.number, harness.access_code, "::1"),
+                                          "fr")
+    assert (status.step.key, status.step.title) == ("4", "Examen")
+    assert [n.label for n in status.notices] == ["Accusé de réception"]
+    assert status.can_withdraw and not status.can_disagree
+    text = repr(status)
+    assert "Peeters" not in text and "mia" not in text and "kinesitherapie" not in text

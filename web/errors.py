@@ -1,0 +1,100 @@
+"""One place that turns errors into responses: runner errors, CSRF failures, HTTP errors.
+
+Each error class gets a status and a message in the page's language; a client that asks for
+JSON gets a problem document (RFC 9457) instead of a page. Runner messages are internal
+(Dutch, with dossier details) and never shown to the public.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from runner.errors import (
+    Conflict,
+    Forbidden,
+    KlachtenError,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
+
+log = logging.getLogger(__name__)
+
+# (status, title, message) per runner error class; the first match in this order wins.
+RUNNER_ERRORS = [
+    (RateLimited, 429, _l("Te veel pogingen"),
+     _l("U hebt te vaak een dossiernummer of code ingevuld die niet klopt. Om uw dossier te "
+        "beschermen kunt u het pas opnieuw proberen na %(minutes)s minuten.")),
+    (ValidationFailed, 400, _l("Ongeldige invoer"),
+     _l("Wat u invulde, kunnen wij niet verwerken. Ga terug en controleer het formulier.")),
+    (NotFound, 404, _l("Niet gevonden"), _l("Deze pagina of dit gegeven bestaat niet.")),
+    (Conflict, 409, _l("Dit kan niet meer"),
+     _l("Uw dossier is intussen veranderd, zodat dit niet meer kan. Bekijk de statuspagina "
+        "opnieuw.")),
+    (Forbidden, 403, _l("Niet toegestaan"), _l("Dit mag u niet doen.")),
+    (KlachtenError, 500, _l("Er ging iets mis"),
+     _l("Er ging bij ons iets mis. Probeer het later opnieuw of neem contact op met de "
+        "klachtendienst.")),
+]
+HTTP_MESSAGES = {
+    404: (_l("Niet gevonden"), _l("Deze pagina bestaat niet.")),
+    405: (_l("Niet toegestaan"), _l("Deze pagina kan zo niet gebruikt worden.")),
+    413: (_l("Te groot"), _l("Wat u verstuurde, is te groot.")),
+}
+CSRF_MESSAGE = (_l("Formulier verlopen"),
+                _l("Het formulier is verlopen of onvolledig verstuurd. Laad de pagina opnieuw "
+                   "en probeer het nog eens."))
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(KlachtenError, handle_runner_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+
+
+def handle_runner_error(error: KlachtenError) -> Response:
+    status, title, message = next((s, t, m) for cls, s, t, m in RUNNER_ERRORS
+                                  if isinstance(error, cls))
+    headers = {}
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+        text = str(message) % {"minutes": max(1, -(-error.retry_after // 60))}
+    else:
+        text = str(message)
+    if status >= 500:
+        log.error("fout bij %s: %s", request.path, error, exc_info=error)
+    return _respond(status, str(title), text, headers)
+
+
+def handle_csrf_error(error: CSRFError) -> Response:
+    title, message = CSRF_MESSAGE
+    return _respond(400, str(title), str(message))
+
+
+def handle_http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    title, message = HTTP_MESSAGES.get(status, (_l("Fout"), _l("Er ging iets mis.")))
+    return _respond(status, str(title), str(message))
+
+
+def _respond(status: int, title: str, message: str,
+             headers: dict[str, str] | None = None) -> Response:
+    if _wants_json():
+        response = jsonify(type="about:blank", title=title, status=status, detail=message)
+        response.mimetype = "application/problem+json"
+    else:
+        response = Response(render_template("fout.html", title=title, message=message))
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json",
+                                                "application/problem+json"])
+    return best is not None and best != "text/html"

@@ -1,0 +1,44 @@
+"""The runner on the app, extension-style: one :class:`Klachten` per application.
+
+Views reach it through :func:`runner`; whoever made the app (the server, a test) closes it
+with :func:`close`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from runner import settings
+from runner.service import Klachten
+from runner.status import RateLimit, StatusDesk
+
+EXTENSION = "klachten"
+
+
+@dataclass(frozen=True)
+class Runner:
+    klachten: Klachten
+    desk: StatusDesk
+
+
+def init_app(app: Flask) -> Runner:
+    config = app.config
+    url = config["DATABASE_URL"] or settings.sqlite_url(Path(app.instance_path))
+    klachten = Klachten(url, clock=config["CLOCK"])
+    limit = RateLimit(attempts=int(config["STATUS_ATTEMPTS"]),
+                      window=timedelta(minutes=float(config["STATUS_WINDOW_MINUTES"])))
+    app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit))
+    return app.extensions[EXTENSION]
+
+
+def runner() -> Runner:
+    return current_app.extensions[EXTENSION]
+
+
+def close(app: Flask) -> None:
+    """Close the runner's database connections (the app is done)."""
+    app.extensions[EXTENSION].klachten.close()

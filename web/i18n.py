@@ -1,0 +1,54 @@
+"""Languages: Dutch (default) and French, with a switch on every page.
+
+The switch is a plain link with ``?taal=fr``: it works without JavaScript, and the choice
+is kept in the session. Without a choice the browser's preference decides.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask, request, session, url_for
+from flask_babel import Babel, format_date, get_locale
+
+LANGUAGES = {"nl": "Nederlands", "fr": "Français"}
+DEFAULT = "nl"
+PARAMETER = "taal"
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    Babel(app, locale_selector=select_locale)
+    app.before_request(remember_choice)
+    app.jinja_env.filters["datum"] = long_date
+    app.context_processor(lambda: {"languages": LANGUAGES, "language": language(),
+                                   "switch_url": switch_url})
+
+
+def remember_choice() -> None:
+    choice = request.args.get(PARAMETER)
+    if choice in LANGUAGES:
+        session[PARAMETER] = choice
+
+
+def select_locale() -> str:
+    choice = request.args.get(PARAMETER) or session.get(PARAMETER)
+    if choice in LANGUAGES:
+        return choice
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT
+
+
+def language() -> str:
+    return str(get_locale() or DEFAULT)
+
+
+def switch_url(code: str) -> str:
+    """This page in another language (the form's start page when there is no page)."""
+    endpoint = request.endpoint if request.url_rule and request.endpoint != "static" else None
+    if endpoint is None or "GET" not in (request.url_rule.methods or ()):
+        endpoint = "public.complaint_form"
+    return url_for(endpoint, **(request.view_args or {}), **{PARAMETER: code})
+
+
+def long_date(value: date | None) -> str:
+    return format_date(value, format="long") if value else ""
