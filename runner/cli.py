@@ -308,3 +308,54 @@ def retry(number: str, user: str) -> None:
     """Run a dossier's failed step again."""
     count = _klachten().retry(number, user)
     click.echo(f"{count} element(en) opnieuw uitgevoerd in dossier {number}")
+
+
+# ----- accounts
+def _accounts():
+    from .accounts import Accounts
+
+    return Accounts(_klachten())
+
+
+@main.group()
+def user() -> None:
+    """Mediators' accounts: add, roles, disable, API token."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="klachtenbemiddelaar, nationale klachtenbemiddelaar, beheerder or lezer "
+                   "(repeat for several roles).")
+def user_add(name: str, roles: tuple[str, ...]) -> None:
+    """Add a user; the password comes from KLACHTEN_PASSWORD or a prompt."""
+    password = settings.get("KLACHTEN_PASSWORD") or click.prompt(
+        "wachtwoord", hide_input=True, confirmation_prompt=True)
+    account = _accounts().add(name, roles, password)
+    click.echo(f"gebruiker {account.name} toegevoegd ({', '.join(account.roles)})")
+
+
+@user.command("role")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True)
+def user_role(name: str, roles: tuple[str, ...]) -> None:
+    """Replace a user's roles."""
+    account = _accounts().set_roles(name, roles)
+    click.echo(f"gebruiker {account.name}: {', '.join(account.roles)}")
+
+
+@user.command("disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Enable the account again.")
+def user_disable(name: str, enable: bool) -> None:
+    """Disable a user (no login, no API token) or enable it again."""
+    account = _accounts().set_disabled(name, not enable)
+    click.echo(f"gebruiker {account.name} " + ("uitgeschakeld" if account.disabled
+                                                else "ingeschakeld"))
+
+
+@user.command("token")
+@click.argument("name")
+def user_token(name: str) -> None:
+    """Print a new API token for the user (shown once; the previous token stops working)."""
+    click.echo(_accounts().new_token(name))

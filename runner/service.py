@@ -371,6 +371,19 @@ class Klachten:
                 query = query.where(Dossier.number == dossier_number)
             return [_task_dict(task, number) for task, number in session.execute(query)]
 
+    def task_schema(self, task_id: str) -> tuple[dict[str, Any], dict]:
+        """An open task (as in :meth:`tasks`, plus the instance ``versie``) and its form's
+        JSON Schema, from the version of the process the dossier runs on."""
+        with transaction(self.factory) as session:
+            row = session.get(OpenTask, task_id)
+            if row is None:
+                raise NotFound(f"taak {task_id} is niet open of bestaat niet")
+            instance = session.get(Instance, row.instance_id)
+            number = session.scalar(select(Dossier.number).where(Dossier.id == row.dossier_id))
+            schema = (self._model(session, instance.definition_id)[0].form(row.form)
+                      if row.form else {"type": "object", "properties": {}})
+            return {**_task_dict(row, number), "versie": instance.version}, schema
+
     def case(self, number: str) -> Case:
         """A dossier's workflow as stored, to read (for example to draw the diagram)."""
         with transaction(self.factory) as session:

@@ -59,6 +59,12 @@ SETTINGS = (
             "allowed per client address and per dossier number within the window."),
     Setting("KLACHTEN_STATUS_WINDOW_MINUTES", "15",
             "The rate-limit window of the status page, in minutes."),
+    Setting("KLACHTEN_PASSWORD", "",
+            "klachten user add: the new user's password (otherwise it is asked for)."),
+    Setting("KLACHTEN_LOGIN_ATTEMPTS", "5",
+            "Failed mediator logins allowed per client address and per user name within "
+            "the window."),
+    Setting("KLACHTEN_LOGIN_WINDOW_MINUTES", "15", "The rate-limit window of the login page."),
     Setting("KLACHTEN_PROXY_COUNT", "0",
             "Number of trusted reverse proxies in front of the web app; their X-Forwarded-For "
             "gives the client address that the rate limit counts."),

@@ -110,6 +110,26 @@ def normalise_notice_code(code: str) -> str:
 
 
 @cache
+def check_limit(session: Session, keys: tuple[str, ...], limit: RateLimit,
+                now: datetime) -> None:
+    """Raise :class:`RateLimited` when any key has used up its failures in the window."""
+    rows = session.execute(
+        select(RateLimitEvent.key, func.count(), func.min(RateLimitEvent.at))
+        .where(RateLimitEvent.key.in_(keys), RateLimitEvent.at > now - limit.window)
+        .group_by(RateLimitEvent.key)).all()
+    blocked = [oldest for _, count, oldest in rows if count >= limit.attempts]
+    if blocked:  # open again when the oldest failure of every blocked key has left
+        lifts = max(as_utc(oldest) for oldest in blocked) + limit.window
+        raise RateLimited(int((lifts - now).total_seconds()) + 1)
+
+
+def record_failures(session: Session, keys: tuple[str, ...], limit: RateLimit,
+                    now: datetime) -> None:
+    """Count one failure per key; prune events that left the window."""
+    session.execute(insert(RateLimitEvent), [{"key": key, "at": now} for key in keys])
+    session.execute(delete(RateLimitEvent).where(RateLimitEvent.at <= now - limit.window))
+
+
 def _dummy_hash() -> str:
     """A stored-hash look-alike, so an unknown number costs the same check as a wrong code."""
     return hash_access_code("ONBEKEND-DOSSIER")
@@ -224,22 +244,11 @@ class StatusDesk:
     def _check_limit(self, session: Session, attempt: Attempt) -> datetime:
         """Refuse when either key has used up its failures in the window; returns now."""
         now = self.klachten.clock.now(session)
-        since = now - self.limit.window
-        rows = session.execute(
-            select(RateLimitEvent.key, func.count(), func.min(RateLimitEvent.at))
-            .where(RateLimitEvent.key.in_(self._keys(attempt)), RateLimitEvent.at > since)
-            .group_by(RateLimitEvent.key)).all()
-        blocked = [oldest for _, count, oldest in rows if count >= self.limit.attempts]
-        if blocked:  # open again when the oldest failure of every blocked key has left
-            lifts = max(as_utc(oldest) for oldest in blocked) + self.limit.window
-            raise RateLimited(int((lifts - now).total_seconds()) + 1)
+        check_limit(session, self._keys(attempt), self.limit, now)
         return now
 
     def _record_failure(self, session: Session, attempt: Attempt, now: datetime) -> None:
-        session.execute(insert(RateLimitEvent),
-                        [{"key": key, "at": now} for key in self._keys(attempt)])
-        session.execute(delete(RateLimitEvent)
-                        .where(RateLimitEvent.at <= now - self.limit.window))
+        record_failures(session, self._keys(attempt), self.limit, now)
 
     # ----- messages
     def _send(self, attempt: Attempt, message: str, form: str,

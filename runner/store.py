@@ -220,6 +220,19 @@ class RateLimitEvent(Base):
     __table_args__ = (Index("ix_rate_limit_events_key_at", "key", "at"),)
 
 
+class User(Base):
+    """A mediator's account: roles, argon2 password hash, API token hash (SHA-256)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL, durable commits, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):

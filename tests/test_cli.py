@@ -105,3 +105,24 @@ def test_not_initialised_database_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", f"sqlite:///{tmp_path / 'leeg.db'}")
     result = CliRunner().invoke(main, ["tasks"])
     assert result.exit_code == 1 and "klachten init" in result.stderr
+
+
+def test_user_commands(cli, monkeypatch, database_url):
+    from runner.accounts import Accounts
+    from runner.service import Klachten
+
+    monkeypatch.setenv("KLACHTEN_PASSWORD", "een-lang-wachtwoord")
+    assert "toegevoegd" in cli("user", "add", "mia", "--role", "klachtenbemiddelaar").output
+    bad = cli("user", "add", "bob", "--role", "koning", ok=False)
+    assert bad.exit_code == 1 and "onbekende rol" in bad.output + bad.stderr
+    token = cli("user", "token", "mia").output.strip()
+    assert "nationale" in cli("user", "role", "mia", "--role", "klachtenbemiddelaar",
+                              "--role", "nationale klachtenbemiddelaar").output
+    klachten = Klachten(database_url)
+    try:
+        assert Accounts(klachten).by_token(token).name == "mia"
+        cli("user", "disable", "mia")
+        assert Accounts(klachten).by_token(token) is None
+    finally:
+        klachten.close()
+    assert cli("user", "token", "niemand", ok=False).exit_code == 1

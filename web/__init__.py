@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from runner import settings
 
-from . import errors, extension, i18n, security
+from . import auth, errors, extension, i18n, security
 
 PREFIX = "KLACHTEN"
 INSTANCE_CONFIG = "klachten.cfg"
@@ -44,10 +44,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     extension.init_app(app)
+    auth.init_app(app)
 
+    from .admin import bp as admin_bp
+    from .mediator import bp as mediator_bp
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(mediator_bp)
+    app.register_blueprint(admin_bp)
     return app
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from runner import settings
+from runner.accounts import Accounts
+from runner.inbox import Inbox
 from runner.service import Klachten
 from runner.status import RateLimit, StatusDesk
 
@@ -23,6 +25,8 @@ EXTENSION = "klachten"
 class Runner:
     klachten: Klachten
     desk: StatusDesk
+    accounts: Accounts
+    inbox: Inbox
 
 
 def init_app(app: Flask) -> Runner:
@@ -31,7 +35,11 @@ def init_app(app: Flask) -> Runner:
     klachten = Klachten(url, clock=config["CLOCK"])
     limit = RateLimit(attempts=int(config["STATUS_ATTEMPTS"]),
                       window=timedelta(minutes=float(config["STATUS_WINDOW_MINUTES"])))
-    app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit))
+    logins = RateLimit(attempts=int(config["LOGIN_ATTEMPTS"]),
+                       window=timedelta(minutes=float(config["LOGIN_WINDOW_MINUTES"])))
+    accounts = Accounts(klachten, logins)
+    app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit), accounts,
+                                       Inbox(klachten, accounts))
     return app.extensions[EXTENSION]
 
 

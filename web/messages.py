@@ -31,6 +31,8 @@ LABELS = {
     "berichtcode": _l("Berichtcode"),
     "reden": _l("Reden"),
     "bevestigd": _l("Ja, ik trek mijn klacht in."),
+    "naam": _l("Gebruikersnaam"),
+    "wachtwoord": _l("Wachtwoord"),
 }
 
 ANONYMOUS = _l("Wij behandelen geen anonieme klachten: vul uw naam in en een e-mailadres of "
@@ -59,6 +61,7 @@ SPECIFIC = {
                                  "'Laat dit veld leeg' leeg en probeer opnieuw."),
     ("formulier", "toegang"): _l("Het dossiernummer of de code klopt niet. Controleer ze en "
                                  "probeer het opnieuw."),
+    ("formulier", "aanmelden"): _l("De gebruikersnaam of het wachtwoord klopt niet."),
     ("reden", "required"): _l("Schrijf kort waarom u niet akkoord gaat."),
     ("bevestigd", "required"): _l("Vink aan dat u uw klacht wilt intrekken."),
     ("bevestigd", "const"): _l("Vink aan dat u uw klacht wilt intrekken."),
@@ -85,26 +88,35 @@ def field_id(field: str) -> str:
 
 
 def field_errors(error: ValidationFailed, limits: Mapping[str, int] | None = None,
-                 anchors: Mapping[str, str] | None = None) -> list[FieldError]:
+                 anchors: Mapping[str, str] | None = None,
+                 labels: Mapping[str, str] | None = None) -> list[FieldError]:
     """The error summary of a form, in the page's language, in the order of the fields.
 
     ``limits``: the maximum lengths to state; ``anchors``: where a field that has no input
-    of its own (``klager``, ``formulier``) links to.
+    of its own (``klager``, ``formulier``) links to; ``labels``: field titles (a task's
+    form), by path with ``*`` for a row number.
     """
     order = ["klager", *LABELS]
     fields = sorted(error.codes or error.reasons,
                     key=lambda f: order.index(f) if f in order else len(order))
     return [FieldError(field, field_id((anchors or {}).get(field, field)),
-                       _message(field, error.codes.get(field, ""), limits or {}))
+                       _message(field, error.codes.get(field, ""), limits or {}, labels or {}))
             for field in fields]
 
 
-def _message(field: str, code: str, limits: Mapping[str, int]) -> str:
-    if (field, code) in SPECIFIC:
+def _message(field: str, code: str, limits: Mapping[str, int],
+             labels: Mapping[str, str]) -> str:
+    if not labels and (field, code) in SPECIFIC:  # the public forms' own sentences
         return str(SPECIFIC[(field, code)])
-    label = LABELS.get(field, field)
+    key = _pattern(field)
+    label = labels.get(key) or LABELS.get(field, field)
     if code == "maxLength":
-        template = TOO_LONG if field in limits else TOO_LONG_NO_LIMIT
+        template = TOO_LONG if key in limits else TOO_LONG_NO_LIMIT
     else:
         template = GENERIC.get(code, INVALID)
-    return str(template) % {"label": label, "max": limits.get(field, "")}
+    return str(template) % {"label": label, "max": limits.get(key, "")}
+
+
+def _pattern(field: str) -> str:
+    """``aanbevelingen.0.tekst`` -> ``aanbevelingen.*.tekst`` (any row)."""
+    return ".".join("*" if part.isdigit() else part for part in field.split("."))

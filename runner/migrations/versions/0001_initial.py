@@ -179,9 +179,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_rate_limit_events_key_at", "rate_limit_events", ["key", "at"])
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("roles", sa.JSON(), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
+        sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+        sa.UniqueConstraint("token_hash"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("users")
     op.drop_index("ix_rate_limit_events_key_at", table_name="rate_limit_events")
     op.drop_table("rate_limit_events")
     op.drop_table("clock")

@@ -1,0 +1,184 @@
+"""Mediators' accounts: users, roles, passwords (argon2), API tokens and the login check.
+
+Roles and what each may do are fixed here (least privilege); which BPMN lane a role works
+is data, in ``processes/rollen.json``. A failed login is counted per client address and per
+user name in ``rate_limit_events``, like the status page's look-ups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import NotFound, ValidationFailed
+from .service import Klachten
+from .status import RateLimit, check_limit, record_failures
+from .store import User, transaction
+
+ROLES_FILE = "rollen.json"
+MEDIATOR = "klachtenbemiddelaar"
+NATIONAL = "nationale klachtenbemiddelaar"
+ADMIN = "beheerder"
+READER = "lezer"
+ROLES = (MEDIATOR, NATIONAL, ADMIN, READER)
+
+# What each role may do; a page or API call names the permission it needs.
+WORK_TASKS, READ_DOSSIERS, INTAKE, ADMINISTER = "taken", "dossiers", "intake", "beheer"
+PERMISSIONS: dict[str, frozenset[str]] = {
+    MEDIATOR: frozenset({WORK_TASKS, READ_DOSSIERS, INTAKE}),
+    NATIONAL: frozenset({WORK_TASKS, READ_DOSSIERS}),
+    ADMIN: frozenset({ADMINISTER, READ_DOSSIERS}),
+    READER: frozenset({READ_DOSSIERS}),
+}
+MAX_NAME = 100
+MIN_PASSWORD = 12
+_HASHER = PasswordHasher()
+_DUMMY = _HASHER.hash("geen-gebruiker-met-deze-naam")
+
+
+@dataclass(frozen=True)
+class Account:
+    """A signed-in user as the web and API see it (never the hashes)."""
+
+    id: int
+    name: str
+    roles: tuple[str, ...]
+    disabled: bool
+
+    def may(self, permission: str) -> bool:
+        return not self.disabled and any(permission in PERMISSIONS[r] for r in self.roles)
+
+
+def _account(user: User) -> Account:
+    return Account(user.id, user.name, tuple(user.roles), user.disabled)
+
+
+def token_digest(token: str) -> str:
+    """API tokens are long random strings: a fast hash is enough and allows a look-up."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_roles(roles: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise ValidationFailed({"rol": f"onbekende rol {', '.join(unknown) or '(geen)'}; "
+                                f"kies uit {', '.join(ROLES)}"}, {"rol": "enum"})
+    return tuple(dict.fromkeys(roles))
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed({"wachtwoord": f"minstens {MIN_PASSWORD} tekens"},
+                               {"wachtwoord": "minLength"})
+    return password
+
+
+class Accounts:
+    """Users of one runner; every method is one transaction."""
+
+    def __init__(self, klachten: Klachten, limit: RateLimit | None = None):
+        self.klachten = klachten
+        self.limit = limit or RateLimit(attempts=5, window=RateLimit().window)
+
+    # ----- management (CLI, admin pages)
+    def add(self, name: str, roles: list[str] | tuple[str, ...], password: str) -> Account:
+        name = name.strip()
+        if not name or len(name) > MAX_NAME:
+            raise ValidationFailed({"naam": f"1 tot {MAX_NAME} tekens"}, {"naam": "maxLength"})
+        user = User(name=name, roles=list(check_roles(roles)),
+                    password_hash=_HASHER.hash(check_password(password)), disabled=False)
+        with transaction(self.klachten.factory) as session:
+            if session.scalar(select(User.id).where(User.name == name)) is not None:
+                raise ValidationFailed({"naam": f"gebruiker {name} bestaat al"},
+                                       {"naam": "uniek"})
+            user.created_at = self.klachten.clock.now(session)
+            session.add(user)
+            session.flush()
+            return _account(user)
+
+    def set_roles(self, name: str, roles: list[str] | tuple[str, ...]) -> Account:
+        with transaction(self.klachten.factory) as session:
+            user = self._user(session, name)
+            user.roles = list(check_roles(roles))
+            return _account(user)
+
+    def set_disabled(self, name: str, disabled: bool) -> Account:
+        with transaction(self.klachten.factory) as session:
+            user = self._user(session, name)
+            user.disabled = disabled
+            if disabled:
+                user.token_hash = None
+            return _account(user)
+
+    def new_token(self, name: str) -> str:
+        """A fresh API token (shown once; only its hash is kept); the old one stops working."""
+        token = secrets.token_urlsafe(32)
+        with transaction(self.klachten.factory) as session:
+            self._user(session, name).token_hash = token_digest(token)
+        return token
+
+    def list(self) -> list[Account]:
+        with transaction(self.klachten.factory) as session:
+            return [_account(u) for u in session.scalars(select(User).order_by(User.name))]
+
+    # ----- who is this
+    def by_id(self, user_id: int) -> Account | None:
+        """The account of a session; ``None`` when it is gone or disabled."""
+        with transaction(self.klachten.factory) as session:
+            user = session.get(User, user_id)
+            return _account(user) if user and not user.disabled else None
+
+    def by_token(self, token: str) -> Account | None:
+        with transaction(self.klachten.factory) as session:
+            user = session.scalar(select(User).where(User.token_hash == token_digest(token)))
+            return _account(user) if user and not user.disabled else None
+
+    def sign_in(self, name: str, password: str, client: str) -> Account:
+        """Check a name and password; one uniform failure; rate-limited."""
+        name, password = name.strip()[:MAX_NAME], password[:1000]
+        keys = (_key("adres", client), _key("naam", name.lower()))
+        with transaction(self.klachten.factory) as session:
+            now = self.klachten.clock.now(session)
+            check_limit(session, keys, self.limit, now)
+            user = session.scalar(select(User).where(User.name == name))
+            if _verify(user.password_hash if user else _DUMMY, password) and user \
+                    and not user.disabled:
+                if _HASHER.check_needs_rehash(user.password_hash):
+                    user.password_hash = _HASHER.hash(password)
+                return _account(user)
+            record_failures(session, keys, self.limit, now)
+        raise ValidationFailed({"formulier": "naam of wachtwoord onjuist"},
+                               {"formulier": "aanmelden"})
+
+    # ----- lanes
+    def lanes(self, account: Account) -> list[str]:
+        """The BPMN lanes whose tasks this account works (``processes/rollen.json``)."""
+        if not account.may(WORK_TASKS):
+            return []
+        mapping = self.klachten.latest_model().json_file(ROLES_FILE)["lanes"]
+        return sorted(lane for lane, role in mapping.items() if role in account.roles)
+
+    # ----- plumbing
+    @staticmethod
+    def _user(session: Session, name: str) -> User:
+        user = session.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise NotFound(f"gebruiker {name} bestaat niet")
+        return user
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _key(kind: str, value: str) -> str:
+    return f"login:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"

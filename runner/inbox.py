@@ -1,0 +1,176 @@
+"""The mediators' inbox (werkbak): one page of open tasks for a user's lanes, in one query.
+
+Sorted by due date; each row says whether its deadline is on time, due within two days or
+overdue, from the clock. Filters (step, category, overdue), a search on the dossier number
+or the complainant's name, and pagination. The national re-examination is not offered to
+the user who completed the first-line answer in that dossier (``andere_gebruiker_dan``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, false, func, not_, or_, select
+
+from .accounts import Account, Accounts
+from .errors import Forbidden, NotFound
+from .service import TASK_COMPLETED, Klachten
+from .store import AuditEntry, Dossier, OpenTask, transaction
+from .task_form import TaskForm, data_from_fields, describe, labels_and_limits
+
+ON_TIME, DUE_SOON, OVERDUE = "op_tijd", "binnenkort", "te_laat"
+DUE_SOON_WITHIN = timedelta(days=2)
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    step: str = ""
+    category: str = ""
+    overdue: bool = False
+    search: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    task_id: str
+    dossier_number: str
+    complainant: str
+    category: str
+    step: str
+    title: str
+    lane: str
+    due_at: datetime | None
+    deadline_state: str
+    claimed_by: str | None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    total: int
+    page: int
+    pages: int
+    query: InboxQuery
+    steps: list[str]
+    categories: list[str]
+
+
+def deadline_state(due_at: datetime | None, now: datetime) -> str:
+    if due_at is None or due_at > now + DUE_SOON_WITHIN:
+        return ON_TIME
+    return OVERDUE if due_at < now else DUE_SOON
+
+
+class Inbox:
+    def __init__(self, klachten: Klachten, accounts: Accounts):
+        self.klachten = klachten
+        self.accounts = accounts
+
+    def page(self, account: Account, query: InboxQuery) -> InboxPage:
+        visible = self._visible(account)
+        categories = list(self.klachten.latest_model().settings.get("categorieen", []))
+        with transaction(self.klachten.factory) as session:
+            now = self.klachten.clock.now(session)
+            filtered = visible
+            if query.step:
+                filtered = and_(filtered, OpenTask.step == query.step)
+            if query.category:
+                filtered = and_(filtered, Dossier.category == query.category)
+            if query.overdue:
+                filtered = and_(filtered, OpenTask.due_at < now)
+            if query.search.strip():
+                term = f"%{query.search.strip()[:100].lower()}%"
+                filtered = and_(filtered, or_(func.lower(Dossier.number).like(term),
+                                              func.lower(Dossier.complainant_name).like(term)))
+            base = select(OpenTask, Dossier).join(Dossier, Dossier.id == OpenTask.dossier_id)
+            total = session.scalar(select(func.count()).select_from(
+                base.where(filtered).subquery())) or 0
+            pages = max(1, -(-total // PAGE_SIZE))
+            page = min(max(1, query.page), pages)
+            rows = session.execute(
+                base.where(filtered)
+                .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, Dossier.number)
+                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+            steps = session.scalars(select(OpenTask.step).join(Dossier).where(visible)
+                                    .distinct().order_by(OpenTask.step)).all()
+            return InboxPage(
+                [_row(task, dossier, now) for task, dossier in rows], total, page, pages,
+                query, [s for s in steps if s], categories)
+
+    def claim(self, account: Account, task_id: str) -> None:
+        """Assign an open task to oneself (a task someone else claimed is taken over)."""
+        visible = self._visible(account)
+        with transaction(self.klachten.factory) as session:
+            task = session.scalar(select(OpenTask).join(Dossier)
+                                  .where(OpenTask.id == task_id, visible))
+            if task is None:
+                raise NotFound(f"taak {task_id} is niet open of niet voor u")
+            task.claimed_by = account.name
+
+    def complete(self, account: Account, task_id: str, data: dict[str, Any],
+                 expected_version: int | None = None) -> str:
+        """Complete a task as ``account``: only in its lanes; the runner guards the rest
+        (validation, separation of duties, conflicts). Returns the dossier number."""
+        self.check_may_work(account, task_id)
+        return self.klachten.complete_task(task_id, data, account.name, expected_version)
+
+    def form(self, account: Account, task_id: str) -> TaskForm:
+        """The task's form to render, for a user who may work it."""
+        self.check_may_work(account, task_id)
+        task, schema = self.klachten.task_schema(task_id)
+        fields = describe(schema)
+        labels, limits = labels_and_limits(fields)
+        return TaskForm(task_id, task["dossiernummer"] or "", schema.get("title", task["titel"]),
+                        schema.get("description", ""), task["versie"], fields, labels, limits)
+
+    def submit_form(self, account: Account, task_id: str, fields: Mapping[str, str],
+                    expected_version: int | None) -> str:
+        """Complete a task with posted form fields; returns the dossier number."""
+        self.check_may_work(account, task_id)
+        schema = self.klachten.task_schema(task_id)[1]
+        return self.complete(account, task_id, data_from_fields(schema, fields),
+                             expected_version)
+
+    def check_may_work(self, account: Account, task_id: str) -> None:
+        """The task is open in one of the account's lanes and not held back from this user."""
+        visible = self._visible(account)
+        with transaction(self.klachten.factory) as session:
+            task = session.get(OpenTask, task_id)
+            if task is None:
+                raise NotFound(f"taak {task_id} is niet open of bestaat niet")
+            allowed = session.scalar(select(OpenTask.id).join(Dossier).where(
+                OpenTask.id == task_id, visible))
+            if allowed is None:
+                raise Forbidden(f"{account.name} mag taak {task_id} niet uitvoeren")
+
+    def _visible(self, account: Account):
+        """Tasks in the account's lanes, minus those that separation of duties holds back
+        from it (read before a transaction: the model comes from its own)."""
+        lanes, user = self.accounts.lanes(account), account.name
+        if not lanes:
+            return false()
+        condition = OpenTask.lane.in_(lanes)
+        for name, other in self._separations().items():
+            earlier = exists().where(AuditEntry.dossier_id == OpenTask.dossier_id,
+                                     AuditEntry.element == other,
+                                     AuditEntry.action == TASK_COMPLETED,
+                                     AuditEntry.actor == user)
+            condition = and_(condition, not_(and_(OpenTask.spec_name == name, earlier)))
+        return condition
+
+    def _separations(self) -> dict[str, str]:
+        model = self.klachten.latest_model()
+        return {spec.name: other for spec in model.user_task_specs()
+                if (other := getattr(spec, "extensions", {}).get("properties", {})
+                    .get("andere_gebruiker_dan"))}
+
+
+def _row(task: OpenTask, dossier: Dossier, now: datetime) -> InboxRow:
+    return InboxRow(task.id, dossier.number or "", dossier.complainant_name, dossier.category,
+                    task.step, task.title, task.lane, task.due_at,
+                    deadline_state(task.due_at, now), task.claimed_by)

@@ -1,0 +1,288 @@
+"""The mediators' side through Flask's test client: accounts, login, roles, the inbox."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Harness, Site
+
+from runner.accounts import Accounts
+from runner.errors import Forbidden, RateLimited, ValidationFailed
+from runner.inbox import OVERDUE, Inbox, InboxQuery
+
+PASSWORD = "een-lang-wachtwoord"
+
+
+@pytest.fixture
+def accounts(klachten) -> Accounts:
+    accounts = Accounts(klachten)
+    for name, role in [("mia", "klachtenbemiddelaar"), ("nora", "nationale klachtenbemiddelaar"),
+                       ("bert", "beheerder"), ("lea", "lezer"), ("tom", "klachtenbemiddelaar")]:
+        accounts.add(name, [role], PASSWORD)
+    return accounts
+
+
+class Staff(Site):
+    def login(self, name: str, password: str = PASSWORD, **kwargs):
+        return self.post("/login", {"naam": name, "wachtwoord": password}, **kwargs)
+
+
+@pytest.fixture
+def staff(client, accounts) -> Staff:
+    return Staff(client)
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# ----- accounts in the runner
+def test_password_is_argon2_and_sign_in_is_uniform(accounts, klachten):
+    from sqlalchemy import select
+
+    from runner.store import User, transaction
+
+    with transaction(klachten.factory) as session:
+        stored = session.scalar(select(User.password_hash).where(User.name == "mia"))
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert accounts.sign_in("mia", PASSWORD, "10.0.0.1").roles == ("klachtenbemiddelaar",)
+    for name, password in [("mia", "fout-wachtwoord!"), ("niemand", PASSWORD)]:
+        with pytest.raises(ValidationFailed) as failed:
+            accounts.sign_in(name, password, "10.0.0.1")
+        assert failed.value.codes == {"formulier": "aanmelden"}
+
+
+def test_bad_roles_short_passwords_and_duplicates_are_refused(accounts):
+    with pytest.raises(ValidationFailed):
+        accounts.add("x", ["koning"], PASSWORD)
+    with pytest.raises(ValidationFailed):
+        accounts.add("x", ["lezer"], "kort")
+    with pytest.raises(ValidationFailed):
+        accounts.add("mia", ["lezer"], PASSWORD)
+
+
+def test_login_is_rate_limited_per_name(accounts):
+    for attempt in range(5):
+        with pytest.raises(ValidationFailed):
+            accounts.sign_in("mia", "fout-wachtwoord!", f"10.0.0.{attempt}")
+    with pytest.raises(RateLimited):
+        accounts.sign_in("mia", PASSWORD, "10.0.0.99")
+
+
+def test_disabled_user_cannot_sign_in_nor_use_a_token(accounts):
+    token = accounts.new_token("lea")
+    assert accounts.by_token(token).name == "lea"
+    accounts.set_disabled("lea", True)
+    assert accounts.by_token(token) is None
+    with pytest.raises(ValidationFailed):
+        accounts.sign_in("lea", PASSWORD, "10.0.0.1")
+
+
+def test_lanes_come_from_processes(accounts):
+    roles = {a.name: a for a in accounts.list()}
+    assert accounts.lanes(roles["mia"]) == ["Klachtenbemiddelaar"]
+    assert accounts.lanes(roles["nora"]) == ["Nationale klachtenbemiddelaar"]
+    assert accounts.lanes(roles["bert"]) == [] and accounts.lanes(roles["lea"]) == []
+
+
+# ----- the inbox in the runner
+def _national(harness: Harness) -> Harness:
+    harness.submit().admissible(user="mia").investigate(user="mia").answer(user="mia")
+    return harness.message("klager_niet_akkoord", {"reden": "Niet akkoord."})
+
+
+def test_inbox_shows_own_lanes_sorted_with_deadline_state(accounts, harness, klachten):
+    inbox = Inbox(klachten, accounts)
+    users = {a.name: a for a in accounts.list()}
+    first = harness.submit().number
+    harness.submit(klager={"voornaam": "Bart", "achternaam": "Claes",
+                           "email": "bart@example.be"}, categorie="uitkering")
+    page = inbox.page(users["mia"], InboxQuery())
+    assert [r.dossier_number for r in page.rows] == [first, harness.number]
+    assert {r.deadline_state for r in page.rows} == {"op_tijd"}
+    assert inbox.page(users["nora"], InboxQuery()).total == 0
+    assert inbox.page(users["mia"], InboxQuery(search="claes")).total == 1
+    assert inbox.page(users["mia"], InboxQuery(category="uitkering")).total == 1
+    harness.at_day(30)
+    overdue = inbox.page(users["mia"], InboxQuery(overdue=True))
+    assert overdue.total == 2 and overdue.rows[0].deadline_state == OVERDUE
+    inbox.claim(users["tom"], overdue.rows[0].task_id)
+    assert inbox.page(users["mia"], InboxQuery()).rows[0].claimed_by == "tom"
+
+
+def test_national_task_is_hidden_from_and_refused_to_the_first_line_answerer(
+        accounts, harness, klachten):
+    from runner.store import User, transaction
+
+    with transaction(klachten.factory) as session:  # mia also holds the national role
+        from sqlalchemy import select
+
+        session.scalar(select(User).where(User.name == "mia")).roles = [
+            "klachtenbemiddelaar", "nationale klachtenbemiddelaar"]
+    inbox = Inbox(klachten, accounts)
+    _national(harness)
+    users = {a.name: a for a in accounts.list()}
+    assert [r.title for r in inbox.page(users["nora"], InboxQuery()).rows]
+    assert inbox.page(users["mia"], InboxQuery()).total == 0
+    task = harness.task("nationaal_onderzoek")["id"]
+    with pytest.raises(Forbidden):
+        inbox.complete(users["mia"], task, {})
+    with pytest.raises(Forbidden):  # a first-line mediator has no national lane either
+        inbox.complete(users["tom"], task, {})
+
+
+# ----- the pages
+def test_pages_redirect_to_login_when_signed_out(client, accounts):
+    for url in ("/bemiddeling/taken", "/beheer/gebruikers"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_login_then_inbox_and_logout(staff: Staff, harness: Harness):
+    harness.submit()
+    response = staff.login("mia", query_string={"volgende": "/bemiddeling/taken"})
+    assert response.status_code == 302 and response.headers["Location"] == "/bemiddeling/taken"
+    page = _text(staff.get("/bemiddeling/taken"))
+    assert harness.number in page and "Ontvankelijkheid" in page and "Werkbak" in page
+    staff.post("/logout", {}, form_page="/bemiddeling/taken")
+    assert staff.get("/bemiddeling/taken").status_code == 302
+
+
+def test_wrong_password_keeps_name_and_says_so(staff: Staff):
+    response = staff.login("mia", "verkeerd-wachtwoord")
+    page = _text(response)
+    assert response.status_code == 400
+    assert "De gebruikersnaam of het wachtwoord klopt niet." in page and 'value="mia"' in page
+
+
+def test_login_open_redirect_is_refused(staff: Staff):
+    response = staff.login("mia", query_string={"volgende": "//evil.example/x"})
+    assert response.headers["Location"] == "/bemiddeling/taken"
+
+
+@pytest.mark.parametrize(("user", "url", "status"), [
+    ("mia", "/beheer/gebruikers", 403),
+    ("lea", "/bemiddeling/taken", 403),
+    ("bert", "/bemiddeling/taken", 403),
+    ("bert", "/beheer/gebruikers", 200),
+    ("nora", "/bemiddeling/taken", 200),
+])
+def test_role_boundaries(staff: Staff, user, url, status):
+    staff.login(user)
+    assert staff.get(url).status_code == status
+
+
+def test_post_without_csrf_is_rejected(client, accounts):
+    assert client.post("/login", data={"naam": "mia", "wachtwoord": PASSWORD}).status_code == 400
+
+
+def test_claim_from_the_inbox(staff: Staff, harness: Harness):
+    harness.submit()
+    staff.login("mia")
+    task = harness.task("ontvankelijkheid_beoordelen")["id"]
+    response = staff.post(f"/bemiddeling/taken/{task}/claimen", {"terug": "/bemiddeling/taken"},
+                          form_page="/bemiddeling/taken")
+    assert response.status_code == 302
+    assert harness.task("ontvankelijkheid_beoordelen")["geclaimd_door"] == "mia"
+    unknown = staff.post("/bemiddeling/taken/onbekend/claimen", {},
+                         form_page="/bemiddeling/taken")
+    assert unknown.status_code == 404
+
+
+def test_session_cookie_is_http_only_and_same_site(staff: Staff):
+    response = staff.login("mia")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_names_are_escaped_in_the_inbox(staff: Staff, harness: Harness):
+    harness.submit(klager={"voornaam": "<script>alert(1)</script>", "achternaam": "X",
+                           "email": "x@example.be"})
+    staff.login("mia")
+    page = _text(staff.get("/bemiddeling/taken"))
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
+
+
+# ----- task forms
+def _task_url(harness: Harness, name: str) -> str:
+    return f"/bemiddeling/taken/{harness.task(name)['id']}"
+
+
+def _version(page: str) -> str:
+    import re
+
+    return re.search(r'name="versie" value="(\d+)"', page).group(1)
+
+
+def test_task_form_is_rendered_from_the_schema(staff: Staff, harness: Harness):
+    harness.submit()
+    staff.login("mia")
+    page = _text(staff.get(_task_url(harness, "ontvankelijkheid_beoordelen")))
+    assert "Ontvankelijkheid beoordelen" in page and harness.number in page
+    assert 'type="radio"' in page and 'name="ontvankelijk" value="nee"' in page
+    assert "<textarea" in page and 'maxlength="5000"' in page
+
+
+def test_task_form_errors_in_dutch_with_input_kept_then_success(staff: Staff, harness: Harness):
+    harness.submit()
+    staff.login("mia")
+    url = _task_url(harness, "ontvankelijkheid_beoordelen")
+    response = staff.post(url, {"ontvankelijk": "nee", "motivatie": "<script>x</script>"})
+    page = _text(response)
+    assert response.status_code == 400
+    assert "Reden: dit veld is verplicht." in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "<script>x" not in page
+    assert harness.task("ontvankelijkheid_beoordelen")  # nothing saved
+    too_long = staff.post(url, {"ontvankelijk": "nee", "reden": "andere",
+                                "motivatie": "x" * 5001})
+    assert "maximaal 5000 tekens" in _text(too_long) and too_long.status_code == 400
+    done = staff.post(url, {"ontvankelijk": "ja"})
+    assert done.status_code == 302 and done.headers["Location"] == "/bemiddeling/taken"
+    assert harness.info["stap"] != "3"
+
+
+def test_stale_version_is_a_conflict_with_the_fresh_state(staff: Staff, harness: Harness):
+    harness.submit()
+    staff.login("mia")
+    url = _task_url(harness, "ontvankelijkheid_beoordelen")
+    page = _text(staff.get(url))
+    stale = int(_version(page)) - 1
+    response = staff.post(url, {"ontvankelijk": "ja", "versie": str(stale)})
+    assert response.status_code == 302 and response.headers["Location"] == url
+    assert "actuele toestand" in _text(staff.get(url))
+    harness.admissible()
+    gone = staff.post(url, {"ontvankelijk": "ja"}, form_page="/bemiddeling/taken")
+    assert gone.status_code == 404  # completed meanwhile: no longer an open task
+
+
+def test_recommendation_rows_without_javascript(staff: Staff, harness: Harness):
+    harness.submit().admissible().investigate().answer().at_day(45)
+    staff.login("mia")
+    url = _task_url(harness, "aanbeveling")
+    page = _text(staff.get(url))
+    assert 'name="aanbevelingen.0.tekst"' in page and "aanbevelingen.1.tekst" not in page
+    more = staff.post(url, {"aanbevelingen.0.tekst": "Beter uitleggen.",
+                            "aanbevelingen.0.dienst": "Kine", "actie": "rij_toevoegen"})
+    page = _text(more)
+    assert 'name="aanbevelingen.1.tekst"' in page and "Beter uitleggen." in page
+    bad = staff.post(url, {"aanbevelingen.0.tekst": "Beter uitleggen.",
+                           "aanbevelingen.1.dienst": "Onthaal"})
+    assert bad.status_code == 400 and "Aanbeveling: dit veld is verplicht." in _text(bad)
+    done = staff.post(url, {"aanbevelingen.0.tekst": "Beter uitleggen.",
+                            "aanbevelingen.0.dienst": "Kine",
+                            "aanbevelingen.1.tekst": "", "aanbevelingen.1.dienst": ""})
+    assert done.status_code == 302
+
+
+def test_first_line_answerer_gets_403_on_the_national_task(staff: Staff, harness: Harness,
+                                                           accounts: Accounts):
+    accounts.set_roles("mia", ["klachtenbemiddelaar", "nationale klachtenbemiddelaar"])
+    _national(harness)
+    staff.login("mia")
+    url = _task_url(harness, "nationaal_onderzoek")
+    assert staff.get(url).status_code == 403
+    assert harness.task("nationaal_onderzoek")["id"] not in _text(staff.get("/bemiddeling/taken"))
+
+
+def test_unknown_task_is_404(staff: Staff):
+    staff.login("mia")
+    assert staff.get("/bemiddeling/taken/bestaat-niet").status_code == 404

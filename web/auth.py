@@ -1,0 +1,110 @@
+"""Mediators sign in: Flask-Login sessions, the login and logout pages, and ``requires``.
+
+The session holds only the user's id; every request reloads the account, so a disabled user
+or a changed role takes effect at once. Not signed in: a redirect to the login page (API:
+401). Signed in without the permission: 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from runner.accounts import Account
+from runner.errors import ValidationFailed
+
+from .extension import runner
+from .messages import field_errors
+
+bp = Blueprint("auth", __name__)
+
+
+class SignedIn(UserMixin):
+    """Flask-Login's user: the runner's account."""
+
+    def __init__(self, account: Account):
+        self.account = account
+
+    def get_id(self) -> str:
+        return str(self.account.id)
+
+
+def init_app(app: Flask) -> None:
+    manager = LoginManager(app)
+    manager.login_view = "auth.login"
+    manager.login_message = None
+    manager.session_protection = "strong"
+    manager.user_loader(_load)
+    app.context_processor(lambda: {"account": current_account()})
+
+
+def _load(user_id: str) -> SignedIn | None:
+    account = runner().accounts.by_id(int(user_id)) if user_id.isdigit() else None
+    return SignedIn(account) if account else None
+
+
+def current_account() -> Account | None:
+    return current_user.account if current_user.is_authenticated else None
+
+
+def requires(permission: str) -> Callable:
+    """A view for signed-in users with ``permission``."""
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any):
+            account = current_account()
+            if account is None:
+                return redirect(url_for("auth.login", volgende=request.full_path.rstrip("?")))
+            if not account.may(permission):
+                abort(403)
+            return view(*args, **kwargs)
+        return guarded
+    return decorate
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | tuple[str, int] | Response:
+    if request.method == "GET":
+        return render_template("login.html", errors=[], values={})
+    try:
+        account = runner().accounts.sign_in(request.form.get("naam", ""),
+                                            request.form.get("wachtwoord", ""),
+                                            request.remote_addr or "")
+    except ValidationFailed as error:
+        return render_template("login.html", errors=field_errors(error, {}, {"formulier": "naam"}),
+                               values={"naam": request.form.get("naam", "")}), 400
+    session.clear()  # a fresh session: no fixation, no leftovers of the public side
+    session.permanent = True
+    login_user(SignedIn(account))
+    return redirect(_next_page())
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    session.clear()
+    return redirect(url_for(".login"))
+
+
+def _next_page() -> str:
+    """Back to the page that asked for the login, on this site only."""
+    target = request.args.get("volgende", "")
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return url_for("mediator.inbox")

@@ -1,0 +1,96 @@
+"""The mediators' pages: the inbox (werkbak), claiming a task, a task's form.
+
+Each view calls one runner function (``runner.inbox``) and renders.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from runner.accounts import WORK_TASKS
+from runner.errors import Conflict, KlachtenError, ValidationFailed
+from runner.inbox import DUE_SOON, ON_TIME, OVERDUE, InboxQuery
+from runner.task_form import row_count
+
+from .auth import current_account, requires
+from .extension import runner
+from .messages import field_errors
+
+bp = Blueprint("mediator", __name__, url_prefix="/bemiddeling")
+DEADLINE_LABELS = {ON_TIME: _l("op tijd"), DUE_SOON: _l("binnen 2 dagen"),
+                   OVERDUE: _l("te laat")}
+
+
+@bp.get("/")
+@requires(WORK_TASKS)
+def home() -> Response:
+    return redirect(url_for(".inbox"))
+
+
+@bp.get("/taken")
+@requires(WORK_TASKS)
+def inbox() -> str:
+    args = request.args
+    query = InboxQuery(step=args.get("stap", "")[:10], category=args.get("categorie", "")[:100],
+                       overdue=args.get("te_laat") == "ja", search=args.get("zoek", "")[:100],
+                       page=args.get("pagina", 1, type=int) or 1)
+    return render_template("werkbak.html", inbox=runner().inbox.page(current_account(), query),
+                           deadline_labels=DEADLINE_LABELS)
+
+
+@bp.post("/taken/<task_id>/claimen")
+@requires(WORK_TASKS)
+def claim(task_id: str) -> Response:
+    runner().inbox.claim(current_account(), task_id)
+    return redirect(request.form.get("terug") if _local(request.form.get("terug", ""))
+                    else url_for(".inbox"))
+
+
+def _local(target: str) -> bool:
+    return target.startswith("/") and not target.startswith("//")
+
+
+# ----- a task's form
+ADD_ROW = "rij_toevoegen"
+CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooid of "
+              "geannuleerd, of het dossier veranderde. Hieronder ziet u de actuele toestand.")
+
+
+@bp.route("/taken/<task_id>", methods=["GET", "POST"])
+@requires(WORK_TASKS)
+def task(task_id: str) -> str | tuple[str, int] | Response:
+    if request.method == "GET":
+        return _task_page(task_id)
+    if request.form.get("actie") == ADD_ROW:
+        return _task_page(task_id, add_row=True)
+    try:
+        runner().inbox.submit_form(current_account(), task_id, request.form,
+                                   request.form.get("versie", type=int))
+    except ValidationFailed as error:
+        return _task_page(task_id, error=error), 400
+    except Conflict:
+        flash(str(CONFLICT))
+        return redirect(url_for(".task", task_id=task_id)
+                        if _still_open(task_id) else url_for(".inbox"))
+    flash(str(_l("De taak is voltooid.")))
+    return redirect(url_for(".inbox"))
+
+
+def _still_open(task_id: str) -> bool:
+    try:
+        runner().inbox.form(current_account(), task_id)
+    except KlachtenError:
+        return False
+    return True
+
+
+def _task_page(task_id: str, error: ValidationFailed | None = None,
+               add_row: bool = False) -> str:
+    form = runner().inbox.form(current_account(), task_id)
+    posted = request.form if request.method == "POST" else {}
+    rows = {f.name: row_count(posted, f.name, add_row) for f in form.fields if f.columns}
+    errors = field_errors(error, form.limits, labels=form.labels) if error else []
+    return render_template("taak.html", form=form, errors=errors, values=posted, rows=rows,
+                           add_row=ADD_ROW)
