@@ -154,6 +154,14 @@ class Case:
             elif definition is not None:
                 yield task, definition
 
+    def element_states(self) -> tuple[set[str], set[str]]:
+        """The diagram's elements this case completed, and those it is in now (ready user
+        tasks and waiting events), by element id."""
+        done = {task.task_spec.name for task in self.workflow.get_tasks(state=TaskState.COMPLETED)}
+        current = {task.task_spec.name for task in [*self.ready_user_tasks(),
+                                                     *self.waiting_tasks()]}
+        return done - current, current
+
     def waiting_messages(self) -> set[str]:
         """The messages the dossier accepts now: those its waiting events catch and, while the
         process runs, those that start an event subprocess."""

@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 from . import clock as clocks
 from .case import Case
 from .definitions import (
+    DIAGRAM,
     Model,
     content_hash,
     default_processes_dir,
     parse,
     read_folder,
 )
+from .diagram import render_svg
 from .engine import (
     SERIALIZER_VERSION,
     StoredSpecs,
@@ -383,6 +385,16 @@ class Klachten:
             schema = (self._model(session, instance.definition_id)[0].form(row.form)
                       if row.form else {"type": "object", "properties": {}})
             return {**_task_dict(row, number), "versie": instance.version}, schema
+
+    def diagram(self, number: str) -> tuple[dict, str]:
+        """A dossier's process data and its diagram as SVG (done and current highlighted)."""
+        with transaction(self.factory) as session:
+            dossier = self._dossier(session, number)
+            instance, case = self._read_case(session, dossier)
+            model = self._model(session, instance.definition_id)[0]
+            done, current = case.element_states()
+            return case.data(), render_svg(model.files[DIAGRAM], done, current,
+                                           f"procesdiagram van dossier {number}")
 
     def case(self, number: str) -> Case:
         """A dossier's workflow as stored, to read (for example to draw the diagram)."""

@@ -220,6 +220,16 @@ class RateLimitEvent(Base):
     __table_args__ = (Index("ix_rate_limit_events_key_at", "key", "at"),)
 
 
+class AccessEntry(Base):
+    """Who viewed a dossier's personal data, and when (the beheerder reads it)."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    user: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class User(Base):
     """A mediator's account: roles, argon2 password hash, API token hash (SHA-256)."""
 

@@ -286,3 +286,44 @@ def test_first_line_answerer_gets_403_on_the_national_task(staff: Staff, harness
 def test_unknown_task_is_404(staff: Staff):
     staff.login("mia")
     assert staff.get("/bemiddeling/taken/bestaat-niet").status_code == 404
+
+
+# ----- the dossier page
+def test_dossier_page_with_diagram_notices_and_access_log(staff: Staff, harness: Harness,
+                                                          klachten):
+    from runner.store import AccessEntry, transaction
+
+    harness.submit(omschrijving="<script>alert(1)</script> te weinig terugbetaald")
+    harness.admissible()
+    staff.login("lea")
+    page = _text(staff.get(f"/bemiddeling/dossiers/{harness.number}"))
+    assert "Peeters" in page and "&lt;script&gt;alert(1)" in page and "<script>alert" not in page
+    assert "<svg" in page and "bpmn-gedaan" in page and "bpmn-huidig" in page
+    assert 'data-element="onderzoek"' in page
+    ack = harness.info["berichten"][0]
+    assert ack["code"] in page and "Ontvangstmelding" in page
+    assert "Opnieuw proberen" not in page
+    with transaction(klachten.factory) as session:
+        assert [e.user for e in session.query(AccessEntry)] == ["lea"]
+    assert staff.get("/beheer/toegang").status_code == 403
+    staff.post("/logout", {}, form_page="/bemiddeling/dossiers/" + harness.number)
+    staff.login("bert")
+    log = _text(staff.get("/beheer/toegang"))
+    assert "lea" in log and harness.number in log
+
+
+def test_unknown_dossier_is_404_and_letter_download(staff: Staff, harness: Harness):
+    harness.submit()
+    staff.login("mia")
+    assert staff.get("/bemiddeling/dossiers/KL-2026-99999").status_code == 404
+    code = harness.info["berichten"][0]["code"]
+    pdf = staff.get(f"/bemiddeling/dossiers/{harness.number}/brieven/{code}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_retry_is_for_the_beheerder_only(staff: Staff, harness: Harness):
+    harness.submit()
+    staff.login("mia")
+    url = f"/bemiddeling/dossiers/{harness.number}/opnieuw"
+    assert staff.post(url, {}, form_page=f"/bemiddeling/dossiers/{harness.number}"
+                      ).status_code == 403

@@ -1,4 +1,4 @@
-"""The beheerder's pages: the users."""
+"""The beheerder's pages: the users and the access log of the dossiers."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ from flask import Blueprint, render_template
 
 from runner.accounts import ADMINISTER, ROLES
 
-from .auth import requires
+from .auth import current_account, requires
 from .extension import runner
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
+
+
+@bp.get("/toegang")
+@requires(ADMINISTER)
+def access_log() -> str:
+    return render_template("toegang.html", entries=runner().dossiers.access_log(current_account()))
 
 
 @bp.get("/gebruikers")

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 
 from runner import settings
 from runner.accounts import Accounts
+from runner.dossier_view import DossierDesk
 from runner.inbox import Inbox
 from runner.service import Klachten
 from runner.status import RateLimit, StatusDesk
@@ -27,6 +28,7 @@ class Runner:
     desk: StatusDesk
     accounts: Accounts
     inbox: Inbox
+    dossiers: DossierDesk
 
 
 def init_app(app: Flask) -> Runner:
@@ -39,7 +41,7 @@ def init_app(app: Flask) -> Runner:
                        window=timedelta(minutes=float(config["LOGIN_WINDOW_MINUTES"])))
     accounts = Accounts(klachten, logins)
     app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit), accounts,
-                                       Inbox(klachten, accounts))
+                                       Inbox(klachten, accounts), DossierDesk(klachten))
     return app.extensions[EXTENSION]
 
 

@@ -1,15 +1,14 @@
-"""The mediators' pages: the inbox (werkbak), claiming a task, a task's form.
+"""The mediators' pages: the inbox (werkbak), claiming a task, a task's form, a dossier.
 
 Each view calls one runner function (``runner.inbox``) and renders.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from werkzeug.wrappers import Response
 
-from runner.accounts import WORK_TASKS
+from runner.accounts import ADMINISTER, READ_DOSSIERS, WORK_TASKS
 from runner.errors import Conflict, KlachtenError, ValidationFailed
 from runner.inbox import DUE_SOON, ON_TIME, OVERDUE, InboxQuery
 from runner.task_form import row_count
@@ -94,3 +93,26 @@ def _task_page(task_id: str, error: ValidationFailed | None = None,
     errors = field_errors(error, form.limits, labels=form.labels) if error else []
     return render_template("taak.html", form=form, errors=errors, values=posted, rows=rows,
                            add_row=ADD_ROW)
+
+
+# ----- a dossier
+@bp.get("/dossiers/<number>")
+@requires(READ_DOSSIERS)
+def dossier(number: str) -> str:
+    return render_template("dossier.html", view=runner().dossiers.view(current_account(), number))
+
+
+@bp.get("/dossiers/<number>/brieven/<code>.pdf")
+@requires(WORK_TASKS)
+def letter(number: str, code: str) -> Response:
+    made = runner().klachten.letter(number, code)
+    return Response(made.pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{made.filename}"'})
+
+
+@bp.post("/dossiers/<number>/opnieuw")
+@requires(ADMINISTER)
+def retry(number: str) -> Response:
+    runner().klachten.retry(number, current_account().name)
+    flash(str(_l("De mislukte stap werd opnieuw uitgevoerd.")))
+    return redirect(url_for(".dossier", number=number))

@@ -180,6 +180,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_rate_limit_events_key_at", "rate_limit_events", ["key", "at"])
     op.create_table(
+        "access_log",
+        sa.Column("id", BIG_ID, nullable=False),
+        sa.Column("dossier_id", sa.Integer(), nullable=False),
+        sa.Column("user", sa.String(length=100), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["dossier_id"], ["dossiers.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_access_log_dossier_id", "access_log", ["dossier_id"])
+    op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -196,6 +206,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("users")
+    op.drop_index("ix_access_log_dossier_id", table_name="access_log")
+    op.drop_table("access_log")
     op.drop_index("ix_rate_limit_events_key_at", table_name="rate_limit_events")
     op.drop_table("rate_limit_events")
     op.drop_table("clock")

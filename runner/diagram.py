@@ -1,0 +1,113 @@
+"""The BPMN diagram as an SVG string, drawn from the diagram's own BPMNDI coordinates.
+
+Shapes (pools, lanes, tasks, events, gateways, subprocesses), edges with arrowheads and
+labels; the elements a dossier completed and its current task(s) get a class of their own.
+No JavaScript and no style attributes: the page's stylesheet colours the classes (the
+content security policy allows no inline style).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from xml.sax.saxutils import escape, quoteattr
+
+from .safe_xml import parse_xml
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+DI = "http://www.omg.org/spec/DD/20100524/DI"
+EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
+          "boundaryEvent"}
+GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
+            "complexGateway"}
+CONTAINERS = {"participant", "lane"}
+MARGIN = 20
+
+
+def render_svg(bpmn_xml: str, done: set[str], current: set[str], title: str = "") -> str:
+    root = parse_xml(bpmn_xml.encode("utf-8"), "diagram")
+    elements = {el.get("id"): el for el in root.iter() if el.get("id")}
+    shapes, edges, texts = [], [], []
+    xs, ys = [], []
+    for shape in root.iter(f"{{{BPMNDI}}}BPMNShape"):
+        ref = shape.get("bpmnElement")
+        element = elements.get(ref)
+        bounds = shape.find(f"{{{DC}}}Bounds")
+        if element is None or bounds is None:
+            continue
+        x, y, w, h = (float(bounds.get(k)) for k in ("x", "y", "width", "height"))
+        xs += [x, x + w]
+        ys += [y, y + h]
+        kind = element.tag.split("}")[1]
+        state = ("huidig" if ref in current else "gedaan" if ref in done else "")
+        classes = f"bpmn bpmn-{kind}" + (f" bpmn-{state}" if state else "")
+        name = element.get("name") or ""
+        shapes.append(_shape(kind, x, y, w, h, classes, ref))
+        label = shape.find(f"{{{BPMNDI}}}BPMNLabel/{{{DC}}}Bounds")
+        if name:
+            texts.append(_label(kind, name, x, y, w, h, label))
+    for edge in root.iter(f"{{{BPMNDI}}}BPMNEdge"):
+        points = [(float(p.get("x")), float(p.get("y")))
+                  for p in edge.findall(f"{{{DI}}}waypoint")]
+        if len(points) < 2:
+            continue
+        ref = edge.get("bpmnElement")
+        xs += [p[0] for p in points]
+        ys += [p[1] for p in points]
+        kind = elements[ref].tag.split("}")[1] if ref in elements else "flow"
+        path = " ".join(f"{x:g},{y:g}" for x, y in points)
+        edges.append(f'<polyline class="bpmn-edge bpmn-{kind}" points="{path}" '
+                     f'marker-end="url(#pijl)"/>')
+        name = elements[ref].get("name") if ref in elements else None
+        label = edge.find(f"{{{BPMNDI}}}BPMNLabel/{{{DC}}}Bounds")
+        if name and label is not None:
+            texts.append(_text_lines(name, float(label.get("x")) + float(label.get("width")) / 2,
+                                     float(label.get("y")) + 10, 24))
+    if not xs:
+        return ""
+    left, top = min(xs) - MARGIN, min(ys) - MARGIN
+    width, height = max(xs) - left + MARGIN, max(ys) - top + MARGIN
+    return "".join([
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="bpmn-diagram" role="img" '
+        f'viewBox="{left:g} {top:g} {width:g} {height:g}" aria-label={quoteattr(title)}>',
+        '<defs><marker id="pijl" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
+        'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
+        'class="bpmn-pijl"/></marker></defs>',
+        *shapes, *edges, *texts, "</svg>"])
+
+
+def _shape(kind: str, x: float, y: float, w: float, h: float, classes: str, ref: str) -> str:
+    data = f'class="{classes}" data-element={quoteattr(ref)}'
+    if kind in EVENTS:
+        return f'<circle {data} cx="{x + w / 2:g}" cy="{y + h / 2:g}" r="{min(w, h) / 2:g}"/>'
+    if kind in GATEWAYS:
+        cx, cy = x + w / 2, y + h / 2
+        return (f'<polygon {data} points="{cx:g},{y:g} {x + w:g},{cy:g} {cx:g},{y + h:g} '
+                f'{x:g},{cy:g}"/>')
+    radius = 0 if kind in CONTAINERS else 10
+    return (f'<rect {data} x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" '
+            f'rx="{radius}"/>')
+
+
+def _label(kind: str, name: str, x: float, y: float, w: float, h: float, label) -> str:
+    if kind in CONTAINERS:
+        return (f'<text class="bpmn-label bpmn-label-{kind}" x="{x + 15:g}" y="{y + h / 2:g}" '
+                f'transform="rotate(-90 {x + 15:g} {y + h / 2:g})" text-anchor="middle">'
+                f'{escape(name)}</text>')
+    if kind == "subProcess":
+        return _text_lines(name, x + w / 2, y + 20, 60)
+    if label is not None:
+        return _text_lines(name, float(label.get("x")) + float(label.get("width")) / 2,
+                           float(label.get("y")) + 10, 24)
+    if kind in EVENTS or kind in GATEWAYS:
+        return _text_lines(name, x + w / 2, y + h + 14, 24)
+    lines = textwrap.wrap(name, 16) or [""]
+    return _text_lines(name, x + w / 2, y + h / 2 - (len(lines) - 1) * 7 + 4, 16)
+
+
+def _text_lines(name: str, cx: float, top: float, width: int) -> str:
+    lines = textwrap.wrap(name, width) or [""]
+    spans = "".join(f'<tspan x="{cx:g}" dy="{0 if i == 0 else 14}">{escape(line)}</tspan>'
+                    for i, line in enumerate(lines))
+    return f'<text class="bpmn-label" x="{cx:g}" y="{top:g}" text-anchor="middle">{spans}</text>'

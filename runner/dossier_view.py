@@ -1,0 +1,57 @@
+"""A dossier as the mediators' dossier page shows it, and the access log.
+
+Every view of a dossier's personal data writes who looked, and when, to ``access_log``;
+the beheerder reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from .accounts import ADMINISTER, READ_DOSSIERS, Account
+from .errors import Forbidden
+from .service import Klachten, _iso
+from .store import AccessEntry, Dossier, transaction
+
+COMPLAINANT_FIELDS = ("voornaam", "achternaam", "email", "adres", "telefoon", "lidnummer")
+ACCESS_LOG_PAGE = 200
+
+
+@dataclass(frozen=True)
+class DossierView:
+    info: dict[str, Any]
+    complainant: dict[str, str]
+    description: str
+    diagram: str
+
+
+class DossierDesk:
+    def __init__(self, klachten: Klachten):
+        self.klachten = klachten
+
+    def view(self, account: Account, number: str) -> DossierView:
+        if not account.may(READ_DOSSIERS):
+            raise Forbidden(f"{account.name} mag geen dossiers inzien")
+        info = self.klachten.dossier(number)
+        data, diagram = self.klachten.diagram(number)
+        klager = data.get("klager") or {}
+        with transaction(self.klachten.factory) as session:
+            dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
+            session.add(AccessEntry(dossier_id=dossier_id, user=account.name,
+                                    at=self.klachten.clock.now(session)))
+        return DossierView(info, {k: str(klager[k]) for k in COMPLAINANT_FIELDS
+                                  if klager.get(k)},
+                           str(data.get("omschrijving", "")), diagram)
+
+    def access_log(self, account: Account) -> list[dict[str, Any]]:
+        if not account.may(ADMINISTER):
+            raise Forbidden(f"{account.name} mag het toegangslogboek niet lezen")
+        with transaction(self.klachten.factory) as session:
+            rows = session.execute(
+                select(AccessEntry, Dossier.number).join(Dossier)
+                .order_by(AccessEntry.id.desc()).limit(ACCESS_LOG_PAGE)).all()
+            return [{"op": _iso(entry.at), "wie": entry.user, "dossier": number}
+                    for entry, number in rows]
