@@ -138,14 +138,12 @@ def lint(folder: Path | None) -> None:
 @click.option("--once", is_flag=True, help="One sweep, then stop.")
 def worker(once: bool) -> None:
     """Fire due timers and deliver the outbox (a loop, or one pass with --once)."""
-    from .outbox import Outbox
+    from .background import Worker
 
-    klachten = _klachten()
-    outbox = Outbox.from_settings(klachten)
+    work = Worker(_klachten())
     interval = float(settings.get("KLACHTEN_WORKER_INTERVAL"))
     while True:
-        fired = klachten.sweep_timers()
-        report = outbox.deliver_due()
+        fired, report = work.run_once()
         for error in report.errors:
             click.echo(error, err=True)
         if once:

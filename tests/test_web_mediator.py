@@ -327,3 +327,83 @@ def test_retry_is_for_the_beheerder_only(staff: Staff, harness: Harness):
     url = f"/bemiddeling/dossiers/{harness.number}/opnieuw"
     assert staff.post(url, {}, form_page=f"/bemiddeling/dossiers/{harness.number}"
                       ).status_code == 403
+
+
+# ----- intake
+def test_intake_of_a_letter_received_last_week_anonymous_allowed(staff: Staff, klachten):
+    staff.login("mia")
+    page = _text(staff.get("/bemiddeling/intake"))
+    assert "Klacht registreren" in page and 'name="ontvangen_op"' in page
+    response = staff.post("/bemiddeling/intake", {
+        "kanaal": "brief", "ontvangen_op": "2026-02-24", "taal": "nl",
+        "categorie": "terugbetaling", "omschrijving": "Anonieme brief over de terugbetaling."})
+    assert response.status_code == 302 and "/bemiddeling/dossiers/KL-2026-" in \
+        response.headers["Location"]
+    number = response.headers["Location"].rsplit("/", 1)[1]
+    info = klachten.dossier(number)
+    assert info["kanaal"] == "brief" and info["ontvangen_op"].startswith("2026-02-23T23:00")
+    assert any(a["wie"] == "mia" for a in info["audit"])
+
+
+def test_intake_refuses_bad_input_and_saves_nothing(staff: Staff, klachten):
+    staff.login("mia")
+    response = staff.post("/bemiddeling/intake", {
+        "kanaal": "brief", "ontvangen_op": "2027-01-01", "taal": "nl",
+        "categorie": "terugbetaling", "omschrijving": "x" * 10001})
+    assert response.status_code == 400 and "te lang" in _text(response)
+    future = staff.post("/bemiddeling/intake", {
+        "kanaal": "brief", "ontvangen_op": "2027-01-01", "taal": "nl",
+        "categorie": "terugbetaling", "omschrijving": "Een brief."})
+    assert future.status_code == 400 and "Een brief." in _text(future)
+    assert "Ontvangen op: deze waarde is niet geldig." in _text(future)
+    assert klachten.tasks() == []
+    staff.post("/logout", {}, form_page="/bemiddeling/taken")
+    staff.login("nora")
+    assert staff.get("/bemiddeling/intake").status_code == 403
+
+
+# ----- serve --demo and the worker in the same process
+def test_serve_demo_creates_accounts_and_dossiers_and_runs_the_worker(
+        monkeypatch, database_url, klachten, tmp_path):
+    from click.testing import CliRunner
+
+    from runner import background
+    from web import cli
+
+    started = []
+    monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
+    monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
+    monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "i"))
+    monkeypatch.setattr(cli.waitress, "serve", lambda app, **kw: started.append(
+        background.threading.enumerate()))
+    result = CliRunner().invoke(cli.main, ["serve", "--demo", "--worker"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "mia" in result.output and "beheerder" in result.output
+    assert "KL-2026-00005" in result.output
+    assert any(t.name == "klachten-worker" for t in started[0])
+    assert not any(t.name == "klachten-worker" for t in background.threading.enumerate())
+    steps = {klachten.dossier(f"KL-2026-0000{i}")["stap"] for i in range(1, 6)}
+    assert len(steps) >= 4
+    password = next(line.split()[-1] for line in result.output.splitlines()
+                    if line.strip().startswith("mia"))
+    assert Accounts(klachten).sign_in("mia", password, "127.0.0.1").name == "mia"
+
+
+def test_background_worker_sends_the_outbox_and_stops(klachten, harness, tmp_path,
+                                                      monkeypatch):
+    from runner.background import BackgroundWorker, Worker
+
+    monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "i"))
+    monkeypatch.delenv("KLACHTEN_SMTP_URL", raising=False)
+    harness.submit()
+    worker = BackgroundWorker(Worker(klachten), interval=0.05).start()
+    try:
+        import time
+
+        deadline = time.monotonic() + 20
+        while harness.info["berichten"][0]["status"] != "sent" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert harness.info["berichten"][0]["status"] == "sent"

@@ -10,10 +10,13 @@ from __future__ import annotations
 import click
 import waitress
 
+from runner import settings
+from runner.background import BackgroundWorker, Worker
 from runner.cli import main
+from runner.demo import create_demo
 
 from . import create_app
-from .extension import close
+from .extension import close, runner
 
 
 @main.command()
@@ -22,11 +25,36 @@ from .extension import close
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Worker threads of the WSGI server.")
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the web application (complaint form, status page) with waitress."""
+@click.option("--worker/--no-worker", default=None,
+              help="Run the timer and outbox worker in this process (default: yes on the "
+                   "embedded SQLite database, no with KLACHTEN_DATABASE_URL).")
+@click.option("--demo", is_flag=True,
+              help="First create demo accounts (one per role) and sample dossiers.")
+def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -> None:
+    """Serve the web application (complaint form, status page, mediators) with waitress."""
     app = create_app()
-    click.echo(f"klachten luistert op http://{host}:{port}/klacht")
+    background = None
     try:
+        klachten = runner(app).klachten
+        if demo:
+            _demo(klachten)
+        if worker if worker is not None else not settings.get("KLACHTEN_DATABASE_URL"):
+            interval = float(settings.get("KLACHTEN_WORKER_INTERVAL"))
+            background = BackgroundWorker(Worker(klachten), interval).start()
+        click.echo(f"klachten luistert op http://{host}:{port}/klacht "
+                   f"(medewerkers: http://{host}:{port}/login)")
         waitress.serve(app, host=host, port=port, threads=threads, ident="klachten")
     finally:
+        if background:
+            background.stop()
         close(app)
+
+
+def _demo(klachten) -> None:
+    klachten.deploy()
+    logins, numbers = create_demo(klachten)
+    click.echo("demo-accounts:")
+    for login in logins:
+        click.echo(f"  {login.name:6} {login.role:32} "
+                   + (login.password or "(bestond al; wachtwoord ongewijzigd)"))
+    click.echo("voorbeelddossiers: " + ", ".join(numbers))

@@ -16,6 +16,7 @@ from runner import settings
 from runner.accounts import Accounts
 from runner.dossier_view import DossierDesk
 from runner.inbox import Inbox
+from runner.intake import Intake
 from runner.service import Klachten
 from runner.status import RateLimit, StatusDesk
 
@@ -29,6 +30,7 @@ class Runner:
     accounts: Accounts
     inbox: Inbox
     dossiers: DossierDesk
+    intake: Intake
 
 
 def init_app(app: Flask) -> Runner:
@@ -41,12 +43,13 @@ def init_app(app: Flask) -> Runner:
                        window=timedelta(minutes=float(config["LOGIN_WINDOW_MINUTES"])))
     accounts = Accounts(klachten, logins)
     app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit), accounts,
-                                       Inbox(klachten, accounts), DossierDesk(klachten))
+                                       Inbox(klachten, accounts), DossierDesk(klachten),
+                                       Intake(klachten))
     return app.extensions[EXTENSION]
 
 
-def runner() -> Runner:
-    return current_app.extensions[EXTENSION]
+def runner(app: Flask | None = None) -> Runner:
+    return (app or current_app).extensions[EXTENSION]
 
 
 def close(app: Flask) -> None:

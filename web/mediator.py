@@ -1,4 +1,4 @@
-"""The mediators' pages: the inbox (werkbak), claiming a task, a task's form, a dossier.
+"""The mediators' pages: the inbox (werkbak), claiming a task, a task's form, a dossier, the intake.
 
 Each view calls one runner function (``runner.inbox``) and renders.
 """
@@ -8,9 +8,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from runner.accounts import ADMINISTER, READ_DOSSIERS, WORK_TASKS
+from runner.accounts import ADMINISTER, INTAKE, READ_DOSSIERS, WORK_TASKS
 from runner.errors import Conflict, KlachtenError, ValidationFailed
 from runner.inbox import DUE_SOON, ON_TIME, OVERDUE, InboxQuery
+from runner.intake import CHANNELS
 from runner.task_form import row_count
 
 from .auth import current_account, requires
@@ -116,3 +117,24 @@ def retry(number: str) -> Response:
     runner().klachten.retry(number, current_account().name)
     flash(str(_l("De mislukte stap werd opnieuw uitgevoerd.")))
     return redirect(url_for(".dossier", number=number))
+
+
+# ----- intake of a complaint received by letter, phone, e-mail or at the counter
+@bp.route("/intake", methods=["GET", "POST"])
+@requires(INTAKE)
+def intake() -> str | tuple[str, int] | Response:
+    if request.method == "GET":
+        return _intake_page()
+    try:
+        submitted = runner().intake.submit(current_account(), request.form)
+    except ValidationFailed as error:
+        return _intake_page(error), 400
+    flash(str(_l("Dossier %(number)s is geregistreerd. Toegangscode voor de klager: %(code)s",
+                 number=submitted.dossier_number, code=submitted.access_code or "-")))
+    return redirect(url_for(".dossier", number=submitted.dossier_number))
+
+
+def _intake_page(error: ValidationFailed | None = None) -> str:
+    return render_template("intake.html", errors=field_errors(error) if error else [],
+                           values=request.form if error else {}, channels=CHANNELS,
+                           categories=runner().intake.categories())

@@ -31,6 +31,8 @@ LABELS = {
     "berichtcode": _l("Berichtcode"),
     "reden": _l("Reden"),
     "bevestigd": _l("Ja, ik trek mijn klacht in."),
+    "kanaal": _l("Kanaal"),
+    "ontvangen_op": _l("Ontvangen op"),
     "naam": _l("Gebruikersnaam"),
     "wachtwoord": _l("Wachtwoord"),
 }

@@ -1,0 +1,64 @@
+"""Demo data for ``klachten serve --demo``: one account per role and a handful of dossiers
+in different steps. Run again, it adds nothing twice (accounts) and a few more dossiers."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from .accounts import ADMIN, MEDIATOR, NATIONAL, READER, Accounts
+from .errors import ValidationFailed
+from .service import Klachten
+
+DEMO_USERS = (("mia", MEDIATOR), ("tom", MEDIATOR), ("nora", NATIONAL), ("bert", ADMIN),
+              ("lea", READER))
+PEOPLE = (("An", "Peeters", "terugbetaling"), ("Bart", "Claes", "uitkering"),
+          ("Chloé", "Dubois", "administratie"), ("Dirk", "Maes", "onthaal en bereikbaarheid"),
+          ("Eva", "Jacobs", "aanvullend voordeel"))
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    name: str
+    role: str
+    password: str | None  # None: the account existed already
+
+
+def create_demo(klachten: Klachten) -> tuple[list[DemoLogin], list[str]]:
+    accounts = Accounts(klachten)
+    logins = []
+    for name, role in DEMO_USERS:
+        password = f"demo-{secrets.token_urlsafe(9)}"
+        try:
+            accounts.add(name, [role], password)
+        except ValidationFailed:
+            password = None
+        logins.append(DemoLogin(name, role, password))
+    numbers = [_dossier(klachten, index, first, last, category)
+               for index, (first, last, category) in enumerate(PEOPLE)]
+    return logins, numbers
+
+
+def _dossier(klachten: Klachten, steps: int, first: str, last: str, category: str) -> str:
+    """Dossier number ``steps`` goes that many steps further than a fresh complaint."""
+    number = klachten.submit({
+        "klager": {"voornaam": first, "achternaam": last,
+                   "email": f"{first.lower()}.{last.lower()}@example.be"},
+        "taal": "fr" if first == "Chloé" else "nl", "kanaal": "web", "categorie": category,
+        "omschrijving": f"Voorbeeldklacht van {first} {last} over {category}."},
+        actor="demo").dossier_number
+    plan = [("ontvankelijkheid_beoordelen", {"ontvankelijk": "ja"}, None),
+            ("onderzoek", {"bevindingen": "Het dossier werd nagekeken."}, None),
+            ("gemotiveerd_antwoord", {"uitkomst": "deels gegrond",
+                                      "antwoord": "Wij hebben het bedrag herberekend."},
+             "klager_niet_akkoord"),
+            ("nationaal_onderzoek", {"uitkomst": "ongegrond",
+                                     "antwoord": "Na nieuw onderzoek blijft het antwoord."},
+             None)]
+    for name, data, message in plan[:steps]:
+        task = next(t for t in klachten.tasks(number) if t["taak"] == name)
+        user = "nora" if name == "nationaal_onderzoek" else "mia"
+        klachten.complete_task(task["id"], data, user)
+        if message:
+            klachten.send_message(number, message, {"reden": "Ik ben het er niet mee eens."})
+    return number

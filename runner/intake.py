@@ -1,0 +1,49 @@
+"""The intake: a mediator registers a complaint received by letter, phone, e-mail or at the
+counter. The same process starts as for the web form; the received date may lie in the past
+and the complaint may be anonymous (it is then found niet ontvankelijk in step 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from .accounts import INTAKE, Account
+from .errors import Forbidden, ValidationFailed
+from .forms import from_fields
+from .service import COMPLAINT_FORM, Klachten, Submitted
+
+CHANNELS = ("brief", "telefoon", "email", "loket")
+LOCAL = ZoneInfo("Europe/Brussels")
+
+
+class Intake:
+    def __init__(self, klachten: Klachten):
+        self.klachten = klachten
+
+    def categories(self) -> list[str]:
+        return list(self.klachten.latest_model().settings.get("categorieen", []))
+
+    def submit(self, account: Account, fields: Mapping[str, str]) -> Submitted:
+        if not account.may(INTAKE):
+            raise Forbidden(f"{account.name} mag geen klachten registreren")
+        schema = self.klachten.latest_model().form(COMPLAINT_FORM)
+        data = from_fields({"properties": {k: v for k, v in schema["properties"].items()
+                                           if k != "ontvangen_op"}}, fields)
+        if data.get("kanaal") not in CHANNELS:
+            raise ValidationFailed({"kanaal": f"kies een van: {', '.join(CHANNELS)}"},
+                                   {"kanaal": "enum"})
+        received = str(fields.get("ontvangen_op", "")).strip()
+        if received:
+            data["ontvangen_op"] = _local_midnight(received)
+        return self.klachten.submit(data, actor=account.name)
+
+
+def _local_midnight(value: str) -> str:
+    """A received date (YYYY-MM-DD) as the start of that day in Belgium."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed({"ontvangen_op": "geen geldige datum"},
+                               {"ontvangen_op": "format"}) from None
+    return datetime.combine(day, time(0, 0), LOCAL).isoformat()
