@@ -11,13 +11,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .accounts import ADMINISTER, READ_DOSSIERS, Account
-from .errors import Forbidden
+from .accounts import ADMINISTER, READ_DOSSIERS, WORK_TASKS, Account
+from .errors import Forbidden, ValidationFailed
 from .service import Klachten, _iso
 from .store import AccessEntry, Dossier, transaction
 
 COMPLAINANT_FIELDS = ("voornaam", "achternaam", "email", "adres", "telefoon", "lidnummer")
 ACCESS_LOG_PAGE = 200
+MESSAGES = ("klager_niet_akkoord", "klacht_ingetrokken")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,16 @@ class DossierDesk:
         return DossierView(info, {k: str(klager[k]) for k in COMPLAINANT_FIELDS
                                   if klager.get(k)},
                            str(data.get("omschrijving", "")), diagram)
+
+    def send_message(self, account: Account, number: str, name: str,
+                     payload: dict[str, Any]) -> None:
+        """A message the complainant gave by other means (phone, letter), as a mediator."""
+        if not account.may(WORK_TASKS):
+            raise Forbidden(f"{account.name} mag geen berichten aan dossiers geven")
+        if name not in MESSAGES:
+            raise ValidationFailed({"naam": f"kies een van: {', '.join(MESSAGES)}"},
+                                   {"naam": "enum"})
+        self.klachten.send_message(number, name, payload, actor=account.name)
 
     def access_log(self, account: Account) -> list[dict[str, Any]]:
         if not account.may(ADMINISTER):

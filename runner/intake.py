@@ -24,9 +24,19 @@ class Intake:
     def categories(self) -> list[str]:
         return list(self.klachten.latest_model().settings.get("categorieen", []))
 
-    def submit(self, account: Account, fields: Mapping[str, str]) -> Submitted:
+    def submit_data(self, account: Account, data: dict) -> Submitted:
+        """A complaint as JSON (the API): validated by the runner like any other."""
+        self._check(account)
+        return self.klachten.submit(data, actor=account.name)
+
+    @staticmethod
+    def _check(account: Account) -> None:
         if not account.may(INTAKE):
             raise Forbidden(f"{account.name} mag geen klachten registreren")
+
+    def submit(self, account: Account, fields: Mapping[str, str]) -> Submitted:
+        """A complaint from the intake form's fields."""
+        self._check(account)
         schema = self.klachten.latest_model().form(COMPLAINT_FORM)
         data = from_fields({"properties": {k: v for k, v in schema["properties"].items()
                                            if k != "ontvangen_op"}}, fields)

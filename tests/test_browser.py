@@ -208,3 +208,74 @@ def test_accessibility_audit_with_axe_core(served, browser):
         _axe(page, "statuspagina fr")
     finally:
         context.close()
+
+
+def _task_link(page, klachten: Klachten, number: str, name: str) -> None:
+    """From the werkbak, open the task ``name`` of dossier ``number``."""
+    title = next(t["titel"] for t in klachten.tasks(number) if t["taak"] == name)
+    page.get_by_role("link", name="Werkbak").click()
+    page.get_by_role("link", name=title).first.click()
+
+
+def test_mediator_walks_a_dossier_from_intake_to_recommendation(served, browser):
+    from runner.accounts import Accounts
+
+    base, database_url, klachten = served
+    Accounts(klachten).add("mia", ["klachtenbemiddelaar"], "een-lang-wachtwoord")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+
+    page.goto(f"{base}/bemiddeling/taken")
+    page.wait_for_url(f"{base}/login?volgende=/bemiddeling/taken")
+    page.get_by_label("Gebruikersnaam").fill("mia")
+    page.get_by_label("Wachtwoord").fill("een-lang-wachtwoord")
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_url(f"{base}/bemiddeling/taken")
+
+    page.get_by_role("link", name="Klacht registreren").click()
+    page.get_by_label("Kanaal").select_option("telefoon")
+    page.get_by_label("Ontvangen op").fill("2026-02-27")
+    page.get_by_label("Voornaam").fill("Bart")
+    page.get_by_label("Achternaam").fill("Claes")
+    page.get_by_label("E-mailadres").fill("bart.claes@example.be")
+    page.get_by_label("Omschrijving").fill("Belde over een te lage terugbetaling van de tandarts.")
+    page.get_by_role("button", name="Klacht registreren").click()
+    page.wait_for_url(f"{base}/bemiddeling/dossiers/KL-2026-00001")
+    number = "KL-2026-00001"
+    page.get_by_role("link", name="Werkbak").click()
+    _shot(page, "10-werkbak")
+
+    _task_link(page, klachten, number, "ontvankelijkheid_beoordelen")
+    page.locator("#veld-ontvankelijk-1").check()  # ja
+    _shot(page, "11-taakformulier")
+    page.get_by_role("button", name="Taak voltooien").click()
+    page.wait_for_url(f"{base}/bemiddeling/taken")
+    _cli(database_url, "clock", "advance", "P22D")
+    _cli(database_url, "worker", "--once")  # the first status update
+
+    _task_link(page, klachten, number, "onderzoek")
+    page.get_by_label("Bevindingen").fill("De factuur werd met het verkeerde tarief verwerkt.")
+    page.get_by_role("button", name="Taak voltooien").click()
+    _task_link(page, klachten, number, "gemotiveerd_antwoord")
+    page.locator("#veld-uitkomst-1").check()  # gegrond
+    page.get_by_label("Gemotiveerd antwoord").fill("Wij hebben het bedrag herberekend.")
+    page.get_by_role("button", name="Taak voltooien").click()
+    _cli(database_url, "clock", "advance", "P31D")
+    _cli(database_url, "worker", "--once")  # the reaction window closes: closure
+
+    _task_link(page, klachten, number, "aanbeveling")
+    page.locator("#veld-aanbevelingen-0-tekst").fill("Tarieven van tandartsen nakijken.")
+    page.locator("#veld-aanbevelingen-0-dienst").fill("Terugbetalingen")
+    page.get_by_role("button", name="Rij toevoegen").click()
+    page.locator("#veld-aanbevelingen-1-tekst").fill("Telefonische klachten sneller noteren.")
+    page.locator("#veld-aanbevelingen-1-dienst").fill("Onthaal")
+    page.get_by_role("button", name="Taak voltooien").click()
+    page.wait_for_url(f"{base}/bemiddeling/taken")
+
+    page.goto(f"{base}/bemiddeling/dossiers/{number}")
+    assert page.locator("svg.bpmn-diagram").is_visible()
+    _shot(page, "12-dossier")
+    info = klachten.dossier(number)
+    assert info["afgesloten"] and not info["open_taken"]
+    assert not [text for text in console if "Content Security Policy" in text], console

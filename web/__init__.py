@@ -39,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
 
     from .admin import bp as admin_bp
+    from .api import bp as api_bp
     from .mediator import bp as mediator_bp
     from .public import bp as public_bp
 
@@ -54,6 +55,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(mediator_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer tokens, no cookies: no cross-site request to forge
     return app
 
 

@@ -95,6 +95,8 @@ def _respond(status: int, title: str, message: str,
 
 
 def _wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json",
                                                 "application/problem+json"])
     return best is not None and best != "text/html"

@@ -1,0 +1,124 @@
+"""The JSON API v1: per-user bearer tokens (``klachten user token NAME``), the same runner
+calls, validation and guards as the pages; errors are problem documents (RFC 9457).
+
+The OpenAPI document is served at ``/api/v1/openapi.json`` (``web.openapi``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from runner.accounts import INTAKE, READ_DOSSIERS, WORK_TASKS, Account
+from runner.errors import ValidationFailed
+from runner.inbox import InboxQuery
+
+from .extension import runner
+from .openapi import document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response:
+    response = jsonify(type="about:blank", title=title, status=status, detail=detail, **extra)
+    response.mimetype = "application/problem+json"
+    response.status_code = status
+    return response
+
+
+def api(permission: str) -> Callable:
+    """A call with a bearer token whose user has ``permission`` (401 without, 403 without
+    the permission); a validation failure is a 400 problem with the reasons per field."""
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Response:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            account = (runner().accounts.by_token(token.strip())
+                       if scheme.lower() == "bearer" and token.strip() else None)
+            if account is None:
+                response = problem(401, "Niet aangemeld", "Geef een geldig API-token mee.")
+                response.headers["WWW-Authenticate"] = 'Bearer realm="klachten"'
+                return response
+            if not account.may(permission):
+                return problem(403, "Niet toegestaan", "Uw rol laat dit niet toe.")
+            g.account = account
+            try:
+                return view(*args, **kwargs)
+            except ValidationFailed as error:
+                return problem(400, "Ongeldige invoer", str(error), fouten=error.reasons,
+                               codes=error.codes)
+        return guarded
+    return decorate
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed({"body": "verwacht een JSON-object"}, {"body": "type"})
+    return body
+
+
+def _account() -> Account:
+    return g.account
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(document())
+
+
+@bp.post("/klachten")
+@api(INTAKE)
+def submit() -> Response:
+    submitted = runner().intake.submit_data(_account(), _body())
+    response = jsonify(dossiernummer=submitted.dossier_number,
+                       toegangscode=submitted.access_code)
+    response.status_code = 201
+    return response
+
+
+@bp.get("/taken")
+@api(WORK_TASKS)
+def tasks() -> Response:
+    page = runner().inbox.page(_account(), InboxQuery(
+        step=request.args.get("stap", "")[:10], category=request.args.get("categorie", "")[:100],
+        overdue=request.args.get("te_laat") == "ja", search=request.args.get("zoek", "")[:100],
+        page=request.args.get("pagina", 1, type=int) or 1))
+    return jsonify(totaal=page.total, pagina=page.page, paginas=page.pages, taken=[{
+        "id": row.task_id, "dossiernummer": row.dossier_number, "klager": row.complainant,
+        "categorie": row.category, "stap": row.step, "titel": row.title, "rol": row.lane,
+        "vervaldatum": row.due_at.isoformat() if row.due_at else None,
+        "termijn": row.deadline_state, "geclaimd_door": row.claimed_by} for row in page.rows])
+
+
+@bp.post("/taken/<task_id>")
+@api(WORK_TASKS)
+def complete(task_id: str) -> Response:
+    body = _body()
+    data, version = body.get("gegevens"), body.get("versie")
+    if not isinstance(data, dict) or not (version is None or isinstance(version, int)):
+        raise ValidationFailed({"gegevens": "verwacht een JSON-object (en versie een getal)"},
+                               {"gegevens": "type"})
+    number = runner().inbox.complete(_account(), task_id, data, version)
+    return jsonify(dossiernummer=number)
+
+
+@bp.get("/dossiers/<number>")
+@api(READ_DOSSIERS)
+def dossier(number: str) -> Response:
+    view = runner().dossiers.view(_account(), number)
+    return jsonify({**view.info, "klager": view.complainant, "omschrijving": view.description})
+
+
+@bp.post("/dossiers/<number>/berichten")
+@api(WORK_TASKS)
+def message(number: str) -> Response:
+    body = _body()
+    payload = body.get("gegevens", {})
+    if not isinstance(payload, dict):
+        raise ValidationFailed({"gegevens": "verwacht een JSON-object"}, {"gegevens": "type"})
+    runner().dossiers.send_message(_account(), number, str(body.get("naam", "")), payload)
+    return Response(status=204)
