@@ -407,3 +407,41 @@ def test_background_worker_sends_the_outbox_and_stops(klachten, harness, tmp_pat
     finally:
         worker.stop()
     assert harness.info["berichten"][0]["status"] == "sent"
+
+
+# ----- the beheerder
+def test_beheerder_lints_deploys_and_sees_versions_with_running_dossiers(staff: Staff,
+                                                                        harness: Harness):
+    harness.submit()
+    staff.login("bert")
+    page = _text(staff.get("/beheer/processen"))
+    assert "Gedeployde versies" in page and "<td>1</td>" in page
+    linted = staff.post("/beheer/processen/lint", {}, form_page="/beheer/processen")
+    assert "Geen problemen gevonden." in _text(linted)
+    deployed = staff.post("/beheer/processen/deploy", {}, form_page="/beheer/processen")
+    assert deployed.status_code == 302
+    assert "niets veranderd" in _text(staff.get("/beheer/processen"))
+    staff.post("/logout", {}, form_page="/beheer/processen")
+    staff.login("mia")
+    assert staff.get("/beheer/processen").status_code == 403
+
+
+def test_beheerder_manages_users(staff: Staff, accounts: Accounts):
+    staff.login("bert")
+    bad = staff.post("/beheer/gebruikers", {"naam": "zoe", "wachtwoord": "kort",
+                                            "rol": "lezer"})
+    assert bad.status_code == 400 and 'value="zoe"' in _text(bad)
+    added = staff.post("/beheer/gebruikers", {"naam": "zoe", "wachtwoord": PASSWORD,
+                                              "rol": ["lezer", "klachtenbemiddelaar"]})
+    assert added.status_code == 302
+    assert accounts.sign_in("zoe", PASSWORD, "10.1.1.1").roles == ("lezer",
+                                                                   "klachtenbemiddelaar")
+    staff.post("/beheer/gebruikers/zoe", {"actie": "rollen", "rol": "lezer"},
+               form_page="/beheer/gebruikers")
+    staff.post("/beheer/gebruikers/zoe", {"actie": "uitschakelen"},
+               form_page="/beheer/gebruikers")
+    zoe = next(a for a in accounts.list() if a.name == "zoe")
+    assert zoe.roles == ("lezer",) and zoe.disabled
+    own = staff.post("/beheer/gebruikers/bert", {"actie": "uitschakelen"},
+                     form_page="/beheer/gebruikers")
+    assert own.status_code == 403

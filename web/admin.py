@@ -1,13 +1,17 @@
-"""The beheerder's pages: the users and the access log of the dossiers."""
+"""The beheerder's pages: processes (lint, deploy, versions), users, the access log."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
 
 from runner.accounts import ADMINISTER, ROLES
+from runner.errors import ValidationFailed
 
 from .auth import current_account, requires
 from .extension import runner
+from .messages import field_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
@@ -18,7 +22,60 @@ def access_log() -> str:
     return render_template("toegang.html", entries=runner().dossiers.access_log(current_account()))
 
 
-@bp.get("/gebruikers")
+@bp.get("/processen")
 @requires(ADMINISTER)
-def users() -> str:
-    return render_template("gebruikers.html", users=runner().accounts.list(), roles=ROLES)
+def processes() -> str:
+    return _processes_page(None)
+
+
+def _processes_page(problems: list[str] | None) -> str:
+    return render_template("processen.html", problems=problems,
+                           versions=runner().admin.versions(current_account()))
+
+
+@bp.post("/processen/lint")
+@requires(ADMINISTER)
+def lint() -> str:
+    return _processes_page(runner().admin.lint(current_account()))
+
+
+@bp.post("/processen/deploy")
+@requires(ADMINISTER)
+def deploy() -> Response:
+    version, created = runner().admin.deploy(current_account())
+    flash(str(_l("Procesversie %(version)s gedeployed.", version=version) if created
+              else _l("Er is niets veranderd: versie %(version)s blijft.", version=version)))
+    return redirect(url_for(".processes"))
+
+
+@bp.route("/gebruikers", methods=["GET", "POST"])
+@requires(ADMINISTER)
+def users() -> str | tuple[str, int] | Response:
+    if request.method == "POST":
+        try:
+            runner().admin.add_user(current_account(), request.form.get("naam", ""),
+                                    request.form.getlist("rol"),
+                                    request.form.get("wachtwoord", ""))
+        except ValidationFailed as error:
+            return _users_page(error), 400
+        flash(str(_l("Gebruiker %(name)s toegevoegd.", name=request.form.get("naam", ""))))
+        return redirect(url_for(".users"))
+    return _users_page(None)
+
+
+def _users_page(error: ValidationFailed | None) -> str:
+    return render_template("gebruikers.html", users=runner().accounts.list(), roles=ROLES,
+                           errors=field_errors(error, {}, {"rol": "rol-0"}) if error else [],
+                           values=request.form if error else {})
+
+
+@bp.post("/gebruikers/<name>")
+@requires(ADMINISTER)
+def change_user(name: str) -> Response:
+    admin = runner().admin
+    if request.form.get("actie") == "rollen":
+        admin.set_roles(current_account(), name, request.form.getlist("rol"))
+    else:
+        admin.set_disabled(current_account(), name, request.form.get("actie") == "uitschakelen")
+    flash(str(_l("Gebruiker %(name)s gewijzigd.", name=name)))
+    return redirect(url_for(".users"))

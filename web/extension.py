@@ -14,6 +14,7 @@ from flask import Flask, current_app
 
 from runner import settings
 from runner.accounts import Accounts
+from runner.admin import Admin
 from runner.dossier_view import DossierDesk
 from runner.inbox import Inbox
 from runner.intake import Intake
@@ -31,6 +32,7 @@ class Runner:
     inbox: Inbox
     dossiers: DossierDesk
     intake: Intake
+    admin: Admin
 
 
 def init_app(app: Flask) -> Runner:
@@ -44,7 +46,7 @@ def init_app(app: Flask) -> Runner:
     accounts = Accounts(klachten, logins)
     app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit), accounts,
                                        Inbox(klachten, accounts), DossierDesk(klachten),
-                                       Intake(klachten))
+                                       Intake(klachten), Admin(klachten, accounts))
     return app.extensions[EXTENSION]
 
 

@@ -35,6 +35,7 @@ LABELS = {
     "ontvangen_op": _l("Ontvangen op"),
     "naam": _l("Gebruikersnaam"),
     "wachtwoord": _l("Wachtwoord"),
+    "rol": _l("Rollen"),
 }
 
 ANONYMOUS = _l("Wij behandelen geen anonieme klachten: vul uw naam in en een e-mailadres of "
