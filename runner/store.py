@@ -125,7 +125,11 @@ class OpenTask(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(100))
 
-    __table_args__ = (Index("ix_open_tasks_lane_due", "lane", "due_at"),)
+    __table_args__ = (
+        Index("ix_open_tasks_lane_due", "lane", "due_at"),
+        # Covers the inbox count: lane and the separation-of-duties check without the table.
+        Index("ix_open_tasks_lane_spec", "lane", "spec_name", "dossier_id"),
+    )
 
 
 class WaitingMessage(Base):

@@ -95,6 +95,7 @@ def upgrade() -> None:
     op.create_index("ix_open_tasks_dossier_id", "open_tasks", ["dossier_id"])
     op.create_index("ix_open_tasks_instance_id", "open_tasks", ["instance_id"])
     op.create_index("ix_open_tasks_lane_due", "open_tasks", ["lane", "due_at"])
+    op.create_index("ix_open_tasks_lane_spec", "open_tasks", ["lane", "spec_name", "dossier_id"])
     op.create_table(
         "waiting_messages",
         sa.Column("instance_id", sa.Integer(), nullable=False),
@@ -221,6 +222,7 @@ def downgrade() -> None:
     op.drop_index("ix_audit_log_dossier_id", table_name="audit_log")
     op.drop_table("audit_log")
     op.drop_table("waiting_messages")
+    op.drop_index("ix_open_tasks_lane_spec", table_name="open_tasks")
     op.drop_index("ix_open_tasks_lane_due", table_name="open_tasks")
     op.drop_index("ix_open_tasks_instance_id", table_name="open_tasks")
     op.drop_index("ix_open_tasks_dossier_id", table_name="open_tasks")
