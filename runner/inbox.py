@@ -130,7 +130,8 @@ class Inbox:
         fields = describe(schema)
         labels, limits = labels_and_limits(fields)
         return TaskForm(task_id, task["dossiernummer"] or "", schema.get("title", task["titel"]),
-                        schema.get("description", ""), task["versie"], fields, labels, limits)
+                        schema.get("description", ""), task["versie"], fields, labels, limits,
+                        self.klachten.task_letter(task_id))
 
     def submit_form(self, account: Account, task_id: str, fields: Mapping[str, str],
                     expected_version: int | None) -> str:

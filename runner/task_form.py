@@ -43,6 +43,8 @@ class TaskForm:
     fields: tuple[Field, ...]
     labels: dict[str, str] = field(default_factory=dict)
     limits: dict[str, int] = field(default_factory=dict)
+    # The notice code of the letter the task is about (print and post), if any.
+    letter_code: str | None = None
 
 
 def describe(schema: dict) -> tuple[Field, ...]:

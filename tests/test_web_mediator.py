@@ -222,6 +222,18 @@ def test_task_form_is_rendered_from_the_schema(staff: Staff, harness: Harness):
     assert "<textarea" in page and 'maxlength="5000"' in page
 
 
+def test_print_and_post_task_links_its_letter(staff: Staff, harness: Harness):
+    harness.submit(klager={"voornaam": "Jan", "achternaam": "Claes", "adres": "Markt 2, Gent"},
+                   kanaal="brief")
+    staff.login("mia")
+    page = _text(staff.get(_task_url(harness, "ontvangstmelding_posten")))
+    [code] = [n["code"] for n in harness.info["berichten"]]
+    link = f"/bemiddeling/dossiers/{harness.number}/brieven/{code}.pdf"
+    assert f'href="{link}"' in page
+    letter = staff.get(link)
+    assert letter.status_code == 200 and letter.mimetype == "application/pdf"
+
+
 def test_task_form_errors_in_dutch_with_input_kept_then_success(staff: Staff, harness: Harness):
     harness.submit()
     staff.login("mia")
