@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .definitions import Model
 from .errors import NotFound, ValidationFailed
 from .service import Klachten
 from .status import RateLimit, check_limit, record_failures
@@ -157,11 +158,13 @@ class Accounts:
                                {"formulier": "aanmelden"})
 
     # ----- lanes
-    def lanes(self, account: Account) -> list[str]:
-        """The BPMN lanes whose tasks this account works (``processes/rollen.json``)."""
+    def lanes(self, account: Account, model: Model | None = None) -> list[str]:
+        """The BPMN lanes whose tasks this account works (``processes/rollen.json`` of
+        ``model``, by default the latest version)."""
         if not account.may(WORK_TASKS):
             return []
-        mapping = self.klachten.latest_model().json_file(ROLES_FILE)["lanes"]
+        model = model or self.klachten.latest_model()
+        mapping = model.json_file(ROLES_FILE)["lanes"]
         return sorted(lane for lane, role in mapping.items() if role in account.roles)
 
     # ----- plumbing

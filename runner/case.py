@@ -50,17 +50,17 @@ class OpenTaskInfo:
 
 
 def properties(task: Task) -> dict[str, str]:
-    return _spec_properties(task.task_spec)
+    return spec_properties(task.task_spec)
 
 
-def _spec_properties(spec) -> dict[str, str]:
+def spec_properties(spec) -> dict[str, str]:
     return getattr(spec, "extensions", {}).get("properties", {})
 
 
 def _step_number(spec) -> str:
     """The ``stap`` property; an event-based gateway (which has no extensions in
     SpiffWorkflow) takes it from the events it waits for."""
-    number = _spec_properties(spec).get("stap", "")
+    number = spec_properties(spec).get("stap", "")
     if not number and isinstance(spec, EventBasedGateway):
         number = next((n for n in map(_step_number, spec.outputs) if n), "")
     return number

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import and_, exists, false, func, not_, or_, select
 
 from .accounts import Account, Accounts
+from .case import spec_properties
+from .definitions import Model
 from .errors import Forbidden, NotFound
 from .service import TASK_COMPLETED, Klachten
 from .store import AuditEntry, Dossier, OpenTask, transaction
@@ -72,9 +74,12 @@ class Inbox:
         self.accounts = accounts
 
     def page(self, account: Account, query: InboxQuery) -> InboxPage:
-        visible = self._visible(account)
-        categories = list(self.klachten.latest_model().settings.get("categorieen", []))
-        steps = self._steps(account)
+        # The model is read once (its own transaction), before the page's transaction.
+        model = self.klachten.latest_model()
+        lanes = self.accounts.lanes(account, model)
+        visible = self._visible(account, model, lanes)
+        categories = list(model.settings.get("categorieen", []))
+        steps = _steps(model, lanes)
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
             filtered = visible
@@ -153,35 +158,34 @@ class Inbox:
             if allowed is None:
                 raise Forbidden(f"{account.name} mag taak {task_id} niet uitvoeren")
 
-    def _visible(self, account: Account):
+    def _visible(self, account: Account, model: Model | None = None,
+                 lanes: list[str] | None = None):
         """Tasks in the account's lanes, minus those that separation of duties holds back
         from it (read before a transaction: the model comes from its own)."""
-        lanes, user = self.accounts.lanes(account), account.name
+        model = model or self.klachten.latest_model()
+        lanes = self.accounts.lanes(account, model) if lanes is None else lanes
         if not lanes:
             return false()
         condition = OpenTask.lane.in_(lanes)
-        for name, other in self._separations().items():
+        for name, other in _separations(model).items():
             earlier = exists().where(AuditEntry.dossier_id == OpenTask.dossier_id,
                                      AuditEntry.element == other,
                                      AuditEntry.action == TASK_COMPLETED,
-                                     AuditEntry.actor == user)
+                                     AuditEntry.actor == account.name)
             condition = and_(condition, not_(and_(OpenTask.spec_name == name, earlier)))
         return condition
 
-    def _steps(self, account: Account) -> list[str]:
-        """The steps of the user tasks in the account's lanes, from the model (the step
-        filter's choices; no scan of the open tasks)."""
-        lanes = set(self.accounts.lanes(account))
-        return sorted({step for spec in self.klachten.latest_model().user_task_specs()
-                       if spec.lane in lanes
-                       and (step := getattr(spec, "extensions", {}).get("properties", {})
-                            .get("stap"))})
 
-    def _separations(self) -> dict[str, str]:
-        model = self.klachten.latest_model()
-        return {spec.name: other for spec in model.user_task_specs()
-                if (other := getattr(spec, "extensions", {}).get("properties", {})
-                    .get("andere_gebruiker_dan"))}
+def _steps(model: Model, lanes: list[str]) -> list[str]:
+    """The steps of the user tasks in ``lanes``, from the model (the step filter's
+    choices; no scan of the open tasks)."""
+    return sorted({step for spec in model.user_task_specs()
+                   if spec.lane in lanes and (step := spec_properties(spec).get("stap"))})
+
+
+def _separations(model: Model) -> dict[str, str]:
+    return {spec.name: other for spec in model.user_task_specs()
+            if (other := spec_properties(spec).get("andere_gebruiker_dan"))}
 
 
 def _dossier_filter(query: InboxQuery):

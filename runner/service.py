@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
-from .case import Case
+from .case import Case, properties
 from .definitions import (
     DIAGRAM,
     Model,
@@ -513,8 +513,7 @@ class Klachten:
     def _check_separation(loaded: LoadedCase, task, user: str) -> None:
         """A task with property ``andere_gebruiker_dan`` may not be completed by the user who
         completed that other task in this dossier (the national re-examination)."""
-        other = (getattr(task.task_spec, "extensions", {}).get("properties", {})
-                 .get("andere_gebruiker_dan"))
+        other = properties(task).get("andere_gebruiker_dan")
         if not other:
             return
         earlier = loaded.session.scalars(select(AuditEntry.actor).where(
