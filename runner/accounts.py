@@ -31,11 +31,13 @@ ROLES = (MEDIATOR, NATIONAL, ADMIN, READER)
 
 # What each role may do; a page or API call names the permission it needs.
 WORK_TASKS, READ_DOSSIERS, INTAKE, ADMINISTER = "taken", "dossiers", "intake", "beheer"
+# The improvement register: everyone reads it, only the mediators follow it up.
+READ_REGISTER, UPDATE_REGISTER = "verbeterregister", "verbeterregister bijwerken"
 PERMISSIONS: dict[str, frozenset[str]] = {
-    MEDIATOR: frozenset({WORK_TASKS, READ_DOSSIERS, INTAKE}),
-    NATIONAL: frozenset({WORK_TASKS, READ_DOSSIERS}),
-    ADMIN: frozenset({ADMINISTER, READ_DOSSIERS}),
-    READER: frozenset({READ_DOSSIERS}),
+    MEDIATOR: frozenset({WORK_TASKS, READ_DOSSIERS, INTAKE, READ_REGISTER, UPDATE_REGISTER}),
+    NATIONAL: frozenset({WORK_TASKS, READ_DOSSIERS, READ_REGISTER, UPDATE_REGISTER}),
+    ADMIN: frozenset({ADMINISTER, READ_DOSSIERS, READ_REGISTER}),
+    READER: frozenset({READ_DOSSIERS, READ_REGISTER}),
 }
 MAX_NAME = 100
 MIN_PASSWORD = 12

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from .accounts import ADMINISTER, READ_DOSSIERS, WORK_TASKS, Account
 from .errors import Forbidden, ValidationFailed
+from .register import Entry, recommendations_of
 from .service import Klachten, _iso
 from .store import AccessEntry, Dossier, transaction
 
@@ -27,6 +28,7 @@ class DossierView:
     complainant: dict[str, str]
     description: str
     diagram: str
+    recommendations: list[Entry]
 
 
 class DossierDesk:
@@ -43,9 +45,10 @@ class DossierDesk:
             dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
             session.add(AccessEntry(dossier_id=dossier_id, user=account.name,
                                     at=self.klachten.clock.now(session)))
+            recommendations = recommendations_of(session, dossier_id)
         return DossierView(info, {k: str(klager[k]) for k in COMPLAINANT_FIELDS
                                   if klager.get(k)},
-                           str(data.get("omschrijving", "")), diagram)
+                           str(data.get("omschrijving", "")), diagram, recommendations)
 
     def send_message(self, account: Account, number: str, name: str,
                      payload: dict[str, Any]) -> None:

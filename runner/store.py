@@ -194,7 +194,11 @@ class Incident(Base):
 
 
 class Recommendation(Base):
-    """The improvement register (step 8)."""
+    """The improvement register (step 8), followed up by the mediators (``runner.register``).
+
+    ``version`` guards edits (two mediators never silently overwrite each other); the owner is
+    free text: the service or person responsible, not necessarily a user of klachten.
+    """
 
     __tablename__ = "recommendations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -203,6 +207,23 @@ class Recommendation(Base):
     service: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    owner: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    rejection_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own idiom
+
+
+class RecommendationNote(Base):
+    """A follow-up note on a recommendation: append-only, shown in order."""
+
+    __tablename__ = "recommendation_notes"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    text: Mapped[str] = mapped_column(Text)
 
 
 class ClockSetting(Base):

@@ -230,6 +230,31 @@ def site(client) -> Site:
     return Site(client)
 
 
+# ----- the mediators' side: one account per role
+PASSWORD = "een-lang-wachtwoord"
+
+
+@pytest.fixture
+def accounts(klachten):
+    from runner.accounts import Accounts
+
+    accounts = Accounts(klachten)
+    for name, role in [("mia", "klachtenbemiddelaar"), ("nora", "nationale klachtenbemiddelaar"),
+                       ("bert", "beheerder"), ("lea", "lezer"), ("tom", "klachtenbemiddelaar")]:
+        accounts.add(name, [role], PASSWORD)
+    return accounts
+
+
+class Staff(Site):
+    def login(self, name: str, password: str = PASSWORD, **kwargs):
+        return self.post("/login", {"naam": name, "wachtwoord": password}, **kwargs)
+
+
+@pytest.fixture
+def staff(client, accounts) -> Staff:
+    return Staff(client)
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A plain SMTP server on loopback, running; ``.messages`` holds what it received."""

@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Harness, Site
+from conftest import PASSWORD, Harness, Staff
 
 from runner.accounts import Accounts
 from runner.errors import Forbidden, RateLimited, ValidationFailed
 from runner.inbox import OVERDUE, Inbox, InboxQuery
-
-PASSWORD = "een-lang-wachtwoord"
-
-
-@pytest.fixture
-def accounts(klachten) -> Accounts:
-    accounts = Accounts(klachten)
-    for name, role in [("mia", "klachtenbemiddelaar"), ("nora", "nationale klachtenbemiddelaar"),
-                       ("bert", "beheerder"), ("lea", "lezer"), ("tom", "klachtenbemiddelaar")]:
-        accounts.add(name, [role], PASSWORD)
-    return accounts
-
-
-class Staff(Site):
-    def login(self, name: str, password: str = PASSWORD, **kwargs):
-        return self.post("/login", {"naam": name, "wachtwoord": password}, **kwargs)
-
-
-@pytest.fixture
-def staff(client, accounts) -> Staff:
-    return Staff(client)
 
 
 def _text(response) -> str:

@@ -17,6 +17,7 @@ from runner.task_form import row_count
 from .auth import current_account, requires
 from .extension import runner
 from .messages import field_errors
+from .register import STATUS_LABELS
 
 bp = Blueprint("mediator", __name__, url_prefix="/bemiddeling")
 DEADLINE_LABELS = {ON_TIME: _l("op tijd"), DUE_SOON: _l("binnen 2 dagen"),
@@ -100,7 +101,8 @@ def _task_page(task_id: str, error: ValidationFailed | None = None,
 @bp.get("/dossiers/<number>")
 @requires(READ_DOSSIERS)
 def dossier(number: str) -> str:
-    return render_template("dossier.html", view=runner().dossiers.view(current_account(), number))
+    return render_template("dossier.html", view=runner().dossiers.view(current_account(), number),
+                           status_labels=STATUS_LABELS)
 
 
 @bp.get("/dossiers/<number>/brieven/<code>.pdf")

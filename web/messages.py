@@ -36,6 +36,13 @@ LABELS = {
     "naam": _l("Gebruikersnaam"),
     "wachtwoord": _l("Wachtwoord"),
     "rol": _l("Rollen"),
+    "status": _l("Status"),
+    "eigenaar": _l("Eigenaar"),
+    "reden_afwijzing": _l("Reden van afwijzing"),
+    "notitie": _l("Opvolgnotitie"),
+    "van": _l("Vanaf"),
+    "tot": _l("Tot en met"),
+    "sorteer": _l("Sorteren"),
 }
 
 ANONYMOUS = _l("Wij behandelen geen anonieme klachten: vul uw naam in en een e-mailadres of "
@@ -68,6 +75,12 @@ SPECIFIC = {
     ("reden", "required"): _l("Schrijf kort waarom u niet akkoord gaat."),
     ("bevestigd", "required"): _l("Vink aan dat u uw klacht wilt intrekken."),
     ("bevestigd", "const"): _l("Vink aan dat u uw klacht wilt intrekken."),
+    ("status", "enum"): _l("Kies een status: open, in behandeling, uitgevoerd of afgewezen."),
+    ("reden_afwijzing", "required"): _l("Schrijf waarom de aanbeveling wordt afgewezen."),
+    ("notitie", "required"): _l("Schrijf een opvolgnotitie."),
+    ("van", "format"): _l("Vanaf: vul een datum in als JJJJ-MM-DD."),
+    ("tot", "format"): _l("Tot en met: vul een datum in als JJJJ-MM-DD."),
+    ("tot", "minimum"): _l("Tot en met: deze datum ligt vóór de begindatum."),
 }
 GENERIC = {
     "required": _l("%(label)s: dit veld is verplicht."),
