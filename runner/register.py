@@ -9,6 +9,7 @@ the audit trail of the recommendation's dossier, old value and new.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -53,6 +54,17 @@ class RegisterQuery:
     search: str = ""
     sort: str = "nieuwste"
     page: int = 1
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, str]) -> RegisterQuery:
+        """The query from the filter form's (or the API's) parameters, cut to size."""
+        page = fields.get("pagina", "")
+        return cls(status=fields.get("status", "")[:20], service=fields.get("dienst", "")[:200],
+                   owner=fields.get("eigenaar", "")[:MAX_OWNER],
+                   date_from=fields.get("van", "")[:10], date_to=fields.get("tot", "")[:10],
+                   search=fields.get("zoek", "")[:MAX_SEARCH],
+                   sort=fields.get("sorteer", "")[:20] or "nieuwste",
+                   page=int(page) if page.isdigit() and len(page) < 7 else 1)
 
 
 @dataclass(frozen=True)

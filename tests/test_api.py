@@ -47,7 +47,8 @@ def test_openapi_document_is_valid_and_lists_the_calls(spec):
     for schema in spec["components"]["schemas"].values():
         jsonschema.Draft202012Validator.check_schema(schema)
     assert set(spec["paths"]) == {"/klachten", "/taken", "/taken/{task_id}",
-                                  "/dossiers/{number}", "/dossiers/{number}/berichten"}
+                                  "/dossiers/{number}", "/dossiers/{number}/berichten",
+                                  "/aanbevelingen", "/aanbevelingen/{recommendation_id}"}
 
 
 def test_walk_through_the_api(client, spec, tokens, harness: Harness):
@@ -102,3 +103,23 @@ def test_first_line_answerer_gets_403_through_the_api(client, spec, klachten, to
     task = harness.task("nationaal_onderzoek")["id"]
     _check(spec, client.post(f"/api/v1/taken/{task}", json={"gegevens": {}},
                              headers=_auth(tokens["mia"])), "Problem", 403)
+
+
+def test_the_register_is_read_only_through_the_api(client, spec, tokens, harness: Harness):
+    harness.submit().admissible().investigate().answer().at_day(45)
+    harness.recommend([{"tekst": "Beter uitleggen.", "dienst": "Kine"}])
+    lea = _auth(tokens["lea"])
+    page = _check(spec, client.get("/api/v1/aanbevelingen?status=open&zoek=kine",
+                                   headers=lea), "Aanbevelingen", 200)
+    [item] = page["aanbevelingen"]
+    assert (item["dossiernummer"], item["status"], item["versie"]) == (harness.number, "open", 1)
+    one = _check(spec, client.get(f"/api/v1/aanbevelingen/{item['id']}", headers=lea),
+                 "AanbevelingMetNotities", 200)
+    assert one["notities"] == [] and one["tekst"] == "Beter uitleggen."
+    bad = _check(spec, client.get("/api/v1/aanbevelingen?status=klaar", headers=lea),
+                 "Problem", 400)
+    assert bad["codes"] == {"status": "enum"}
+    _check(spec, client.get("/api/v1/aanbevelingen/999999", headers=lea), "Problem", 404)
+    _check(spec, client.get("/api/v1/aanbevelingen"), "Problem", 401)
+    assert client.post(f"/api/v1/aanbevelingen/{item['id']}", headers=lea,
+                       json={"status": "uitgevoerd"}).status_code == 405

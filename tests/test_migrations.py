@@ -146,3 +146,26 @@ def test_downgrade_to_base_and_up_again(database_url: str) -> None:
 
     upgrade(database_url)
     assert _differences(database_url) == []
+
+
+def test_0002_keeps_existing_recommendations_open_without_owner(database_url: str) -> None:
+    upgrade(database_url, "0001")
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO dossiers (id, number, complainant_name, category, channel, language,"
+                " received_at) VALUES (1, 'KL-2026-00001', 'An', 'terugbetaling', 'web', 'nl',"
+                " '2026-03-02 09:00:00')"))
+            connection.execute(text(
+                "INSERT INTO recommendations (dossier_id, text, service, status, created_at)"
+                " VALUES (1, 'Beter uitleggen.', 'Kine', 'open', '2026-04-16 09:00:00')"))
+        upgrade(database_url)
+        with engine.connect() as connection:
+            row = connection.execute(text(
+                "SELECT status, owner, rejection_reason, version, updated_at"
+                " FROM recommendations")).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("open", "", "", 1, None)
+    assert _differences(database_url) == []

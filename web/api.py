@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from runner.accounts import INTAKE, READ_DOSSIERS, WORK_TASKS, Account
+from runner.accounts import INTAKE, READ_DOSSIERS, READ_REGISTER, WORK_TASKS, Account
 from runner.errors import ValidationFailed
 from runner.inbox import InboxQuery
+from runner.register import Entry, RegisterQuery
 
 from .extension import runner
 from .openapi import document
@@ -122,3 +123,28 @@ def message(number: str) -> Response:
         raise ValidationFailed({"gegevens": "verwacht een JSON-object"}, {"gegevens": "type"})
     runner().dossiers.send_message(_account(), number, str(body.get("naam", "")), payload)
     return Response(status=204)
+
+
+@bp.get("/aanbevelingen")
+@api(READ_REGISTER)
+def recommendations() -> Response:
+    page = runner().register.page(_account(), RegisterQuery.from_fields(request.args))
+    return jsonify(totaal=page.total, pagina=page.page, paginas=page.pages,
+                   aanbevelingen=[_recommendation(entry) for entry in page.rows])
+
+
+@bp.get("/aanbevelingen/<int:recommendation_id>")
+@api(READ_REGISTER)
+def recommendation(recommendation_id: int) -> Response:
+    entry = runner().register.entry(_account(), recommendation_id)
+    return jsonify({**_recommendation(entry), "notities": [
+        {"auteur": n.author, "op": n.at.isoformat(), "tekst": n.text} for n in entry.notes]})
+
+
+def _recommendation(entry: Entry) -> dict[str, Any]:
+    return {"id": entry.id, "dossiernummer": entry.dossier_number, "tekst": entry.text,
+            "dienst": entry.service, "status": entry.status, "eigenaar": entry.owner,
+            "reden_afwijzing": entry.rejection_reason,
+            "aangemaakt_op": entry.created_at.isoformat(),
+            "gewijzigd_op": entry.updated_at.isoformat() if entry.updated_at else None,
+            "versie": entry.version}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner.register import SORTS, STATUSES
+
 STRING, NULLABLE = {"type": "string"}, {"type": ["string", "null"]}
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -25,13 +27,25 @@ def _body(schema: dict) -> dict[str, Any]:
 
 
 NUMBER = {"name": "number", "in": "path", "required": True, "schema": STRING}
+DATE = {"type": "string", "format": "date"}
+RECOMMENDATION = {
+    "type": "object",
+    "required": ["id", "dossiernummer", "tekst", "dienst", "status", "eigenaar",
+                 "reden_afwijzing", "aangemaakt_op", "gewijzigd_op", "versie"],
+    "properties": {
+        "id": {"type": "integer"}, "dossiernummer": STRING, "tekst": STRING, "dienst": STRING,
+        "status": {"enum": list(STATUSES)},
+        "eigenaar": STRING, "reden_afwijzing": STRING, "aangemaakt_op": STRING,
+        "gewijzigd_op": NULLABLE, "versie": {"type": "integer"}},
+    "additionalProperties": False}
 
 
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "klachten API", "version": "1",
-                 "description": "Klachtenbehandeling: klachten, taken, dossiers, berichten."},
+                 "description": "Klachtenbehandeling: klachten, taken, dossiers, berichten, "
+                                "het verbeterregister."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"token": []}],
         "paths": {
@@ -56,6 +70,20 @@ def document() -> dict[str, Any]:
             "/dossiers/{number}": {"get": {
                 "summary": "Een dossier", "parameters": [NUMBER],
                 "responses": {**_ok("Dossier"), **_errors(401, 403, 404)}}},
+            "/aanbevelingen": {"get": {
+                "summary": "Het verbeterregister: aanbevelingen gefilterd, gezocht, per 25",
+                "parameters": [{"name": n, "in": "query", "schema": s} for n, s in [
+                    ("status", {"enum": list(STATUSES)}),
+                    ("dienst", STRING), ("eigenaar", STRING), ("van", DATE), ("tot", DATE),
+                    ("zoek", STRING),
+                    ("sorteer", {"enum": list(SORTS)}),
+                    ("pagina", {"type": "integer"})]],
+                "responses": {**_ok("Aanbevelingen"), **_errors(400, 401, 403)}}},
+            "/aanbevelingen/{recommendation_id}": {"get": {
+                "summary": "Een aanbeveling met haar opvolgnotities",
+                "parameters": [{"name": "recommendation_id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {**_ok("AanbevelingMetNotities"), **_errors(401, 403, 404)}}},
             "/dossiers/{number}/berichten": {"post": {
                 "summary": "Een bericht aan het dossier (klager_niet_akkoord, "
                            "klacht_ingetrokken)",
@@ -96,6 +124,22 @@ def document() -> dict[str, Any]:
                                          "taken": {"type": "array", "items": {
                                              "$ref": "#/components/schemas/Taak"}}},
                           "additionalProperties": False},
+                "Aanbeveling": RECOMMENDATION,
+                "AanbevelingMetNotities": {
+                    **RECOMMENDATION, "required": [*RECOMMENDATION["required"], "notities"],
+                    "properties": {**RECOMMENDATION["properties"], "notities": {
+                        "type": "array", "items": {
+                            "type": "object", "required": ["auteur", "op", "tekst"],
+                            "properties": {"auteur": STRING, "op": STRING, "tekst": STRING},
+                            "additionalProperties": False}}}},
+                "Aanbevelingen": {
+                    "type": "object",
+                    "required": ["totaal", "pagina", "paginas", "aanbevelingen"],
+                    "properties": {"totaal": {"type": "integer"}, "pagina": {"type": "integer"},
+                                   "paginas": {"type": "integer"},
+                                   "aanbevelingen": {"type": "array", "items": {
+                                       "$ref": "#/components/schemas/Aanbeveling"}}},
+                    "additionalProperties": False},
                 "Dossier": {"type": "object",
                             "required": ["dossiernummer", "stap", "afgesloten", "termijnen",
                                          "open_taken", "berichten", "audit", "klager"],

@@ -40,12 +40,7 @@ CONFLICT = _l("Iemand anders wijzigde deze aanbeveling intussen. Hieronder ziet 
 @bp.get("")
 @requires(READ_REGISTER)
 def index() -> str | tuple[str, int]:
-    args = request.args
-    query = RegisterQuery(status=args.get("status", "")[:20], service=args.get("dienst", "")[:200],
-                          owner=args.get("eigenaar", "")[:200], date_from=args.get("van", "")[:10],
-                          date_to=args.get("tot", "")[:10], search=args.get("zoek", "")[:100],
-                          sort=args.get("sorteer", "nieuwste")[:20] or "nieuwste",
-                          page=args.get("pagina", 1, type=int) or 1)
+    query = RegisterQuery.from_fields(request.args)
     try:
         page = runner().register.page(current_account(), query)
     except ValidationFailed as error:
