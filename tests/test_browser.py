@@ -279,3 +279,48 @@ def test_mediator_walks_a_dossier_from_intake_to_recommendation(served, browser)
     info = klachten.dossier(number)
     assert info["afgesloten"] and not info["open_taken"]
     assert not [text for text in console if "Content Security Policy" in text], console
+
+
+def test_mediator_follows_up_a_recommendation_in_the_register(served, browser):
+    from runner.accounts import Accounts
+
+    base, _, klachten = served
+    _require(AXE.exists(), "axe-core (npm install axe-core)")
+    Accounts(klachten).add("mia", ["klachtenbemiddelaar"], "een-lang-wachtwoord")
+    harness = Harness(klachten).submit().admissible().investigate().answer().at_day(45)
+    harness.recommend([{"tekst": "Tarieven van tandartsen nakijken.", "dienst": "Terugbetalingen"},
+                       {"tekst": "Telefonische klachten sneller noteren.", "dienst": "Onthaal"}])
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/login")
+        page.get_by_label("Gebruikersnaam").fill("mia")
+        page.get_by_label("Wachtwoord").fill("een-lang-wachtwoord")
+        page.get_by_role("button", name="Aanmelden").click()
+        page.get_by_role("link", name="Verbeterregister").click()
+        page.get_by_label("Dienst", exact=True).select_option("Onthaal")
+        page.get_by_role("button", name="Filteren").click()
+        assert page.locator("#aantal").inner_text() == "Aanbevelingen gevonden: 1"
+        _axe(page, "verbeterregister")
+        page.get_by_role("link", name="Telefonische klachten sneller noteren.").click()
+        page.locator("#veld-status-afgewezen").check()
+        page.get_by_label("Eigenaar", exact=True).fill("Dienst Onthaal")
+        page.get_by_role("button", name="Opslaan").click()
+        assert page.locator("#foutoverzicht").is_visible()
+        assert "Schrijf waarom de aanbeveling wordt afgewezen." in \
+            page.locator("#foutoverzicht").inner_text()
+        _axe(page, "aanbeveling met fouten")
+        page.get_by_label("Reden van afwijzing").fill("Het onthaal noteert al alles.")
+        page.get_by_role("button", name="Opslaan").click()
+        assert page.locator("#status").inner_text() == "afgewezen"
+        page.get_by_label("Opvolgnotitie").fill("Besproken met het hoofd van het onthaal.")
+        page.get_by_role("button", name="Notitie toevoegen").click()
+        notes = page.locator("ol.tijdlijn").inner_text()
+        assert "Besproken met het hoofd van het onthaal." in notes and "mia" in notes
+        _axe(page, "aanbeveling")
+        _shot(page, "13-aanbeveling")
+    finally:
+        context.close()
+    [entry] = [a for a in klachten.dossier(harness.number)["audit"]
+               if a["wat"] == "aanbeveling gewijzigd"]
+    assert entry["details"]["wijzigingen"]["status"] == {"van": "open", "naar": "afgewezen"}
