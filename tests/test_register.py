@@ -3,6 +3,7 @@ follow-up with validation, conflicts and the audit trail, and the pages with the
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -99,7 +100,8 @@ def test_bad_filters_are_clear_errors(register, users, query, field, code):
     assert failed.value.codes == {field: code}
 
 
-def test_pages_of_the_register(register, users, harness, klachten):
+def _many(harness: Harness, klachten) -> None:
+    """One recommendation through the diagram and PAGE_SIZE more, later, straight in the table."""
     number = _recommend(harness, [KINE])
     with transaction(klachten.factory) as session:
         dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
@@ -107,6 +109,10 @@ def test_pages_of_the_register(register, users, harness, klachten):
         session.add_all(Recommendation(dossier_id=dossier_id, text=f"aanbeveling {n}",
                                        service="Kine", created_at=now + timedelta(minutes=n))
                         for n in range(PAGE_SIZE))
+
+
+def test_pages_of_the_register(register, users, harness, klachten):
+    _many(harness, klachten)
     first = register.page(users["lea"], RegisterQuery())
     second = register.page(users["lea"], RegisterQuery(page=2))
     assert (first.total, first.pages, len(first.rows), len(second.rows)) == (
@@ -299,6 +305,18 @@ def test_recommendation_text_is_escaped_everywhere(staff: Staff, register, users
                 "/bemiddeling/aanbevelingen?zoek=<script>"):
         page = _text(staff.get(url))
         assert "<script>alert" not in page and "&lt;script&gt;" in page, url
+
+
+def test_page_links_keep_the_filters(staff: Staff, harness, klachten):
+    _many(harness, klachten)
+    staff.login("lea")
+    first = _text(staff.get("/bemiddeling/aanbevelingen?dienst=Kine&sorteer=oudste"))
+    assert "Pagina 1 van 2" in first and KINE["tekst"] in first
+    link = re.search(r'<a href="([^"]+)">Volgende</a>', first).group(1)
+    assert "dienst=Kine" in link and "sorteer=oudste" in link and "pagina=2" in link
+    second = _text(staff.get(link.replace("&amp;", "&")))
+    assert "Pagina 2 van 2" in second and KINE["tekst"] not in second
+    assert "Pagina 1 van 2" in _text(staff.get("/bemiddeling/aanbevelingen?pagina=abc"))
 
 
 def test_bad_filter_is_a_dutch_message_and_the_page_is_in_french_too(

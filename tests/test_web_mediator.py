@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import PASSWORD, Harness, Staff
 
@@ -171,6 +173,17 @@ def test_session_cookie_is_http_only_and_same_site(staff: Staff):
     response = staff.login("mia")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_inbox_pages_keep_the_filters(staff: Staff, harness: Harness):
+    for _ in range(26):
+        harness.submit()
+    staff.login("mia")
+    first = _text(staff.get("/bemiddeling/taken?categorie=terugbetaling"))
+    assert "Pagina 1 van 2" in first and "26 open taken" in first
+    link = re.search(r'<a href="([^"]+)">Volgende</a>', first).group(1)
+    assert "categorie=terugbetaling" in link and "pagina=2" in link
+    assert "Pagina 2 van 2" in _text(staff.get(link.replace("&amp;", "&")))
 
 
 def test_names_are_escaped_in_the_inbox(staff: Staff, harness: Harness):
