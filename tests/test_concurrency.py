@@ -73,3 +73,36 @@ def test_concurrent_submissions_get_distinct_gapless_numbers(klachten, database_
     for runner in runners:
         runner.close()
     assert sorted(numbers) == [f"KL-2026-{i:05d}" for i in range(1, 21)]
+
+
+def test_racing_register_edits_one_wins_the_other_gets_a_conflict(klachten, database_url):
+    from runner.accounts import MEDIATOR, Account
+    from runner.register import Change, Register, RegisterQuery
+
+    harness = Harness(klachten).submit().admissible().investigate().answer().at_day(45)
+    harness.recommend([{"tekst": "Beter uitleggen.", "dienst": "Kine"}])
+    mia, tom = (Account(n, name, (MEDIATOR,), False) for n, name in [(1, "mia"), (2, "tom")])
+    [entry] = Register(klachten).page(mia, RegisterQuery()).rows
+    other = Klachten(database_url, clock="virtual")
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def edit(runner: Klachten, account: Account, status: str) -> None:
+        barrier.wait()
+        try:
+            Register(runner).update(account, entry.id, Change(status, account.name,
+                                                              "Niet nodig."), entry.version)
+            results.append(status)
+        except Conflict:
+            results.append("conflict")
+
+    run_together(lambda: edit(klachten, mia, "uitgevoerd"),
+                 lambda: edit(other, tom, "afgewezen"))
+    other.close()
+    [winner] = [r for r in results if r != "conflict"]
+    assert sorted(results) == sorted([winner, "conflict"])
+    saved = Register(klachten).entry(mia, entry.id)
+    assert (saved.status, saved.version) == (winner, 2)
+    changes = [a for a in klachten.dossier(harness.number)["audit"]
+               if a["wat"] == "aanbeveling gewijzigd"]
+    assert len(changes) == 1
