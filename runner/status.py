@@ -168,7 +168,7 @@ class _Wording:
                     for key, entry in texts.get(part, {}).items()}
 
         return cls(steps=pick("stappen"), elements=pick("elementen"), notices=pick("berichten"),
-                   timezone=ZoneInfo(model.settings.get("tijdzone", "Europe/Brussels")))
+                   timezone=model.timezone)
 
     def local_date(self, instant: datetime) -> date:
         return as_utc(instant).astimezone(self.timezone).date()

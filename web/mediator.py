@@ -21,6 +21,9 @@ from .messages import field_errors
 bp = Blueprint("mediator", __name__, url_prefix="/bemiddeling")
 DEADLINE_LABELS = {ON_TIME: _l("op tijd"), DUE_SOON: _l("binnen 2 dagen"),
                    OVERDUE: _l("te laat")}
+COMPLAINANT_LABELS = {"voornaam": _l("Voornaam"), "achternaam": _l("Achternaam"),
+                      "email": _l("E-mailadres"), "adres": _l("Postadres"),
+                      "telefoon": _l("Telefoonnummer"), "lidnummer": _l("Lidnummer")}
 
 
 @bp.get("/")
@@ -100,7 +103,8 @@ def _task_page(task_id: str, error: ValidationFailed | None = None,
 @bp.get("/dossiers/<number>")
 @requires(READ_DOSSIERS)
 def dossier(number: str) -> str:
-    return render_template("dossier.html", view=runner().dossiers.view(current_account(), number))
+    return render_template("dossier.html", view=runner().dossiers.view(current_account(), number),
+                           complainant_labels=COMPLAINANT_LABELS)
 
 
 @bp.get("/dossiers/<number>/brieven/<code>.pdf")
