@@ -1,4 +1,5 @@
-"""The mediators' pages: the inbox (werkbak), claiming a task, a task's form, a dossier, the intake.
+"""The mediators' pages: the inbox (werkbak), claiming a task, a task's form, a dossier, the
+print queue, the intake.
 
 Each view calls one runner function (``runner.inbox``) and renders.
 """
@@ -113,6 +114,22 @@ def letter(number: str, code: str) -> Response:
     made = runner().klachten.letter(number, code)
     return Response(made.pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{made.filename}"'})
+
+
+# ----- the print queue: letters to print and post
+@bp.get("/brieven")
+@requires(WORK_TASKS)
+def print_queue() -> str:
+    return render_template("brieven.html", letters=runner().klachten.letters_to_print())
+
+
+@bp.post("/dossiers/<number>/brieven/<code>/gepost")
+@requires(WORK_TASKS)
+def posted(number: str, code: str) -> Response:
+    runner().klachten.mark_posted(number, code, current_account().name)
+    flash(str(_l("Brief %(code)s van dossier %(number)s staat als gepost genoteerd.",
+                 code=code, number=number)))
+    return redirect(url_for(".print_queue"))
 
 
 @bp.post("/dossiers/<number>/opnieuw")
