@@ -314,6 +314,8 @@ def test_accessibility_audit_of_the_mediator_and_admin_pages(served, browser):
         _axe(page, "dossier")
         page.goto(f"{base}/bemiddeling/intake")
         _axe(page, "intake")
+        page.goto(f"{base}/bemiddeling/brieven")
+        _axe(page, "te posten brieven")
         for path in ("processen", "gebruikers", "toegang"):
             page.goto(f"{base}/beheer/{path}")
             _axe(page, f"beheer {path}")
