@@ -151,7 +151,9 @@ def test_member_files_follows_and_disagrees_in_chromium(served, browser):
     harness.investigate().answer()
     _cli(database_url, "clock", "advance", "P3D")
 
-    page.reload()
+    page.reload()  # weeks later the status pass has expired: sign in again
+    assert page.locator("#veld-toegangscode").is_visible()
+    _sign_in(page, base, number, code)
     assert page.get_by_role("cell", name="Bericht over de stand van zaken").is_visible()
     page.get_by_role("link", name="Ik ga niet akkoord").click()
     reason = page.get_by_label("Waarom gaat u niet akkoord?")
