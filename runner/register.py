@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -220,7 +219,7 @@ class Register:
 
     def _period(self, date_from: str, date_to: str) -> list[Any]:
         """Recorded on or after ``date_from`` and on or before ``date_to`` (local days)."""
-        zone = ZoneInfo(self.klachten.latest_model().settings.get("tijdzone", "Europe/Brussels"))
+        zone = self.klachten.latest_model().timezone
         first = _day(date_from, "van") if date_from else None
         last = _day(date_to, "tot") if date_to else None
         if first and last and last < first:
