@@ -340,3 +340,10 @@ def test_only_mediators_get_the_edit_permission():
     assert all(READ_REGISTER in PERMISSIONS[role] for role in ROLES)
     assert {role for role in ROLES if UPDATE_REGISTER in PERMISSIONS[role]} == {
         "klachtenbemiddelaar", "nationale klachtenbemiddelaar"}
+
+
+def test_every_status_and_sort_has_a_label():
+    from runner.register import SORTS, STATUSES
+    from web.register import SORT_LABELS, STATUS_LABELS
+
+    assert list(STATUS_LABELS) == list(STATUSES) and set(SORT_LABELS) == set(SORTS)
