@@ -483,7 +483,8 @@ def markdown(run: Run) -> str:
         f"- Deployment: gunicorn `-c python:web.gunicorn_config --workers {args.web_workers}` "
         f"(gthread, {gunicorn_config.threads} threads each), {args.workers} `klachten worker` "
         "process(es), a fresh "
-        f"{args.database} database; e-mail to `.eml` files (no SMTP server).",
+        f"{args.database} database, `KLACHTEN_WORKER_INTERVAL=1`; e-mail to `.eml` files (no "
+        "SMTP server).",
         f"- {args.complainants} complainants submit the public form without pause (form, "
         f"post, confirmation page); {args.mediators} mediators open the inbox, claim a task, "
         "open its form and complete it, for "

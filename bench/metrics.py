@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 import random
 import secrets
-import statistics
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from inbox import median_ms  # bench/inbox.py, beside this script
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
@@ -90,17 +89,6 @@ def fill(k: Klachten, first: int, count: int) -> None:
             for key, model in TABLES:
                 if batch[key]:
                     conn.execute(insert(model.__table__), batch[key])
-
-
-def median_ms(call, repeats: int = 20) -> float:
-    for _ in range(3):
-        call()
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter_ns()
-        call()
-        samples.append(time.perf_counter_ns() - started)
-    return statistics.median(samples) / 1e6
 
 
 def measure(url: str, analyse) -> dict[int, float]:
