@@ -24,6 +24,9 @@ threads = 4
 timeout = 60
 graceful_timeout = 30
 proc_name = "klachten"
+# gunicorn >= 25.1 opens a control socket at one fixed path per user, which a second server
+# of the same user would take over; the process manager and signals do its job here.
+control_socket_disable = True
 logger_class = "web.gunicorn_config.KlachtenLogger"
 
 
