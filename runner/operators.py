@@ -78,7 +78,7 @@ def verify_access_code(code: str, stored: str) -> bool:
 
 
 _CODE_GROUP = f"[{_ACCESS_CODE_ALPHABET}]{{4}}"
-_ACCESS_CODE_SHAPE = re.compile(rf"\b{_CODE_GROUP}-{_CODE_GROUP}-{_CODE_GROUP}\b")
+ACCESS_CODE_SHAPE = re.compile(rf"\b{_CODE_GROUP}-{_CODE_GROUP}-{_CODE_GROUP}\b")
 ACCESS_CODE_REDACTED = "[toegangscode verwijderd na verzending]"
 
 
@@ -88,7 +88,7 @@ def redact_access_code(text: str, stored: str | None) -> str:
     the dossier's hash is removed."""
     if not stored:
         return text
-    return _ACCESS_CODE_SHAPE.sub(
+    return ACCESS_CODE_SHAPE.sub(
         lambda match: ACCESS_CODE_REDACTED if verify_access_code(match[0], stored) else match[0],
         text)
 

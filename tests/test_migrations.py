@@ -85,8 +85,8 @@ def _differences(url: str) -> list:
         engine.dispose()
 
 
-def test_head_is_the_improvement_register() -> None:
-    assert head_revision() == "0002"
+def test_head_is_the_newest_revision() -> None:
+    assert head_revision() == "0003"
 
 
 def test_fresh_database_has_no_revision(database_url: str) -> None:
@@ -148,8 +148,8 @@ def test_downgrade_to_base_and_up_again(database_url: str) -> None:
     assert _differences(database_url) == []
 
 
-def test_0002_keeps_existing_recommendations_open_without_owner(database_url: str) -> None:
-    upgrade(database_url, "0001")
+def test_0003_keeps_existing_recommendations_open_without_owner(database_url: str) -> None:
+    upgrade(database_url, "0002")
     engine = create_engine(database_url, poolclass=NullPool)
     try:
         with engine.begin() as connection:
