@@ -31,11 +31,13 @@ ROLES = (MEDIATOR, NATIONAL, ADMIN, READER)
 
 # What each role may do; a page or API call names the permission it needs.
 WORK_TASKS, READ_DOSSIERS, INTAKE, ADMINISTER = "taken", "dossiers", "intake", "beheer"
+# Reports are aggregate figures without personal data: every role may read them.
+READ_REPORTS = "rapporten"
 PERMISSIONS: dict[str, frozenset[str]] = {
-    MEDIATOR: frozenset({WORK_TASKS, READ_DOSSIERS, INTAKE}),
-    NATIONAL: frozenset({WORK_TASKS, READ_DOSSIERS}),
-    ADMIN: frozenset({ADMINISTER, READ_DOSSIERS}),
-    READER: frozenset({READ_DOSSIERS}),
+    MEDIATOR: frozenset({WORK_TASKS, READ_DOSSIERS, INTAKE, READ_REPORTS}),
+    NATIONAL: frozenset({WORK_TASKS, READ_DOSSIERS, READ_REPORTS}),
+    ADMIN: frozenset({ADMINISTER, READ_DOSSIERS, READ_REPORTS}),
+    READER: frozenset({READ_DOSSIERS, READ_REPORTS}),
 }
 MAX_NAME = 100
 MIN_PASSWORD = 12

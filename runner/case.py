@@ -186,6 +186,11 @@ class Case:
             if isinstance(definition, TimerEventDefinition):
                 yield task, definition
 
+    def status_cycle_running(self) -> bool:
+        """Whether a cycle timer (the status updates of an investigation) is waiting."""
+        return any(isinstance(definition, CycleTimerEventDefinition)
+                   for _, definition in self._timer_tasks())
+
     def next_timer_at(self) -> datetime | None:
         """The earliest due timer, read from each waiting timer's own stored value."""
         due = []

@@ -85,8 +85,8 @@ def _differences(url: str) -> list:
         engine.dispose()
 
 
-def test_head_is_the_initial_revision() -> None:
-    assert head_revision() == "0001"
+def test_head_is_the_report_facts_revision() -> None:
+    assert head_revision() == "0003"
 
 
 def test_fresh_database_has_no_revision(database_url: str) -> None:

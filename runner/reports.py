@@ -1,0 +1,318 @@
+"""The reports for a period: counts, rates, deadline compliance, lead times, open dossiers.
+
+Everything is aggregated in SQL over ``dossier_facts`` (``runner.facts``), a few GROUP BY
+queries per report: no dossier and no engine state is loaded. The cohort of a period is the
+dossiers *received* in it; lead times are those of the dossiers *closed* in it; the open
+dossiers are those open now; recommendations are those *recorded* in the period.
+
+Deadline compliance compares the instant a deadline was met with the due instant the
+dossier's own version computed. A deadline counts as missed once it has passed unmet (a
+withdrawal before the due date takes the deadline away); one that has not passed yet is
+pending and counts in neither. A status-update interval counts when it ends: by an update
+(met by the end of its last day, or missed), or by the end of the investigation after the
+last day without an update (missed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from math import ceil
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from .accounts import READ_REPORTS, Account
+from .deadlines import end_of_day_utc
+from .errors import Forbidden, ValidationFailed
+from .service import Klachten
+from .store import Dossier, DossierFacts, Instance, Recommendation, transaction
+
+TIMEZONE = "Europe/Brussels"
+MAX_PERIOD_DAYS = 366 * 5
+# Age bands of open dossiers, in days since receipt (acknowledgement, status, answer).
+AGE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 8), (9, 21), (22, 45), (46, None))
+F = DossierFacts
+
+
+@dataclass(frozen=True)
+class Period:
+    """A range of local calendar days, both ends included."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def last_calendar_year(cls, today: date) -> Period:
+        return cls(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31))
+
+    @classmethod
+    def parse(cls, first: str | None, last: str | None, today: date) -> Period:
+        """The period from ``van``/``tot`` (ISO dates); both empty: last calendar year."""
+        if not first and not last:
+            return cls.last_calendar_year(today)
+        reasons = {}
+        days = {}
+        for field, value in (("van", first), ("tot", last)):
+            try:
+                days[field] = date.fromisoformat((value or "").strip())
+            except ValueError:
+                reasons[field] = "geef een datum als JJJJ-MM-DD"
+        if not reasons and days["tot"] < days["van"]:
+            reasons["tot"] = "de einddatum ligt voor de begindatum"
+        elif not reasons and (days["tot"] - days["van"]).days > MAX_PERIOD_DAYS:
+            reasons["tot"] = "kies een periode van hoogstens vijf jaar"
+        if reasons:
+            raise ValidationFailed(reasons, dict.fromkeys(reasons, "periode"))
+        return cls(days["van"], days["tot"])
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(0), tzinfo=ZoneInfo(TIMEZONE))
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the period."""
+        return end_of_day_utc(self.last, TIMEZONE)
+
+    def months(self) -> list[str]:
+        months, day = [], self.first.replace(day=1)
+        while day <= self.last:
+            months.append(day.strftime("%Y-%m"))
+            day = (day + timedelta(days=32)).replace(day=1)
+        return months
+
+
+@dataclass(frozen=True)
+class Share:
+    """``count`` out of ``total``, with the percentage (None when nothing was counted)."""
+
+    count: int
+    total: int
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.count / self.total, 1) if self.total else None
+
+
+@dataclass(frozen=True)
+class Compliance:
+    met: int
+    missed: int
+    pending: int = 0
+
+    @property
+    def share(self) -> Share:
+        return Share(self.met, self.met + self.missed)
+
+
+@dataclass(frozen=True)
+class LeadTime:
+    closed: int
+    median_days: int | None
+    p90_days: int | None
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    at: datetime
+    received: int
+    per_month: list[tuple[str, int]]
+    per_category: list[tuple[str, int]]
+    per_channel: list[tuple[str, int]]
+    admissible: Share
+    inadmissible_reasons: list[tuple[str, int]]
+    outcomes: list[tuple[str, int]]
+    escalated: Share
+    national_outcomes: list[tuple[str, int]]
+    acknowledgements: Compliance
+    status_updates: Compliance
+    answers: Compliance
+    national_answers: Compliance
+    lead_time: LeadTime
+    open_by_step: list[tuple[str, list[int]]]
+    recommendations: list[tuple[str, int]]
+
+
+class ReportDesk:
+    """What the report pages call: the period, the figures, the rows of the CSV export."""
+
+    def __init__(self, klachten: Klachten):
+        self.klachten = klachten
+
+    @staticmethod
+    def _check(account: Account) -> None:
+        if not account.may(READ_REPORTS):
+            raise Forbidden(f"{account.name} mag de rapporten niet inzien")
+
+    def period(self, first: str | None, last: str | None) -> Period:
+        today = self.klachten.clock.now().astimezone(ZoneInfo(TIMEZONE)).date()
+        return Period.parse(first, last, today)
+
+    def report(self, account: Account, period: Period) -> Report:
+        self._check(account)
+        with transaction(self.klachten.factory) as session:
+            return build_report(session, period, self.klachten.clock.now(session))
+
+    def rows(self, account: Account, period: Period) -> Iterator[list[str]]:
+        """The CSV export: the header, then one row per dossier, read in batches."""
+        self._check(account)
+        yield list(CSV_COLUMNS)
+        with transaction(self.klachten.factory) as session:
+            yield from csv_rows(session, period, self.klachten.clock.now(session))
+
+
+def build_report(session: Session, period: Period, now: datetime) -> Report:
+    cohort = and_(F.received_at >= period.start, F.received_at < period.end)
+    months = dict(_counts(session, F.received_month, cohort))
+    decided = _sum(session, cohort, F.admissible.is_not(None))
+    answered = _sum(session, cohort, F.answer_outcome.is_not(None))
+    return Report(
+        period=period, at=now,
+        received=_sum(session, cohort, True),
+        per_month=[(month, months.get(month, 0)) for month in period.months()],
+        per_category=_counts(session, F.category, cohort),
+        per_channel=_counts(session, F.channel, cohort),
+        admissible=Share(_sum(session, cohort, F.admissible.is_(True)), decided),
+        inadmissible_reasons=_counts(session, F.inadmissible_reason,
+                                     and_(cohort, F.admissible.is_(False))),
+        outcomes=_counts(session, F.answer_outcome, and_(cohort, F.answer_outcome.is_not(None))),
+        escalated=Share(_sum(session, cohort, F.escalated.is_(True)), answered),
+        national_outcomes=_counts(session, F.national_outcome,
+                                  and_(cohort, F.national_outcome.is_not(None))),
+        acknowledgements=_compliance(session, cohort, F.ack_due_at, F.ack_at, now),
+        status_updates=_status_compliance(session, cohort),
+        answers=_compliance(session, cohort, F.answer_due_at, F.answer_at, now),
+        national_answers=_compliance(session, cohort, F.national_due_at, F.national_at, now),
+        lead_time=_lead_time(session, period),
+        open_by_step=_open_by_step(session, now),
+        recommendations=_counts(session, Recommendation.status, and_(
+            Recommendation.created_at >= period.start, Recommendation.created_at < period.end)),
+    )
+
+
+def _counts(session: Session, column, where: ColumnElement) -> list[tuple[str, int]]:
+    """``column`` value and count, most frequent first (ties by value)."""
+    count = func.count().label("n")
+    rows = session.execute(select(column, count).where(where).group_by(column)
+                           .order_by(count.desc(), column))
+    return [(value if value is not None else "", n) for value, n in rows]
+
+
+def _sum(session: Session, where: ColumnElement, condition) -> int:
+    """How many facts rows of ``where`` meet ``condition`` (``True``: all of them)."""
+    return session.scalar(select(func.count()).select_from(F).where(where, condition)) or 0
+
+
+def _flag(condition: ColumnElement):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _compliance(session: Session, cohort: ColumnElement, due, done, now: datetime) -> Compliance:
+    """Met: done by the due instant. Missed: done later, or not done and the due instant
+    passed while the dossier was open. Pending: not done and not due yet."""
+    unmet_passed = and_(done.is_(None), due < now,
+                        or_(F.closed_at.is_(None), F.closed_at > due))
+    met, missed, pending = session.execute(select(
+        _flag(done <= due), _flag(or_(done > due, unmet_passed)),
+        _flag(and_(done.is_(None), due >= now)),
+    ).where(cohort, due.is_not(None))).one()
+    return Compliance(int(met), int(missed), int(pending))
+
+
+def _status_compliance(session: Session, cohort: ColumnElement) -> Compliance:
+    met, missed = session.execute(select(
+        func.coalesce(func.sum(F.status_met), 0), func.coalesce(func.sum(F.status_missed), 0),
+    ).where(cohort)).one()
+    return Compliance(int(met), int(missed))
+
+
+def _lead_time(session: Session, period: Period) -> LeadTime:
+    """Median and 90th percentile (nearest rank) of the days from receipt to closure."""
+    closed = and_(F.closed_at >= period.start, F.closed_at < period.end, F.lead_days.is_not(None))
+    count = _sum(session, closed, True)
+
+    def rank(fraction: float) -> int | None:
+        if not count:
+            return None
+        return session.scalar(select(F.lead_days).where(closed).order_by(F.lead_days)
+                              .offset(ceil(fraction * count) - 1).limit(1))
+
+    return LeadTime(count, rank(0.5), rank(0.9))
+
+
+def _open_by_step(session: Session, now: datetime) -> list[tuple[str, list[int]]]:
+    """Dossiers open now (not closed), per step and per age band since receipt."""
+    bands = []
+    for low, high in AGE_BANDS:
+        newest = now - timedelta(days=low)
+        band = Dossier.received_at <= newest
+        if high is not None:
+            band = and_(band, Dossier.received_at > now - timedelta(days=high + 1))
+        bands.append(_flag(band))
+    rows = session.execute(
+        select(Instance.step, *bands).join(Dossier, Dossier.id == Instance.dossier_id)
+        .where(Dossier.closed_at.is_(None)).group_by(Instance.step).order_by(Instance.step))
+    return [(step, [int(n) for n in counts]) for step, *counts in rows]
+
+
+# ----- the pseudonymised rows behind the figures
+CSV_COLUMNS = (
+    "dossiernummer", "ontvangen_op", "afgesloten_op", "categorie", "kanaal", "ontvankelijk",
+    "reden_niet_ontvankelijk", "uitkomst", "geescaleerd", "uitkomst_nationaal",
+    "eindresultaat", "ontvangstmelding_vervaldag", "ontvangstmelding_op_tijd",
+    "antwoord_vervaldag", "antwoord_op_tijd", "nationaal_antwoord_vervaldag",
+    "nationaal_antwoord_op_tijd", "statusberichten_op_tijd", "statusberichten_te_laat",
+    "doorlooptijd_dagen",
+)
+
+
+def csv_rows(session: Session, period: Period, now: datetime,
+             batch: int = 2000) -> Iterator[list[str]]:
+    """One row per dossier received in the period: dates, classification, deadlines met.
+    No name, address, contact detail or complaint text: those are not in the facts."""
+    query = (select(Dossier.number, F).join(Dossier, Dossier.id == F.dossier_id)
+             .where(F.received_at >= period.start, F.received_at < period.end)
+             .order_by(F.received_at, F.dossier_id).execution_options(yield_per=batch))
+    for number, facts in session.execute(query):
+        yield [
+            number or "", _day(facts.received_at), _day(facts.closed_at), facts.category,
+            facts.channel, _yes_no(facts.admissible), facts.inadmissible_reason or "",
+            facts.answer_outcome or "", _yes_no(facts.escalated), facts.national_outcome or "",
+            facts.outcome or "", _day(facts.ack_due_at, before=True),
+            _met(facts.ack_due_at, facts.ack_at, facts.closed_at, now),
+            _day(facts.answer_due_at, before=True),
+            _met(facts.answer_due_at, facts.answer_at, facts.closed_at, now),
+            _day(facts.national_due_at, before=True),
+            _met(facts.national_due_at, facts.national_at, facts.closed_at, now),
+            str(facts.status_met), str(facts.status_missed),
+            "" if facts.lead_days is None else str(facts.lead_days),
+        ]
+
+
+def _day(instant: datetime | None, before: bool = False) -> str:
+    """The local date of ``instant``; ``before``: of the instant just before it (a due
+    instant is the first moment after the due day)."""
+    if instant is None:
+        return ""
+    if before:
+        instant -= timedelta(microseconds=1)
+    return instant.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("ja" if value else "nee")
+
+
+def _met(due: datetime | None, done: datetime | None, closed: datetime | None,
+         now: datetime) -> str:
+    """The same rule as :func:`_compliance`, for one dossier: ja, nee or empty (pending)."""
+    if due is None:
+        return ""
+    if done is not None:
+        return _yes_no(done <= due)
+    passed = due < now and (closed is None or closed > due)
+    return "nee" if passed else ""
