@@ -35,6 +35,9 @@ MAX_PERIOD_DAYS = 366 * 5
 # Age bands of open dossiers, in days since receipt (acknowledgement, status, answer).
 AGE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 8), (9, 21), (22, 45), (46, None))
 F = DossierFacts
+PERIOD_ERRORS = {"datum": "geef een datum als JJJJ-MM-DD",
+                 "volgorde": "de einddatum ligt voor de begindatum",
+                 "te_lang": "kies een periode van hoogstens vijf jaar"}
 
 
 @dataclass(frozen=True)
@@ -53,19 +56,19 @@ class Period:
         """The period from ``van``/``tot`` (ISO dates); both empty: last calendar year."""
         if not first and not last:
             return cls.last_calendar_year(today)
-        reasons = {}
-        days = {}
+        days, codes = {}, {}
         for field, value in (("van", first), ("tot", last)):
             try:
                 days[field] = date.fromisoformat((value or "").strip())
             except ValueError:
-                reasons[field] = "geef een datum als JJJJ-MM-DD"
-        if not reasons and days["tot"] < days["van"]:
-            reasons["tot"] = "de einddatum ligt voor de begindatum"
-        elif not reasons and (days["tot"] - days["van"]).days > MAX_PERIOD_DAYS:
-            reasons["tot"] = "kies een periode van hoogstens vijf jaar"
-        if reasons:
-            raise ValidationFailed(reasons, dict.fromkeys(reasons, "periode"))
+                codes[field] = "datum"
+        if not codes and days["tot"] < days["van"]:
+            codes["tot"] = "volgorde"
+        elif not codes and (days["tot"] - days["van"]).days > MAX_PERIOD_DAYS:
+            codes["tot"] = "te_lang"
+        if codes:
+            raise ValidationFailed({field: PERIOD_ERRORS[code] for field, code in codes.items()},
+                                   codes)
         return cls(days["van"], days["tot"])
 
     @property

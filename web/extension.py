@@ -18,6 +18,7 @@ from runner.admin import Admin
 from runner.dossier_view import DossierDesk
 from runner.inbox import Inbox
 from runner.intake import Intake
+from runner.reports import ReportDesk
 from runner.service import Klachten
 from runner.status import RateLimit, StatusDesk
 
@@ -33,6 +34,7 @@ class Runner:
     dossiers: DossierDesk
     intake: Intake
     admin: Admin
+    reports: ReportDesk
 
 
 def init_app(app: Flask) -> Runner:
@@ -46,7 +48,8 @@ def init_app(app: Flask) -> Runner:
     accounts = Accounts(klachten, logins)
     app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit), accounts,
                                        Inbox(klachten, accounts), DossierDesk(klachten),
-                                       Intake(klachten), Admin(klachten, accounts))
+                                       Intake(klachten), Admin(klachten, accounts),
+                                       ReportDesk(klachten))
     return app.extensions[EXTENSION]
 
 

@@ -36,6 +36,8 @@ LABELS = {
     "naam": _l("Gebruikersnaam"),
     "wachtwoord": _l("Wachtwoord"),
     "rol": _l("Rollen"),
+    "van": _l("Van"),
+    "tot": _l("Tot en met"),
 }
 
 ANONYMOUS = _l("Wij behandelen geen anonieme klachten: vul uw naam in en een e-mailadres of "
@@ -68,6 +70,10 @@ SPECIFIC = {
     ("reden", "required"): _l("Schrijf kort waarom u niet akkoord gaat."),
     ("bevestigd", "required"): _l("Vink aan dat u uw klacht wilt intrekken."),
     ("bevestigd", "const"): _l("Vink aan dat u uw klacht wilt intrekken."),
+    ("van", "datum"): _l("Van: geef een datum als JJJJ-MM-DD, bijvoorbeeld 2025-01-01."),
+    ("tot", "datum"): _l("Tot en met: geef een datum als JJJJ-MM-DD, bijvoorbeeld 2025-12-31."),
+    ("tot", "volgorde"): _l("De einddatum ligt vóór de begindatum."),
+    ("tot", "te_lang"): _l("Kies een periode van hoogstens vijf jaar."),
 }
 GENERIC = {
     "required": _l("%(label)s: dit veld is verplicht."),
