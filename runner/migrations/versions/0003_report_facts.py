@@ -20,6 +20,9 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The report's breakdowns: one covering index each, on the column and received_at.
+BREAKDOWNS = ("received_month", "category", "channel", "inadmissible_reason", "answer_outcome",
+              "national_outcome")
 _INSTANTS = ("ack_due_at", "ack_at", "answer_due_at", "answer_at", "national_due_at",
              "national_at")
 
@@ -49,11 +52,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["dossier_id"], ["dossiers.id"]),
         sa.PrimaryKeyConstraint("dossier_id"),
     )
-    op.create_index("ix_dossier_facts_received_at", "dossier_facts", ["received_at"])
-    op.create_index("ix_dossier_facts_closed_lead", "dossier_facts", ["closed_at", "lead_days"])
+    for column in BREAKDOWNS:
+        op.create_index(f"ix_dossier_facts_{column}", "dossier_facts", [column, "received_at"])
+    op.create_index("ix_dossier_facts_lead_days", "dossier_facts", ["lead_days", "closed_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_dossier_facts_closed_lead", table_name="dossier_facts")
-    op.drop_index("ix_dossier_facts_received_at", table_name="dossier_facts")
+    op.drop_index("ix_dossier_facts_lead_days", table_name="dossier_facts")
+    for column in BREAKDOWNS:
+        op.drop_index(f"ix_dossier_facts_{column}", table_name="dossier_facts")
     op.drop_table("dossier_facts")
