@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-WIDTH, LABEL_WIDTH, VALUE_WIDTH, ROW, BAR = 560, 220, 50, 24, 16
+WIDTH, LABEL_WIDTH, VALUE_WIDTH, ROW, BAR = 480, 190, 50, 28, 18
 
 
 def bar_chart(title: str, rows: list[tuple[str, int]]) -> str:

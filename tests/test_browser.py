@@ -291,7 +291,7 @@ def test_reports_page_in_chromium_on_screen_and_printed(served, browser, tmp_pat
     base, _, klachten = served
     Generated(klachten, tmp_path).build()
     Accounts(klachten).add("lea", ["lezer"], "een-lang-wachtwoord")
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
@@ -308,7 +308,6 @@ def test_reports_page_in_chromium_on_screen_and_printed(served, browser, tmp_pat
     assert page.locator("svg.grafiek").count() >= 6
     assert page.get_by_role("img", name="Ontvangen klachten per maand").is_visible()
     _shot(page, "rapporten")
-    page.get_by_role("heading", name="Ontvankelijkheid").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "rapporten-scherm.png"))
     page.emulate_media(media="print")
     assert not page.locator("form.filters").is_visible()
