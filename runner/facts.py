@@ -15,13 +15,17 @@ them here too (``tests/test_reports.py`` drives the real diagram and would fail)
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .deadlines import end_of_day_utc
-from .store import DossierFacts, Notice
+from .store import Dossier, DossierFacts, Notice
+
+if TYPE_CHECKING:
+    from .case import Case
 
 # Deadline names in termijnen.dmn.
 ACK, ANSWER, NATIONAL_ANSWER, STATUS = (
@@ -37,7 +41,8 @@ UNDELIVERABLE_CHANNEL = "geen"  # an anonymous complaint without address: nothin
 DEFAULT_TIMEZONE = "Europe/Brussels"
 
 
-def derive(session: Session, dossier, case, definition_id: int, now: datetime) -> None:
+def derive(session: Session, dossier: Dossier, case: Case, definition_id: int,
+           now: datetime) -> None:
     """Bring the dossier's facts up to date with what this action did."""
     timezone = case.model.settings.get("tijdzone", DEFAULT_TIMEZONE)
     facts = session.get(DossierFacts, dossier.id)
@@ -45,11 +50,12 @@ def derive(session: Session, dossier, case, definition_id: int, now: datetime) -
         facts = _new_facts(dossier, definition_id, timezone)
         session.add(facts)
     data = case.data()
+    deadlines = case.deadlines(data)
     _classify(facts, data)
-    _take_deadlines(facts, case.deadlines())
+    _take_deadlines(facts, deadlines)
     produced = session.execute(select(Notice.kind, Notice.channel).where(
         Notice.dossier_id == dossier.id, Notice.created_at == now)).all()
-    _record_notices(facts, produced, now)
+    _record_notices(facts, produced, deadlines, now)
     _track_status(facts, sum(kind == STATUS_NOTICE for kind, _ in produced),
                   case.status_cycle_running(), now, timezone)
     _record_closure(facts, dossier, timezone)
@@ -67,7 +73,7 @@ def _local_date(instant: datetime, timezone: str) -> date:
     return instant.astimezone(ZoneInfo(timezone)).date()
 
 
-def _new_facts(dossier, definition_id: int, timezone: str) -> DossierFacts:
+def _new_facts(dossier: Dossier, definition_id: int, timezone: str) -> DossierFacts:
     received = _local_date(dossier.received_at, timezone)
     return DossierFacts(
         dossier_id=dossier.id, definition_id=definition_id, received_at=dossier.received_at,
@@ -93,7 +99,6 @@ def _due(deadlines: dict[str, dict], name: str) -> datetime | None:
 def _take_deadlines(facts: DossierFacts, deadlines: dict[str, dict]) -> None:
     """Keep each deadline as first computed by the dossier's version; an inadmissible
     complaint gets no answer target (its motivated refusal has its own deadline)."""
-    facts.ack_due_at = facts.ack_due_at or _due(deadlines, ACK)
     facts.answer_due_at = (None if facts.admissible is False
                            else facts.answer_due_at or _due(deadlines, ANSWER))
     facts.national_due_at = facts.national_due_at or _due(deadlines, NATIONAL_ANSWER)
@@ -101,43 +106,52 @@ def _take_deadlines(facts: DossierFacts, deadlines: dict[str, dict]) -> None:
         facts.status_interval_days = int(deadlines[STATUS]["dagen"])
 
 
-def _record_notices(facts: DossierFacts, produced: list[tuple[str, str]], now: datetime) -> None:
+def _record_notices(facts: DossierFacts, produced: list[tuple[str, str]],
+                    deadlines: dict[str, dict], now: datetime) -> None:
+    """The acknowledgement deadline applies from the action that produced the notice, unless
+    the complainant left no address (nothing can be sent: no deadline to meet or miss)."""
     for kind, channel in produced:
-        if kind == ACK_NOTICE and channel == UNDELIVERABLE_CHANNEL:
-            facts.ack_due_at = None  # nobody to acknowledge: no deadline to meet or miss
+        if kind == ACK_NOTICE and facts.ack_due_at is None:
+            facts.ack_due_at = None if channel == UNDELIVERABLE_CHANNEL else _due(deadlines, ACK)
         elif kind == ANSWER_NOTICE and facts.answer_at is None:
             facts.answer_at = now
         elif kind == NATIONAL_NOTICE and facts.national_at is None:
             facts.national_at = now
 
 
-def _interval_end(facts: DossierFacts, timezone: str) -> datetime:
-    """The end of the day on which the running status interval expires."""
-    last_day = _local_date(facts.status_since, timezone) + timedelta(
-        days=facts.status_interval_days)
-    return end_of_day_utc(last_day, timezone)
-
-
 def _track_status(facts: DossierFacts, updates: int, running: bool, now: datetime,
                   timezone: str) -> None:
     """Status updates are due every interval while an investigation with a status cycle
-    runs. An update counts as met when it came by the end of the interval's last day; an
-    investigation that ends after that day without an update counts as one missed."""
+    runs. An update counts as met when it came by the end of the interval's last day. One
+    that came later misses its interval and every whole interval after it (after a long
+    outage one update goes out, ADR 2, but each interval without one was missed); so does
+    an investigation that ends after the last day without an update."""
     if facts.status_since is not None and facts.status_interval_days is not None:
-        late = now >= _interval_end(facts, timezone)
+        missed = _intervals_missed(facts, now, timezone)
         if updates:  # one per action: missed cycles are coalesced (Case.tick)
-            facts.status_missed += late
-            facts.status_met += not late
+            facts.status_missed += missed
+            facts.status_met += not missed
             facts.status_since = now
         elif not running:
-            facts.status_missed += 1 if late else 0
+            facts.status_missed += missed
     if not running:
         facts.status_since = None
     elif facts.status_since is None:
         facts.status_since = now
 
 
-def _record_closure(facts: DossierFacts, dossier, timezone: str) -> None:
+def _intervals_missed(facts: DossierFacts, now: datetime, timezone: str) -> int:
+    """0 while the running interval's last day has not ended; else 1 plus each further
+    whole interval that passed."""
+    last_day = _local_date(facts.status_since, timezone) + timedelta(
+        days=facts.status_interval_days)
+    late = now - end_of_day_utc(last_day, timezone)
+    if late < timedelta(0):
+        return 0
+    return 1 + int(late / timedelta(days=facts.status_interval_days))
+
+
+def _record_closure(facts: DossierFacts, dossier: Dossier, timezone: str) -> None:
     if dossier.closed_at is None or facts.closed_at is not None:
         return
     facts.closed_at, facts.outcome = dossier.closed_at, dossier.outcome

@@ -65,6 +65,9 @@ def test_csv_export_has_the_rows_and_no_personal_data(generated):
     b = by_number[generated.d["B"].number]
     assert (b["ontvangstmelding_vervaldag"], b["ontvangstmelding_op_tijd"]) == ("2026-03-10",
                                                                                 "nee")
+    g = by_number[generated.d["G"].number]  # anonymous: no acknowledgement deadline at all
+    assert (g["ontvangstmelding_vervaldag"], g["ontvangstmelding_op_tijd"],
+            g["reden_niet_ontvankelijk"]) == ("", "", "anoniem")
     d = by_number[generated.d["D"].number]
     assert (d["statusberichten_op_tijd"], d["statusberichten_te_laat"], d["geescaleerd"],
             d["uitkomst_nationaal"], d["doorlooptijd_dagen"]) == ("0", "1", "ja", "ongegrond",
@@ -95,6 +98,16 @@ def test_deadlines_follow_the_version_each_dossier_ran_on(klachten, processes_co
     report = ReportDesk(klachten).report(READER, YEAR)
     # Posted on day 7: in time under version 1 (8 days), late under version 2 (3 days: 5 March).
     assert (report.acknowledgements.met, report.acknowledgements.missed) == (1, 1)
+
+
+def test_a_long_outage_misses_every_interval_it_spans(harness):
+    case = harness.submit().at_day(1).admissible()
+    case.at_day(70)  # the worker was down from day 1: one update goes out (ADR 2)
+    assert case.notices().count("statusbericht") == 1
+    case.at_day(80).investigate()  # ends 10 days into the next interval: not counted
+    status = ReportDesk(harness.k).report(READER, YEAR).status_updates
+    # Due by 24 March; on 11 May three intervals (to 24 March, 14 April, 5 May) had passed.
+    assert (status.met, status.missed) == (0, 3)
 
 
 def test_pending_deadlines_count_in_neither(klachten):
