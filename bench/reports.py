@@ -7,7 +7,8 @@ Run from the repository root::
 Dossiers, instances, report facts and recommendations are bulk-inserted with SQLAlchemy Core
 into a SQLite file (WAL, durable, as ``runner.store.make_engine`` sets it up), spread over
 2025 with realistic shares (85 % admissible, 10 % escalated, 90 % closed, a few late
-deadlines). Timed, as medians of 10 calls after 2 warm-up calls:
+deadlines). Timed, as medians of 20 calls after 3 warm-up calls (`bench/inbox.py`'s
+helper; the CSV export 3 calls):
 
 - ``ReportDesk.report`` for the year (every figure of the page, in SQL);
 - the whole page ``GET /bemiddeling/rapporten`` through the Flask test client (figures,
@@ -17,8 +18,8 @@ deadlines). Timed, as medians of 10 calls after 2 warm-up calls:
 Then the cost of deriving the facts in each action: submit and admissibility decision of
 200 dossiers through the process, with ``runner.facts.derive`` and with it replaced by a
 no-op. With ``--postgres`` the report figures are also measured on a fresh database that
-the script creates on that server and drops afterwards (``ANALYZE`` after each bulk load,
-as autovacuum would do). Run it on a quiet machine: the figures are wall-clock medians.
+the script creates on that server and drops afterwards (``VACUUM ANALYZE`` after each bulk
+load, as autovacuum would do). Run it on a quiet machine: the figures are wall-clock medians.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
+from inbox import median_ms  # bench/ is on the path when run as a script
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
@@ -110,20 +111,11 @@ def fill(k: Klachten, first: int, count: int) -> None:
                             (DossierFacts, fact_rows), (Recommendation, recommendations)):
             for start in range(0, len(rows), 5000):
                 conn.execute(insert(table.__table__), rows[start:start + 5000])
-        if conn.dialect.name == "postgresql":
-            # What autovacuum does after a bulk load: planner statistics for the new rows.
-            conn.execute(text("ANALYZE"))
-
-
-def median_ms(call: Callable[[], Any], repeats: int = 10) -> float:
-    for _ in range(2):
-        call()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter_ns()
-        call()
-        samples.append(time.perf_counter_ns() - start)
-    return statistics.median(samples) / 1e6
+    if k.engine.dialect.name == "postgresql":
+        # What autovacuum does after a bulk load: statistics for the planner, and the
+        # visibility map that lets a GROUP BY read only its covering index.
+        with k.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
 
 
 def signed_in_client(url: str, instance: Path):

@@ -13,7 +13,7 @@ from datetime import datetime
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from .letters import font_files
+from .letters import PagedPdf, font_files
 
 FONT = "rapport"
 MARGIN, WIDTH = 15.0, 180.0  # mm on A4
@@ -40,21 +40,9 @@ class Document:
     page_label: str  # "Pagina {pagina} van {totaal}"
 
 
-class _ReportPdf(FPDF):
-    def __init__(self, page_label: str):
-        super().__init__(format="A4", unit="mm")
-        self.page_label = page_label
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=8)
-        self.cell(0, 4, self.page_label.format(pagina=self.page_no(), totaal="{nb}"),
-                  align="R")
-
-
 def render_pdf(document: Document) -> bytes:
     regular, bold = font_files()
-    pdf = _ReportPdf(document.page_label)
+    pdf = PagedPdf(document.page_label, FONT, foot=12.0)
     pdf.add_font(FONT, "", regular)
     pdf.add_font(FONT, "B", bold)
     pdf.set_lang(document.language)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import get_locale
@@ -61,26 +61,37 @@ def _render(template: str) -> str | tuple[str, int]:
 @bp.get("/rapport.pdf")
 @requires(READ_REPORTS)
 def pdf() -> Response | tuple[str, int]:
-    try:
-        period = _period()
-    except ValidationFailed:
-        return _render("rapporten.html")
-    document = _document(runner().reports.report(current_account(), period))
-    return Response(render_pdf(document), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{_filename(period)}.pdf"'})
+    def make(period: Period) -> Response:
+        document = _document(runner().reports.report(current_account(), period))
+        return _attachment(render_pdf(document), "application/pdf", period, "pdf")
+
+    return _download(make)
 
 
 @bp.get("/dossiers.csv")
 @requires(READ_REPORTS)
 def export() -> Response | tuple[str, int]:
     """The pseudonymised rows behind the figures, streamed (no names, addresses or text)."""
+    def make(period: Period) -> Response:
+        rows = runner().reports.rows(current_account(), period)
+        return _attachment(stream_with_context(_csv_lines(rows)), "text/csv", period, "csv")
+
+    return _download(make)
+
+
+def _download(make: Callable[[Period], Response]) -> Response | tuple[str, int]:
+    """A file for the requested period; a bad period gives the page with its error."""
     try:
         period = _period()
     except ValidationFailed:
         return _render("rapporten.html")
-    rows = runner().reports.rows(current_account(), period)
-    return Response(stream_with_context(_csv_lines(rows)), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{_filename(period)}.csv"'})
+    return make(period)
+
+
+def _attachment(body, mimetype: str, period: Period, extension: str) -> Response:
+    name = f"klachten-{period.first.isoformat()}-{period.last.isoformat()}.{extension}"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
@@ -96,10 +107,6 @@ def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
 def _period() -> Period:
     return runner().reports.period(request.args.get("van", "")[:20],
                                    request.args.get("tot", "")[:20])
-
-
-def _filename(period: Period) -> str:
-    return f"klachten-{period.first.isoformat()}-{period.last.isoformat()}"
 
 
 @bp.app_template_filter("grafiek")
