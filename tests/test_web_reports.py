@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from pypdf import PdfReader
 from report_world import description, person
 from test_web_mediator import Staff, accounts, staff  # noqa: F401 - fixtures
 
@@ -68,7 +69,12 @@ def test_pdf_and_csv(staff: Staff, generated):  # noqa: F811
     staff.login("bert")
     pdf = staff.get("/bemiddeling/rapporten/rapport.pdf", query_string=YEAR)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    assert pdf.data.startswith(b"%PDF") and len(pdf.data) > 5000
+    text = " ".join(" ".join(page.extract_text().split())
+                    for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Jaarverslag klachten 2026" in text and "83,3 %" in text and "66,7 %" in text
+    assert "Ontvangstmelding binnen de termijn" in text
+    for key in "ABCDEFG":
+        assert person(key)["achternaam"] not in text
     assert "klachten-2026-01-01-2026-12-31.pdf" in pdf.headers["Content-Disposition"]
     exported = staff.get("/bemiddeling/rapporten/dossiers.csv", query_string=YEAR)
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
