@@ -80,6 +80,13 @@ class Period:
         """The first instant after the period."""
         return end_of_day_utc(self.last, TIMEZONE)
 
+    @property
+    def calendar_year(self) -> int | None:
+        """The year, when the period is exactly one calendar year (an annual report)."""
+        year = self.first.year
+        whole = (self.first, self.last) == (date(year, 1, 1), date(year, 12, 31))
+        return year if whole else None
+
     def months(self) -> list[str]:
         months, day = [], self.first.replace(day=1)
         while day <= self.last:
@@ -121,7 +128,7 @@ class LeadTime:
 @dataclass(frozen=True)
 class Report:
     period: Period
-    at: datetime
+    at: datetime  # when the report was made (the clock's now)
     received: int
     per_month: list[tuple[str, int]]
     per_category: list[tuple[str, int]]
@@ -138,6 +145,10 @@ class Report:
     lead_time: LeadTime
     open_by_step: list[tuple[str, list[int]]]
     recommendations: list[tuple[str, int]]
+
+    @property
+    def made_on(self) -> date:
+        return self.at.astimezone(ZoneInfo(TIMEZONE)).date()
 
 
 class ReportDesk:

@@ -40,6 +40,9 @@ def test_the_page_shows_the_figures_with_charts(staff: Staff, generated):  # noq
     assert "<script" not in page and "style=" not in page
     for key in "ABCDEFG":
         assert person(key)["achternaam"] not in page and description(key) not in page
+    march = staff.get("/bemiddeling/rapporten", query_string={"van": "2026-03-01",
+                                                               "tot": "2026-03-31"})
+    assert "<h1>Rapport klachten</h1>" in march.get_data(as_text=True)
     printable = staff.get("/bemiddeling/rapporten/afdrukken", query_string=YEAR)
     assert printable.status_code == 200 and "83,3 %" in printable.get_data(as_text=True)
 

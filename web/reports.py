@@ -53,7 +53,7 @@ def _render(template: str) -> str | tuple[str, int]:
         return render_template("rapporten.html", errors=field_errors(error),
                                values=request.args, document=None), 400
     document = _document(runner().reports.report(current_account(), period))
-    return render_template(template, errors=[], document=document, period=period,
+    return render_template(template, errors=[], document=document,
                            values={"van": period.first.isoformat(),
                                    "tot": period.last.isoformat()})
 
@@ -118,13 +118,11 @@ def chart(table: Table) -> Markup:
 # ----- the figures as labelled tables
 def _document(report: Report) -> Document:
     period = report.period
-    whole_year = (period.first.month, period.first.day, period.last.month,
-                  period.last.day) == (1, 1, 12, 31) and period.first.year == period.last.year
-    title = (_l("Jaarverslag klachten %(year)s", year=period.first.year) if whole_year
-             else _l("Rapport klachten"))
+    title = (_l("Jaarverslag klachten %(year)s", year=period.calendar_year)
+             if period.calendar_year else _l("Rapport klachten"))
     subtitle = _l("Dossiers ontvangen van %(first)s tot en met %(last)s; opgemaakt op "
                   "%(made)s.", first=period.first.isoformat(), last=period.last.isoformat(),
-                  made=report.at.date().isoformat())
+                  made=report.made_on.isoformat())
     return Document(str(title), str(subtitle), str(get_locale() or "nl"), [
         _counts(_l("Ontvangen klachten per maand"), _l("Maand"), report.per_month),
         _counts(_l("Per categorie"), _l("Categorie"), report.per_category),
