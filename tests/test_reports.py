@@ -8,10 +8,13 @@ from datetime import date
 import pytest
 from conftest import Harness
 from report_world import description, person
+from sqlalchemy import select
 
 from runner.accounts import ROLES, Account
 from runner.errors import Forbidden, ValidationFailed
 from runner.reports import CSV_COLUMNS, Period, ReportDesk
+from runner.service import _iso
+from runner.store import Dossier, DossierFacts, transaction
 
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
 READER = Account(1, "lea", ("lezer",), False)
@@ -47,6 +50,30 @@ def test_every_figure_equals_the_expected_count(generated):
             report.lead_time.p90_days) == (6, 3, 43)
     assert report.open_by_step == [(INVESTIGATING, [0, 0, 0, 1])]
     assert report.recommendations == [("open", 2)]
+
+
+def _first(audit: list[dict], actions: set[str], element: str) -> str | None:
+    return next((e["op"] for e in audit if e["wat"] in actions and e["element"] == element),
+                None)
+
+
+def test_the_facts_agree_with_the_audit_trail(generated):
+    """Every instant the reports count is the instant of an event in the audit trail."""
+    with transaction(generated.k.factory) as session:
+        rows = {f.dossier_id: f for f in session.scalars(select(DossierFacts))}
+        ids = dict(session.execute(select(Dossier.number, Dossier.id)).all())
+    for key, case in generated.d.items():
+        audit, facts = case.info["audit"], rows[ids[case.number]]
+        left = _first(audit, {"bericht verzonden", "brief gepost"}, "ontvangstmelding")
+        if facts.ack_due_at is not None:
+            assert _iso(facts.ack_at) == left, key
+        assert _iso(facts.answer_at) == _first(audit, {"stap uitgevoerd"},
+                                               "antwoord_versturen"), key
+        assert _iso(facts.national_at) == _first(audit, {"stap uitgevoerd"},
+                                                 "nationaal_antwoord_versturen"), key
+        updates = sum(e["wat"] == "stap uitgevoerd" and e["element"] in (
+            "statusbericht", "nationaal_statusbericht") for e in audit)
+        assert facts.status_met + facts.status_missed == updates, key
 
 
 def test_a_period_counts_only_its_own_dossiers(generated):
