@@ -138,8 +138,10 @@ def lint(folder: Path | None) -> None:
 @click.option("--once", is_flag=True, help="One sweep, then stop.")
 def worker(once: bool) -> None:
     """Fire due timers and deliver the outbox (a loop, or one pass with --once)."""
+    from . import logs
     from .background import Worker
 
+    logs.configure()
     work = Worker(_klachten())
     interval = float(settings.get("KLACHTEN_WORKER_INTERVAL"))
     while True:

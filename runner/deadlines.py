@@ -203,13 +203,13 @@ def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar)
     return Deadline(rule.name, start, due, explanation)
 
 
-def end_of_day_utc(day: date, tz: str = "Europe/Brussels") -> datetime:
-    """The first instant after ``day`` in local time ``tz``, as an aware UTC datetime.
+def end_of_day_utc(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant after ``day`` in local time ``zone``, as an aware UTC datetime.
 
     A deadline "on day D" expires at the midnight that ends D in Brussels. Midnight is never
     inside a Belgian DST gap or overlap (those happen at 02:00/03:00), so this is unambiguous.
     """
-    local_midnight = datetime.combine(day + _ONE_DAY, time(0), tzinfo=ZoneInfo(tz))
+    local_midnight = datetime.combine(day + _ONE_DAY, time(0), tzinfo=zone)
     return local_midnight.astimezone(UTC)
 
 

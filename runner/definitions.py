@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.specs.WorkflowSpec import WorkflowSpec
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -27,6 +28,8 @@ SETTINGS = "instellingen.json"
 FORMS_DIR = "forms"
 NOTICES_DIR = "notices"
 LANGUAGES = ("nl", "fr")
+# The fund's local time when instellingen.json names none: deadlines end at its midnight.
+DEFAULT_TIMEZONE = "Europe/Brussels"
 _TEXT_SUFFIXES = {".bpmn", ".dmn", ".json", ".txt"}
 _MAX_FILE_BYTES = 2_000_000
 
@@ -78,6 +81,11 @@ class Model:
     @cached_property
     def settings(self) -> dict:
         return self.json_file(SETTINGS)
+
+    @cached_property
+    def timezone(self) -> ZoneInfo:
+        """The fund's local time (``tijdzone`` in instellingen.json)."""
+        return ZoneInfo(self.settings.get("tijdzone", DEFAULT_TIMEZONE))
 
     def json_file(self, name: str) -> dict:
         if name not in self.files:

@@ -145,7 +145,7 @@ def _intervals_missed(facts: DossierFacts, now: datetime, timezone: str) -> int:
     whole interval that passed."""
     last_day = _local_date(facts.status_since, timezone) + timedelta(
         days=facts.status_interval_days)
-    late = now - end_of_day_utc(last_day, timezone)
+    late = now - end_of_day_utc(last_day, ZoneInfo(timezone))
     if late < timedelta(0):
         return 0
     return 1 + int(late / timedelta(days=facts.status_interval_days))

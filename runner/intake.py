@@ -14,7 +14,6 @@ from .forms import from_fields
 from .service import COMPLAINT_FORM, Klachten, Submitted
 
 CHANNELS = ("brief", "telefoon", "email", "loket")
-LOCAL = ZoneInfo("Europe/Brussels")
 
 
 class Intake:
@@ -37,7 +36,8 @@ class Intake:
     def submit(self, account: Account, fields: Mapping[str, str]) -> Submitted:
         """A complaint from the intake form's fields."""
         self._check(account)
-        schema = self.klachten.latest_model().form(COMPLAINT_FORM)
+        model = self.klachten.latest_model()
+        schema = model.form(COMPLAINT_FORM)
         data = from_fields({"properties": {k: v for k, v in schema["properties"].items()
                                            if k != "ontvangen_op"}}, fields)
         if data.get("kanaal") not in CHANNELS:
@@ -45,15 +45,15 @@ class Intake:
                                    {"kanaal": "enum"})
         received = str(fields.get("ontvangen_op", "")).strip()
         if received:
-            data["ontvangen_op"] = _local_midnight(received)
+            data["ontvangen_op"] = _local_midnight(received, model.timezone)
         return self.klachten.submit(data, actor=account.name)
 
 
-def _local_midnight(value: str) -> str:
-    """A received date (YYYY-MM-DD) as the start of that day in Belgium."""
+def _local_midnight(value: str, zone: ZoneInfo) -> str:
+    """A received date (YYYY-MM-DD) as the start of that day in the fund's local time."""
     try:
         day = date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed({"ontvangen_op": "geen geldige datum"},
                                {"ontvangen_op": "format"}) from None
-    return datetime.combine(day, time(0, 0), LOCAL).isoformat()
+    return datetime.combine(day, time(0, 0), zone).isoformat()

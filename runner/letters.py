@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
@@ -80,10 +79,9 @@ def notice_letter(model: Model, notice: Notice, dossier_number: str, address: st
     """A notice of the outbox as a letter, with the labels, date words and letterhead of
     the definition version it was written with."""
     renderer = model.notices(notice.language)
-    zone = ZoneInfo(model.settings.get("tijdzone", "Europe/Brussels"))
     text = LetterText(
         language=notice.language, address=address,
-        date=renderer.date_text(notice.created_at.astimezone(zone).date()),
+        date=renderer.date_text(notice.created_at.astimezone(model.timezone).date()),
         dossier_number=dossier_number, code=notice.code, subject=notice.subject,
         body=notice.body, labels=letter_labels(renderer.labels), created_at=notice.created_at,
     )

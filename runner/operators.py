@@ -43,7 +43,7 @@ class OperatorContext:
 
     @property
     def timezone(self) -> ZoneInfo:
-        return ZoneInfo(self.model.settings.get("tijdzone", "Europe/Brussels"))
+        return self.model.timezone
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.timezone).date()
@@ -78,7 +78,7 @@ def verify_access_code(code: str, stored: str) -> bool:
 
 
 _CODE_GROUP = f"[{_ACCESS_CODE_ALPHABET}]{{4}}"
-_ACCESS_CODE_SHAPE = re.compile(rf"\b{_CODE_GROUP}-{_CODE_GROUP}-{_CODE_GROUP}\b")
+ACCESS_CODE_SHAPE = re.compile(rf"\b{_CODE_GROUP}-{_CODE_GROUP}-{_CODE_GROUP}\b")
 ACCESS_CODE_REDACTED = "[toegangscode verwijderd na verzending]"
 
 
@@ -88,7 +88,7 @@ def redact_access_code(text: str, stored: str | None) -> str:
     the dossier's hash is removed."""
     if not stored:
         return text
-    return _ACCESS_CODE_SHAPE.sub(
+    return ACCESS_CODE_SHAPE.sub(
         lambda match: ACCESS_CODE_REDACTED if verify_access_code(match[0], stored) else match[0],
         text)
 
@@ -139,7 +139,7 @@ def register_dossier(ctx: OperatorContext, task) -> dict:
     return {"dossiernummer": dossier.number, "geregistreerd_op": ctx.now.isoformat()}
 
 
-def _deadline_dict(rule_row: dict, start: date) -> dict:
+def _deadline_dict(rule_row: dict, start: date, zone: ZoneInfo) -> dict:
     rule = rule_from_row(rule_row)
     deadline = compute_deadline(rule, start, _CALENDAR)
     return {
@@ -150,7 +150,7 @@ def _deadline_dict(rule_row: dict, start: date) -> dict:
         "interval": f"P{rule.days}D",
         "start": start.isoformat(),
         "vervaldag": deadline.due.isoformat(),
-        "vervalt_op": end_of_day_utc(deadline.due).isoformat(),
+        "vervalt_op": end_of_day_utc(deadline.due, zone).isoformat(),
         "uitleg": deadline.explanation,
     }
 
@@ -168,7 +168,8 @@ def compute_deadlines(ctx: OperatorContext, task, regels: list[dict], vanaf: str
                       termijnen: list[str]) -> dict:
     """The named deadline rules of the DMN table, counted from ``vanaf`` (the receipt)."""
     start = ctx.local_date(datetime.fromisoformat(vanaf))
-    return {name: _deadline_dict(row, start) for name, row in _select(regels, termijnen).items()}
+    return {name: _deadline_dict(row, start, ctx.timezone)
+            for name, row in _select(regels, termijnen).items()}
 
 
 @operator("compute_deadline")
@@ -177,7 +178,7 @@ def compute_one_deadline(ctx: OperatorContext, task, regels: list[dict], termijn
     """One deadline rule, counted from ``vanaf`` or from today."""
     row = _select(regels, [termijn])[termijn]
     start = ctx.local_date(datetime.fromisoformat(vanaf) if vanaf else ctx.now)
-    return _deadline_dict(row, start)
+    return _deadline_dict(row, start, ctx.timezone)
 
 
 def complainant_name(complainant: dict) -> str:

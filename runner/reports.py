@@ -78,7 +78,7 @@ class Period:
     @property
     def end(self) -> datetime:
         """The first instant after the period."""
-        return end_of_day_utc(self.last, TIMEZONE)
+        return end_of_day_utc(self.last, ZoneInfo(TIMEZONE))
 
     @property
     def calendar_year(self) -> int | None:

@@ -68,6 +68,14 @@ SETTINGS = (
     Setting("KLACHTEN_PROXY_COUNT", "0",
             "Number of trusted reverse proxies in front of the web app; their X-Forwarded-For "
             "gives the client address that the rate limit counts."),
+    Setting("KLACHTEN_LOG_FORMAT", "text",
+            "Log lines of the web app and the worker on stderr: text (for people), or json "
+            "(one JSON object per line, for a log collector)."),
+    Setting("KLACHTEN_LOG_LEVEL", "INFO",
+            "Least severe log level written: DEBUG, INFO, WARNING or ERROR."),
+    Setting("KLACHTEN_METRICS_TOKEN", "",
+            "Bearer token that a Prometheus scrape of /metrics must send; empty: /metrics "
+            "answers 404."),
 )
 
 SECRET_KEY_FILE = "secret_key"

@@ -7,6 +7,10 @@ Enumeration resistance:
   the same path: the number's row is looked up by the same query, the code is checked
   against the stored hash or, for an unknown number, against a dummy hash of the same
   kind, and the failure is recorded the same way.
+* After a sign-in the web session keeps a :class:`StatusPass`, never the access code: an
+  HMAC of the dossier number and an expiry, keyed with the dossier's stored code hash. It
+  proves the earlier sign-in, expires after ``PASS_LIFETIME`` whatever the cookie does, and
+  a leaked cookie does not reveal the code printed on the complainant's letters.
 * Failed attempts are counted per client address (an IPv6 address per /64) and per dossier
   number in ``rate_limit_events``, shared by every web process. At ``attempts`` failures
   within ``window`` either key is refused (:class:`RateLimited`) until the oldest failure
@@ -20,6 +24,7 @@ shows no internal data: no names, no tasks, no audit trail, no notice bodies.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +52,7 @@ WITHDRAW = "klacht_ingetrokken"
 ACTOR = "klager"
 CLOSED, WITHDRAWN, RECEIVED = "afgesloten", "ingetrokken", "1"
 _MAX_INPUT = 100  # longer input cannot match a number or a code; it is cut, not refused
+PASS_LIFETIME = timedelta(hours=2)  # absolute; the web session also ends after 30 idle minutes
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,26 @@ class Attempt:
     number: str
     code: str
     client: str
+
+
+@dataclass(frozen=True)
+class StatusPass:
+    """Proof of a sign-in to one dossier until ``expires`` (ISO instant): what the web
+    session keeps instead of the access code."""
+
+    number: str
+    expires: str
+    token: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"nummer": self.number, "tot": self.expires, "pas": self.token}
+
+    @classmethod
+    def from_dict(cls, stored: Mapping) -> StatusPass:
+        return cls(*(str(stored.get(key, ""))[:_MAX_INPUT] for key in ("nummer", "tot", "pas")))
+
+
+Credential = Attempt | StatusPass
 
 
 @dataclass(frozen=True)
@@ -135,6 +161,13 @@ def _dummy_hash() -> str:
     return hash_access_code("ONBEKEND-DOSSIER")
 
 
+def _pass_token(stored_hash: str, number: str, expires: str) -> str:
+    """Keyed with the stored code hash: only the server can make it, and a new access code
+    (a new hash) voids every pass made with the old one."""
+    return hmac.new(stored_hash.encode(), f"{number}|{expires}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
 def _key(kind: str, value: str) -> str:
     return f"status:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
 
@@ -168,7 +201,7 @@ class _Wording:
                     for key, entry in texts.get(part, {}).items()}
 
         return cls(steps=pick("stappen"), elements=pick("elementen"), notices=pick("berichten"),
-                   timezone=ZoneInfo(model.settings.get("tijdzone", "Europe/Brussels")))
+                   timezone=model.timezone)
 
     def local_date(self, instant: datetime) -> date:
         return as_utc(instant).astimezone(self.timezone).date()
@@ -185,9 +218,9 @@ class StatusDesk:
         self.limit = limit or RateLimit()
 
     # ----- public API
-    def look_up(self, attempt: Attempt, language: str) -> PublicStatus:
+    def look_up(self, credential: Credential, language: str) -> PublicStatus:
         """The status of the dossier, or AccessDenied / RateLimited."""
-        number = self.sign_in(attempt)
+        number = self._verify(credential)
         with transaction(self.klachten.factory) as session:
             dossier = session.scalar(select(Dossier).where(Dossier.number == number))
             notices = session.execute(select(Notice.created_at, Notice.kind, Notice.code)
@@ -213,16 +246,16 @@ class StatusDesk:
         return VerifiedNotice(number=found.number, sent_on=wording.local_date(found.created_at),
                               label=wording.notice_label(found.kind))
 
-    def disagree(self, attempt: Attempt, fields: Mapping[str, str]) -> None:
+    def disagree(self, credential: Credential, fields: Mapping[str, str]) -> None:
         """Stap 6: tell the process the complainant does not agree with the answer."""
-        self._send(attempt, DISAGREE, DISAGREE_FORM, fields)
+        self._send(credential, DISAGREE, DISAGREE_FORM, fields)
 
-    def withdraw(self, attempt: Attempt, fields: Mapping[str, str]) -> None:
+    def withdraw(self, credential: Credential, fields: Mapping[str, str]) -> None:
         """Withdraw the complaint (the process closes the dossier as ``ingetrokken``)."""
-        self._send(attempt, WITHDRAW, WITHDRAW_FORM, fields)
+        self._send(credential, WITHDRAW, WITHDRAW_FORM, fields)
 
-    def sign_in(self, attempt: Attempt) -> str:
-        """The normalised number when number and access code match; else AccessDenied
+    def sign_in(self, attempt: Attempt) -> StatusPass:
+        """A pass for the dossier when number and access code match; else AccessDenied
         (recorded) or RateLimited. The same work whether the number exists or not."""
         number = normalise_number(attempt.number)
         with transaction(self.klachten.factory) as session:
@@ -235,7 +268,25 @@ class StatusDesk:
                 self._record_failure(session, attempt, now)
         if not granted:
             raise AccessDenied()
-        return number
+        expires = (now + PASS_LIFETIME).isoformat()
+        return StatusPass(number, expires, _pass_token(stored, number, expires))
+
+    def _verify(self, credential: Credential) -> str:
+        """The dossier number a credential opens, or AccessDenied / RateLimited."""
+        if isinstance(credential, Attempt):
+            return self.sign_in(credential).number
+        with transaction(self.klachten.factory) as session:
+            now = self.klachten.clock.now(session)
+            stored = session.scalar(select(Dossier.access_code_hash)
+                                    .where(Dossier.number == credential.number))
+        try:
+            expired = datetime.fromisoformat(credential.expires) <= now
+        except ValueError:
+            expired = True
+        expected = _pass_token(stored or _dummy_hash(), credential.number, credential.expires)
+        if expired or stored is None or not hmac.compare_digest(expected, credential.token):
+            raise AccessDenied()
+        return credential.number
 
     # ----- rate limit
     def _keys(self, attempt: Attempt) -> tuple[str, str]:
@@ -251,9 +302,9 @@ class StatusDesk:
         record_failures(session, self._keys(attempt), self.limit, now)
 
     # ----- messages
-    def _send(self, attempt: Attempt, message: str, form: str,
+    def _send(self, credential: Credential, message: str, form: str,
               fields: Mapping[str, str]) -> None:
-        number = self.sign_in(attempt)
+        number = self._verify(credential)
         schema = self.klachten.latest_model().form(form)
         data = from_fields(schema, fields)
         validate_form(schema, data)

@@ -151,7 +151,9 @@ def test_member_files_follows_and_disagrees_in_chromium(served, browser):
     harness.investigate().answer()
     _cli(database_url, "clock", "advance", "P3D")
 
-    page.reload()
+    page.reload()  # weeks later the status pass has expired: sign in again
+    assert page.locator("#veld-toegangscode").is_visible()
+    _sign_in(page, base, number, code)
     assert page.get_by_role("cell", name="Bericht over de stand van zaken").is_visible()
     page.get_by_role("link", name="Ik ga niet akkoord").click()
     reason = page.get_by_label("Waarom gaat u niet akkoord?")
@@ -279,6 +281,50 @@ def test_mediator_walks_a_dossier_from_intake_to_recommendation(served, browser)
     info = klachten.dossier(number)
     assert info["afgesloten"] and not info["open_taken"]
     assert not [text for text in console if "Content Security Policy" in text], console
+
+
+def _sign_in_as(page, base: str, name: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Gebruikersnaam").fill(name)
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_url(f"{base}/bemiddeling/taken")
+
+
+def test_accessibility_audit_of_the_mediator_and_admin_pages(served, browser):
+    from runner.accounts import Accounts
+
+    _require(AXE.exists(), "axe-core (npm install axe-core)")
+    base, _, klachten = served
+    accounts = Accounts(klachten)
+    accounts.add("mia", ["klachtenbemiddelaar", "beheerder"], "een-lang-wachtwoord")
+    harness = Harness(klachten)
+    number = harness.submit().number
+    context = browser.new_context(bypass_csp=True)  # to inject axe; the app allows no inline
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/login")
+        _axe(page, "aanmelden")
+        _sign_in_as(page, base, "mia", "een-lang-wachtwoord")
+        _axe(page, "werkbak")
+        _task_link(page, klachten, number, "ontvankelijkheid_beoordelen")
+        _axe(page, "taakformulier")
+        page.get_by_role("button", name="Taak voltooien").click()  # nothing chosen
+        assert page.locator("#foutoverzicht").is_visible()
+        _axe(page, "taakformulier met fouten")
+        page.goto(f"{base}/bemiddeling/dossiers/{number}")
+        _axe(page, "dossier")
+        page.goto(f"{base}/bemiddeling/intake")
+        _axe(page, "intake")
+        page.goto(f"{base}/bemiddeling/brieven")
+        _axe(page, "te posten brieven")
+        for path in ("processen", "gebruikers", "toegang"):
+            page.goto(f"{base}/beheer/{path}")
+            _axe(page, f"beheer {path}")
+        page.goto(f"{base}/bemiddeling/taken?taal=fr")
+        _axe(page, "werkbak fr")
+    finally:
+        context.close()
 
 
 def test_reports_page_in_chromium_on_screen_and_printed(served, browser, tmp_path):

@@ -7,6 +7,7 @@ none is computed by the code under test.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -368,13 +369,13 @@ def test_explanation_mentions_start_count_and_reason(calendar: BelgianCalendar) 
     ],
 )
 def test_end_of_day_utc(day: date, expected: datetime) -> None:
-    result = end_of_day_utc(day)
+    result = end_of_day_utc(day, ZoneInfo("Europe/Brussels"))
     assert result == expected
     assert result.utcoffset() == timedelta(0)
 
 
 def test_end_of_day_utc_other_zone() -> None:
-    assert end_of_day_utc(date(2026, 1, 15), tz="UTC") == datetime(2026, 1, 16, tzinfo=UTC)
+    assert end_of_day_utc(date(2026, 1, 15), ZoneInfo("UTC")) == datetime(2026, 1, 16, tzinfo=UTC)
 
 
 # --- rules from data -------------------------------------------------------------------------

@@ -310,6 +310,9 @@ def test_dossier_page_with_diagram_notices_and_access_log(staff: Staff, harness:
     staff.login("lea")
     page = _text(staff.get(f"/bemiddeling/dossiers/{harness.number}"))
     assert "Peeters" in page and "&lt;script&gt;alert(1)" in page and "<script>alert" not in page
+    # Labels and local time (received 09:00 UTC = 10:00 in Brussels), not keys and ISO text.
+    assert "<dt>Voornaam</dt>" in page and "<dt>voornaam</dt>" not in page
+    assert "02-03-2026, 10:00" in page and "2026-03-02T09:00" not in page
     assert "<svg" in page and "bpmn-gedaan" in page and "bpmn-huidig" in page
     assert 'data-element="onderzoek"' in page
     ack = harness.info["berichten"][0]
@@ -331,6 +334,32 @@ def test_unknown_dossier_is_404_and_letter_download(staff: Staff, harness: Harne
     code = harness.info["berichten"][0]["code"]
     pdf = staff.get(f"/bemiddeling/dossiers/{harness.number}/brieven/{code}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_print_queue_lists_letters_and_marks_them_posted(staff: Staff, klachten):
+    paper = Harness(klachten).submit(kanaal="brief", klager={
+        "voornaam": "Jan", "achternaam": "Wouters", "adres": "Markt 2, 3000 Leuven"})
+    by_email = Harness(klachten).submit()  # not in the queue
+    [letter] = paper.info["berichten"]
+    staff.login("lea")  # a reader does not post letters
+    assert staff.get("/bemiddeling/brieven").status_code == 403
+    staff.post("/logout", {}, form_page="/bemiddeling/dossiers/" + paper.number)
+    staff.login("mia")
+    page = _text(staff.get("/bemiddeling/brieven"))
+    assert page.count("<tr>") == 2 and paper.number in page and letter["code"] in page
+    assert f"/bemiddeling/dossiers/{paper.number}/brieven/{letter['code']}.pdf" in page
+    url = f"/bemiddeling/dossiers/{paper.number}/brieven/{letter['code']}/gepost"
+    response = staff.post(url, {}, form_page="/bemiddeling/brieven")
+    assert response.status_code == 302
+    assert paper.info["berichten"][0]["status"] == "gepost"
+    assert "brief gepost" in [entry["wat"] for entry in paper.info["audit"]]
+    assert "Er wachten geen brieven." in _text(staff.get("/bemiddeling/brieven"))
+    # An e-mail cannot be marked posted: refused, and nothing changes.
+    mail = by_email.info["berichten"][0]
+    refused = staff.post(f"/bemiddeling/dossiers/{by_email.number}/brieven/{mail['code']}/gepost",
+                         {}, form_page="/bemiddeling/brieven")
+    assert refused.status_code == 409 and "geen brief te posten" in _text(refused)
+    assert by_email.info["berichten"][0]["status"] == mail["status"]
 
 
 def test_retry_is_for_the_beheerder_only(staff: Staff, harness: Harness):

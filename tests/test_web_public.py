@@ -67,6 +67,7 @@ def test_submit_confirm_status_and_disagree(site: Site, harness: Harness, langua
 
     harness.admissible().at_day(10)
     harness.investigate().answer()
+    assert site.sign_in(number, code).status_code == 302  # days later: the pass has expired
     status = _text(site.get("/status"))
     assert text["disagree"] in status and text["reaction"] in status
     page = site.post("/status/niet-akkoord", {"reden": "Het bedrag klopt nog altijd niet."})
@@ -106,6 +107,7 @@ def test_niet_akkoord_needs_a_reason_and_the_open_window(site: Site, harness: Ha
     empty = site.post("/status/niet-akkoord", {"reden": "   "})
     assert empty.status_code == 400 and 'href="#veld-reden"' in _text(empty)
     harness.at_day(40)  # the reaction window closed: the dossier was closed
+    site.sign_in(number, code)  # weeks later: the status pass expired
     status = _text(site.get("/status"))
     assert "/status/niet-akkoord" not in status and "Afgesloten op" in status
 

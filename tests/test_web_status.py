@@ -7,14 +7,22 @@ from __future__ import annotations
 import re
 import statistics
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from conftest import Site
+from conftest import Harness, Site
 from sqlalchemy import func, select
 
 from runner.errors import AccessDenied, RateLimited
-from runner.status import Attempt, RateLimit, StatusDesk, _client_key
+from runner.status import (
+    PASS_LIFETIME,
+    Attempt,
+    RateLimit,
+    StatusDesk,
+    StatusPass,
+    _client_key,
+)
 from runner.store import RateLimitEvent, transaction
 
 UNIFORM = "Het dossiernummer of de code klopt niet."
@@ -123,7 +131,7 @@ def test_desk_checks_the_same_way_for_unknown_and_wrong(klachten, harness):
     harness.submit()
     desk = StatusDesk(klachten, RateLimit(attempts=3, window=timedelta(minutes=1)))
     assert desk.sign_in(Attempt(f" {harness.number.lower()} ", harness.access_code.lower(),
-                                "127.0.0.1")) == harness.number
+                                "127.0.0.1")).number == harness.number
     for number in (harness.number, "KL-2026-00404", "x" * 10_000):
         with pytest.raises(AccessDenied) as denied:
             desk.sign_in(Attempt(number, "WRONG", f"192.0.2.{len(number)}"))
@@ -166,3 +174,34 @@ def test_status_shows_no_internal_data(klachten, harness):
     assert status.can_withdraw and not status.can_disagree
     text = repr(status)
     assert "Peeters" not in text and "mia" not in text and "kinesitherapie" not in text
+
+
+def test_a_status_pass_opens_one_dossier_until_it_expires(klachten, harness):
+    harness.submit()
+    other = Harness(klachten).submit()
+    desk = StatusDesk(klachten)
+    granted = desk.sign_in(Attempt(harness.number, harness.access_code, "::1"))
+    assert harness.access_code not in repr(granted)
+    assert desk.look_up(granted, "nl").number == harness.number
+    forged = [replace(granted, number=other.number), replace(granted, token="0" * 64),
+              replace(granted, expires="2099-01-01T00:00:00+00:00"),
+              replace(granted, expires="geen tijdstip"), StatusPass.from_dict({})]
+    for credential in forged:
+        with pytest.raises(AccessDenied):
+            desk.look_up(credential, "nl")
+    klachten.clock.set(klachten.clock.now() + PASS_LIFETIME)
+    with pytest.raises(AccessDenied):
+        desk.look_up(granted, "nl")
+
+
+def test_the_session_keeps_a_pass_not_the_access_code(site: Site, klachten):
+    number, code = site.file_complaint()
+    assert site.sign_in(number, code).status_code == 302
+    with site.client.session_transaction() as session:
+        stored = dict(session)
+    assert code not in repr(stored) and code.replace("-", "") not in repr(stored)
+    assert stored["dossier"]["nummer"] == number
+    assert number in site.get("/status").get_data(as_text=True)
+    klachten.clock.set(klachten.clock.now() + PASS_LIFETIME)
+    page = site.get("/status")  # the pass expired: sign in again, whatever the cookie says
+    assert page.status_code == 400 and 'name="toegangscode"' in page.get_data(as_text=True)

@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from runner import settings
 
-from . import auth, errors, extension, i18n, security
+from . import auth, errors, extension, i18n, ops, requestlog, security
 
 PREFIX = "KLACHTEN"
 INSTANCE_CONFIG = "klachten.cfg"
@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
+    requestlog.init_app(app)
     csrf = CSRFProtect(app)
     i18n.init_app(app)
     security.init_app(app)
@@ -58,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
+    ops.init_app(app)
     csrf.exempt(api_bp)  # bearer tokens, no cookies: no cross-site request to forge
     return app
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 import waitress
 
-from runner import settings
+from runner import logs, settings
 from runner.background import BackgroundWorker, Worker
 from runner.cli import main
 from runner.demo import create_demo
@@ -32,6 +32,7 @@ from .extension import close, runner
               help="First create demo accounts (one per role) and sample dossiers.")
 def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -> None:
     """Serve the web application (complaint form, status page, mediators) with waitress."""
+    logs.configure()
     app = create_app()
     background = None
     try:

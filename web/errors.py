@@ -2,7 +2,8 @@
 
 Each error class gets a status and a message in the page's language; a client that asks for
 JSON gets a problem document (RFC 9457) instead of a page. Runner messages are internal
-(Dutch, with dossier details) and never shown to the public.
+(Dutch, with dossier details): signed-in staff see them beside the general text, the public
+never.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from runner.errors import (
     RateLimited,
     ValidationFailed,
 )
+
+from .auth import current_account
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,10 @@ def handle_runner_error(error: KlachtenError) -> Response:
         text = str(message)
     if status >= 500:
         log.error("fout bij %s: %s", request.path, error, exc_info=error)
-    return _respond(status, str(title), text, headers)
+    # Staff get the runner's own reason ("bericht X is verzonden: er is geen brief te
+    # posten"); the public pages keep the general text, which reveals nothing.
+    detail = str(error) if status < 500 and current_account() is not None else ""
+    return _respond(status, str(title), text, headers, detail)
 
 
 def handle_csrf_error(error: CSRFError) -> Response:
@@ -83,12 +89,14 @@ def handle_http_error(error: HTTPException) -> Response:
 
 
 def _respond(status: int, title: str, message: str,
-             headers: dict[str, str] | None = None) -> Response:
+             headers: dict[str, str] | None = None, detail: str = "") -> Response:
     if _wants_json():
-        response = jsonify(type="about:blank", title=title, status=status, detail=message)
+        response = jsonify(type="about:blank", title=title, status=status,
+                           detail=detail or message)
         response.mimetype = "application/problem+json"
     else:
-        response = Response(render_template("fout.html", title=title, message=message))
+        response = Response(render_template("fout.html", title=title, message=message,
+                                            detail=detail))
     response.status_code = status
     response.headers.update(headers or {})
     return response

@@ -6,10 +6,12 @@ is kept in the session. Without a choice the browser's preference decides.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import Flask, request, session, url_for
-from flask_babel import Babel, format_date, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale
+
+from runner.definitions import DEFAULT_TIMEZONE
 
 LANGUAGES = {"nl": "Nederlands", "fr": "Français"}
 DEFAULT = "nl"
@@ -18,9 +20,12 @@ PARAMETER = "taal"
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    # Instants are stored in UTC; people read them in the fund's local time.
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE)
     Babel(app, locale_selector=select_locale)
     app.before_request(remember_choice)
     app.jinja_env.filters["datum"] = long_date
+    app.jinja_env.filters["tijdstip"] = local_instant
     app.context_processor(lambda: {"languages": LANGUAGES, "language": language(),
                                    "switch_url": switch_url})
 
@@ -50,5 +55,17 @@ def switch_url(code: str) -> str:
     return url_for(endpoint, **(request.view_args or {}), **{PARAMETER: code})
 
 
-def long_date(value: date | None) -> str:
-    return format_date(value, format="long") if value else ""
+def long_date(value: date | str | None) -> str:
+    """A day (a date or its ISO text) written out: 2 maart 2026."""
+    if not value:
+        return ""
+    return format_date(date.fromisoformat(value) if isinstance(value, str) else value,
+                       format="long")
+
+
+def local_instant(value: datetime | str | None) -> str:
+    """An instant (a datetime or its ISO text, as the runner gives it) in local time."""
+    if not value:
+        return ""
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return format_datetime(instant, format="short")

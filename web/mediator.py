@@ -1,4 +1,5 @@
-"""The mediators' pages: the inbox (werkbak), claiming a task, a task's form, a dossier, the intake.
+"""The mediators' pages: the inbox (werkbak), claiming a task, a task's form, a dossier, the
+print queue, the intake.
 
 Each view calls one runner function (``runner.inbox``) and renders.
 """
@@ -21,6 +22,9 @@ from .messages import field_errors
 bp = Blueprint("mediator", __name__, url_prefix="/bemiddeling")
 DEADLINE_LABELS = {ON_TIME: _l("op tijd"), DUE_SOON: _l("binnen 2 dagen"),
                    OVERDUE: _l("te laat")}
+COMPLAINANT_LABELS = {"voornaam": _l("Voornaam"), "achternaam": _l("Achternaam"),
+                      "email": _l("E-mailadres"), "adres": _l("Postadres"),
+                      "telefoon": _l("Telefoonnummer"), "lidnummer": _l("Lidnummer")}
 
 
 @bp.get("/")
@@ -100,7 +104,8 @@ def _task_page(task_id: str, error: ValidationFailed | None = None,
 @bp.get("/dossiers/<number>")
 @requires(READ_DOSSIERS)
 def dossier(number: str) -> str:
-    return render_template("dossier.html", view=runner().dossiers.view(current_account(), number))
+    return render_template("dossier.html", view=runner().dossiers.view(current_account(), number),
+                           complainant_labels=COMPLAINANT_LABELS)
 
 
 @bp.get("/dossiers/<number>/brieven/<code>.pdf")
@@ -109,6 +114,22 @@ def letter(number: str, code: str) -> Response:
     made = runner().klachten.letter(number, code)
     return Response(made.pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{made.filename}"'})
+
+
+# ----- the print queue: letters to print and post
+@bp.get("/brieven")
+@requires(WORK_TASKS)
+def print_queue() -> str:
+    return render_template("brieven.html", letters=runner().klachten.letters_to_print())
+
+
+@bp.post("/dossiers/<number>/brieven/<code>/gepost")
+@requires(WORK_TASKS)
+def posted(number: str, code: str) -> Response:
+    runner().klachten.mark_posted(number, code, current_account().name)
+    flash(str(_l("Brief %(code)s van dossier %(number)s staat als gepost genoteerd.",
+                 code=code, number=number)))
+    return redirect(url_for(".print_queue"))
 
 
 @bp.post("/dossiers/<number>/opnieuw")

@@ -4,8 +4,9 @@
 Each view calls one runner function (``runner.public_form``, ``runner.status``) and
 renders; a validation failure draws the same page again with an error summary. After a
 successful look-up the session (a signed, HTTP-only cookie that expires after 30 minutes
-without use) keeps the dossier number and access code, so the member does not type them
-again for each action; "Afmelden" forgets them.
+without use) keeps a status pass (``runner.status.StatusPass``: the dossier number and a
+token that expires; never the access code), so the member does not type the code again for
+each action; "Afmelden" forgets it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from werkzeug.wrappers import Response
 
 from runner.errors import ValidationFailed
 from runner.public_form import Confirmation, public_form, submit_complaint
-from runner.status import Attempt, normalise_number
+from runner.status import Attempt, StatusPass
 
 from .extension import runner
 from .i18n import language
@@ -99,11 +100,11 @@ def confirmation() -> Page:
 def status() -> Page:
     if request.method == "POST":
         return _sign_in()
-    attempt = _signed_in()
-    if attempt is None:
+    granted = _signed_in()
+    if granted is None:
         return render_template("status_aanmelden.html", errors=[])
     try:
-        found = runner().desk.look_up(attempt, language())
+        found = runner().desk.look_up(granted, language())
     except ValidationFailed as error:
         session.pop(DOSSIER, None)
         return _sign_in_page(error)
@@ -114,12 +115,12 @@ def _sign_in() -> Page:
     attempt = Attempt(request.form.get("nummer", ""), request.form.get("toegangscode", ""),
                       _client())
     try:
-        number = runner().desk.sign_in(attempt)
+        granted = runner().desk.sign_in(attempt)
     except ValidationFailed as error:
         return _sign_in_page(error)
     session.pop(CONFIRMATION, None)
     session.permanent = True
-    session[DOSSIER] = {"nummer": number, "code": attempt.code}
+    session[DOSSIER] = granted.as_dict()
     return redirect(url_for(".status"))
 
 
@@ -139,27 +140,27 @@ def sign_out() -> Response:
 
 @bp.route("/status/niet-akkoord", methods=["GET", "POST"])
 def disagree() -> Page:
-    return _message_page("niet_akkoord.html", lambda attempt: runner().desk.disagree(
-        attempt, request.form), _("Wij hebben ontvangen dat u niet akkoord gaat met ons "
+    return _message_page("niet_akkoord.html", lambda granted: runner().desk.disagree(
+        granted, request.form), _("Wij hebben ontvangen dat u niet akkoord gaat met ons "
                                   "antwoord. De nationale klachtenbemiddelaar onderzoekt uw "
                                   "dossier opnieuw."))
 
 
 @bp.route("/status/intrekken", methods=["GET", "POST"])
 def withdraw() -> Page:
-    return _message_page("intrekken.html", lambda attempt: runner().desk.withdraw(
-        attempt, request.form), _("Uw klacht is ingetrokken en uw dossier wordt afgesloten."))
+    return _message_page("intrekken.html", lambda granted: runner().desk.withdraw(
+        granted, request.form), _("Uw klacht is ingetrokken en uw dossier wordt afgesloten."))
 
 
-def _message_page(template: str, send: Callable[[Attempt], None], done: str) -> Page:
+def _message_page(template: str, send: Callable[[StatusPass], None], done: str) -> Page:
     """A page with one form that sends a message to the process for the signed-in dossier."""
-    attempt = _signed_in()
-    if attempt is None:
+    granted = _signed_in()
+    if granted is None:
         return redirect(url_for(".status"))
     if request.method == "GET":
         return render_template(template, errors=[], values={})
     try:
-        send(attempt)
+        send(granted)
     except ValidationFailed as error:
         return render_template(template, errors=field_errors(error, anchors=ANCHORS),
                                values=request.form), 400
@@ -182,12 +183,9 @@ def notice_check() -> Page:
 
 
 # ----- helpers
-def _signed_in() -> Attempt | None:
+def _signed_in() -> StatusPass | None:
     stored = session.get(DOSSIER)
-    if not isinstance(stored, Mapping):
-        return None
-    return Attempt(normalise_number(stored.get("nummer", "")), stored.get("code", ""),
-                   _client())
+    return StatusPass.from_dict(stored) if isinstance(stored, Mapping) else None
 
 
 def _client() -> str:
