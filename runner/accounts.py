@@ -33,11 +33,15 @@ ROLES = (MEDIATOR, NATIONAL, ADMIN, READER)
 WORK_TASKS, READ_DOSSIERS, INTAKE, ADMINISTER = "taken", "dossiers", "intake", "beheer"
 # The improvement register: everyone reads it, only the mediators follow it up.
 READ_REGISTER, UPDATE_REGISTER = "verbeterregister", "verbeterregister bijwerken"
+# Reports are aggregate figures without personal data: every role may read them.
+READ_REPORTS = "rapporten"
 PERMISSIONS: dict[str, frozenset[str]] = {
-    MEDIATOR: frozenset({WORK_TASKS, READ_DOSSIERS, INTAKE, READ_REGISTER, UPDATE_REGISTER}),
-    NATIONAL: frozenset({WORK_TASKS, READ_DOSSIERS, READ_REGISTER, UPDATE_REGISTER}),
-    ADMIN: frozenset({ADMINISTER, READ_DOSSIERS, READ_REGISTER}),
-    READER: frozenset({READ_DOSSIERS, READ_REGISTER}),
+    MEDIATOR: frozenset({WORK_TASKS, READ_DOSSIERS, INTAKE, READ_REGISTER, UPDATE_REGISTER,
+                         READ_REPORTS}),
+    NATIONAL: frozenset({WORK_TASKS, READ_DOSSIERS, READ_REGISTER, UPDATE_REGISTER,
+                         READ_REPORTS}),
+    ADMIN: frozenset({ADMINISTER, READ_DOSSIERS, READ_REGISTER, READ_REPORTS}),
+    READER: frozenset({READ_DOSSIERS, READ_REGISTER, READ_REPORTS}),
 }
 MAX_NAME = 100
 MIN_PASSWORD = 12

@@ -186,6 +186,11 @@ class Case:
             if isinstance(definition, TimerEventDefinition):
                 yield task, definition
 
+    def status_cycle_running(self) -> bool:
+        """Whether a cycle timer (the status updates of an investigation) is waiting."""
+        return any(isinstance(definition, CycleTimerEventDefinition)
+                   for _, definition in self._timer_tasks())
+
     def next_timer_at(self) -> datetime | None:
         """The earliest due timer, read from each waiting timer's own stored value."""
         due = []
@@ -218,11 +223,12 @@ class Case:
             task = self.workflow.get_task_from_id(parent_id)
         return True
 
-    def deadlines(self) -> dict[str, dict]:
+    def deadlines(self, data: dict | None = None) -> dict[str, dict]:
         """Every deadline computed so far, by name. Deadline operators return dicts with
-        ``termijn`` and ``vervaldag``, alone or keyed by name; no variable name is assumed."""
+        ``termijn`` and ``vervaldag``, alone or keyed by name; no variable name is assumed.
+        ``data``: the process data when the caller has it already (saves a walk)."""
         found: dict[str, dict] = {}
-        for value in self.data().values():
+        for value in (self.data() if data is None else data).values():
             candidates = value.values() if isinstance(value, dict) else ()
             for item in [value, *candidates]:
                 if isinstance(item, dict) and {"termijn", "vervaldag"} <= item.keys():

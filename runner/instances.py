@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import facts
 from .case import Case
 from .definitions import Model
 from .engine import SERIALIZER_VERSION, StoredSpecs, dump_state, load_state
@@ -56,7 +57,8 @@ class LoadedCase:
 
 
 def save_case(loaded: LoadedCase, model: Model) -> None:
-    """Write state and derived rows; a concurrent change raises Conflict."""
+    """Write state and derived rows (open tasks, waiting messages, report facts); a
+    concurrent change raises Conflict."""
     session, instance, case = loaded.session, loaded.instance, loaded.case
     instance.state = dump_state(case.workflow)
     instance.serializer_version = SERIALIZER_VERSION
@@ -71,6 +73,7 @@ def save_case(loaded: LoadedCase, model: Model) -> None:
         raise Conflict("het dossier werd intussen gewijzigd; laad het opnieuw") from err
     _sync_open_tasks(loaded)
     _sync_waiting_messages(loaded)
+    facts.derive(session, loaded.dossier, case, instance.definition_id, loaded.now)
     if loaded.audit:
         session.execute(insert(AuditEntry), loaded.audit)
         loaded.audit.clear()

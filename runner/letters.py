@@ -116,14 +116,16 @@ def font_files() -> tuple[Path, Path]:
     return regular, bold if bold.is_file() else regular
 
 
-class _LetterPdf(FPDF):
-    def __init__(self, page_label: str):
+class PagedPdf(FPDF):
+    """An A4 page in mm with "page n of m" at the foot, in the given (registered) font."""
+
+    def __init__(self, page_label: str, font: str = FONT, foot: float = 15.0):
         super().__init__(format="A4", unit="mm")
-        self.page_label = page_label
+        self.page_label, self.font_name, self.foot = page_label, font, foot
 
     def footer(self) -> None:
-        self.set_y(-15)
-        self.set_font(FONT, size=8)
+        self.set_y(-self.foot)
+        self.set_font(self.font_name, size=8)
         text = self.page_label.format(pagina=self.page_no(), totaal="{nb}")
         self.cell(0, 4, text, align="R")
 
@@ -131,7 +133,7 @@ class _LetterPdf(FPDF):
 def render_letter(head: Letterhead, text: LetterText) -> bytes:
     """The letter as PDF bytes."""
     regular, bold = font_files()
-    pdf = _LetterPdf(text.labels["pagina"])
+    pdf = PagedPdf(text.labels["pagina"])
     pdf.add_font(FONT, "", regular)
     pdf.add_font(FONT, "B", bold)
     pdf.set_lang(text.language)

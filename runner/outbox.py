@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from . import settings
+from . import facts, settings
 from .errors import Conflict, DeliveryFailed
 from .instances import SYSTEM_ACTOR
 from .mail import OutgoingMail, Sender, Transport, build_message, transport_from_settings
@@ -191,6 +191,7 @@ class Outbox:
             session.add(AuditEntry(dossier_id=dossier.id, at=now, actor=SYSTEM_ACTOR,
                                    action="bericht verzonden", element=notice.kind,
                                    details={"code": notice.code, "via": where}))
+            facts.notice_left(session, dossier.id, notice.kind, now)
 
     def _reschedule(self, item: Claimed, reason: str) -> None:
         with transaction(self.klachten.factory) as session:

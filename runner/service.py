@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
+from . import facts
 from .case import Case, properties
 from .definitions import (
     DIAGRAM,
@@ -297,6 +298,7 @@ class Klachten:
         notice.body = redact_access_code(notice.body, dossier.access_code_hash)
         session.add(AuditEntry(dossier_id=dossier.id, at=now, actor=user, action="brief gepost",
                                element=notice.kind, details={"code": notice.code}))
+        facts.notice_left(session, dossier.id, notice.kind, now)
 
     def retry(self, number: str, actor: str) -> int:
         """Run the failed element(s) of a dossier again; returns how many were retried."""

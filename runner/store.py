@@ -230,6 +230,51 @@ class RecommendationNote(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
+class DossierFacts(Base):
+    """What the reports need of one dossier, derived by ``runner.facts`` in the transaction of
+    each action (like ``open_tasks``): classification, and each deadline as the dossier's own
+    version computed it with the instant it was met. Reports aggregate this table in SQL and
+    never load engine state."""
+
+    __tablename__ = "dossier_facts"
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), primary_key=True,
+                                            autoincrement=False)
+    definition_id: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Local (Europe/Brussels) month of receipt, "2026-03": the same on every backend.
+    received_month: Mapped[str] = mapped_column(String(7))
+    category: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    admissible: Mapped[bool | None] = mapped_column()
+    inadmissible_reason: Mapped[str | None] = mapped_column(String(40))
+    answer_outcome: Mapped[str | None] = mapped_column(String(40))
+    escalated: Mapped[bool] = mapped_column(default=False)
+    national_outcome: Mapped[str | None] = mapped_column(String(40))
+    ack_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ack_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    answer_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    answer_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    national_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    national_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    status_interval_days: Mapped[int | None] = mapped_column(Integer)
+    # Start of the running status-update interval (investigation start or last update).
+    status_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    status_met: Mapped[int] = mapped_column(Integer, default=0)
+    status_missed: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    lead_days: Mapped[int | None] = mapped_column(Integer)
+
+    # One covering index per breakdown, with received_at for the period: a GROUP BY reads
+    # only its index, in order (a lone received_at index made SQLite fetch every row).
+    __table_args__ = (
+        *(Index(f"ix_dossier_facts_{column}", column, "received_at")
+          for column in ("received_month", "category", "channel", "inadmissible_reason",
+                         "answer_outcome", "national_outcome")),
+        Index("ix_dossier_facts_lead_days", "lead_days", "closed_at"),
+    )
+
+
 class ClockSetting(Base):
     """The shared virtual clock (one row), used when ``KLACHTEN_CLOCK=virtual``."""
 

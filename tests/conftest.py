@@ -150,6 +150,16 @@ def harness(klachten) -> Harness:
 
 
 @pytest.fixture
+def generated(klachten, tmp_path):
+    """Seven dossiers with known report figures (``tests/report_world.py``), at day 50."""
+    from report_world import Generated  # it imports this module's Harness
+
+    world = Generated(klachten, tmp_path)
+    world.build()
+    return world
+
+
+@pytest.fixture
 def processes_copy(tmp_path) -> Path:
     target = tmp_path / "processes"
     shutil.copytree(default_processes_dir(), target)

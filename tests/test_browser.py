@@ -367,3 +367,49 @@ def test_mediator_follows_up_a_recommendation_in_the_register(served, browser):
     [entry] = [a for a in klachten.dossier(harness.number)["audit"]
                if a["wat"] == "aanbeveling gewijzigd"]
     assert entry["details"]["wijzigingen"]["status"] == {"van": "open", "naar": "afgewezen"}
+
+
+def test_reports_page_in_chromium_on_screen_and_printed(served, browser, tmp_path):
+    """The report page of a generated year: figures, SVG charts, no CSP complaint, an axe
+    audit, and the print view without the menu and the period form."""
+    from report_world import Generated
+
+    from runner.accounts import Accounts
+
+    base, _, klachten = served
+    Generated(klachten, tmp_path).build()
+    Accounts(klachten).add("lea", ["lezer"], "een-lang-wachtwoord")
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(f"{base}/login?volgende=/bemiddeling/rapporten")
+    page.get_by_label("Gebruikersnaam").fill("lea")
+    page.get_by_label("Wachtwoord").fill("een-lang-wachtwoord")
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_url(f"{base}/bemiddeling/rapporten")
+    page.get_by_label("Vanaf", exact=True).fill("2026-01-01")
+    page.get_by_label("Tot en met", exact=True).fill("2026-12-31")
+    page.get_by_role("button", name="Toon het rapport").click()
+    page.wait_for_url("**/bemiddeling/rapporten?van=2026-01-01&tot=2026-12-31")
+    assert page.get_by_role("heading", name="Jaarverslag klachten 2026").is_visible()
+    assert page.locator("svg.grafiek").count() >= 6
+    assert page.get_by_role("img", name="Ontvangen klachten per maand").is_visible()
+    _shot(page, "rapporten")
+    page.screenshot(path=str(ARTIFACTS / "rapporten-scherm.png"))
+    page.emulate_media(media="print")
+    assert not page.locator("form.filters").is_visible()
+    assert not page.get_by_role("navigation", name="Hoofdmenu").is_visible()
+    assert page.locator("svg.grafiek").first.is_visible()
+    assert not [text for text in console if "Content Security Policy" in text], console
+    context.close()
+    if AXE.exists():
+        audit = browser.new_context(bypass_csp=True)
+        page = audit.new_page()
+        page.goto(f"{base}/login?volgende=/bemiddeling/rapporten")
+        page.get_by_label("Gebruikersnaam").fill("lea")
+        page.get_by_label("Wachtwoord").fill("een-lang-wachtwoord")
+        page.get_by_role("button", name="Aanmelden").click()
+        page.goto(f"{base}/bemiddeling/rapporten?van=2026-01-01&tot=2026-12-31")
+        _axe(page, "rapporten")
+        audit.close()

@@ -52,12 +52,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .mediator import bp as mediator_bp
     from .public import bp as public_bp
     from .register import bp as register_bp
+    from .reports import bp as reports_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(mediator_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     ops.init_app(app)
     csrf.exempt(api_bp)  # bearer tokens, no cookies: no cross-site request to forge

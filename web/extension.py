@@ -19,6 +19,7 @@ from runner.dossier_view import DossierDesk
 from runner.inbox import Inbox
 from runner.intake import Intake
 from runner.register import Register
+from runner.reports import ReportDesk
 from runner.service import Klachten
 from runner.status import RateLimit, StatusDesk
 
@@ -35,6 +36,7 @@ class Runner:
     intake: Intake
     admin: Admin
     register: Register
+    reports: ReportDesk
 
 
 def init_app(app: Flask) -> Runner:
@@ -49,7 +51,7 @@ def init_app(app: Flask) -> Runner:
     app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit), accounts,
                                        Inbox(klachten, accounts), DossierDesk(klachten),
                                        Intake(klachten), Admin(klachten, accounts),
-                                       Register(klachten))
+                                       Register(klachten), ReportDesk(klachten))
     return app.extensions[EXTENSION]
 
 

@@ -81,6 +81,7 @@ SPECIFIC = {
     ("van", "format"): _l("Vanaf: vul een datum in als JJJJ-MM-DD."),
     ("tot", "format"): _l("Tot en met: vul een datum in als JJJJ-MM-DD."),
     ("tot", "minimum"): _l("Tot en met: deze datum ligt vóór de begindatum."),
+    ("tot", "maximum"): _l("Kies een periode van hoogstens vijf jaar."),
 }
 GENERIC = {
     "required": _l("%(label)s: dit veld is verplicht."),
