@@ -38,13 +38,12 @@ ACK_NOTICE, ANSWER_NOTICE, NATIONAL_NOTICE, STATUS_NOTICE = (
 ADMISSIBILITY, ANSWER_DATA, DISAGREEMENT, NATIONAL_DATA = (
     "ontvankelijkheid", "antwoord", "niet_akkoord", "nationaal_antwoord")
 UNDELIVERABLE_CHANNEL = "geen"  # an anonymous complaint without address: nothing can leave
-DEFAULT_TIMEZONE = "Europe/Brussels"
 
 
 def derive(session: Session, dossier: Dossier, case: Case, definition_id: int,
            now: datetime) -> None:
     """Bring the dossier's facts up to date with what this action did."""
-    timezone = case.model.settings.get("tijdzone", DEFAULT_TIMEZONE)
+    timezone = case.model.timezone
     facts = session.get(DossierFacts, dossier.id)
     if facts is None:
         facts = _new_facts(dossier, definition_id, timezone)
@@ -69,11 +68,11 @@ def notice_left(session: Session, dossier_id: int, kind: str, at: datetime) -> N
             .values(ack_at=at))
 
 
-def _local_date(instant: datetime, timezone: str) -> date:
-    return instant.astimezone(ZoneInfo(timezone)).date()
+def _local_date(instant: datetime, timezone: ZoneInfo) -> date:
+    return instant.astimezone(timezone).date()
 
 
-def _new_facts(dossier: Dossier, definition_id: int, timezone: str) -> DossierFacts:
+def _new_facts(dossier: Dossier, definition_id: int, timezone: ZoneInfo) -> DossierFacts:
     received = _local_date(dossier.received_at, timezone)
     return DossierFacts(
         dossier_id=dossier.id, definition_id=definition_id, received_at=dossier.received_at,
@@ -120,7 +119,7 @@ def _record_notices(facts: DossierFacts, produced: list[tuple[str, str]],
 
 
 def _track_status(facts: DossierFacts, updates: int, running: bool, now: datetime,
-                  timezone: str) -> None:
+                  timezone: ZoneInfo) -> None:
     """Status updates are due every interval while an investigation with a status cycle
     runs. An update counts as met when it came by the end of the interval's last day. One
     that came later misses its interval and every whole interval after it (after a long
@@ -140,18 +139,18 @@ def _track_status(facts: DossierFacts, updates: int, running: bool, now: datetim
         facts.status_since = now
 
 
-def _intervals_missed(facts: DossierFacts, now: datetime, timezone: str) -> int:
+def _intervals_missed(facts: DossierFacts, now: datetime, timezone: ZoneInfo) -> int:
     """0 while the running interval's last day has not ended; else 1 plus each further
     whole interval that passed."""
     last_day = _local_date(facts.status_since, timezone) + timedelta(
         days=facts.status_interval_days)
-    late = now - end_of_day_utc(last_day, ZoneInfo(timezone))
+    late = now - end_of_day_utc(last_day, timezone)
     if late < timedelta(0):
         return 0
     return 1 + int(late / timedelta(days=facts.status_interval_days))
 
 
-def _record_closure(facts: DossierFacts, dossier: Dossier, timezone: str) -> None:
+def _record_closure(facts: DossierFacts, dossier: Dossier, timezone: ZoneInfo) -> None:
     if dossier.closed_at is None or facts.closed_at is not None:
         return
     facts.closed_at, facts.outcome = dossier.closed_at, dossier.outcome

@@ -26,11 +26,13 @@ from sqlalchemy.orm import Session
 
 from .accounts import READ_REPORTS, Account
 from .deadlines import end_of_day_utc
+from .definitions import DEFAULT_TIMEZONE
 from .errors import Forbidden, ValidationFailed
 from .service import Klachten
 from .store import Dossier, DossierFacts, Instance, Recommendation, transaction
 
-TIMEZONE = "Europe/Brussels"
+# Periods are local days of the fund (the facts' received_month is counted the same way).
+TIMEZONE = ZoneInfo(DEFAULT_TIMEZONE)
 MAX_PERIOD_DAYS = 366 * 5
 # Age bands of open dossiers, in days since receipt (acknowledgement, status, answer).
 AGE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 8), (9, 21), (22, 45), (46, None))
@@ -74,12 +76,12 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(0), tzinfo=ZoneInfo(TIMEZONE))
+        return datetime.combine(self.first, time(0), tzinfo=TIMEZONE)
 
     @property
     def end(self) -> datetime:
         """The first instant after the period."""
-        return end_of_day_utc(self.last, ZoneInfo(TIMEZONE))
+        return end_of_day_utc(self.last, TIMEZONE)
 
     @property
     def calendar_year(self) -> int | None:
@@ -149,7 +151,7 @@ class Report:
 
     @property
     def made_on(self) -> date:
-        return self.at.astimezone(ZoneInfo(TIMEZONE)).date()
+        return self.at.astimezone(TIMEZONE).date()
 
 
 class ReportDesk:
@@ -164,7 +166,7 @@ class ReportDesk:
             raise Forbidden(f"{account.name} mag de rapporten niet inzien")
 
     def period(self, first: str | None, last: str | None) -> Period:
-        today = self.klachten.clock.now().astimezone(ZoneInfo(TIMEZONE)).date()
+        today = self.klachten.clock.now().astimezone(TIMEZONE).date()
         return Period.parse(first, last, today)
 
     def report(self, account: Account, period: Period) -> Report:
@@ -331,7 +333,7 @@ def _day(instant: datetime | None, before: bool = False) -> str:
         return ""
     if before:
         instant -= timedelta(microseconds=1)
-    return instant.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
+    return instant.astimezone(TIMEZONE).date().isoformat()
 
 
 def _yes_no(value: bool | None) -> str:
