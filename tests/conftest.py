@@ -24,6 +24,18 @@ BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked ``postgresql`` (several processes on one server, a private cluster,
+    pg_dump) need PostgreSQL: without ``KLACHTEN_TEST_DATABASE_URL`` they are deselected,
+    and reported as such, rather than skipped."""
+    if PG_URL:
+        return
+    deselected = [item for item in items if item.get_closest_marker("postgresql")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.get_closest_marker("postgresql") is None]
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path) -> Iterator[str]:
     """A fresh, migrated database: a SQLite file, or a private schema on PostgreSQL."""
