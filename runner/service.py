@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
+from . import settings
 from .case import Case, properties
 from .definitions import (
     DIAGRAM,
@@ -86,7 +87,8 @@ class Klachten:
     """Runner facade over one database and one clock."""
 
     def __init__(self, database_url: str, clock: str = "real"):
-        self.engine = make_engine(database_url)
+        self.engine = make_engine(database_url,
+                                  idle_timeout=settings.number("KLACHTEN_DB_IDLE_TIMEOUT"))
         self.factory = make_session_factory(self.engine)
         self.clock: clocks.Clock = (
             clocks.VirtualClock(self.factory) if clock == "virtual" else clocks.RealClock()

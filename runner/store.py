@@ -272,11 +272,14 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, idle_timeout: float | None = None) -> Engine:
     """Create the engine; SQLite gets WAL, durable commits, foreign keys and a busy timeout.
 
     Error messages leave out the statement's parameters: they can hold personal data and
-    end up in a log."""
+    end up in a log. On PostgreSQL, ``idle_timeout`` (seconds) ends a session that sits in
+    an open transaction that long (``idle_in_transaction_session_timeout``): a worker that
+    hangs while it holds a dossier's row lock releases it after that time.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
@@ -296,7 +299,17 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    if idle_timeout:
+        milliseconds = int(idle_timeout * 1000)
+
+        @event.listens_for(engine, "connect")
+        def _idle_timeout(dbapi_conn, _record):
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET idle_in_transaction_session_timeout = {milliseconds}")
+            dbapi_conn.commit()  # a SET in a rolled-back transaction would not last
+
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

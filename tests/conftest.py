@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -80,6 +81,15 @@ def complaint(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def run_together(*calls, timeout: float = 120) -> None:
+    """Start each call in its own thread and wait for all of them."""
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
 
 
 class Harness:

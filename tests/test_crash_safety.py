@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from conftest import PG_URL, START, complaint
+from conftest import PG_URL, START, complaint, run_together
 from smtp_server import SENDER
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import OperationalError
 from worker_processes import (
+    BLOCKED_BY_ONE_ANOTHER,
+    HOLDING_ROWS,
+    WAITING_FOR_A_LOCK,
     investigating_dossiers,
     klachten_command,
     pg_sessions,
@@ -80,8 +85,9 @@ def _assert_each_fired_once(klachten: Klachten, dossiers: int) -> None:
     assert klachten.sweep_timers() == 0
 
 
-class LockWaits:
-    """Samples, in a thread, how many sessions of ``application_name`` wait for a lock."""
+class Blocking:
+    """Samples, in a thread, how many sessions of ``application_name`` wait for a lock that
+    another of them holds."""
 
     def __init__(self, application_name: str):
         self.application_name = application_name
@@ -89,7 +95,7 @@ class LockWaits:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample)
 
-    def __enter__(self) -> LockWaits:
+    def __enter__(self) -> Blocking:
         self._thread.start()
         return self
 
@@ -100,23 +106,23 @@ class LockWaits:
     def _sample(self) -> None:
         while not self._stop.wait(0.02):
             self.most = max(self.most, pg_sessions(PG_URL, self.application_name,
-                                                   lock_waits_only=True))
+                                                   BLOCKED_BY_ONE_ANOTHER))
 
 
 def test_four_worker_processes_fire_1000_timers_exactly_once(klachten, database_url, tmp_path):
     """Four worker processes, released at one barrier, share 1 000 due status timers: each
-    fires exactly once, each worker fired some, and none ever waited for a lock (SKIP
-    LOCKED; the lock waits of their sessions are sampled every 20 ms)."""
+    fires exactly once, each worker fired some, and none ever waited for a lock another
+    held (SKIP LOCKED; sampled every 20 ms in pg_stat_activity)."""
     numbers = investigating_dossiers(database_url, 1000)
     assert len(set(numbers)) == 1000
     klachten.clock.set(FIRST_STATUS_DUE)
     workers = start_barrier_workers(database_url, tmp_path, 4, "klachten-vier-workers")
-    with LockWaits("klachten-vier-workers") as lock_waits:
+    with Blocking("klachten-vier-workers") as blocking:
         reports = release(workers)
 
     fired = [report["fired"] for report in reports]
     assert sum(fired) == 1000 and min(fired) > 0, reports
-    assert lock_waits.most == 0
+    assert blocking.most == 0
     _assert_each_fired_once(klachten, 1000)
 
 
@@ -141,6 +147,52 @@ def test_worker_killed_mid_sweep_loses_and_doubles_nothing(klachten, database_ur
     out, err = restarted.communicate(timeout=120)
     assert restarted.returncode == 0, err
     assert f"{SWEPT_DOSSIERS - fired_before} dossier(s) met vervallen timers verwerkt" in out
+    _assert_each_fired_once(klachten, SWEPT_DOSSIERS)
+
+
+def _stop_while_holding_a_dossier(worker: subprocess.Popen, name: str) -> None:
+    """SIGSTOP the worker at a moment its transaction holds a locked row."""
+    for _ in range(2000):
+        os.kill(worker.pid, signal.SIGSTOP)
+        if pg_sessions(PG_URL, name, HOLDING_ROWS):
+            return
+        os.kill(worker.pid, signal.SIGCONT)
+        time.sleep(0.002)
+    raise AssertionError("de worker hield nooit een dossier vast")
+
+
+def test_a_hung_worker_releases_its_dossier_after_the_idle_timeout(klachten, database_url,
+                                                                   tmp_path):
+    """SIGSTOP a worker while it holds a dossier's row lock. Another worker passes that
+    dossier by (SKIP LOCKED) and fires the rest; the server ends the hung session after
+    KLACHTEN_DB_IDLE_TIMEOUT, and the next sweep fires the held timer. Resumed, the hung
+    worker cannot commit what it held, reconnects and carries on: each timer fired once."""
+    investigating_dossiers(database_url, SWEPT_DOSSIERS)
+    klachten.clock.set(FIRST_STATUS_DUE)
+    name = "klachten-hangende-worker"
+    other = start_barrier_workers(database_url, tmp_path, 1, "klachten-andere-worker")
+    hung = klachten_command(with_application_name(database_url, name), tmp_path, "worker",
+                            KLACHTEN_DB_IDLE_TIMEOUT="15", KLACHTEN_WORKER_INTERVAL="0.2")
+    status_notices = select(Notice.id).where(Notice.kind == STATUS)
+    try:
+        wait_until(lambda: _count(klachten, status_notices) > 0, what="eerste timer gevuurd")
+        _stop_while_holding_a_dossier(hung, name)
+        fired_before = _count(klachten, status_notices)
+        [report] = release(other)
+        assert pg_sessions(PG_URL, name, HOLDING_ROWS) == 1  # still held: passed by
+        assert report["fired"] == SWEPT_DOSSIERS - fired_before - 1
+        wait_until(lambda: pg_sessions(PG_URL, name) == 0, what="de server beëindigt de sessie")
+        last = klachten_command(database_url, tmp_path, "worker", "--once")
+        out, err = last.communicate(timeout=120)
+        assert "1 dossier(s) met vervallen timers verwerkt" in out, err
+        os.kill(hung.pid, signal.SIGCONT)
+        wait_until(lambda: pg_sessions(PG_URL, name) == 1, what="weer verbonden")
+    finally:
+        os.kill(hung.pid, signal.SIGCONT)
+        hung.terminate()
+        out, err = hung.communicate(timeout=60)
+    assert hung.returncode == 0, err
+    assert "database niet bereikbaar" in err
     _assert_each_fired_once(klachten, SWEPT_DOSSIERS)
 
 
@@ -203,12 +255,8 @@ def test_200_concurrent_submissions_get_200_gapless_numbers(klachten, database_u
             except ValidationFailed as err:
                 refused.append(str(err))
 
-    threads = [threading.Thread(target=submit_many, args=(runner,)) for runner in runners]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        run_together(*(lambda r=runner: submit_many(r) for runner in runners))
     finally:
         for runner in runners:
             runner.close()
@@ -245,7 +293,7 @@ def test_simultaneous_completions_one_wins_the_other_gets_a_conflict(klachten, d
         gate.execute(select(Instance.id).with_for_update())
         for thread in threads:
             thread.start()
-        wait_until(lambda: pg_sessions(PG_URL, "klachten-race", lock_waits_only=True) == 2,
+        wait_until(lambda: pg_sessions(PG_URL, "klachten-race", WAITING_FOR_A_LOCK) == 2,
                    what="beide bemiddelaars wachten om te schrijven")
     for thread in threads:
         thread.join(timeout=60)

@@ -4,6 +4,7 @@ their PostgreSQL sessions (tagged with ``application_name``)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -14,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 
 BARRIER_WORKER = Path(__file__).with_name("barrier_worker.py")
 
@@ -67,17 +69,30 @@ def release(workers: list[subprocess.Popen], timeout: float = 120) -> list[dict]
     return reports
 
 
-def pg_sessions(admin_url: str, application_name: str, lock_waits_only: bool = False) -> int:
-    """How many sessions of ``application_name`` the server has (waiting for a lock)."""
-    engine = create_engine(admin_url)
-    try:
-        with engine.connect() as conn:
-            return conn.scalar(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"
-                + (" AND wait_event_type = 'Lock'" if lock_waits_only else "")),
-                {"name": application_name})
-    finally:
-        engine.dispose()
+# conditions for pg_sessions
+WAITING_FOR_A_LOCK = "wait_event_type = 'Lock'"
+# waiting for a lock that another session of the same application holds (a wait behind,
+# say, autovacuum truncating a table does not count)
+BLOCKED_BY_ONE_ANOTHER = ("EXISTS (SELECT 1 FROM pg_stat_activity b "
+                          "WHERE b.application_name = a.application_name "
+                          "AND b.pid = ANY(pg_blocking_pids(a.pid)))")
+# a transaction that locked or wrote rows has a transaction id
+HOLDING_ROWS = ("EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid "
+                "AND l.locktype = 'transactionid')")
+
+
+def pg_sessions(admin_url: str, application_name: str, condition: str = "TRUE") -> int:
+    """How many sessions of ``application_name`` the server has (that meet ``condition``)."""
+    with _admin(admin_url).connect() as conn:
+        return conn.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity a WHERE application_name = :name "
+            f"AND {condition}"), {"name": application_name})
+
+
+@functools.cache
+def _admin(url: str) -> Engine:
+    """One pooled engine per server for the look-ups (the test process ends it)."""
+    return create_engine(url)
 
 
 def wait_until(condition, timeout: float = 30, every: float = 0.01, what: str = "") -> None:
