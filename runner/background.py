@@ -6,10 +6,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy.exc import OperationalError
-
 from .outbox import DeliveryReport, Outbox
 from .service import Klachten
+from .store import lost_database
 
 MAX_BACKOFF = 60.0  # seconds between two tries while the database cannot be reached
 log = logging.getLogger(__name__)
@@ -29,26 +28,26 @@ class Worker:
         """Sweep until ``stop`` is set: again at once while there was work, otherwise after
         ``interval`` seconds.
 
-        The loop survives its database going away (a restart, a failover): the sweep that
-        failed changed nothing it had not committed, so it waits, twice as long after each
-        failure up to ``MAX_BACKOFF`` seconds, and tries again; the pool's pre-ping then
-        replaces the dead connections. Any other error is logged and the next sweep tries
-        again.
+        The loop survives its database going away (a restart, a failover, a session the
+        server ended; see :func:`runner.store.lost_database`): the sweep that failed changed
+        nothing it had not committed, so it waits, twice as long after each failure up to
+        ``MAX_BACKOFF`` seconds, and tries again; the pool's pre-ping then replaces the dead
+        connections. Any other error is logged and the next sweep tries again.
         """
         failures = 0
         while not stop.is_set():
             try:
                 fired, report = self.run_once()
-            except OperationalError as err:
-                failures += 1
-                pause = min(interval * 2 ** (failures - 1), MAX_BACKOFF)
-                log.warning("worker: database niet bereikbaar (%s); opnieuw over %.1f s",
-                            _first_line(err), pause)
+            except Exception as err:  # keep the worker alive; a next sweep tries again
+                if lost_database(err):
+                    failures += 1
+                    pause = min(interval * 2 ** (failures - 1), MAX_BACKOFF)
+                    log.warning("worker: database niet bereikbaar (%s); opnieuw over %.1f s",
+                                _first_line(err), pause)
+                else:
+                    pause = interval
+                    log.exception("worker: sweep mislukt")
                 stop.wait(pause)
-                continue
-            except Exception:  # keep the worker alive; the next sweep tries again
-                log.exception("worker: sweep mislukt")
-                stop.wait(interval)
                 continue
             if failures:
                 log.warning("worker: database weer bereikbaar na %d mislukte poging(en)",
@@ -78,5 +77,6 @@ class BackgroundWorker:
         self._thread.join(timeout)
 
 
-def _first_line(error: OperationalError) -> str:
-    return (str(error.orig) if error.orig else str(error)).strip().splitlines()[0]
+def _first_line(error: Exception) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

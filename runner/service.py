@@ -17,7 +17,6 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
@@ -62,6 +61,7 @@ from .store import (
     Instance,
     Notice,
     OpenTask,
+    lost_database,
     make_engine,
     make_session_factory,
     transaction,
@@ -321,9 +321,9 @@ class Klachten:
         batches; each is then claimed and ticked in its own transaction. On PostgreSQL the
         claim uses SKIP LOCKED and re-checks the due time, so several workers never tick the
         same instance. An instance that cannot be ticked is taken out of the sweep with an
-        incident, so one broken dossier cannot stall the rest; a database error
-        (``OperationalError``: connection lost, server restarting) is no fault of the
-        dossier and ends the sweep instead, leaving the timer due for the next one.
+        incident, so one broken dossier cannot stall the rest; a lost database (connection
+        broken, server restarting, session ended) is no fault of the dossier and ends the
+        sweep instead, leaving the timer due for the next one.
         """
         ticked, seen = 0, set()
         while ticked < limit:
@@ -354,9 +354,9 @@ class Klachten:
                 self._run(loaded, model, lambda lc: lc.case.tick(now, lc.engine_completed))
                 save_case(loaded, model)
                 return True
-        except OperationalError:  # the database failed, not the dossier: the timer stays due
-            raise
         except Exception as err:  # a worker must survive one broken dossier
+            if lost_database(err):  # not the dossier's fault: the timer stays due
+                raise
             log.exception("timer van instantie %s mislukt", instance_id)
             self._quarantine(instance_id, now, err)
             return True

@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 
@@ -310,6 +311,14 @@ def make_engine(url: str, idle_timeout: float | None = None) -> Engine:
             dbapi_conn.commit()  # a SET in a rolled-back transaction would not last
 
     return engine
+
+
+def lost_database(error: BaseException) -> bool:
+    """Whether ``error`` means that the database failed, not the data: the server cannot be
+    reached, or it ended the session (a restart, the idle timeout), or the connection broke.
+    Trying again later helps; blaming the dossier at hand would not."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
