@@ -8,7 +8,9 @@ import threading
 
 from .outbox import DeliveryReport, Outbox
 from .service import Klachten
+from .store import lost_database
 
+MAX_BACKOFF = 60.0  # seconds between two tries while the database cannot be reached
 log = logging.getLogger(__name__)
 
 
@@ -22,6 +24,39 @@ class Worker:
         fired = self.klachten.sweep_timers()
         return fired, self.outbox.deliver_due()
 
+    def run(self, interval: float, stop: threading.Event) -> None:
+        """Sweep until ``stop`` is set: again at once while there was work, otherwise after
+        ``interval`` seconds.
+
+        The loop survives its database going away (a restart, a failover, a session the
+        server ended; see :func:`runner.store.lost_database`): the sweep that failed changed
+        nothing it had not committed, so it waits, twice as long after each failure up to
+        ``MAX_BACKOFF`` seconds, and tries again; the pool's pre-ping then replaces the dead
+        connections. Any other error is logged and the next sweep tries again.
+        """
+        failures = 0
+        while not stop.is_set():
+            try:
+                fired, report = self.run_once()
+            except Exception as err:  # keep the worker alive; a next sweep tries again
+                if lost_database(err):
+                    failures += 1
+                    pause = min(interval * 2 ** (failures - 1), MAX_BACKOFF)
+                    log.warning("worker: database niet bereikbaar (%s); opnieuw over %.1f s",
+                                _first_line(err), pause)
+                else:
+                    pause = interval
+                    log.exception("worker: sweep mislukt")
+                stop.wait(pause)
+                continue
+            if failures:
+                log.warning("worker: database weer bereikbaar na %d mislukte poging(en)",
+                            failures)
+                failures = 0
+            for error in report.errors:
+                log.warning("%s", error)
+            stop.wait(0 if fired or report.handled else interval)
+
 
 class BackgroundWorker:
     """The worker in a daemon thread, stopped cleanly by :meth:`stop`."""
@@ -30,7 +65,8 @@ class BackgroundWorker:
         self.worker = worker
         self.interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="klachten-worker", daemon=True)
+        self._thread = threading.Thread(target=self.worker.run, args=(interval, self._stop),
+                                        name="klachten-worker", daemon=True)
 
     def start(self) -> BackgroundWorker:
         self._thread.start()
@@ -40,14 +76,7 @@ class BackgroundWorker:
         self._stop.set()
         self._thread.join(timeout)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            busy = False
-            try:
-                fired, report = self.worker.run_once()
-                busy = bool(fired or report.handled)
-                for error in report.errors:
-                    log.warning("%s", error)
-            except Exception:  # keep the web app serving; the next sweep tries again
-                log.exception("worker: sweep failed")
-            self._stop.wait(0 if busy else self.interval)
+
+def _first_line(error: Exception) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

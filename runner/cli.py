@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-import time
+import signal
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -137,23 +138,28 @@ def lint(folder: Path | None) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="One sweep, then stop.")
 def worker(once: bool) -> None:
-    """Fire due timers and deliver the outbox (a loop, or one pass with --once)."""
+    """Fire due timers and deliver the outbox (a loop, or one pass with --once).
+
+    The loop survives a database restart (it waits and tries again) and stops cleanly on
+    SIGTERM or Ctrl-C after the sweep in progress.
+    """
     from . import logs
     from .background import Worker
 
     logs.configure()
     work = Worker(_klachten())
-    interval = float(settings.get("KLACHTEN_WORKER_INTERVAL"))
-    while True:
-        fired, report = work.run_once()
-        for error in report.errors:
-            click.echo(error, err=True)
-        if once:
-            click.echo(f"{fired} dossier(s) met vervallen timers verwerkt")
-            click.echo(f"{report.sent} bericht(en) verzonden, {report.retrying} later opnieuw, "
-                       f"{report.failed} niet afgeleverd")
-            return
-        time.sleep(0 if fired or report.handled else interval)
+    if not once:
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        work.run(float(settings.get("KLACHTEN_WORKER_INTERVAL")), stop)
+        return
+    fired, report = work.run_once()
+    for error in report.errors:
+        click.echo(error, err=True)
+    click.echo(f"{fired} dossier(s) met vervallen timers verwerkt")
+    click.echo(f"{report.sent} bericht(en) verzonden, {report.retrying} later opnieuw, "
+               f"{report.failed} niet afgeleverd")
 
 
 @main.group()

@@ -13,6 +13,7 @@ as an ``.eml`` file into ``<instance>/mail/``: nothing is silently dropped.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import smtplib
@@ -92,6 +93,8 @@ def build_message(mail: OutgoingMail, sender: Sender) -> EmailMessage:
     message.add_alternative(html_body(mail.body, mail.status_page, mail.language),
                             subtype="html")
     message["Content-Language"] = mail.language  # after the content: set_content drops it
+    # A resend must be the same bytes (ADR 0004): a boundary from the notice, not at random.
+    message.set_boundary("=_" + hashlib.sha256(message["Message-ID"].encode()).hexdigest()[:32])
     return message
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
-from . import facts
+from . import facts, settings
 from .case import Case, properties
 from .definitions import (
     DIAGRAM,
@@ -61,6 +61,7 @@ from .store import (
     Instance,
     Notice,
     OpenTask,
+    lost_database,
     make_engine,
     make_session_factory,
     transaction,
@@ -86,7 +87,8 @@ class Klachten:
     """Runner facade over one database and one clock."""
 
     def __init__(self, database_url: str, clock: str = "real"):
-        self.engine = make_engine(database_url)
+        self.engine = make_engine(database_url,
+                                  idle_timeout=settings.number("KLACHTEN_DB_IDLE_TIMEOUT"))
         self.factory = make_session_factory(self.engine)
         self.clock: clocks.Clock = (
             clocks.VirtualClock(self.factory) if clock == "virtual" else clocks.RealClock()
@@ -320,7 +322,9 @@ class Klachten:
         batches; each is then claimed and ticked in its own transaction. On PostgreSQL the
         claim uses SKIP LOCKED and re-checks the due time, so several workers never tick the
         same instance. An instance that cannot be ticked is taken out of the sweep with an
-        incident, so one broken dossier cannot stall the rest.
+        incident, so one broken dossier cannot stall the rest; a lost database (connection
+        broken, server restarting, session ended) is no fault of the dossier and ends the
+        sweep instead, leaving the timer due for the next one.
         """
         ticked, seen = 0, set()
         while ticked < limit:
@@ -352,6 +356,8 @@ class Klachten:
                 save_case(loaded, model)
                 return True
         except Exception as err:  # a worker must survive one broken dossier
+            if lost_database(err):  # not the dossier's fault: the timer stays due
+                raise
             log.exception("timer van instantie %s mislukt", instance_id)
             self._quarantine(instance_id, now, err)
             return True

@@ -29,6 +29,9 @@ SETTINGS = (
     Setting("KLACHTEN_CLOCK", "real",
             "real, or virtual: a clock stored in the database (klachten clock ...) for tests, "
             "demos and simulation."),
+    Setting("KLACHTEN_DB_IDLE_TIMEOUT", "60",
+            "PostgreSQL: seconds a session may sit in an open transaction before the server "
+            "ends it, so a hung worker releases the dossier it holds."),
     Setting("KLACHTEN_WORKER_INTERVAL", "5", "Seconds between two timer sweeps of the worker."),
     Setting("KLACHTEN_SMTP_URL", "",
             "Outgoing mail server: smtp://host:25 (plain), smtp+starttls://host:587, "

@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 
@@ -317,11 +318,14 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, idle_timeout: float | None = None) -> Engine:
     """Create the engine; SQLite gets WAL, durable commits, foreign keys and a busy timeout.
 
     Error messages leave out the statement's parameters: they can hold personal data and
-    end up in a log."""
+    end up in a log. On PostgreSQL, ``idle_timeout`` (seconds) ends a session that sits in
+    an open transaction that long (``idle_in_transaction_session_timeout``): a worker that
+    hangs while it holds a dossier's row lock releases it after that time.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
@@ -341,7 +345,25 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    if idle_timeout:
+        milliseconds = int(idle_timeout * 1000)
+
+        @event.listens_for(engine, "connect")
+        def _idle_timeout(dbapi_conn, _record):
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET idle_in_transaction_session_timeout = {milliseconds}")
+            dbapi_conn.commit()  # a SET in a rolled-back transaction would not last
+
+    return engine
+
+
+def lost_database(error: BaseException) -> bool:
+    """Whether ``error`` means that the database failed, not the data: the server cannot be
+    reached, or it ended the session (a restart, the idle timeout), or the connection broke.
+    Trying again later helps; blaming the dossier at hand would not."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from conftest import Harness, complaint
+from conftest import Harness, complaint, run_together
 from sqlalchemy import func, select
 
 from runner.errors import Conflict, NotFound
 from runner.service import Klachten
 from runner.store import Notice, transaction
-
-
-def run_together(*calls) -> None:
-    """Start each call in its own thread and wait for all of them."""
-    threads = [threading.Thread(target=call) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
 
 
 def test_two_workers_fire_each_due_timer_exactly_once(klachten, database_url):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import re
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default
 from email.utils import parsedate_to_datetime
@@ -14,7 +15,15 @@ from conftest import Harness
 from smtp_server import PASSWORD, SENDER, USER, SmtpServer, outbox_for
 
 from runner.errors import ConfigurationError
-from runner.mail import EmlFolder, SmtpTarget, html_body, parse_smtp_url
+from runner.mail import (
+    EmlFolder,
+    OutgoingMail,
+    Sender,
+    SmtpTarget,
+    build_message,
+    html_body,
+    parse_smtp_url,
+)
 from runner.outbox import Outbox
 
 STATUS_PAGE = "https://klachten.ziekenfonds.example/status"
@@ -49,6 +58,17 @@ def test_html_is_escaped_text_with_only_the_status_page_linked():
     assert "&lt;b&gt;An&lt;/b&gt; &amp; co" in page and "<b>" not in page
     assert re.findall(r'href="([^"]+)"', page) == [STATUS_PAGE]
     assert '<html lang="nl">' in page and "<br>\nTot ziens" in page
+
+
+def test_a_resend_is_the_same_bytes():
+    """The worker may send a notice twice after a crash (ADR 0004): same Message-ID, Date
+    and every byte, the MIME boundary included."""
+    mail = OutgoingMail(notice_id=7, created_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+                        language="nl", recipient="an.peeters@example.be",
+                        recipient_name="An Peeters", subject="Uw klacht", body="Beste An",
+                        status_page=STATUS_PAGE)
+    first, second = (build_message(mail, Sender(SENDER)).as_bytes() for _ in range(2))
+    assert first == second and b'boundary="=_' in first
 
 
 def _parts(message: EmailMessage) -> tuple[str, str]:

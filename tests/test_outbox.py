@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from conftest import Harness
+from conftest import Harness, run_together
 from smtp_server import SENDER, SmtpServer, outbox_for
 from sqlalchemy import update
 
@@ -209,12 +209,8 @@ def test_two_workers_never_send_the_same_notice(klachten, database_url):
         start.wait()
         outbox.deliver_due()
 
-    threads = [threading.Thread(target=work, args=(runner,)) for runner in runners]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        run_together(*(lambda r=runner: work(r) for runner in runners), timeout=60)
     finally:
         for runner in runners:
             runner.close()
