@@ -78,6 +78,21 @@ def test_readyz_refuses_an_unreachable_database(where, make_app, tmp_path):
     assert "127.0.0.1" not in response.get_data(as_text=True)  # no error text leaks
 
 
+@pytest.mark.parametrize("where", UNREACHABLE)
+def test_pages_answer_503_with_retry_after_while_the_database_is_away(where, make_app, tmp_path):
+    url = (f"sqlite:///{tmp_path / 'missing' / 'no.db'}" if where.startswith("sqlite")
+           else "postgresql+psycopg://postgres@127.0.0.1:1/klachten?connect_timeout=2")
+    client = make_app(url).test_client()
+    page = client.get("/klacht")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    assert "Tijdelijk niet beschikbaar" in text and "Er werd niets opgeslagen" in text
+    assert "127.0.0.1" not in text and "Traceback" not in text and "sqlite" not in text
+    api = client.get("/api/v1/taken", headers={"Authorization": "Bearer x"})
+    assert api.status_code == 503 and api.mimetype == "application/problem+json"
+    assert api.get_json()["title"] == "Tijdelijk niet beschikbaar"
+
+
 # ----- metrics
 @pytest.fixture
 def known(klachten) -> Harness:

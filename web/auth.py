@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from runner.accounts import Account
@@ -50,7 +51,7 @@ def init_app(app: Flask) -> None:
     manager.login_message = None
     manager.session_protection = "strong"
     manager.user_loader(_load)
-    app.context_processor(lambda: {"account": current_account()})
+    app.context_processor(lambda: {"account": _account_for_pages()})
 
 
 def _load(user_id: str) -> SignedIn | None:
@@ -60,6 +61,15 @@ def _load(user_id: str) -> SignedIn | None:
 
 def current_account() -> Account | None:
     return current_user.account if current_user.is_authenticated else None
+
+
+def _account_for_pages() -> Account | None:
+    """The signed-in account for the page header; none when it cannot be loaded, so that
+    the error page of a database outage still renders."""
+    try:
+        return current_account()
+    except DBAPIError:
+        return None
 
 
 def requires(permission: str) -> Callable:

@@ -13,7 +13,8 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from runner.errors import (
     Conflict,
@@ -23,6 +24,7 @@ from runner.errors import (
     RateLimited,
     ValidationFailed,
 )
+from runner.store import lost_database
 
 from .auth import current_account
 
@@ -49,6 +51,11 @@ HTTP_MESSAGES = {
     405: (_l("Niet toegestaan"), _l("Deze pagina kan zo niet gebruikt worden.")),
     413: (_l("Te groot"), _l("Wat u verstuurde, is te groot.")),
 }
+# The database cannot be reached (a restart, a failover): nothing was saved, try again.
+UNAVAILABLE = (_l("Tijdelijk niet beschikbaar"),
+               _l("Wij kunnen uw vraag nu niet verwerken. Er werd niets opgeslagen: probeer het "
+                  "over een minuut opnieuw."))
+RETRY_AFTER_SECONDS = 30
 CSRF_MESSAGE = (_l("Formulier verlopen"),
                 _l("Het formulier is verlopen of onvolledig verstuurd. Laad de pagina opnieuw "
                    "en probeer het nog eens."))
@@ -58,6 +65,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(KlachtenError, handle_runner_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
 
 
 def handle_runner_error(error: KlachtenError) -> Response:
@@ -75,6 +83,17 @@ def handle_runner_error(error: KlachtenError) -> Response:
     # posten"); the public pages keep the general text, which reveals nothing.
     detail = str(error) if status < 500 and current_account() is not None else ""
     return _respond(status, str(title), text, headers, detail)
+
+
+def handle_database_error(error: DBAPIError) -> Response:
+    """503 with Retry-After while the database is away (the transaction was rolled back, so
+    the request can simply be sent again); any other database error is a 500."""
+    if not lost_database(error):
+        log.error("databasefout bij %s", request.path, exc_info=error)
+        return handle_http_error(InternalServerError())
+    log.warning("database niet bereikbaar bij %s: %s", request.path, type(error).__name__)
+    title, message = UNAVAILABLE
+    return _respond(503, str(title), str(message), {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def handle_csrf_error(error: CSRFError) -> Response:
