@@ -4,6 +4,7 @@ in different steps. Run again, it adds nothing twice (accounts) and a few more d
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from .accounts import ADMIN, MEDIATOR, NATIONAL, READER, Accounts
@@ -43,7 +44,7 @@ def _dossier(klachten: Klachten, steps: int, first: str, last: str, category: st
     """Dossier number ``steps`` goes that many steps further than a fresh complaint."""
     number = klachten.submit({
         "klager": {"voornaam": first, "achternaam": last,
-                   "email": f"{first.lower()}.{last.lower()}@example.be"},
+                   "email": _ascii(f"{first}.{last}@example.be".lower())},
         "taal": "fr" if first == "Chloé" else "nl", "kanaal": "web", "categorie": category,
         "omschrijving": f"Voorbeeldklacht van {first} {last} over {category}."},
         actor="demo").dossier_number
@@ -62,3 +63,9 @@ def _dossier(klachten: Klachten, steps: int, first: str, last: str, category: st
         if message:
             klachten.send_message(number, message, {"reden": "Ik ben het er niet mee eens."})
     return number
+
+
+def _ascii(address: str) -> str:
+    """chloé.dubois@example.be -> chloe.dubois@example.be: a demo address every mail server
+    takes (a non-ASCII one needs SMTPUTF8, which the demo cannot count on)."""
+    return unicodedata.normalize("NFKD", address).encode("ascii", "ignore").decode()
