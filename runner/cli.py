@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from . import settings
 from .definitions import default_processes_dir
-from .errors import KlachtenError, ValidationFailed
+from .errors import DatabaseUnavailable, KlachtenError, ValidationFailed
 from .service import Klachten, dumps
 
 _DURATION = re.compile(
@@ -86,6 +86,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except ValidationFailed as err:
             raise click.ClickException(str(err)) from err
+        except DatabaseUnavailable as err:
+            raise click.ClickException(
+                f"database niet bereikbaar of niet klaar ({err}); probeer klachten init"
+            ) from err
         except KlachtenError as err:
             raise click.ClickException(str(err)) from err
         except (OperationalError, ProgrammingError) as err:

@@ -78,3 +78,9 @@ class DeliveryFailed(KlachtenError):
         self.reason = reason
         self.permanent = permanent
         super().__init__(reason)
+
+
+class DatabaseUnavailable(KlachtenError):
+    """The database could not be reached, or it ended the session (a restart, a failover,
+    the idle timeout). The action's transaction saved nothing: trying again later helps.
+    The message is the driver's first line, without the statement or its values."""

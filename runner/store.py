@@ -27,6 +27,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from .errors import DatabaseUnavailable
+
 
 class UtcDateTime(TypeDecorator):
     """A timezone-aware datetime stored as UTC on every backend.
@@ -362,7 +364,7 @@ def lost_database(error: BaseException) -> bool:
     """Whether ``error`` means that the database failed, not the data: the server cannot be
     reached, or it ended the session (a restart, the idle timeout), or the connection broke.
     Trying again later helps; blaming the dossier at hand would not."""
-    return isinstance(error, OperationalError) or (
+    return isinstance(error, DatabaseUnavailable | OperationalError) or (
         isinstance(error, DBAPIError) and error.connection_invalidated)
 
 
@@ -372,6 +374,14 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One action, one transaction: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session
+    """One action, one transaction: commit on success, roll back on any error. A lost
+    database is raised as :class:`DatabaseUnavailable`, which callers (the web's 503, the
+    worker's back-off) know without knowing SQLAlchemy."""
+    try:
+        with factory() as session, session.begin():
+            yield session
+    except DBAPIError as error:
+        if lost_database(error):
+            reason = str(error.orig if error.orig is not None else error).strip()
+            raise DatabaseUnavailable(reason.splitlines()[0] if reason else "") from error
+        raise

@@ -21,7 +21,6 @@ import pytest
 from conftest import PG_URL, START, complaint, run_together
 from smtp_server import SENDER
 from sqlalchemy import event, func, select, text
-from sqlalchemy.exc import OperationalError
 from worker_processes import (
     BLOCKED_BY_ONE_ANOTHER,
     HOLDING_ROWS,
@@ -35,7 +34,7 @@ from worker_processes import (
     with_application_name,
 )
 
-from runner.errors import Conflict, ValidationFailed
+from runner.errors import Conflict, DatabaseUnavailable, ValidationFailed
 from runner.operators import existing_sequence_numbers
 from runner.service import Klachten
 from runner.store import (
@@ -329,7 +328,7 @@ def test_a_connection_lost_mid_tick_leaves_the_timer_due(klachten, database_url)
 
     event.listen(klachten.engine, "before_cursor_execute", end_connection)
     try:
-        with pytest.raises(OperationalError):
+        with pytest.raises(DatabaseUnavailable):
             klachten.sweep_timers()
     finally:
         event.remove(klachten.engine, "before_cursor_execute", end_connection)

@@ -23,11 +23,10 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from runner.accounts import Account
-from runner.errors import ValidationFailed
+from runner.errors import DatabaseUnavailable, ValidationFailed
 
 from .extension import runner
 from .messages import field_errors
@@ -68,7 +67,7 @@ def _account_for_pages() -> Account | None:
     the error page of a database outage still renders."""
     try:
         return current_account()
-    except DBAPIError:
+    except DatabaseUnavailable:
         return None
 
 

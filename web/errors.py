@@ -13,18 +13,17 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from runner.errors import (
     Conflict,
+    DatabaseUnavailable,
     Forbidden,
     KlachtenError,
     NotFound,
     RateLimited,
     ValidationFailed,
 )
-from runner.store import lost_database
 
 from .auth import current_account
 
@@ -32,6 +31,9 @@ log = logging.getLogger(__name__)
 
 # (status, title, message) per runner error class; the first match in this order wins.
 RUNNER_ERRORS = [
+    (DatabaseUnavailable, 503, _l("Tijdelijk niet beschikbaar"),
+     _l("Wij kunnen uw vraag nu niet verwerken. Er werd niets opgeslagen: probeer het over een "
+        "minuut opnieuw.")),
     (RateLimited, 429, _l("Te veel pogingen"),
      _l("U hebt te vaak een dossiernummer of code ingevuld die niet klopt. Om uw dossier te "
         "beschermen kunt u het pas opnieuw proberen na %(minutes)s minuten.")),
@@ -51,10 +53,7 @@ HTTP_MESSAGES = {
     405: (_l("Niet toegestaan"), _l("Deze pagina kan zo niet gebruikt worden.")),
     413: (_l("Te groot"), _l("Wat u verstuurde, is te groot.")),
 }
-# The database cannot be reached (a restart, a failover): nothing was saved, try again.
-UNAVAILABLE = (_l("Tijdelijk niet beschikbaar"),
-               _l("Wij kunnen uw vraag nu niet verwerken. Er werd niets opgeslagen: probeer het "
-                  "over een minuut opnieuw."))
+# While the database is away (a restart, a failover) nothing is saved: "try again".
 RETRY_AFTER_SECONDS = 30
 CSRF_MESSAGE = (_l("Formulier verlopen"),
                 _l("Het formulier is verlopen of onvolledig verstuurd. Laad de pagina opnieuw "
@@ -65,7 +64,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(KlachtenError, handle_runner_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
-    app.register_error_handler(DBAPIError, handle_database_error)
 
 
 def handle_runner_error(error: KlachtenError) -> Response:
@@ -77,23 +75,15 @@ def handle_runner_error(error: KlachtenError) -> Response:
         text = str(message) % {"minutes": max(1, -(-error.retry_after // 60))}
     else:
         text = str(message)
-    if status >= 500:
+    if isinstance(error, DatabaseUnavailable):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        log.warning("database niet bereikbaar bij %s: %s", request.path, error)
+    elif status >= 500:
         log.error("fout bij %s: %s", request.path, error, exc_info=error)
     # Staff get the runner's own reason ("bericht X is verzonden: er is geen brief te
     # posten"); the public pages keep the general text, which reveals nothing.
     detail = str(error) if status < 500 and current_account() is not None else ""
     return _respond(status, str(title), text, headers, detail)
-
-
-def handle_database_error(error: DBAPIError) -> Response:
-    """503 with Retry-After while the database is away (the transaction was rolled back, so
-    the request can simply be sent again); any other database error is a 500."""
-    if not lost_database(error):
-        log.error("databasefout bij %s", request.path, exc_info=error)
-        return handle_http_error(InternalServerError())
-    log.warning("database niet bereikbaar bij %s: %s", request.path, type(error).__name__)
-    title, message = UNAVAILABLE
-    return _respond(503, str(title), str(message), {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def handle_csrf_error(error: CSRFError) -> Response:
