@@ -115,8 +115,11 @@ class Inbox:
         """Assign an open task to oneself (a task someone else claimed is taken over)."""
         visible = self._visible(account)
         with transaction(self.klachten.factory) as session:
+            # Locked, so a completion that removes the row meanwhile makes this a NotFound
+            # instead of an UPDATE that finds nothing.
             task = session.scalar(select(OpenTask).join(Dossier)
-                                  .where(OpenTask.id == task_id, visible))
+                                  .where(OpenTask.id == task_id, visible)
+                                  .with_for_update(of=OpenTask))
             if task is None:
                 raise NotFound(f"taak {task_id} is niet open of niet voor u")
             task.claimed_by = account.name
@@ -150,13 +153,15 @@ class Inbox:
         """The task is open in one of the account's lanes and not held back from this user."""
         visible = self._visible(account)
         with transaction(self.klachten.factory) as session:
-            task = session.get(OpenTask, task_id)
-            if task is None:
-                raise NotFound(f"taak {task_id} is niet open of bestaat niet")
             allowed = session.scalar(select(OpenTask.id).join(Dossier).where(
                 OpenTask.id == task_id, visible))
-            if allowed is None:
-                raise Forbidden(f"{account.name} mag taak {task_id} niet uitvoeren")
+            if allowed is not None:
+                return
+            # Asked after the visibility check: a task completed in between is gone (404,
+            # as for the others who raced for it), not forbidden.
+            if session.get(OpenTask, task_id) is None:
+                raise NotFound(f"taak {task_id} is niet open of bestaat niet")
+            raise Forbidden(f"{account.name} mag taak {task_id} niet uitvoeren")
 
     def _visible(self, account: Account, model: Model | None = None,
                  lanes: list[str] | None = None):
