@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import pytest
 from conftest import Harness, complaint, run_together
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, event, func, select, text
 
 from runner.errors import Conflict, NotFound
 from runner.service import Klachten
@@ -97,3 +100,68 @@ def test_racing_register_edits_one_wins_the_other_gets_a_conflict(klachten, data
     changes = [a for a in klachten.dossier(harness.number)["audit"]
                if a["wat"] == "aanbeveling gewijzigd"]
     assert len(changes) == 1
+
+
+
+@contextmanager
+def _removed_after_first_read(klachten: Klachten, database_url: str, task_id: str,
+                              wait: float) -> Iterator[threading.Event]:
+    """Another mediator's completion removes the task right after this runner's first read
+    of it (another connection deletes the row; we wait up to ``wait`` s for it to land)."""
+    other = create_engine(database_url)
+    removed, started = threading.Event(), threading.Event()
+
+    def remove() -> None:
+        with other.begin() as conn:
+            conn.execute(text("DELETE FROM open_tasks WHERE id = :id"), {"id": task_id})
+        removed.set()
+
+    def after_read(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().startswith("SELECT open_tasks.id") and not started.is_set():
+            started.set()
+            threading.Thread(target=remove).start()
+            removed.wait(wait)
+
+    event.listen(klachten.engine, "after_cursor_execute", after_read)
+    try:
+        yield removed
+        assert started.is_set() and removed.wait(10)
+    finally:
+        event.remove(klachten.engine, "after_cursor_execute", after_read)
+        other.dispose()
+
+
+def _mediator(klachten: Klachten):
+    from runner.accounts import Accounts
+    from runner.inbox import Inbox
+
+    accounts = Accounts(klachten)
+    mia = accounts.add("mia", ["klachtenbemiddelaar"], "een-lang-wachtwoord")
+    [task] = Harness(klachten).submit().open_tasks()
+    return Inbox(klachten, accounts), mia, task["id"]
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_claim_holds_the_task_against_a_completion_at_that_moment(klachten, database_url):
+    """Between the claim's read and its write another mediator's completion removes the task.
+    The claim locks the row it read, so the removal waits for it (it was a 500 before: the
+    claim's UPDATE found no row)."""
+    inbox, mia, task_id = _mediator(klachten)
+    with _removed_after_first_read(klachten, database_url, task_id, wait=2):
+        inbox.claim(mia, task_id)  # no StaleDataError
+    with pytest.raises(NotFound):  # and now the task is gone for the next claim
+        inbox.claim(mia, task_id)
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_task_completed_while_it_is_opened_is_not_forbidden(klachten, database_url):
+    """Opening a task that another mediator completes at that moment: allowed (the
+    completion then meets a conflict) or gone, never 403 (it was, when the existence check
+    ran before the visibility check)."""
+    inbox, mia, task_id = _mediator(klachten)
+    with _removed_after_first_read(klachten, database_url, task_id, wait=10):
+        inbox.check_may_work(mia, task_id)
+    with pytest.raises(NotFound):
+        inbox.check_may_work(mia, task_id)
