@@ -280,9 +280,10 @@ class StatusDesk:
             stored = session.scalar(select(Dossier.access_code_hash)
                                     .where(Dossier.number == credential.number))
         try:
-            expired = datetime.fromisoformat(credential.expires) <= now
+            expires = datetime.fromisoformat(credential.expires)
         except ValueError:
-            expired = True
+            expires = None
+        expired = expires is None or expires.tzinfo is None or expires <= now
         expected = _pass_token(stored or _dummy_hash(), credential.number, credential.expires)
         if expired or stored is None or not hmac.compare_digest(expected, credential.token):
             raise AccessDenied()
