@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from . import settings
 from .definitions import default_processes_dir
-from .errors import DatabaseUnavailable, KlachtenError, ValidationFailed
+from .errors import DatabaseUnavailable, KlachtenError
 from .service import Klachten, dumps
 
 _DURATION = re.compile(
@@ -84,19 +84,17 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except ValidationFailed as err:
-            raise click.ClickException(str(err)) from err
         except DatabaseUnavailable as err:
-            raise click.ClickException(
-                f"database niet bereikbaar of niet klaar ({err}); probeer klachten init"
-            ) from err
+            raise _not_ready(str(err)) from err
         except KlachtenError as err:
             raise click.ClickException(str(err)) from err
-        except (OperationalError, ProgrammingError) as err:
-            reason = str(err.orig).splitlines()[0] if err.orig else str(err)
-            raise click.ClickException(
-                f"database niet bereikbaar of niet klaar ({reason}); probeer klachten init"
-            ) from err
+        except (OperationalError, ProgrammingError) as err:  # outside a runner transaction
+            raise _not_ready(str(err.orig).splitlines()[0] if err.orig else str(err)) from err
+
+
+def _not_ready(reason: str) -> click.ClickException:
+    return click.ClickException(
+        f"database niet bereikbaar of niet klaar ({reason}); probeer klachten init")
 
 
 @click.group(cls=_Group)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .accounts import READ_REGISTER, UPDATE_REGISTER, Account
+from .deadlines import end_of_day_utc
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .service import Klachten
 from .store import AuditEntry, Dossier, Recommendation, RecommendationNote, transaction
@@ -229,8 +230,7 @@ class Register:
             conditions.append(Recommendation.created_at
                               >= datetime.combine(first, time(0), tzinfo=zone))
         if last:
-            conditions.append(Recommendation.created_at
-                              < datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone))
+            conditions.append(Recommendation.created_at < end_of_day_utc(last, zone))
         return [and_(*conditions)]
 
 
