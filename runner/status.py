@@ -29,7 +29,6 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select
@@ -135,7 +134,6 @@ def normalise_notice_code(code: str) -> str:
     return "".join(str(code).split()).replace("-", "").upper()[:_MAX_INPUT]
 
 
-@cache
 def check_limit(session: Session, keys: tuple[str, ...], limit: RateLimit,
                 now: datetime) -> None:
     """Raise :class:`RateLimited` when any key has used up its failures in the window."""
