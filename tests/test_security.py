@@ -9,15 +9,16 @@ import io
 import os
 import stat
 import weakref
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import Harness, Staff, complaint
+from conftest import PASSWORD, Harness, Site, Staff, complaint
 from sqlalchemy import update
 
 from runner import reports
-from runner.errors import ValidationFailed
+from runner.errors import RateLimited, ValidationFailed
 from runner.status import RateLimit, check_limit
 from runner.store import Dossier, DossierFacts, transaction
 from web.cli import main
@@ -26,7 +27,7 @@ from web.cli import main
 # ----- 8. no cache holding every database session
 def test_check_limit_keeps_no_reference_to_the_session(klachten):
     with transaction(klachten.factory) as session:
-        check_limit(session, ("k",), RateLimit(), klachten.clock.now(session))
+        check_limit(session, "a", "b", RateLimit(), klachten.clock.now(session))
         watched = weakref.ref(session)
     del session
     gc.collect()
@@ -124,3 +125,59 @@ def test_intake_and_api_refuse_an_unknown_category(staff: Staff, client, klachte
     assert answer.status_code == 400 and answer.get_json()["codes"] == {"categorie": "enum"}
     with transaction(klachten.factory) as session:
         assert session.query(Dossier).count() == 0
+
+
+# ----- 2. nobody can lock a member or a mediator out; guessing stays impossible
+def _address(index: int) -> dict:
+    return {"REMOTE_ADDR": f"203.0.113.{index}"}
+
+
+def test_member_gets_in_while_an_attacker_hammers_the_dossier(site: Site, klachten):
+    number, code = site.file_complaint()
+    checked = 0
+    for round_ in range(3):
+        for index in range(1, 21):  # 20 addresses, 3 wrong codes each
+            answer = site.sign_in(number, "AAAA-AAAA-AAAA", environ_base=_address(index))
+            assert answer.status_code in (400, 429)
+            checked += answer.status_code == 400
+        member = site.sign_in(number, code, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+        assert member.status_code == 302, round_
+    # 10 failures put the number under attack; after that each address got one try.
+    assert checked == 20
+    attacker = site.sign_in(number, code, environ_base=_address(3))
+    assert attacker.status_code == 429  # even the right code, from an address that failed
+    klachten.clock.set(klachten.clock.now() + timedelta(minutes=16))
+    assert site.sign_in(number, code, environ_base=_address(3)).status_code == 302
+
+
+def test_a_client_still_has_its_own_limit(site: Site):
+    number, code = site.file_complaint()
+    for attempt in range(10):
+        assert site.sign_in(f"KL-2026-{attempt + 100:05d}", code,
+                            environ_base=_address(1)).status_code == 400
+    assert site.sign_in(number, code, environ_base=_address(1)).status_code == 429
+
+
+def test_mediator_logs_in_while_an_attacker_hammers_her_name(staff: Staff, accounts):
+    wrong = 0
+    for index in range(1, 31):
+        answer = staff.login("mia", "fout-wachtwoord!", environ_base=_address(index))
+        assert answer.status_code in (400, 429)
+        wrong += answer.status_code == 400
+        if index % 10 == 0:
+            assert staff.login("mia", environ_base={"REMOTE_ADDR": "198.51.100.7"}
+                               ).status_code == 302
+            staff.post("/logout", {}, form_page="/bemiddeling/taken")
+    assert wrong == 30  # one try per fresh address: no address got a second one
+    again = staff.login("mia", "fout-wachtwoord!", environ_base=_address(1))
+    assert again.status_code == 429
+    assert staff.login("mia", environ_base=_address(2)).status_code == 429
+
+
+def test_login_attacker_from_one_address_is_stopped_after_five(accounts, klachten):
+    for _ in range(5):
+        with pytest.raises(ValidationFailed):
+            accounts.sign_in("mia", "fout-wachtwoord!", "192.0.2.1")
+    with pytest.raises(RateLimited):
+        accounts.sign_in("nora", "fout-wachtwoord!", "192.0.2.1")
+    assert accounts.sign_in("mia", PASSWORD, "192.0.2.2").name == "mia"
