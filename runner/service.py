@@ -138,8 +138,13 @@ class Klachten:
         return latest
 
     # ----- actions
-    def submit(self, complaint: dict[str, Any], actor: str = "klager") -> Submitted:
-        """Stap 1: start a dossier from a complaint; returns its number and access code."""
+    def submit(self, complaint: dict[str, Any], actor: str = "klager",
+               on_created: Callable[[Session, Dossier, str | None], None] | None = None,
+               ) -> Submitted:
+        """Stap 1: start a dossier from a complaint; returns its number and access code.
+
+        ``on_created(session, dossier, access_code)`` runs in the same transaction, after
+        the process started (the public form records its submission there)."""
         with transaction(self.factory) as session:
             now = self.clock.now(session)
             definition_id = self._latest_definition_id(session)
@@ -166,6 +171,8 @@ class Klachten:
             ctx = self._run(loaded, model, lambda lc: lc.case.run(lc.engine_completed))
             session.add(instance)
             save_case(loaded, model)
+            if on_created is not None:
+                on_created(session, dossier, ctx.transient.get("toegangscode"))
             return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
 
     def complete_task(self, task_id: str, data: dict[str, Any], user: str,

@@ -51,6 +51,7 @@ DISAGREE = "klager_niet_akkoord"
 WITHDRAW = "klacht_ingetrokken"
 ACTOR = "klager"
 CLOSED, WITHDRAWN, RECEIVED = "afgesloten", "ingetrokken", "1"
+ACKNOWLEDGEMENT, NATIONAL_ANSWER = "ontvangstmelding", "antwoord_nationaal"  # notice kinds
 _MAX_INPUT = 100  # longer input cannot match a number or a code; it is cut, not refused
 PASS_LIFETIME = timedelta(hours=2)  # absolute; the web session also ends after 30 idle minutes
 
@@ -106,6 +107,17 @@ class SentNotice:
 
 
 @dataclass(frozen=True)
+class PublicAnswer:
+    """An answer the member was sent, readable on the status page."""
+
+    title: str
+    sent_on: date
+    outcome: str | None
+    text: str
+    advice: str | None
+
+
+@dataclass(frozen=True)
 class PublicStatus:
     number: str
     step: StepText
@@ -116,6 +128,7 @@ class PublicStatus:
     national_answer_due: date | None
     closed_on: date | None
     notices: tuple[SentNotice, ...]
+    answers: tuple[PublicAnswer, ...]
     can_disagree: bool
     can_withdraw: bool
 
@@ -190,6 +203,8 @@ class _Wording:
     steps: dict[str, dict]
     elements: dict[str, dict]
     notices: dict[str, str]
+    answers: tuple[dict, ...]
+    outcomes: dict[str, str]
     timezone: ZoneInfo
 
     @classmethod
@@ -200,8 +215,10 @@ class _Wording:
             return {key: entry.get(language) or entry["nl"]
                     for key, entry in texts.get(part, {}).items()}
 
+        answers = tuple({**entry, **(entry.get(language) or entry["nl"])}
+                        for entry in texts.get("antwoorden", []))
         return cls(steps=pick("stappen"), elements=pick("elementen"), notices=pick("berichten"),
-                   timezone=model.timezone)
+                   answers=answers, outcomes=pick("uitkomsten"), timezone=model.timezone)
 
     def local_date(self, instant: datetime) -> date:
         return as_utc(instant).astimezone(self.timezone).date()
@@ -321,22 +338,48 @@ class StatusDesk:
         wording = self._wording(language)
         waiting = case.waiting_messages()
         can_disagree = DISAGREE in waiting
-        national = case.due_date("nationaal_antwoord")
+        sent = {kind: wording.local_date(at) for at, kind, _ in reversed(notices)}
+        answers = _answers(case.data(), sent, wording)
+        answered = bool(answers) or dossier.closed_at is not None
+
+        def pending(deadline: str, done: bool) -> date | None:
+            """A date the member still waits for; none once it happened or the dossier
+            closed."""
+            return None if done or dossier.closed_at else case.due_date(deadline)
+
         return PublicStatus(
             number=dossier.number or "",
             step=_step_text(dossier, case, wording),
             received_on=wording.local_date(dossier.received_at),
-            acknowledgement_due=case.due_date("ontvangstmelding"),
-            answer_due=case.due_date("antwoord"),
+            acknowledgement_due=pending("ontvangstmelding", ACKNOWLEDGEMENT in sent),
+            answer_due=pending("antwoord", answered),
             reaction_until=case.due_date("reactietermijn") if can_disagree else None,
-            national_answer_due=None if dossier.closed_at else national,
+            national_answer_due=pending("nationaal_antwoord", NATIONAL_ANSWER in sent),
             closed_on=wording.local_date(dossier.closed_at) if dossier.closed_at else None,
             notices=tuple(SentNotice(sent_on=wording.local_date(at), kind=kind, code=code,
                                      label=wording.notice_label(kind))
                           for at, kind, code in notices),
+            answers=answers,
             can_disagree=can_disagree,
             can_withdraw=WITHDRAW in waiting,
         )
+
+
+def _answers(data: dict, sent: dict[str, date], wording: _Wording) -> tuple[PublicAnswer, ...]:
+    """The answers of ``statuspagina.json``'s ``antwoorden`` whose notice went out, as the
+    mediator wrote them (the process data the notice was made from)."""
+    found = []
+    for entry in wording.answers:
+        given = data.get(entry["gegevens"])
+        if entry["bericht"] not in sent or not isinstance(given, dict):
+            continue
+        outcome = given.get(entry.get("uitkomst", ""))
+        found.append(PublicAnswer(
+            title=entry["titel"], sent_on=sent[entry["bericht"]],
+            outcome=wording.outcomes.get(outcome, outcome) if outcome else None,
+            text=str(given.get(entry["tekst"]) or ""),
+            advice=str(given.get(entry.get("advies", ""), "") or "") or None))
+    return tuple(found)
 
 
 def _step_text(dossier: Dossier, case: Case, wording: _Wording) -> StepText:

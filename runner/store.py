@@ -307,6 +307,18 @@ class AccessEntry(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class FormSubmission(Base):
+    """One posted complaint form (``runner.confirmations``): the hash of its one-time form
+    token, the dossier it made, and for a short while the access code sealed with a key
+    only the member's browser holds, until the confirmation page has shown it once."""
+
+    __tablename__ = "form_submissions"
+    form_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sealed_code: Mapped[str | None] = mapped_column(Text)
+
+
 class User(Base):
     """A mediator's account: roles, argon2 password hash, API token hash (SHA-256)."""
 
