@@ -161,6 +161,28 @@ class AuditEntry(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class InstanceMigration(Base):
+    """A move of an instance to another definition version, with the state it had before
+    (so it can be reverted exactly) and what the move changed."""
+
+    __tablename__ = "instance_migrations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    from_definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    to_definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    previous_state: Mapped[str] = mapped_column(Text)
+    previous_serializer_version: Mapped[str] = mapped_column(String(20))
+    # The instance's row version right after the move: a revert requires it unchanged.
+    version_after: Mapped[int] = mapped_column(Integer)
+    new_rules: Mapped[bool] = mapped_column(default=False)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    reverted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reverted_by: Mapped[str | None] = mapped_column(String(100))
+
+
 class Notice(Base):
     """The outbox: a rendered notice, written in the transaction of the step that caused it."""
 
