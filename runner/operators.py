@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from .deadlines import BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
 from .definitions import Model
 from .notices import INITIAL_STATUS, NoticeStatus, new_notice_code
+from .settings import public_link
 from .store import Dossier, DossierSequence, Notice, Recommendation
 
 _CALENDAR = BelgianCalendar()
@@ -217,7 +218,7 @@ def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
         "aanspreking": complainant_name(data.get("klager", {})) or "klager",
         "ziekenfonds": settings.get("ziekenfonds", {}),
         "nationale_klachtenbemiddelaar": settings.get("nationale_klachtenbemiddelaar", {}),
-        "statuspagina": settings.get("statuspagina", ""),
+        "statuspagina": public_link(settings.get("statuspagina", "/status")),
         "vandaag": ctx.local_date(ctx.now).isoformat(),
         "toegangscode": ctx.transient.get("toegangscode"),
     }
