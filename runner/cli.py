@@ -107,11 +107,22 @@ def init() -> None:
     """Create or upgrade the database schema and deploy processes/."""
     from .migrations import upgrade
 
+    settings.public_url()  # a wrong address stops before anything changes
     url = settings.database_url()
     upgrade(url)
     definition_id, created = _klachten().deploy()
     click.echo(f"schema bijgewerkt; procesversie {definition_id}"
                + (" gedeployed" if created else " was al gedeployed"))
+    warn_public_url()
+
+
+def warn_public_url() -> None:
+    """One line on stderr while the public address of the links is not set; a wrong one
+    stops the command (one line, exit 1)."""
+    settings.public_url()
+    warning = settings.public_url_warning()
+    if warning:
+        click.echo(warning, err=True)
 
 
 @main.command()
