@@ -23,6 +23,7 @@ from fpdf import FPDF
 
 from . import settings
 from .errors import ConfigurationError, ModelError
+from .notices import localised
 
 if TYPE_CHECKING:
     from .definitions import Model
@@ -47,8 +48,9 @@ class Letterhead:
     phone: str = ""
 
     @classmethod
-    def from_settings(cls, model_settings: dict) -> Letterhead:
-        fund = model_settings.get("ziekenfonds", {})
+    def from_settings(cls, model_settings: dict, language: str) -> Letterhead:
+        """The fund in ``language`` (``ziekenfonds`` in ``instellingen.json``)."""
+        fund = localised(model_settings, "ziekenfonds", language)
         return cls(logo=fund.get("logo_tekst") or fund.get("naam", ""),
                    name=fund.get("naam", ""), address=fund.get("adres", ""),
                    email=fund.get("email", ""), phone=fund.get("telefoon", ""))
@@ -85,7 +87,7 @@ def notice_letter(model: Model, notice: Notice, dossier_number: str, address: st
         dossier_number=dossier_number, code=notice.code, subject=notice.subject,
         body=notice.body, labels=letter_labels(renderer.labels), created_at=notice.created_at,
     )
-    pdf = render_letter(Letterhead.from_settings(model.settings), text)
+    pdf = render_letter(Letterhead.from_settings(model.settings, notice.language), text)
     return Letter(f"{dossier_number}-{notice.code}.pdf", pdf)
 
 

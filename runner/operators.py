@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from .deadlines import RECEIPT, BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
 from .definitions import Model
-from .notices import INITIAL_STATUS, NoticeStatus, new_notice_code
+from .notices import INITIAL_STATUS, NoticeStatus, localised, new_notice_code
 from .settings import public_link
 from .store import Dossier, DossierSequence, Notice, Recommendation
 
@@ -228,9 +228,9 @@ def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
         **{key: value for key, value in data.items() if not key.startswith("spiff__")},
         "dossiernummer": ctx.dossier.number,
         "berichtcode": code,
-        "aanspreking": complainant_name(data.get("klager", {})) or "klager",
-        "ziekenfonds": settings.get("ziekenfonds", {}),
-        "nationale_klachtenbemiddelaar": settings.get("nationale_klachtenbemiddelaar", {}),
+        "ziekenfonds": localised(settings, "ziekenfonds", language),
+        "nationale_klachtenbemiddelaar": localised(settings, "nationale_klachtenbemiddelaar",
+                                                   language),
         "statuspagina": public_link(settings.get("statuspagina", "/status")),
         "vandaag": ctx.local_date(ctx.now).isoformat(),
         "toegangscode": ctx.transient.get("toegangscode"),
