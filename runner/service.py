@@ -152,6 +152,7 @@ class Klachten:
             form = model.form(COMPLAINT_FORM)
             data = with_defaults(form, {"ontvangen_op": now.isoformat(), **complaint})
             validate_form(form, data)
+            _check_category(data["categorie"], model.settings.get("categorieen"))
             received_at = _received_at(data["ontvangen_op"], now)
             dossier = Dossier(
                 complainant_name=complainant_name(data["klager"])[:220],
@@ -537,6 +538,13 @@ class Klachten:
         if user in earlier:
             raise Forbidden(f"{user} voltooide in dit dossier al de taak {other} en mag deze "
                             "taak niet uitvoeren (scheiding van functies)")
+
+
+def _check_category(category: str, known: list[str] | None) -> None:
+    """The category must be one of the model's (``categorieen`` in ``instellingen.json``)."""
+    if known is not None and category not in known:
+        raise ValidationFailed({"categorie": f"onbekende categorie; kies uit {', '.join(known)}"},
+                               {"categorie": "enum"})
 
 
 def _received_at(value: str, now: datetime) -> datetime:
