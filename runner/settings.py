@@ -161,6 +161,12 @@ def private_folder(path: Path) -> Path:
     return folder
 
 
+def secret_key() -> str:
+    """``KLACHTEN_SECRET_KEY``, or the instance folder's key file: what the web app signs
+    with and what seals the access codes in the outbox (every process needs the same)."""
+    return get("KLACHTEN_SECRET_KEY") or instance_secret_key(Path(get("KLACHTEN_INSTANCE_PATH")))
+
+
 def instance_secret_key(instance_path: Path) -> str:
     """The key in the instance folder's ``secret_key`` file, generated there (readable by the
     owner only) when absent. There is no built-in default secret."""

@@ -252,3 +252,68 @@ def test_display_name_keeps_letters_and_drops_specials():
     assert display_name("Chloé O'Neil-Dubois") == "Chloé O'Neil-Dubois"
     assert display_name('a, "b" <c@d.e>\r\n') == "a b c d e"
     assert len(display_name("x" * 300)) == 64
+
+
+# ----- 4. no access code in clear at rest
+def _database_text(klachten) -> str:
+    """Every value of every table, as text."""
+    from runner.store import Base
+
+    with transaction(klachten.factory) as session:
+        return "\n".join(str(tuple(row)) for table in Base.metadata.sorted_tables
+                         for row in session.execute(table.select()))
+
+
+def _stored_anywhere(klachten, database_url: str, code: str) -> bool:
+    variants = {code, code.replace("-", "")}
+    text = _database_text(klachten)
+    if any(v in text for v in variants):
+        return True
+    if database_url.startswith("sqlite"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        return any(v.encode() in raw for v in variants)
+    return False
+
+
+def test_waiting_e_mail_holds_no_access_code(klachten, database_url, smtp_server):
+    from smtp_server import outbox_for
+
+    harness = Harness(klachten).submit()
+    assert not _stored_anywhere(klachten, database_url, harness.access_code)
+    assert outbox_for(klachten, smtp_server).deliver_due().sent == 1
+    [message] = smtp_server.messages
+    assert harness.access_code in message.get_body(("plain",)).get_content()
+    assert not _stored_anywhere(klachten, database_url, harness.access_code)
+
+
+def test_letter_waiting_to_be_printed_holds_no_access_code(klachten, database_url):
+    from pypdf import PdfReader
+
+    harness = Harness(klachten).submit(klager={"voornaam": "Jan", "achternaam": "Peeters",
+                                               "adres": "Kerkstraat 1, 9000 Gent"})
+    assert not _stored_anywhere(klachten, database_url, harness.access_code)
+    [waiting] = klachten.letters_to_print()
+    def letter_text() -> str:
+        letter = klachten.letter(harness.number, waiting["code"])
+        return "".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.pdf)).pages)
+
+    assert harness.access_code in letter_text()
+    klachten.mark_posted(harness.number, waiting["code"], "mia")
+    assert harness.access_code not in letter_text()  # a copy made later has no code
+    assert not _stored_anywhere(klachten, database_url, harness.access_code)
+
+
+def test_another_secret_key_cannot_open_the_sealed_code(klachten, database_url, smtp_server):
+    from smtp_server import outbox_for
+
+    from runner.service import Klachten
+
+    Harness(klachten).submit()
+    other = Klachten(database_url, clock="virtual", secret="another-key-" + "9" * 32)
+    try:
+        report = outbox_for(other, smtp_server).deliver_due()
+    finally:
+        other.close()
+    assert report.retrying == 1 and not smtp_server.messages
+    assert "KLACHTEN_SECRET_KEY" in report.errors[0]
