@@ -317,3 +317,58 @@ def test_another_secret_key_cannot_open_the_sealed_code(klachten, database_url, 
         other.close()
     assert report.retrying == 1 and not smtp_server.messages
     assert "KLACHTEN_SECRET_KEY" in report.errors[0]
+
+
+# ----- 7. sessions end on the server
+def _copy_of_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _with_cookie(app, value: str):
+    other = app.test_client()
+    other.set_cookie("session", value)
+    return other
+
+
+def _signed_in(client, url: str = "/bemiddeling/taken") -> bool:
+    return client.get(url).status_code == 200
+
+
+def test_a_cookie_saved_before_logout_no_longer_works(app, staff: Staff):
+    assert staff.login("mia").status_code == 302
+    saved = _copy_of_cookie(staff.client)
+    assert _signed_in(_with_cookie(app, saved))  # a copy works while the session lives
+    staff.post("/logout", {}, form_page="/bemiddeling/taken")
+    assert not _signed_in(staff.client)
+    thief = _with_cookie(app, saved)
+    answer = thief.get("/bemiddeling/taken")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_disabling_and_enabling_does_not_revive_old_sessions(app, staff: Staff, accounts):
+    staff.login("mia")
+    saved = _copy_of_cookie(staff.client)
+    accounts.set_disabled("mia", True)
+    accounts.set_disabled("mia", False)
+    assert not _signed_in(_with_cookie(app, saved))
+    assert not _signed_in(staff.client)
+    assert staff.login("mia").status_code == 302 and _signed_in(staff.client)
+
+
+def test_a_session_ends_eight_hours_after_the_login_however_active(staff: Staff, klachten):
+    staff.login("mia")
+    for _ in range(23):  # a request every 20 minutes for 7 h 40
+        klachten.clock.set(klachten.clock.now() + timedelta(minutes=20))
+        assert _signed_in(staff.client)
+    klachten.clock.set(klachten.clock.now() + timedelta(minutes=21))
+    assert not _signed_in(staff.client)
+
+
+def test_a_copied_status_cookie_stops_working_at_sign_out(app, site: Site):
+    number, code = site.file_complaint()
+    assert site.sign_in(number, code).status_code == 302
+    saved = _copy_of_cookie(site.client)
+    assert number in _with_cookie(app, saved).get("/status").get_data(as_text=True)
+    site.post("/status/afmelden", {}, form_page="/status")
+    page = _with_cookie(app, saved).get("/status").get_data(as_text=True)
+    assert number not in page and 'name="toegangscode"' in page
