@@ -257,10 +257,27 @@ class Klachten:
             return [{"dossiernummer": number, **_notice_dict(notice)} for notice, number in rows]
 
     def mark_posted(self, number: str, code: str, user: str) -> None:
-        """Record that the letter of notice ``code`` was printed and posted."""
+        """Record that the letter of notice ``code`` was printed and posted. When an open
+        task is about that letter (the acknowledgement's print-and-post task), posting it
+        completes that task, posted today."""
+        task_id, today = self._letter_task(number, code)
+        if task_id is not None:
+            self.complete_task(task_id, {"gepost_op": today}, user, dossier_number=number)
+            return
         with transaction(self.factory) as session:
             self._post(session, self._dossier(session, number), code, user,
                        self.clock.now(session))
+
+    def _letter_task(self, number: str, code: str) -> tuple[str | None, str]:
+        """The open task about the letter ``code`` (if any), and today's date there."""
+        with transaction(self.factory) as session:
+            dossier = self._dossier(session, number)
+            case = self._read_case(session, dossier)[1]
+            today = self.clock.now(session).astimezone(case.model.timezone).date().isoformat()
+        wanted = code.strip().upper()
+        task = next((task for task in case.ready_user_tasks()
+                     if (case.letter_code(task) or "").upper() == wanted), None)
+        return (str(task.id) if task else None), today
 
     def task_letter(self, task_id: str) -> str | None:
         """The notice code of the letter an open task is about (the print-and-post task of

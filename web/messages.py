@@ -72,6 +72,8 @@ SPECIFIC = {
     ("formulier", "toegang"): _l("Het dossiernummer of de code klopt niet. Controleer ze en "
                                  "probeer het opnieuw."),
     ("formulier", "aanmelden"): _l("De gebruikersnaam of het wachtwoord klopt niet."),
+    ("wachtwoord", "minLength"): _l("Wachtwoord: te kort. Kies een wachtwoord van minstens "
+                                    "12 tekens."),
     ("reden", "required"): _l("Schrijf kort waarom u niet akkoord gaat."),
     ("bevestigd", "required"): _l("Vink aan dat u uw klacht wilt intrekken."),
     ("bevestigd", "const"): _l("Vink aan dat u uw klacht wilt intrekken."),
