@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .definitions import Model
-from .errors import NotFound, ValidationFailed
+from .errors import Forbidden, NotFound, ValidationFailed
 from .service import Klachten
 from .status import RateLimit, check_limit, record_failures
 from .store import User, transaction
@@ -135,6 +135,18 @@ class Accounts:
             return [_account(u) for u in session.scalars(select(User).order_by(User.name))]
 
     # ----- who is this
+    def working(self, name: str) -> Account:
+        """The enabled account ``name`` that works tasks (the CLI's ``--user``): an unknown,
+        disabled or read-only user is refused with one clear line."""
+        with transaction(self.klachten.factory) as session:
+            account = _account(self._user(session, name))
+        if account.disabled:
+            raise Forbidden(f"gebruiker {name} is uitgeschakeld")
+        if not account.may(WORK_TASKS):
+            raise Forbidden(f"gebruiker {name} ({', '.join(account.roles) or 'geen rol'}) "
+                            "mag geen taken uitvoeren")
+        return account
+
     def by_id(self, user_id: int) -> Account | None:
         """The account of a session; ``None`` when it is gone or disabled."""
         with transaction(self.klachten.factory) as session:

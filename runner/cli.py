@@ -221,8 +221,12 @@ def tasks(number: str | None, as_json: bool) -> None:
 @click.option("--data", "data", type=JsonFile(), required=True)
 @click.option("--user", required=True)
 def complete(task_id: str, data: dict, user: str) -> None:
-    """Complete a user task with form data from a JSON file."""
-    number = _klachten().complete_task(task_id, data, user)
+    """Complete a user task with form data from a JSON file, as the enabled account
+    ``--user``: only a task of its lanes, separation of duties as on the web and the API."""
+    from .inbox import Inbox
+
+    accounts = _accounts()
+    number = Inbox(accounts.klachten, accounts).complete(accounts.working(user), task_id, data)
     click.echo(f"taak voltooid in dossier {number}")
 
 

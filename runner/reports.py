@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from .accounts import READ_REPORTS, Account
+from .days import DayNotAccepted, parse_day
 from .deadlines import end_of_day_utc
 from .definitions import DEFAULT_TIMEZONE
 from .errors import Forbidden, ValidationFailed
@@ -38,8 +39,7 @@ MAX_PERIOD_DAYS = 366 * 5
 AGE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 8), (9, 21), (22, 45), (46, None))
 F = DossierFacts
 # Codes as the register's period filter uses them (JSON Schema keywords).
-PERIOD_ERRORS = {"format": "geef een datum als JJJJ-MM-DD",
-                 "minimum": "de einddatum ligt voor de begindatum",
+PERIOD_ERRORS = {"minimum": "de einddatum ligt voor de begindatum",
                  "maximum": "kies een periode van hoogstens vijf jaar"}
 
 
@@ -62,19 +62,18 @@ class Period:
         """The period from ``van``/``tot`` (ISO dates); both empty: the last twelve months."""
         if not first and not last:
             return cls.last_twelve_months(today)
-        days, codes = {}, {}
+        days, reasons, codes = {}, {}, {}
         for field, value in (("van", first), ("tot", last)):
             try:
-                days[field] = date.fromisoformat((value or "").strip())
-            except ValueError:
-                codes[field] = "format"
+                days[field] = parse_day(value or "")
+            except DayNotAccepted as refused:
+                reasons[field], codes[field] = str(refused), refused.code
         if not codes and days["tot"] < days["van"]:
-            codes["tot"] = "minimum"
+            reasons["tot"], codes["tot"] = PERIOD_ERRORS["minimum"], "minimum"
         elif not codes and (days["tot"] - days["van"]).days > MAX_PERIOD_DAYS:
-            codes["tot"] = "maximum"
+            reasons["tot"], codes["tot"] = PERIOD_ERRORS["maximum"], "maximum"
         if codes:
-            raise ValidationFailed({field: PERIOD_ERRORS[code] for field, code in codes.items()},
-                                   codes)
+            raise ValidationFailed(reasons, codes)
         return cls(days["van"], days["tot"])
 
     @property

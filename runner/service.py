@@ -342,20 +342,20 @@ class Klachten:
     def sweep_timers(self, limit: int = 500) -> int:
         """Fire the due timers of at most ``limit`` instances; returns how many were ticked.
 
-        Only instances whose ``next_timer_at`` has passed are read (an index range scan), in
-        batches; each is then claimed and ticked in its own transaction. On PostgreSQL the
-        claim uses SKIP LOCKED and re-checks the due time, so several workers never tick the
-        same instance. An instance that cannot be ticked is taken out of the sweep with an
-        incident, so one broken dossier cannot stall the rest; a lost database (connection
-        broken, server restarting, session ended) is no fault of the dossier and ends the
-        sweep instead, leaving the timer due for the next one.
+        Only instances whose ``next_timer_at`` has come (now included) are read (an index
+        range scan), in batches; each is then claimed and ticked in its own transaction. On
+        PostgreSQL the claim uses SKIP LOCKED and re-checks the due time, so several workers
+        never tick the same instance. An instance that cannot be ticked is taken out of the
+        sweep with an incident, so one broken dossier cannot stall the rest; a lost database
+        (connection broken, server restarting, session ended) is no fault of the dossier and
+        ends the sweep instead, leaving the timer due for the next one.
         """
         ticked, seen = 0, set()
         while ticked < limit:
             with transaction(self.factory) as session:
                 now = self.clock.now(session)
                 due = [i for i in session.scalars(
-                    select(Instance.id).where(Instance.next_timer_at < now)
+                    select(Instance.id).where(Instance.next_timer_at <= now)
                     .order_by(Instance.next_timer_at).limit(SWEEP_BATCH)) if i not in seen]
             for instance_id in due[: limit - ticked]:
                 seen.add(instance_id)
@@ -369,7 +369,7 @@ class Klachten:
         try:
             with transaction(self.factory) as session:
                 query = select(Instance).where(Instance.id == instance_id,
-                                               Instance.next_timer_at < now)
+                                               Instance.next_timer_at <= now)
                 if session.get_bind().dialect.name == "postgresql":
                     query = query.with_for_update(skip_locked=True)
                 instance = session.scalar(query)
