@@ -181,7 +181,8 @@ class ReportDesk:
         self._check(account)
         yield list(CSV_COLUMNS)
         with transaction(self.klachten.factory) as session:
-            yield from csv_rows(session, period, self.klachten.clock.now(session))
+            for row in csv_rows(session, period, self.klachten.clock.now(session)):
+                yield [spreadsheet_safe(cell) for cell in row]
 
 
 def build_report(session: Session, period: Period, now: datetime) -> Report:
@@ -297,6 +298,15 @@ CSV_COLUMNS = (
     "nationaal_antwoord_op_tijd", "statusberichten_op_tijd", "statusberichten_te_laat",
     "doorlooptijd_dagen",
 )
+
+
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell that a spreadsheet shows as text: a leading formula character gets a quote."""
+    return f"'{cell}" if cell.startswith(_FORMULA_START) else cell
 
 
 def csv_rows(session: Session, period: Period, now: datetime,

@@ -72,14 +72,16 @@ SPECIFIC = {
     ("formulier", "toegang"): _l("Het dossiernummer of de code klopt niet. Controleer ze en "
                                  "probeer het opnieuw."),
     ("formulier", "aanmelden"): _l("De gebruikersnaam of het wachtwoord klopt niet."),
-    ("wachtwoord", "minLength"): _l("Wachtwoord: te kort. Kies een wachtwoord van minstens "
-                                    "12 tekens."),
     ("reden", "required"): _l("Schrijf kort waarom u niet akkoord gaat."),
     ("bevestigd", "required"): _l("Vink aan dat u uw klacht wilt intrekken."),
     ("bevestigd", "const"): _l("Vink aan dat u uw klacht wilt intrekken."),
     ("status", "enum"): _l("Kies een status: open, in behandeling, uitgevoerd of afgewezen."),
     ("reden_afwijzing", "required"): _l("Schrijf waarom de aanbeveling wordt afgewezen."),
     ("notitie", "required"): _l("Schrijf een opvolgnotitie."),
+    ("wachtwoord", "minLength"): _l("Wachtwoord: minstens 12 tekens."),
+    ("wachtwoord", "strength"): _l("Wachtwoord: te makkelijk te raden (een veelgebruikt "
+                                   "wachtwoord, een herhaling of een reeks). Kies bijvoorbeeld "
+                                   "een zin van enkele woorden."),
     ("van", "format"): _l("Vanaf: vul een datum in als JJJJ-MM-DD."),
     ("tot", "format"): _l("Tot en met: vul een datum in als JJJJ-MM-DD."),
     ("van", "range"): _l("Vanaf: kies een datum tussen 1900-01-01 en 2999-12-31."),
