@@ -399,15 +399,6 @@ def _account(name: str):
     return account
 
 
-def _admin_account(name: str):
-    from .accounts import ADMINISTER
-
-    account = _account(name)
-    if not account.may(ADMINISTER):
-        raise click.ClickException(f"{name} is geen beheerder")
-    return account
-
-
 @privacy.command("hold")
 @click.argument("number")
 @click.option("--reason", required=True, help="Why the dossier may not be erased.")
@@ -417,13 +408,13 @@ def privacy_hold(number: str, reason: str, user: str, release: bool) -> None:
     """Set (or with --release lift) a legal hold: the dossier is never erased meanwhile."""
     from .retention import Retention
 
-    account = _admin_account(user)
+    account = _account(user)
     retention_ = Retention(_klachten())
     if release:
-        retention_.release(number, account.name)
+        retention_.release(account, number)
         click.echo(f"juridische blokkering van dossier {number} opgeheven")
     else:
-        retention_.hold(number, reason, account.name)
+        retention_.hold(account, number, reason)
         click.echo(f"dossier {number} staat onder juridische blokkering")
 
 
@@ -435,7 +426,7 @@ def privacy_erase(number: str, reason: str, user: str) -> None:
     """Erase a closed dossier on the member's request (art. 17), where the model allows it."""
     from .retention import Retention
 
-    Retention(_klachten()).erase_on_request(number, reason, _admin_account(user).name)
+    Retention(_klachten()).erase_on_request(_account(user), number, reason)
     click.echo(f"dossier {number} gewist")
 
 
@@ -455,7 +446,7 @@ def privacy_search(name: str, email: str, member_number: str, user: str, as_json
     """Find every dossier of a person by name, e-mail address or member number."""
     from .subject_access import SubjectAccess
 
-    rows = SubjectAccess(_klachten()).find(_admin_account(user),
+    rows = SubjectAccess(_klachten()).find(_account(user),
                                            _person(name, email, member_number))
     lines = [f"{r['dossiernummer']}  {r['naam']}  {r['email']}  {r['lidnummer']}  "
              f"ontvangen {r['ontvangen_op']}" for r in rows]
@@ -473,7 +464,7 @@ def privacy_export(name: str, email: str, member_number: str, user: str, output:
     """Answer an access request (art. 15): everything held about a person, PDF and JSON."""
     from .subject_access import SubjectAccess
 
-    export = SubjectAccess(_klachten()).export(_admin_account(user),
+    export = SubjectAccess(_klachten()).export(_account(user),
                                                _person(name, email, member_number))
     output.write_bytes(export.pdf)
     output.with_suffix(".json").write_text(dumps(export.document), encoding="utf-8")

@@ -58,8 +58,8 @@ class Rectification:
             try:
                 validate_form(schema, new)
             except ValidationFailed as error:
-                raise ValidationFailed({key.removeprefix("klager."): reason for key, reason
-                                        in error.reasons.items()}) from None
+                raise ValidationFailed(_unprefixed(error.reasons),
+                                       _unprefixed(error.codes)) from None
             changed = [key for key in CONTACT_FIELDS if old.get(key) != new.get(key)]
             if not changed:
                 return []
@@ -71,6 +71,10 @@ class Rectification:
             dossier.member_number = str(new.get("lidnummer") or "")[:20]
             loaded.record(account.name, CORRECTED, "", velden=changed)
             return changed
+
+
+def _unprefixed(by_field: dict[str, str]) -> dict[str, str]:
+    return {key.removeprefix("klager."): value for key, value in by_field.items()}
 
 
 def _check(account: Account) -> None:

@@ -28,9 +28,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from .accounts import ADMINISTER, Account
 from .closed_record import ClosedCase, ClosedRecord
 from .definitions import Model
-from .errors import Conflict, ValidationFailed
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .instances import case_of
 from .mail import eml_folder
 from .notices import NoticeStatus
@@ -137,8 +138,9 @@ class Retention:
         return [self.klachten._model(session, definition_id)[0] for definition_id in ids]
 
     # ----- erasure on request (art. 17)
-    def erase_on_request(self, number: str, reason: str, actor: str) -> None:
+    def erase_on_request(self, account: Account, number: str, reason: str) -> None:
         """Erase a closed dossier before its retention ends, when its version allows it."""
+        _check(account)
         reason = reason.strip()
         if not reason:
             raise ValidationFailed({"reden": "geef de reden van de wissing op"},
@@ -152,21 +154,23 @@ class Retention:
             if not Policy.of(model).on_request:
                 raise Conflict(f"dossier {number}: het procesmodel van dit dossier staat wissen "
                                "op verzoek niet toe")
-        if not self._erase(dossier.id, now, ON_REQUEST, actor, reason[:MAX_REASON]):
+        if not self._erase(dossier.id, now, ON_REQUEST, account.name, reason[:MAX_REASON]):
             raise Conflict(f"dossier {number} werd intussen gewijzigd of gewist; "
                            "probeer opnieuw")
 
     # ----- legal hold
-    def hold(self, number: str, reason: str, actor: str) -> None:
+    def hold(self, account: Account, number: str, reason: str) -> None:
         """Keep a dossier from being erased (an investigation, a court case)."""
+        _check(account)
         reason = reason.strip()
         if not reason:
             raise ValidationFailed({"reden": "geef de reden van de blokkering op"},
                                    {"reden": "required"})
-        self._set_hold(number, True, reason[:MAX_REASON], actor, HOLD_ACTION)
+        self._set_hold(number, True, reason[:MAX_REASON], account.name, HOLD_ACTION)
 
-    def release(self, number: str, actor: str) -> None:
-        self._set_hold(number, False, "", actor, RELEASE_ACTION)
+    def release(self, account: Account, number: str) -> None:
+        _check(account)
+        self._set_hold(number, False, "", account.name, RELEASE_ACTION)
 
     def _set_hold(self, number: str, held: bool, reason: str, actor: str, action: str) -> None:
         with transaction(self.klachten.factory) as session:
@@ -174,7 +178,7 @@ class Retention:
             dossier = session.scalar(_lockable(session, select(Dossier).where(
                 Dossier.number == number)))
             if dossier is None:
-                raise Conflict(f"dossier {number} bestaat niet")
+                raise NotFound(f"dossier {number} bestaat niet")
             if dossier.erased_at is not None:
                 raise Conflict(f"dossier {number} is al gewist")
             dossier.legal_hold, dossier.legal_hold_reason = held, reason
@@ -237,6 +241,11 @@ class Retention:
                 notice.status, notice.next_attempt_at = NoticeStatus.FAILED, None
                 notice.claimed_until = None
         return deleted
+
+
+def _check(account: Account) -> None:
+    if not account.may(ADMINISTER):
+        raise Forbidden(f"{account.name} is geen beheerder")
 
 
 def _years_before(instant: datetime, years: int) -> datetime:

@@ -435,6 +435,9 @@ class Klachten:
                 "afgesloten": dossier.closed_at is not None,
                 "afgesloten_op": _iso(dossier.closed_at),
                 "uitkomst": dossier.outcome,
+                "gewist_op": _iso(dossier.erased_at),
+                "juridische_blokkering": (dossier.legal_hold_reason or "-"
+                                          if dossier.legal_hold else None),
                 "ontvangen_op": _iso(dossier.received_at),
                 "categorie": dossier.category,
                 "kanaal": dossier.channel,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from runner.accounts import Account
 from runner.background import Worker
-from runner.errors import Conflict, ValidationFailed
+from runner.errors import Conflict, Forbidden, ValidationFailed
 from runner.mail import EmlFolder, Sender
 from runner.outbox import Outbox
 from runner.reports import Period, ReportDesk
@@ -23,6 +23,8 @@ from runner.store import AuditEntry, Base, Dossier, Instance, transaction
 
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
 READER = Account(1, "lea", ("lezer",), False)
+ADMIN = Account(3, "bert", ("beheerder",), False)
+MEDIATOR = Account(2, "mia", ("klachtenbemiddelaar",), False)
 ERASED_MEMBER = {"voornaam": "Griet", "achternaam": "Vandevelde",
                  "email": "griet.vandevelde@example.be", "adres": "Molenstraat 17, 8500 Kortrijk",
                  "telefoon": "056 98 76 54", "lidnummer": "71020304055"}
@@ -116,7 +118,7 @@ def test_worker_erases_after_the_retention_period_and_nothing_of_the_member_is_l
     later[0].advance(2)
     kept, held = (finish(harness) for harness in later)
     assert closed_at(klachten, kept) - closed_at(klachten, erased) == timedelta(days=2)
-    Retention(klachten).hold(held, "Lopende rechtszaak", "bert")
+    Retention(klachten).hold(ADMIN, held, "Lopende rechtszaak")
     worker.run_once()  # the .eml files of every notice
     needles = needles_of(ERASED_MEMBER, COMPLAINT_SENTENCE)
     mails = scan_mail(mail_folder)
@@ -158,24 +160,26 @@ def test_open_dossiers_are_never_erased(klachten, harness):
     assert Retention(klachten).run().erased == []
     assert klachten.case(harness.number).data()["klager"]["voornaam"] == "An"
     with pytest.raises(Conflict, match="nog open"):
-        Retention(klachten).erase_on_request(harness.number, "verzoek van het lid", "bert")
+        Retention(klachten).erase_on_request(ADMIN, harness.number, "verzoek van het lid")
 
 
 def test_erasure_on_request_needs_a_reason_and_a_closed_unheld_dossier(klachten):
     number = closed_dossier(klachten, ERASED_MEMBER, COMPLAINT_SENTENCE)
     retention = Retention(klachten)
     with pytest.raises(ValidationFailed):
-        retention.erase_on_request(number, "  ", "bert")
-    retention.hold(number, "Klacht bij de ombudsman", "bert")
+        retention.erase_on_request(ADMIN, number, "  ")
+    with pytest.raises(Forbidden):
+        retention.erase_on_request(MEDIATOR, number, "Verzoek van het lid (art. 17)")
+    retention.hold(ADMIN, number, "Klacht bij de ombudsman")
     with pytest.raises(Conflict, match="blokkering"):
-        retention.erase_on_request(number, "Verzoek van het lid (art. 17)", "bert")
-    retention.release(number, "bert")
-    retention.erase_on_request(number, "Verzoek van het lid (art. 17)", "bert")
+        retention.erase_on_request(ADMIN, number, "Verzoek van het lid (art. 17)")
+    retention.release(ADMIN, number)
+    retention.erase_on_request(ADMIN, number, "Verzoek van het lid (art. 17)")
     assert scan_database(klachten, needles_of(ERASED_MEMBER, COMPLAINT_SENTENCE)) == []
     last = klachten.dossier(number)["audit"][-1]
     assert (last["wie"], last["details"]["regel"]) == ("bert", "verzoek")
     with pytest.raises(Conflict, match="al gewist"):
-        retention.erase_on_request(number, "nogmaals", "bert")
+        retention.erase_on_request(ADMIN, number, "nogmaals")
 
 
 def test_erasure_on_request_only_where_the_version_allows_it(klachten, processes_copy):
@@ -187,7 +191,7 @@ def test_erasure_on_request_only_where_the_version_allows_it(klachten, processes
     klachten.deploy(processes_copy)
     number = closed_dossier(klachten, ERASED_MEMBER, COMPLAINT_SENTENCE)
     with pytest.raises(Conflict, match="staat wissen op verzoek niet toe"):
-        Retention(klachten).erase_on_request(number, "verzoek", "bert")
+        Retention(klachten).erase_on_request(ADMIN, number, "verzoek")
 
 
 def test_several_workers_erase_each_dossier_once(klachten, database_url):
