@@ -4,7 +4,7 @@ The correction replaces the old value everywhere the dossier holds it (the proce
 every task, or the closed dossier's record, the dossier row, the notices' addresses and
 texts, audit details and incidents), in one action with the optimistic lock of the
 instance. The audit trail keeps only the fact: who corrected which fields, when; never the
-old value. ``.eml`` files of mails already sent stay as they were sent (see ADR 0008).
+old value. ``.eml`` files of mails already sent stay as they were sent (see ADR 0009).
 """
 
 from __future__ import annotations
