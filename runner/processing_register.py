@@ -21,6 +21,8 @@ from .mail import MAIL_FOLDER
 # How long, by who the data is about.
 MEMBER, STAFF, COUNTER = "lid", "medewerker", "teller"
 STATE_COLUMNS = "instances.state (lopend dossier), instances.archive (afgesloten dossier)"
+WHOSE_LABELS = {MEMBER: "Gegevens van het lid", STAFF: "Gegevens van medewerkers",
+                COUNTER: "Tellers van de snelheidsbeperking"}
 
 # "table.column": (whose, what, why)
 PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
@@ -89,6 +91,15 @@ NO_PERSONAL_DATA = frozenset({
 
 
 @dataclass(frozen=True)
+class Group:
+    """The lines about one kind of person, with how long their data is kept."""
+
+    title: str
+    how_long: str
+    lines: list[Processing]
+
+
+@dataclass(frozen=True)
 class Processing:
     """One line of the register."""
 
@@ -112,7 +123,7 @@ def register(model: Model) -> list[Processing]:
     """The register for the newest version of the model."""
     years = int(model.settings.get("bewaartermijn_jaren", 5))
     privacy = model.settings.get("privacy", {})
-    lines = [Processing(item["wat"], f"procesgegeven {item['gegeven']}: {STATE_COLUMNS}",
+    lines = [Processing(item["wat"], f"procesgegeven {item['gegeven']}",
                         item["doel"], how_long(MEMBER, years), MEMBER)
              for item in privacy.get("persoonsgegevens", [])]
     lines += [Processing(what, where, why, how_long(whose, years), whose)
@@ -128,9 +139,13 @@ class ProcessingRegister:
     def __init__(self, klachten):
         self.klachten = klachten
 
-    def lines(self, account: Account) -> tuple[list[Processing], str]:
-        """The register and its legal basis, for a beheerder."""
+    def groups(self, account: Account) -> tuple[list[Group], str]:
+        """The register by whose data it is, and its legal basis, for a beheerder."""
         if not account.may(ADMINISTER):
             raise Forbidden(f"{account.name} mag het verwerkingsregister niet lezen")
         model = self.klachten.latest_model()
-        return register(model), model.settings.get("privacy", {}).get("rechtsgrond", "")
+        lines = register(model)
+        groups = [Group(title, next(line.how_long for line in lines if line.whose == whose),
+                        [line for line in lines if line.whose == whose])
+                  for whose, title in WHOSE_LABELS.items()]
+        return groups, model.settings.get("privacy", {}).get("rechtsgrond", "")

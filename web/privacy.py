@@ -109,8 +109,8 @@ def erase(number: str) -> Response:
 @bp.get("/beheer/verwerkingsregister")
 @requires(ADMINISTER)
 def processing_register() -> str:
-    lines, basis = runner().processing_register.lines(current_account())
-    return render_template("verwerkingsregister.html", lines=lines, basis=basis)
+    groups, basis = runner().processing_register.groups(current_account())
+    return render_template("verwerkingsregister.html", groups=groups, basis=basis)
 
 
 # ----- correcting contact data
