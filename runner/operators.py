@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from .deadlines import BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
+from .deadlines import RECEIPT, BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
 from .definitions import Model
 from .notices import INITIAL_STATUS, NoticeStatus, new_notice_code
+from .settings import public_link
 from .store import Dossier, DossierSequence, Notice, Recommendation
 
 _CALENDAR = BelgianCalendar()
+THIS_STEP = "deze stap"  # what compute_deadline counts from when the diagram names nothing
 _ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ACCESS_CODE_LENGTH = 12  # 31**12: about 59 bits
 
@@ -139,9 +141,9 @@ def register_dossier(ctx: OperatorContext, task) -> dict:
     return {"dossiernummer": dossier.number, "geregistreerd_op": ctx.now.isoformat()}
 
 
-def _deadline_dict(rule_row: dict, start: date, zone: ZoneInfo) -> dict:
+def _deadline_dict(rule_row: dict, start: date, zone: ZoneInfo, anchor: str) -> dict:
     rule = rule_from_row(rule_row)
-    deadline = compute_deadline(rule, start, _CALENDAR)
+    deadline = compute_deadline(rule, start, _CALENDAR, anchor)
     return {
         "termijn": rule.name,
         "dagen": rule.days,
@@ -155,6 +157,16 @@ def _deadline_dict(rule_row: dict, start: date, zone: ZoneInfo) -> dict:
     }
 
 
+def recompute_deadline(deadline: dict, regels: list[dict], zone: ZoneInfo) -> dict:
+    """A computed deadline again from its own start, with its rule as ``regels`` has it now
+    (a migration that applies new rule values); unchanged when ``regels`` lacks the rule."""
+    rows = {row.get("termijn"): row for row in regels}
+    row = rows.get(deadline["termijn"])
+    if row is None or "start" not in deadline:
+        return deadline
+    return _deadline_dict(row, date.fromisoformat(deadline["start"]), zone)
+
+
 def _select(regels: list[dict], names: list[str]) -> dict[str, dict]:
     rows = {row["termijn"]: row for row in regels}
     missing = [name for name in names if name not in rows]
@@ -165,20 +177,22 @@ def _select(regels: list[dict], names: list[str]) -> dict[str, dict]:
 
 @operator("compute_deadlines")
 def compute_deadlines(ctx: OperatorContext, task, regels: list[dict], vanaf: str,
-                      termijnen: list[str]) -> dict:
-    """The named deadline rules of the DMN table, counted from ``vanaf`` (the receipt)."""
+                      termijnen: list[str], anker: str = RECEIPT) -> dict:
+    """The named deadline rules of the DMN table, counted from ``vanaf``, the instant of
+    ``anker`` (by default the receipt), which the explanations name."""
     start = ctx.local_date(datetime.fromisoformat(vanaf))
-    return {name: _deadline_dict(row, start, ctx.timezone)
+    return {name: _deadline_dict(row, start, ctx.timezone, anker)
             for name, row in _select(regels, termijnen).items()}
 
 
 @operator("compute_deadline")
 def compute_one_deadline(ctx: OperatorContext, task, regels: list[dict], termijn: str,
-                         vanaf: str | None = None) -> dict:
-    """One deadline rule, counted from ``vanaf`` or from today."""
+                         vanaf: str | None = None, anker: str = THIS_STEP) -> dict:
+    """One deadline rule, counted from ``vanaf`` or from today; ``anker`` names what
+    happened then ("het antwoord") in the explanation."""
     row = _select(regels, [termijn])[termijn]
     start = ctx.local_date(datetime.fromisoformat(vanaf) if vanaf else ctx.now)
-    return _deadline_dict(row, start, ctx.timezone)
+    return _deadline_dict(row, start, ctx.timezone, anker)
 
 
 def complainant_name(complainant: dict) -> str:
@@ -217,11 +231,10 @@ def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
         "aanspreking": complainant_name(data.get("klager", {})) or "klager",
         "ziekenfonds": settings.get("ziekenfonds", {}),
         "nationale_klachtenbemiddelaar": settings.get("nationale_klachtenbemiddelaar", {}),
-        "statuspagina": settings.get("statuspagina", ""),
+        "statuspagina": public_link(settings.get("statuspagina", "/status")),
         "vandaag": ctx.local_date(ctx.now).isoformat(),
         "toegangscode": ctx.transient.get("toegangscode"),
     }
-    context.setdefault("reactietermijn", None)
     rendered = ctx.model.notices(language).render(soort, context)
     channel, recipient = delivery_address(data.get("klager", {}))
     status = INITIAL_STATUS[channel]

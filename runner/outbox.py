@@ -144,7 +144,8 @@ class Outbox:
 
     def _claimed(self, session: Session, notice: Notice) -> Claimed:
         dossier = session.get(Dossier, notice.dossier_id)
-        status_page = self.klachten.dossier_settings(session, dossier.id).get("statuspagina", "")
+        status_page = settings.public_link(
+            self.klachten.dossier_settings(session, dossier.id).get("statuspagina", "/status"))
         mail = OutgoingMail(
             notice_id=notice.id, created_at=notice.created_at, language=notice.language,
             recipient=notice.recipient, recipient_name=dossier.complainant_name,

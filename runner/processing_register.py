@@ -57,6 +57,14 @@ PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
                                                  "(vrije tekst)", "Het verbeterregister"),
     "recommendation_notes.text": (MEMBER, "Opvolgnota bij een aanbeveling (vrije tekst)",
                                   "Het verbeterregister"),
+    "instance_migrations.previous_state": (MEMBER, "Procesgegevens van een dossier vóór een "
+                                                   "migratie naar een nieuwe versie",
+                                           "Een migratie exact kunnen terugdraaien"),
+    "instance_migrations.changes": (MEMBER, "Wat een migratie in de procesgegevens wijzigde",
+                                    "Verantwoorden wat een migratie deed"),
+    "form_submissions.sealed_code": (MEMBER, "Toegangscode, versleuteld met een sleutel die "
+                                             "enkel de browser van het lid heeft (kort)",
+                                     "De toegangscode eenmaal tonen na het indienen"),
     "users.name": (STAFF, "Gebruikersnaam van een medewerker", "Aanmelden en rollen"),
     "users.password_hash": (STAFF, "Wachtwoord (enkel als argon2-hash)", "Aanmelden"),
     "users.token_hash": (STAFF, "API-token (enkel als SHA-256-hash)", "Toegang tot de API"),
@@ -67,6 +75,10 @@ PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
                               "Het verbeterregister opvolgen"),
     "recommendation_notes.author": (STAFF, "Auteur van een opvolgnota",
                                     "Het verbeterregister opvolgen"),
+    "instance_migrations.actor": (STAFF, "Wie een dossier migreerde",
+                                  "Verantwoorden wie wat deed"),
+    "instance_migrations.reverted_by": (STAFF, "Wie een migratie terugdraaide",
+                                        "Verantwoorden wie wat deed"),
     "rate_limit_events.key": (COUNTER, "Netwerkadres of dossiernummer (enkel als hash)",
                               "Misbruik van de statuspagina en de aanmelding beperken"),
 }
@@ -87,6 +99,7 @@ NO_PERSONAL_DATA = frozenset({
     "outbox.delivery", "recommendations.service", "recommendations.status",
     "open_tasks.id", "open_tasks.spec_name", "open_tasks.title", "open_tasks.lane",
     "open_tasks.step", "open_tasks.form", "waiting_messages.name",
+    "instance_migrations.previous_serializer_version", "form_submissions.form_key",
 })
 
 

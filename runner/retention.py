@@ -9,7 +9,8 @@ what the reports and the improvement register count (number, dates, category, ch
 outcome, the report facts, the recommendations) and empties the rest, in one transaction
 per dossier: the complainant's identity and contact data, the declared process data, the
 notices' subjects, bodies and addresses, their ``.eml`` files, the audit details and any
-copy of a personal value in incidents and recommendations. The erasure itself is audited
+copy of a personal value in incidents and recommendations, the state kept to revert a
+migration and a sealed access code. The erasure itself is audited
 without personal data. Several workers may run the job at once: a dossier is claimed with
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serializes writers) and re-checked, and
 the instance's optimistic lock turns a concurrent change into a skip, never a lost update.
@@ -24,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -40,8 +41,10 @@ from .store import (
     AuditEntry,
     Definition,
     Dossier,
+    FormSubmission,
     Incident,
     Instance,
+    InstanceMigration,
     Notice,
     Recommendation,
     RecommendationNote,
@@ -211,6 +214,7 @@ class Retention:
                 files = self._erase_notices(session, dossier_id)
                 _erase_audit(session, dossier_id, secrets)
                 _scrub_free_text(session, dossier_id, secrets)
+                _erase_copies(session, dossier_id)
                 dossier.complainant_name = dossier.complainant_email = dossier.member_number = ""
                 dossier.access_code_hash = None
                 dossier.erased_at = now
@@ -346,6 +350,14 @@ def _scrub_free_text(session: Session, dossier_id: int, secrets: list[str]) -> N
         RecommendationNote.recommendation_id.in_([r.id for r in recommendations])))
     for note in notes:
         note.text = scrub(note.text, secrets)
+
+
+def _erase_copies(session: Session, dossier_id: int) -> None:
+    """The state kept to revert a migration, and a sealed access code not yet shown."""
+    session.execute(update(InstanceMigration).where(InstanceMigration.dossier_id == dossier_id)
+                    .values(previous_state="", changes={}))
+    session.execute(update(FormSubmission).where(FormSubmission.dossier_id == dossier_id)
+                    .values(sealed_code=None))
 
 
 def _delete_eml(delivery: str | None, folder: Path) -> int:

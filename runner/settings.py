@@ -9,8 +9,12 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import ConfigurationError, KlachtenError
+
+# Where ``klachten serve`` answers by default: the links' base when no public address is set.
+LOCAL_URL = "http://127.0.0.1:8080"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,10 @@ SETTINGS = (
             "(one JSON object per line, for a log collector)."),
     Setting("KLACHTEN_LOG_LEVEL", "INFO",
             "Least severe log level written: DEBUG, INFO, WARNING or ERROR."),
+    Setting("KLACHTEN_PUBLIC_URL", "",
+            "The web app's address as members reach it (https://klachten.ziekenfonds.be): "
+            "the base of every link in notices and letters (the status page). Empty: "
+            f"{LOCAL_URL}, klachten serve on this machine; init and serve then warn."),
     Setting("KLACHTEN_METRICS_TOKEN", "",
             "Bearer token that a Prometheus scrape of /metrics must send; empty: /metrics "
             "answers 404."),
@@ -101,6 +109,34 @@ def number(name: str) -> float:
     return result
 
 
+def public_url() -> str:
+    """``KLACHTEN_PUBLIC_URL`` without a trailing slash (``LOCAL_URL`` when unset); anything
+    but an http(s) address without query or fragment is a clear error."""
+    value = get("KLACHTEN_PUBLIC_URL").strip().rstrip("/")
+    if not value:
+        return LOCAL_URL
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment:
+        raise ConfigurationError(f"KLACHTEN_PUBLIC_URL={value!r}: verwacht een adres zoals "
+                                 "https://klachten.fonds.be")
+    return value
+
+
+def public_link(path: str) -> str:
+    """A page of the web app as members reach it: the public address plus the path of
+    ``path`` (a path such as /status, or a full address whose host is then replaced)."""
+    return public_url() + "/" + urlsplit(path).path.lstrip("/")
+
+
+def public_url_warning() -> str | None:
+    """The warning a deployment gets while ``KLACHTEN_PUBLIC_URL`` is unset, else None."""
+    if get("KLACHTEN_PUBLIC_URL").strip():
+        return None
+    return (f"waarschuwing: KLACHTEN_PUBLIC_URL is niet gezet; de links in berichten en "
+            f"brieven wijzen naar {LOCAL_URL}")
+
+
 def database_url() -> str:
     url = get("KLACHTEN_DATABASE_URL")
     if url:
@@ -110,9 +146,18 @@ def database_url() -> str:
 
 def sqlite_url(instance_path: Path) -> str:
     """The embedded default: a SQLite file in the instance folder (created when absent)."""
-    folder = instance_path.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(instance_path)
     return f"sqlite:///{folder / 'klachten.db'}"
+
+
+def private_folder(path: Path) -> Path:
+    """The instance folder, created or tightened to 0700 whatever the umask: it holds the
+    database, the secret key and the e-mails written as files."""
+    folder = path.resolve()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
+    return folder
 
 
 def instance_secret_key(instance_path: Path) -> str:
@@ -130,7 +175,7 @@ def instance_secret_key(instance_path: Path) -> str:
 def _write_new_key(path: Path) -> None:
     """Write a complete key file, then link it into place: when two processes start at once,
     one key wins and nobody reads a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
