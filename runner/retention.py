@@ -48,6 +48,7 @@ from .store import (
     Notice,
     Recommendation,
     RecommendationNote,
+    lost_database,
     transaction,
 )
 
@@ -111,9 +112,20 @@ class Retention:
                 result.held.append(number)
             elif dry_run:
                 result.due.append(number)
-            elif self._erase(dossier_id, now, BY_PERIOD, "systeem", ""):
+            elif self._erase_or_log(dossier_id, number, now):
                 result.erased.append(number)
         return result
+
+    def _erase_or_log(self, dossier_id: int, number: str, now: datetime) -> bool:
+        """One dossier that cannot be erased (an unreadable state) is logged and left for the
+        next run; it does not stop the others. A lost database stops the run."""
+        try:
+            return self._erase(dossier_id, now, BY_PERIOD, "systeem", "")
+        except Exception as err:
+            if lost_database(err):
+                raise
+            log.exception("wissing van dossier %s mislukt", number)
+            return False
 
     def _candidates(self, session: Session, now: datetime) -> list[tuple[int, str, bool]]:
         """Closed, not yet erased dossiers whose retention ended under their own version."""

@@ -215,3 +215,16 @@ def test_several_workers_erase_each_dossier_once(klachten, database_url):
         assert len(entries) == 3
         versions = session.scalars(select(Instance.version)).all()
         assert all(version > 1 for version in versions)
+
+
+def test_one_unreadable_dossier_does_not_stop_the_job(klachten):
+    broken = closed_dossier(klachten, member("Kapot", "44444444444"), "Klacht A.")
+    fine = closed_dossier(klachten, member("Goed", "55555555555"), "Klacht B.")
+    with transaction(klachten.factory) as session:
+        dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == broken))
+        session.scalar(select(Instance).where(Instance.dossier_id == dossier_id)).archive = (
+            b"geen zlib")
+    klachten.clock.set(klachten.clock.now() + timedelta(days=365 * 5 + 2))
+    assert Retention(klachten).run().erased == [fine]
+    with transaction(klachten.factory) as session:
+        assert session.scalar(select(Dossier.erased_at).where(Dossier.number == broken)) is None
