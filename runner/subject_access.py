@@ -8,9 +8,12 @@ person any more and are not found.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from sqlalchemy import func, or_, select
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session
 from .accounts import ADMINISTER, Account
 from .errors import Forbidden, ValidationFailed
 from .letters import PagedPdf, font_files
+from .operators import redact_access_code
 from .service import Klachten, _iso
 from .store import AccessEntry, Dossier, transaction
 
@@ -82,15 +86,19 @@ class SubjectAccess:
         document = {"verzoek": {"gezocht_op": person.describe(), "door": account.name,
                                 "gemaakt_op": _iso(now)},
                     "dossiers": [self._dossier_document(number) for number in numbers]}
-        return Export(document, render_pdf(document, now),
+        timezone = self.klachten.latest_model().timezone
+        return Export(document, render_pdf(document, now, timezone),
                       f"inzage-{now.astimezone().strftime('%Y%m%d')}.pdf")
 
     def _dossier_document(self, number: str) -> dict[str, Any]:
+        """One dossier as exported. A notice not sent yet still holds the access code: it is
+        left out (ADR 0003), as from every stored copy once sent."""
         info = self.klachten.dossier(number)
         data = self.klachten.case(number).data()
         with transaction(self.klachten.factory) as session:
-            model = self.klachten._dossier_model(
-                session, session.scalar(select(Dossier.id).where(Dossier.number == number)))
+            dossier = session.scalar(select(Dossier).where(Dossier.number == number))
+            model = self.klachten._dossier_model(session, dossier.id)
+            code_hash = dossier.access_code_hash
         declared = model.settings.get("privacy", {}).get("persoonsgegevens", [])
         return {
             "dossiernummer": number,
@@ -104,7 +112,8 @@ class SubjectAccess:
                          for item in declared if item["gegeven"] not in ("klager", "omschrijving")
                          and _value(data, item["gegeven"]) not in (None, "")],
             "procesgegevens": data,
-            "berichten": [{key: notice[key] for key in NOTICE_KEYS}
+            "berichten": [{**{key: notice[key] for key in NOTICE_KEYS},
+                           "tekst": redact_access_code(notice["tekst"], code_hash)}
                           for notice in info["berichten"]],
             "verloop": info["audit"],
         }
@@ -145,8 +154,10 @@ def _value(data: dict, path: str) -> Any:
 
 
 # ----- the PDF
-def render_pdf(document: dict[str, Any], made_at: datetime) -> bytes:
+def render_pdf(document: dict[str, Any], made_at: datetime, timezone: ZoneInfo) -> bytes:
+    """The export as a readable letter-size document, times in the fund's timezone."""
     regular, bold = font_files()
+    when = partial(_local, timezone=timezone)
     pdf = PagedPdf("Pagina {pagina} van {totaal}", FONT, foot=12.0)
     pdf.add_font(FONT, "", regular)
     pdf.add_font(FONT, "B", bold)
@@ -158,18 +169,27 @@ def render_pdf(document: dict[str, Any], made_at: datetime) -> bytes:
     pdf.add_page()
     _heading(pdf, "Inzage in uw persoonsgegevens", 16)
     request = document["verzoek"]
-    _line(pdf, f"Gezocht op {request['gezocht_op']}; gemaakt op {request['gemaakt_op']} "
-               f"door {request['door']}. Aantal dossiers: {len(document['dossiers'])}.")
+    _line(pdf, f"Gezocht op {request['gezocht_op']}; gemaakt op "
+               f"{when(request['gemaakt_op'])} door {request['door']}. Aantal dossiers: "
+               f"{len(document['dossiers'])}.")
     for dossier in document["dossiers"]:
-        _dossier_pages(pdf, dossier)
+        _dossier_pages(pdf, dossier, when)
     return bytes(pdf.output())
 
 
-def _dossier_pages(pdf: FPDF, dossier: dict[str, Any]) -> None:
+def _local(value: str | None, timezone: ZoneInfo) -> str:
+    if not value:
+        return "-"
+    return datetime.fromisoformat(value).astimezone(timezone).strftime("%d-%m-%Y %H:%M")
+
+
+def _dossier_pages(pdf: FPDF, dossier: dict[str, Any], when: Callable[[str | None], str]
+                   ) -> None:
     pdf.ln(4)
     _heading(pdf, f"Dossier {dossier['dossiernummer']}", 14)
-    for label, key in (("Ontvangen op", "ontvangen_op"), ("Afgesloten op", "afgesloten_op"),
-                       ("Stap", "stap"), ("Categorie", "categorie"), ("Kanaal", "kanaal"),
+    _line(pdf, f"Ontvangen op: {when(dossier['ontvangen_op'])}")
+    _line(pdf, f"Afgesloten op: {when(dossier['afgesloten_op'])}")
+    for label, key in (("Stap", "stap"), ("Categorie", "categorie"), ("Kanaal", "kanaal"),
                        ("Uitkomst", "uitkomst")):
         _line(pdf, f"{label}: {dossier[key] or '-'}")
     _heading(pdf, "Uw gegevens", 12)
@@ -185,7 +205,7 @@ def _dossier_pages(pdf: FPDF, dossier: dict[str, Any]) -> None:
             _line(pdf, str(item["waarde"]))
     _heading(pdf, "Berichten", 12)
     for notice in dossier["berichten"]:
-        _line(pdf, f"{notice['aangemaakt_op']}  {notice['soort']} (code {notice['code']}, "
+        _line(pdf, f"{when(notice['aangemaakt_op'])}  {notice['soort']} (code {notice['code']}, "
                    f"{notice['kanaal']}, {notice['status_tekst']})", bold=True)
         if notice["ontvanger"]:
             _line(pdf, f"Aan: {notice['ontvanger']}")
@@ -194,7 +214,8 @@ def _dossier_pages(pdf: FPDF, dossier: dict[str, Any]) -> None:
         pdf.ln(2)
     _heading(pdf, "Verloop van het dossier", 12)
     for entry in dossier["verloop"]:
-        _line(pdf, f"{entry['op']}  {entry['wie']}: {entry['wat']} {entry['element']}".strip())
+        _line(pdf, f"{when(entry['op'])}  {entry['wie']}: {entry['wat']} "
+                   f"{entry['element']}".strip())
 
 
 def _heading(pdf: FPDF, text: str, size: int) -> None:
