@@ -64,12 +64,16 @@ def test_the_export_holds_both_dossiers_every_notice_and_every_decision(klachten
             expected.append(notice["code"])
             document = next(d for d in export.document["dossiers"]
                             if d["dossiernummer"] == harness.number)
-            assert notice["tekst"] in [n["tekst"] for n in document["berichten"]]
+            exported = {n["code"]: n for n in document["berichten"]}[notice["code"]]
+            assert exported["onderwerp"] == notice["onderwerp"]
+            assert exported["tekst"] == notice["tekst"].replace(
+                harness.access_code or "-", "[toegangscode verwijderd na verzending]")
     dumped = json.dumps(export.document, ensure_ascii=False)
     for value in expected:
         assert value in dumped
         assert " ".join(value.split()) in flat, value
     assert "Peeters" not in dumped  # the other member's dossier is not in it
+    assert running.access_code not in dumped + flat  # a notice not sent yet holds it
     with transaction(klachten.factory) as session:
         logged = session.execute(select(Dossier.number, AccessEntry.user).join(
             AccessEntry, AccessEntry.dossier_id == Dossier.id)).all()
