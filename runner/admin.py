@@ -56,6 +56,8 @@ class Admin:
 
     def set_roles(self, account: Account, name: str, roles: list[str]) -> None:
         self._check(account)
+        if name == account.name:
+            raise Forbidden("u kunt uw eigen rollen niet wijzigen")
         self.accounts.set_roles(name, roles)
 
     def set_disabled(self, account: Account, name: str, disabled: bool) -> None:

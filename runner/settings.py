@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError, KlachtenError
+from .errors import ConfigurationError
 
 # Where ``klachten serve`` answers by default: the links' base when no public address is set.
 LOCAL_URL = "http://127.0.0.1:8080"
@@ -90,6 +90,7 @@ SETTINGS = (
 )
 
 SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_BYTES = 32
 
 
 def get(name: str) -> str:
@@ -166,9 +167,18 @@ def instance_secret_key(instance_path: Path) -> str:
     path = instance_path.resolve() / SECRET_KEY_FILE
     if not path.exists():
         _write_new_key(path)
-    key = path.read_text(encoding="ascii").strip()
-    if len(key) < 32:
-        raise KlachtenError(f"{path}: de sleutel is te kort (minstens 32 tekens)")
+    return check_secret_key(path.read_text(encoding="ascii").strip(), str(path))
+
+
+def check_secret_key(key: str | bytes, source: str) -> str | bytes:
+    """``key`` when it has at least 32 bytes; a short key (``x`` lets anyone forge a session
+    cookie) stops the start with one line naming ``source``, never the key itself."""
+    size = len(key.encode() if isinstance(key, str) else key)
+    if size < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationError(
+            f"{source}: de geheime sleutel is te kort ({size} bytes, minstens "
+            f"{MIN_SECRET_KEY_BYTES} bytes); maak er een met: python3 -c "
+            "'import secrets; print(secrets.token_hex(32))'")
     return key
 
 
