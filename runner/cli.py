@@ -309,8 +309,8 @@ def letter(number: str, code: str, output: Path | None) -> None:
 def letters(as_json: bool) -> None:
     """List the letters waiting to be printed and posted, oldest first."""
     rows = _klachten().letters_to_print()
-    lines = [f"{n['dossiernummer']}  {n['code']}  {n['soort']}  {n['aangemaakt_op']}"
-             for n in rows]
+    lines = [f"{n['dossiernummer']}  {'+'.join(n['berichten'])}  {n['soort']}  "
+             f"{n['aangemaakt_op']}" for n in rows]
     _out(rows, as_json, "\n".join(lines) or "geen brieven te printen")
 
 

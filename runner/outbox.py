@@ -188,7 +188,8 @@ class Outbox:
             dossier = session.get(Dossier, notice.dossier_id)
             notice.status, notice.sent_at, notice.delivery = NoticeStatus.SENT, now, where
             notice.claimed_until = notice.next_attempt_at = notice.last_error = None
-            notice.body = redact_access_code(notice.body, dossier.access_code_hash)
+            notice.body = redact_access_code(notice.body, dossier.access_code_hash,
+                                             notice.language)
             session.add(AuditEntry(dossier_id=dossier.id, at=now, actor=SYSTEM_ACTOR,
                                    action="bericht verzonden", element=notice.kind,
                                    details={"code": notice.code, "via": where}))
