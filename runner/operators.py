@@ -155,6 +155,7 @@ def _deadline_dict(rule_row: dict, start: date, zone: ZoneInfo, anchor: str) -> 
         "doorschuiven": rule.roll_forward,
         "interval": f"P{rule.days}D",
         "start": start.isoformat(),
+        "anker": anchor,
         "vervaldag": deadline.due.isoformat(),
         "vervalt_op": end_of_day_utc(deadline.due, zone).isoformat(),
         "uitleg": deadline.explanation,
@@ -168,7 +169,8 @@ def recompute_deadline(deadline: dict, regels: list[dict], zone: ZoneInfo) -> di
     row = rows.get(deadline["termijn"])
     if row is None or "start" not in deadline:
         return deadline
-    return _deadline_dict(row, date.fromisoformat(deadline["start"]), zone)
+    return _deadline_dict(row, date.fromisoformat(deadline["start"]), zone,
+                          deadline.get("anker", RECEIPT))
 
 
 def _select(regels: list[dict], names: list[str]) -> dict[str, dict]:

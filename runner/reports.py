@@ -51,14 +51,17 @@ class Period:
     last: date
 
     @classmethod
-    def last_calendar_year(cls, today: date) -> Period:
-        return cls(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31))
+    def last_twelve_months(cls, today: date) -> Period:
+        """This month and the eleven before it, up to today: never only zeros on an
+        installation younger than a calendar year."""
+        start = date(today.year - (1 if today.month < 12 else 0), today.month % 12 + 1, 1)
+        return cls(start, today)
 
     @classmethod
     def parse(cls, first: str | None, last: str | None, today: date) -> Period:
-        """The period from ``van``/``tot`` (ISO dates); both empty: last calendar year."""
+        """The period from ``van``/``tot`` (ISO dates); both empty: the last twelve months."""
         if not first and not last:
-            return cls.last_calendar_year(today)
+            return cls.last_twelve_months(today)
         days, reasons, codes = {}, {}, {}
         for field, value in (("van", first), ("tot", last)):
             try:

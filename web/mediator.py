@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from runner.accounts import ADMINISTER, INTAKE, READ_DOSSIERS, WORK_TASKS
 from runner.errors import Conflict, KlachtenError, ValidationFailed
-from runner.inbox import DUE_SOON, ON_TIME, OVERDUE, InboxQuery
+from runner.inbox import DEFAULT_SORT, DUE_SOON, ON_TIME, OVERDUE, InboxQuery
 from runner.intake import CHANNELS
 from runner.task_form import row_count
 
@@ -41,7 +41,9 @@ def inbox() -> str:
     args = request.args
     query = InboxQuery(step=args.get("stap", "")[:10], category=args.get("categorie", "")[:100],
                        overdue=args.get("te_laat") == "ja", search=args.get("zoek", "")[:100],
-                       page=args.get("pagina", 1, type=int) or 1)
+                       page=args.get("pagina", 1, type=int) or 1,
+                       sort=args.get("sorteer", DEFAULT_SORT)[:20],
+                       descending=args.get("richting") == "af")
     return render_template("werkbak.html", inbox=runner().inbox.page(current_account(), query),
                            deadline_labels=DEADLINE_LABELS)
 

@@ -54,6 +54,10 @@ SPECIFIC = {
     ("klager.voornaam", "minLength"): _l("Vul uw voornaam in."),
     ("klager.achternaam", "required"): _l("Vul uw achternaam in."),
     ("klager.achternaam", "minLength"): _l("Vul uw achternaam in."),
+    ("klager.voornaam", "pattern"): _l("Vul alleen uw naam in, zonder webadres en op één "
+                                       "regel."),
+    ("klager.achternaam", "pattern"): _l("Vul alleen uw naam in, zonder webadres en op één "
+                                         "regel."),
     ("klager.email", "pattern"): _l("Vul een geldig e-mailadres in, bijvoorbeeld "
                                     "naam@voorbeeld.be."),
     ("klager.email", "format"): _l("Vul een geldig e-mailadres in, bijvoorbeeld "
