@@ -133,13 +133,13 @@ def _add_fonts(pdf: FPDF) -> None:
     """The letter font and, for the characters it lacks (Arabic), the fallback font; text
     is shaped (HarfBuzz), so that scripts joining their letters come out joined, and runs
     of right-to-left text are placed by the Unicode bidi algorithm."""
-    regular, bold = font_files()
-    pdf.add_font(FONT, "", regular)
-    pdf.add_font(FONT, "B", bold)
+    fonts = {FONT: font_files()}  # every file checked before any is opened
     if settings.get("KLACHTEN_LETTER_FALLBACK_FONT"):
-        regular, bold = font_files("KLACHTEN_LETTER_FALLBACK_FONT", "fonts-noto-core")
-        pdf.add_font(FALLBACK_FONT, "", regular)
-        pdf.add_font(FALLBACK_FONT, "B", bold)
+        fonts[FALLBACK_FONT] = font_files("KLACHTEN_LETTER_FALLBACK_FONT", "fonts-noto-core")
+    for name, (regular, bold) in fonts.items():
+        pdf.add_font(name, "", regular)
+        pdf.add_font(name, "B", bold)
+    if FALLBACK_FONT in fonts:
         pdf.set_fallback_fonts([FALLBACK_FONT], exact_match=False)
     pdf.set_text_shaping(True, direction=LETTER_DIRECTION)
 
@@ -161,19 +161,23 @@ class PagedPdf(FPDF):
 def render_letter(head: Letterhead, text: LetterText) -> bytes:
     """The letter as PDF bytes."""
     pdf = PagedPdf(text.labels["pagina"])
-    _add_fonts(pdf)
-    pdf.set_lang(text.language)
-    pdf.set_title(text.parts[0][0])
-    pdf.set_author(head.name)
-    pdf.set_creation_date(text.created_at)
-    pdf.set_margins(LEFT, 15, 210 - LEFT - WIDTH)
-    pdf.set_auto_page_break(True, margin=25)
-    pdf.add_page()
-    _letterhead(pdf, head)
-    _address(pdf, head, text)
-    _reference(pdf, text)
-    _content(pdf, text)
-    return bytes(pdf.output())
+    try:
+        _add_fonts(pdf)
+        pdf.set_lang(text.language)
+        pdf.set_title(text.parts[0][0])
+        pdf.set_author(head.name)
+        pdf.set_creation_date(text.created_at)
+        pdf.set_margins(LEFT, 15, 210 - LEFT - WIDTH)
+        pdf.set_auto_page_break(True, margin=25)
+        pdf.add_page()
+        _letterhead(pdf, head)
+        _address(pdf, head, text)
+        _reference(pdf, text)
+        _content(pdf, text)
+        return bytes(pdf.output())
+    finally:  # fontTools reads the font files lazily and keeps them open
+        for font in pdf.fonts.values():
+            font.ttfont.close()
 
 
 def _letterhead(pdf: FPDF, head: Letterhead) -> None:
