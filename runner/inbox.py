@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, false, func, not_, or_, select
 
 from .accounts import Account, Accounts
 from .case import spec_properties
+from .deadline_display import last_day
 from .definitions import Model
 from .errors import Forbidden, NotFound
 from .service import TASK_COMPLETED, Klachten
@@ -49,6 +51,8 @@ class InboxRow:
     due_at: datetime | None
     deadline_state: str
     claimed_by: str | None
+    task_name: str = ""  # the user task's id in the diagram (labelled in labels.json)
+    last_day: date | None = None  # the deadline's last day (runner.deadline_display)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,8 @@ class Inbox:
                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
 
             return InboxPage(
-                [_row(task, dossier, now) for task, dossier in rows], total, page, pages,
+                [_row(task, dossier, now, model.timezone) for task, dossier in rows], total,
+                page, pages,
                 query, steps, categories)
 
     def claim(self, account: Account, task_id: str) -> None:
@@ -139,7 +144,7 @@ class Inbox:
         labels, limits = labels_and_limits(fields)
         return TaskForm(task_id, task["dossiernummer"] or "", schema.get("title", task["titel"]),
                         schema.get("description", ""), task["versie"], fields, labels, limits,
-                        self.klachten.task_letter(task_id))
+                        self.klachten.task_letter(task_id), task["taak"], task["vervaldatum"])
 
     def submit_form(self, account: Account, task_id: str, fields: Mapping[str, str],
                     expected_version: int | None) -> str:
@@ -205,7 +210,8 @@ def _dossier_filter(query: InboxQuery):
     return and_(*conditions) if conditions else None
 
 
-def _row(task: OpenTask, dossier: Dossier, now: datetime) -> InboxRow:
+def _row(task: OpenTask, dossier: Dossier, now: datetime, zone: ZoneInfo) -> InboxRow:
     return InboxRow(task.id, dossier.number or "", dossier.complainant_name, dossier.category,
                     task.step, task.title, task.lane, task.due_at,
-                    deadline_state(task.due_at, now), task.claimed_by)
+                    deadline_state(task.due_at, now), task.claimed_by, task.spec_name,
+                    last_day(task.due_at, zone) if task.due_at else None)
