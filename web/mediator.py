@@ -19,6 +19,7 @@ from .auth import current_account, requires
 from .extension import runner
 from .i18n import language
 from .messages import field_errors
+from .redirects import same_site_path
 from .register import STATUS_LABELS
 
 bp = Blueprint("mediator", __name__, url_prefix="/bemiddeling")
@@ -50,12 +51,7 @@ def inbox() -> str:
 @requires(WORK_TASKS)
 def claim(task_id: str) -> Response:
     runner().inbox.claim(current_account(), task_id)
-    return redirect(request.form.get("terug") if _local(request.form.get("terug", ""))
-                    else url_for(".inbox"))
-
-
-def _local(target: str) -> bool:
-    return target.startswith("/") and not target.startswith("//")
+    return redirect(same_site_path(request.form.get("terug"), url_for(".inbox")))
 
 
 # ----- a task's form
