@@ -12,7 +12,7 @@ import waitress
 
 from runner import logs, settings
 from runner.background import BackgroundWorker, Worker
-from runner.cli import main
+from runner.cli import main, warn_public_url
 from runner.demo import create_demo
 
 from . import create_app
@@ -33,6 +33,7 @@ from .extension import close, runner
 def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -> None:
     """Serve the web application (complaint form, status page, mediators) with waitress."""
     logs.configure()
+    settings.public_url()  # a wrong address stops before anything starts
     app = create_app()
     background = None
     try:
@@ -44,6 +45,9 @@ def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -
             background = BackgroundWorker(Worker(klachten), interval).start()
         click.echo(f"klachten luistert op http://{host}:{port}/klacht "
                    f"(medewerkers: http://{host}:{port}/login)")
+        click.echo(f"publiek adres in berichten en brieven: {settings.public_url()}")
+        if not demo:
+            warn_public_url()
         waitress.serve(app, host=host, port=port, threads=threads, ident="klachten",
                        **proxy_options(int(app.config["PROXY_COUNT"])))
     finally:
