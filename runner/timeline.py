@@ -28,6 +28,7 @@ _AUDIT_KINDS = {"klacht ontvangen": RECEIVED, "brief gepost": POSTED,
 # The outbox's "bericht verzonden" is the notice's own event (with its delivery state).
 _ENGINE_ACTIONS = {"stap uitgevoerd", "gebeurtenis", "bericht verzonden"}
 _DETAIL_LENGTH = 160
+_NONE, _ARROW = "\u2013", " \u2192 "
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ def timeline(info: dict[str, Any], data: dict[str, Any], model: Model,
             kind = _AUDIT_KINDS.get(action, OTHER)
             subject = (labels.text("bericht", entry["element"], language) if kind != OTHER
                        else f"{action} {entry['element']}".strip())
-            events.append(Event(at, kind, actor, subject,
-                                _short(details.get("reden") or details.get("error") or "")))
+            events.append(Event(at, kind, actor, subject, _short(
+                details.get("reden") or details.get("error") or _changes(details))))
     events += _notices(summary.notices)
     if info.get("afgesloten") and info.get("afgesloten_op"):
         events.append(Event(_instant(info["afgesloten_op"]), CLOSED, "", summary.outcome))
@@ -95,6 +96,13 @@ def _notices(notices) -> list[Event]:
         events.append(Event(_instant(at), NOTICE, "", notice["soort_label"],
                             notice["kanaal_label"], counts[notice["soort"]], notice["status"]))
     return events
+
+
+def _changes(details: dict) -> str:
+    """The fields a register change changed: ``status: open → uitgevoerd``."""
+    changes = details.get("wijzigingen") or {}
+    return "; ".join(f"{field}: {change.get('van') or _NONE}{_ARROW}{change.get('naar') or _NONE}"
+                     for field, change in changes.items() if isinstance(change, dict))
 
 
 def _gist(decision: Decision) -> str:

@@ -54,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .mediator import bp as mediator_bp
+    from .privacy import bp as privacy_bp
     from .public import bp as public_bp
     from .register import bp as register_bp
     from .reports import bp as reports_bp
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(mediator_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     ops.init_app(app)

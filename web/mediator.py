@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from runner.accounts import ADMINISTER, INTAKE, READ_DOSSIERS, WORK_TASKS
 from runner.errors import Conflict, KlachtenError, ValidationFailed
-from runner.inbox import DUE_SOON, ON_TIME, OVERDUE, InboxQuery
+from runner.inbox import DEFAULT_SORT, DUE_SOON, ON_TIME, OVERDUE, InboxQuery
 from runner.intake import CHANNELS
 from runner.task_form import row_count
 
@@ -42,7 +42,9 @@ def inbox() -> str:
     args = request.args
     query = InboxQuery(step=args.get("stap", "")[:10], category=args.get("categorie", "")[:100],
                        overdue=args.get("te_laat") == "ja", search=args.get("zoek", "")[:100],
-                       page=args.get("pagina", 1, type=int) or 1)
+                       page=args.get("pagina", 1, type=int) or 1,
+                       sort=args.get("sorteer", DEFAULT_SORT)[:20],
+                       descending=args.get("richting") == "af")
     return render_template("werkbak.html", inbox=runner().inbox.page(current_account(), query),
                            deadline_labels=DEADLINE_LABELS)
 
@@ -104,7 +106,7 @@ def _task_page(task_id: str, error: ValidationFailed | None = None,
 @bp.get("/dossiers/<number>")
 @requires(READ_DOSSIERS)
 def dossier(number: str) -> str:
-    view = runner().dossiers.view(current_account(), number, language())
+    view = runner().dossiers.view(current_account(), number, language=language())
     return render_template("dossier.html", view=view, complainant_labels=COMPLAINANT_LABELS,
                            status_labels=STATUS_LABELS)
 
@@ -120,7 +122,7 @@ def diagram_xml(number: str) -> Response:
 @bp.get("/dossiers/<number>/brieven/<code>.pdf")
 @requires(WORK_TASKS)
 def letter(number: str, code: str) -> Response:
-    made = runner().klachten.letter(number, code)
+    made = runner().dossiers.letter(current_account(), number, code)
     return Response(made.pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{made.filename}"'})
 
