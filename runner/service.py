@@ -31,7 +31,7 @@ from .definitions import (
     parse,
     read_folder,
 )
-from .diagram import render_svg
+from .diagram import DossierDiagram, render_svg
 from .engine import (
     SERIALIZER_VERSION,
     StoredSpecs,
@@ -271,10 +271,27 @@ class Klachten:
             return list(letters.values())
 
     def mark_posted(self, number: str, code: str, user: str) -> None:
-        """Record that the letter of notice ``code`` was printed and posted."""
+        """Record that the letter of notice ``code`` was printed and posted. When an open
+        task is about that letter (the acknowledgement's print-and-post task), posting it
+        completes that task, posted today."""
+        task_id, today = self._letter_task(number, code)
+        if task_id is not None:
+            self.complete_task(task_id, {"gepost_op": today}, user, dossier_number=number)
+            return
         with transaction(self.factory) as session:
             self._post(session, self._dossier(session, number), code, user,
                        self.clock.now(session))
+
+    def _letter_task(self, number: str, code: str) -> tuple[str | None, str]:
+        """The open task about the letter ``code`` (if any), and today's date there."""
+        with transaction(self.factory) as session:
+            dossier = self._dossier(session, number)
+            case = self._read_case(session, dossier)[1]
+            today = self.clock.now(session).astimezone(case.model.timezone).date().isoformat()
+        wanted = code.strip().upper()
+        task = next((task for task in case.ready_user_tasks()
+                     if (case.letter_code(task) or "").upper() == wanted), None)
+        return (str(task.id) if task else None), today
 
     def task_letter(self, task_id: str) -> str | None:
         """The notice code of the letter an open task is about (the print-and-post task of
@@ -424,15 +441,18 @@ class Klachten:
                       if row.form else {"type": "object", "properties": {}})
             return {**_task_dict(row, number), "versie": instance.version}, schema
 
-    def diagram(self, number: str) -> tuple[dict, str]:
-        """A dossier's process data and its diagram as SVG (done and current highlighted)."""
+    def diagram(self, number: str) -> tuple[dict, Model, DossierDiagram]:
+        """A dossier's process data, the model version it runs on and its diagram (the
+        BPMN, the elements done and current, and an SVG drawn on the server)."""
         with transaction(self.factory) as session:
             dossier = self._dossier(session, number)
             instance, case = self._read_case(session, dossier)
             model = self._model(session, instance.definition_id)[0]
             done, current = case.element_states()
-            return case.data(), render_svg(model.files[DIAGRAM], done, current,
-                                           f"procesdiagram van dossier {number}")
+            return case.data(), model, DossierDiagram(
+                model.files[DIAGRAM], sorted(done), sorted(current),
+                render_svg(model.files[DIAGRAM], done, current,
+                           f"procesdiagram van dossier {number}"))
 
     def case(self, number: str) -> Case | ClosedCase:
         """A dossier's workflow as stored, to read (for example to draw the diagram)."""
