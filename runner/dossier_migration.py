@@ -33,6 +33,7 @@ from .store import (
     Instance,
     InstanceMigration,
     OpenTask,
+    lost_database,
     transaction,
 )
 
@@ -75,9 +76,12 @@ class DossierMigrations:
         for instance_id in self._select(to, selection):
             try:
                 reports.append(self._one(instance_id, to, new_rules, actor))
-            except Conflict as err:  # changed meanwhile: reported, the others carry on
+            except Exception as err:  # one dossier that cannot move must not stop the rest
+                if lost_database(err):
+                    raise
+                reason = str(err) if isinstance(err, Conflict) else f"verplaatsen mislukt: {err}"
                 reports.append({"dossiernummer": self._number(instance_id),
-                                "kan_verplaatst": False, "redenen": [str(err)]})
+                                "kan_verplaatst": False, "redenen": [reason[:500]]})
         return {"naar": to, "nieuwe_regels": new_rules, "proef": actor is None,
                 "gewijzigde_bestanden": files, "dossiers": reports}
 

@@ -1,7 +1,7 @@
 """A dossier as the mediators' dossier page shows it, and the access log.
 
-Every view of a dossier's personal data writes who looked, and when, to ``access_log``;
-the beheerder reads it.
+Every view or download of personal data (the dossier page, the API, a letter as PDF, the
+CSV export) writes who looked, at what, and when, to ``access_log``; the beheerder reads it.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .accounts import ADMINISTER, READ_DOSSIERS, WORK_TASKS, Account
 from .errors import Forbidden, ValidationFailed
+from .letters import Letter
 from .register import Entry, recommendations_of
 from .service import Klachten, _iso
 from .store import AccessEntry, Dossier, transaction
@@ -20,6 +22,7 @@ from .store import AccessEntry, Dossier, transaction
 COMPLAINANT_FIELDS = ("voornaam", "achternaam", "email", "adres", "telefoon", "lidnummer")
 ACCESS_LOG_PAGE = 200
 MESSAGES = ("klager_niet_akkoord", "klacht_ingetrokken")
+PAGE = "dossierpagina"
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ class DossierDesk:
     def __init__(self, klachten: Klachten):
         self.klachten = klachten
 
-    def view(self, account: Account, number: str) -> DossierView:
+    def view(self, account: Account, number: str, what: str = PAGE) -> DossierView:
+        """The dossier for its page (``what``: ``API`` for the JSON API), logged."""
         if not account.may(READ_DOSSIERS):
             raise Forbidden(f"{account.name} mag geen dossiers inzien")
         info = self.klachten.dossier(number)
@@ -43,12 +47,21 @@ class DossierDesk:
         klager = data.get("klager") or {}
         with transaction(self.klachten.factory) as session:
             dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
-            session.add(AccessEntry(dossier_id=dossier_id, user=account.name,
-                                    at=self.klachten.clock.now(session)))
+            record_access(session, self.klachten, account, dossier_id, what)
             recommendations = recommendations_of(session, dossier_id)
         return DossierView(info, {k: str(klager[k]) for k in COMPLAINANT_FIELDS
                                   if klager.get(k)},
                            str(data.get("omschrijving", "")), diagram, recommendations)
+
+    def letter(self, account: Account, number: str, code: str) -> Letter:
+        """A notice of the dossier as a PDF letter (name, address, full text), logged."""
+        if not account.may(WORK_TASKS):
+            raise Forbidden(f"{account.name} mag geen brieven afdrukken")
+        made = self.klachten.letter(number, code)
+        with transaction(self.klachten.factory) as session:
+            dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
+            record_access(session, self.klachten, account, dossier_id, f"brief {code} (pdf)")
+        return made
 
     def send_message(self, account: Account, number: str, name: str,
                      payload: dict[str, Any]) -> None:
@@ -65,7 +78,14 @@ class DossierDesk:
             raise Forbidden(f"{account.name} mag het toegangslogboek niet lezen")
         with transaction(self.klachten.factory) as session:
             rows = session.execute(
-                select(AccessEntry, Dossier.number).join(Dossier)
+                select(AccessEntry, Dossier.number).outerjoin(Dossier)
                 .order_by(AccessEntry.id.desc()).limit(ACCESS_LOG_PAGE)).all()
-            return [{"op": _iso(entry.at), "wie": entry.user, "dossier": number}
-                    for entry, number in rows]
+            return [{"op": _iso(entry.at), "wie": entry.user, "dossier": number or "",
+                     "wat": entry.what} for entry, number in rows]
+
+
+def record_access(session: Session, klachten: Klachten, account: Account,
+                  dossier_id: int | None, what: str) -> None:
+    """Write who sees ``what`` (of one dossier, or of none: an export) now."""
+    session.add(AccessEntry(dossier_id=dossier_id, user=account.name, what=what,
+                            at=klachten.clock.now(session)))

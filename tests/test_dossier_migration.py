@@ -291,3 +291,24 @@ def test_command_line_dry_run_migrate_and_revert(klachten, dossiers, tmp_path, d
                                     "te draaien")
     no_target = cli.invoke(main, ["migrate", "--dossier", number])
     assert no_target.exit_code == 1 and "--to VERSIE" in no_target.output
+
+
+def test_a_dossier_that_fails_to_move_is_reported_and_the_rest_carry_on(klachten, dossiers,
+                                                                         tmp_path):
+    """New rule values from a decision table that cannot be evaluated: each dossier says so
+    and stays as it was; nothing stops half-way with a traceback."""
+    folder = version_two(tmp_path / "v2")
+    rules = folder / "termijnen.dmn"
+    rules.write_text(rules.read_text(encoding="utf-8").replace(
+        '<outputEntry id="r4_d"><text>30</text>', '<outputEntry id="r4_d"><text>dagen_x</text>'),
+        encoding="utf-8")
+    broken = store_version(klachten, folder)
+    numbers = (dossiers["4 onderzoek"].number, dossiers["5 antwoord"].number)
+    before = {number: _rows(klachten, number) for number in numbers}
+    report = DossierMigrations(klachten).migrate(broken, Selection(numbers=numbers), "bert",
+                                                 new_rules=True)
+    for row in report["dossiers"]:
+        assert not row["kan_verplaatst"] and "resultaat" not in row
+        assert row["redenen"][0].startswith("verplaatsen mislukt: ")
+        assert "dagen_x" in row["redenen"][0]
+        assert _rows(klachten, row["dossiernummer"]) == before[row["dossiernummer"]]

@@ -111,7 +111,7 @@ def complete(task_id: str) -> Response:
 @bp.get("/dossiers/<number>")
 @api(READ_DOSSIERS)
 def dossier(number: str) -> Response:
-    view = runner().dossiers.view(_account(), number)
+    view = runner().dossiers.view(_account(), number, what="API")
     return jsonify({**view.info, "klager": view.complainant, "omschrijving": view.description})
 
 

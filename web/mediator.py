@@ -111,7 +111,7 @@ def dossier(number: str) -> str:
 @bp.get("/dossiers/<number>/brieven/<code>.pdf")
 @requires(WORK_TASKS)
 def letter(number: str, code: str) -> Response:
-    made = runner().klachten.letter(number, code)
+    made = runner().dossiers.letter(current_account(), number, code)
     return Response(made.pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{made.filename}"'})
 
