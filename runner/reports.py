@@ -28,6 +28,7 @@ from .accounts import READ_REPORTS, Account
 from .days import DayNotAccepted, parse_day
 from .deadlines import end_of_day_utc
 from .definitions import DEFAULT_TIMEZONE
+from .dossier_view import record_access
 from .errors import Forbidden, ValidationFailed
 from .service import Klachten
 from .store import Dossier, DossierFacts, Instance, Recommendation, transaction
@@ -179,6 +180,9 @@ class ReportDesk:
     def rows(self, account: Account, period: Period) -> Iterator[list[str]]:
         """The CSV export: the header, then one row per dossier, read in batches."""
         self._check(account)
+        with transaction(self.klachten.factory) as session:
+            record_access(session, self.klachten, account, None,
+                          f"CSV-export {period.first.isoformat()} tot {period.last.isoformat()}")
         yield list(CSV_COLUMNS)
         with transaction(self.klachten.factory) as session:
             for row in csv_rows(session, period, self.klachten.clock.now(session)):

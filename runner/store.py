@@ -344,13 +344,16 @@ class RateLimitEvent(Base):
 
 
 class AccessEntry(Base):
-    """Who viewed a dossier's personal data, and when (the beheerder reads it)."""
+    """Who viewed or downloaded personal data, what and when (the beheerder reads it): one
+    dossier (its page, a letter, the API), or no single dossier (the CSV export)."""
 
     __tablename__ = "access_log"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
     user: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+    what: Mapped[str] = mapped_column(String(200), default="dossierpagina",
+                                      server_default="dossierpagina")
 
 
 class FormSubmission(Base):
