@@ -20,6 +20,7 @@ from sqlalchemy import and_, exists, false, func, not_, or_, select
 from .accounts import Account, Accounts
 from .case import spec_properties
 from .clock import as_utc
+from .deadline_display import last_day
 from .definitions import Model
 from .errors import Forbidden, NotFound
 from .service import TASK_COMPLETED, Klachten
@@ -69,6 +70,8 @@ class InboxRow:
     deadline_state: str
     claimed_by: str | None
     received_on: date | None = None
+    task_name: str = ""  # the user task's id in the diagram (labelled in labels.json)
+    last_day: date | None = None  # the deadline's last day (runner.deadline_display)
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ class Inbox:
         labels, limits = labels_and_limits(fields)
         return TaskForm(task_id, task["dossiernummer"] or "", schema.get("title", task["titel"]),
                         schema.get("description", ""), task["versie"], fields, labels, limits,
-                        self.klachten.task_letter(task_id))
+                        self.klachten.task_letter(task_id), task["taak"], task["vervaldatum"])
 
     def submit_form(self, account: Account, task_id: str, fields: Mapping[str, str],
                     expected_version: int | None) -> str:
@@ -232,4 +235,5 @@ def _row(task: OpenTask, dossier: Dossier, now: datetime, timezone: ZoneInfo) ->
     return InboxRow(task.id, dossier.number or "", dossier.complainant_name, dossier.category,
                     task.step, task.title, task.lane, task.due_at,
                     deadline_state(task.due_at, now), task.claimed_by,
-                    as_utc(dossier.received_at).astimezone(timezone).date())
+                    as_utc(dossier.received_at).astimezone(timezone).date(), task.spec_name,
+                    last_day(task.due_at, timezone) if task.due_at else None)

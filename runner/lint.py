@@ -16,7 +16,9 @@ id of the BPMN element concerned; it never stops at the first one. Checked:
   gateway conditions, service task parameters, the ``vervaldatum`` and ``brief`` properties
   of user tasks, scripts, conditional events and timer expressions; a timer given as a bare ISO 8601
   value (``P8D`` instead of ``'P8D'``) is reported, and a literal timer value must parse;
-* an exclusive gateway with more than one outgoing flow has a default flow.
+* an exclusive gateway with more than one outgoing flow has a default flow;
+* every code people see (categories, steps, user tasks, form choices) has a label in
+  ``labels.json`` in every language (:func:`runner.labels.missing_labels`).
 
 Element is ``""`` for a problem that concerns a whole file.
 """
@@ -49,9 +51,10 @@ from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.specs.WorkflowSpec import WorkflowSpec
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
 
-from .definitions import FORMS_DIR, LANGUAGES, NOTICES_DIR, Model, parse, read_folder
+from .definitions import FORMS_DIR, LABELS, LANGUAGES, NOTICES_DIR, Model, parse, read_folder
 from .errors import ExpressionRejected, ModelError
 from .expressions import check_expression
+from .labels import missing_labels
 from .letters import letter_labels
 from .safe_xml import parse_xml
 
@@ -127,6 +130,8 @@ class _Linter:
         if model is not None:
             for file, spec in _task_specs(model):
                 self.check_task_spec(file, spec)
+            for kind, code, language in missing_labels(model):
+                self.report(LABELS, "", f"{kind} {code!r} heeft geen label in het {language}")
         self.check_unreferenced_forms()
 
     # ------------------------------------------------------------ file checks

@@ -31,7 +31,7 @@ from .definitions import (
     parse,
     read_folder,
 )
-from .diagram import render_svg
+from .diagram import DossierDiagram, render_svg
 from .engine import (
     SERIALIZER_VERSION,
     StoredSpecs,
@@ -441,15 +441,18 @@ class Klachten:
                       if row.form else {"type": "object", "properties": {}})
             return {**_task_dict(row, number), "versie": instance.version}, schema
 
-    def diagram(self, number: str) -> tuple[dict, str]:
-        """A dossier's process data and its diagram as SVG (done and current highlighted)."""
+    def diagram(self, number: str) -> tuple[dict, Model, DossierDiagram]:
+        """A dossier's process data, the model version it runs on and its diagram (the
+        BPMN, the elements done and current, and an SVG drawn on the server)."""
         with transaction(self.factory) as session:
             dossier = self._dossier(session, number)
             instance, case = self._read_case(session, dossier)
             model = self._model(session, instance.definition_id)[0]
             done, current = case.element_states()
-            return case.data(), render_svg(model.files[DIAGRAM], done, current,
-                                           f"procesdiagram van dossier {number}")
+            return case.data(), model, DossierDiagram(
+                model.files[DIAGRAM], sorted(done), sorted(current),
+                render_svg(model.files[DIAGRAM], done, current,
+                           f"procesdiagram van dossier {number}"))
 
     def case(self, number: str) -> Case | ClosedCase:
         """A dossier's workflow as stored, to read (for example to draw the diagram)."""

@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from runner import settings
 
-from . import auth, errors, extension, i18n, ops, requestlog, security
+from . import auth, display, errors, extension, i18n, ops, requestlog, security
 
 PREFIX = "KLACHTEN"
 INSTANCE_CONFIG = "klachten.cfg"
@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     requestlog.init_app(app)
     csrf = CSRFProtect(app)
     i18n.init_app(app)
+    display.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     extension.init_app(app)

@@ -129,6 +129,7 @@ def tasks() -> Response:
         "id": row.task_id, "dossiernummer": row.dossier_number, "klager": row.complainant,
         "categorie": row.category, "stap": row.step, "titel": row.title, "rol": row.lane,
         "vervaldatum": row.due_at.isoformat() if row.due_at else None,
+        "laatste_dag": row.last_day.isoformat() if row.last_day else None,
         "termijn": row.deadline_state, "geclaimd_door": row.claimed_by} for row in page.rows])
 
 
