@@ -104,37 +104,58 @@ def main() -> None:
 
 @main.command()
 def init() -> None:
-    """Create or upgrade the database schema and deploy processes/."""
+    """Create or upgrade the database schema and deploy processes/ (when it lints clean)."""
     from .migrations import upgrade
 
     url = settings.database_url()
     upgrade(url)
-    definition_id, created = _klachten().deploy()
-    click.echo(f"schema bijgewerkt; procesversie {definition_id}"
-               + (" gedeployed" if created else " was al gedeployed"))
+    result = _deploy(None)
+    click.echo(f"schema bijgewerkt; procesversie {result.version}"
+               + (" gedeployed" if result.created else " was al gedeployed"))
 
 
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 def deploy(folder: Path | None) -> None:
-    """Deploy a process folder (a new version only when its content changed)."""
-    definition_id, created = _klachten().deploy(folder)
-    click.echo(f"procesversie {definition_id}" + (" gedeployed" if created else " ongewijzigd"))
+    """Deploy a process folder when it lints clean (a new version only when it changed)."""
+    result = _deploy(folder)
+    click.echo(f"procesversie {result.version}"
+               + (" gedeployed" if result.created else " ongewijzigd"))
+
+
+def _deploy(folder: Path | None):
+    """Deploy; print the lint's warnings, or every problem when the model is refused."""
+    from .errors import ModelRejected
+
+    try:
+        result = _klachten().deploy(folder)
+    except ModelRejected as err:
+        for problem in err.problems:
+            click.echo(str(problem), err=True)
+        raise
+    for warning in result.warnings:
+        click.echo(warning, err=True)
+    return result
 
 
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
-def lint(folder: Path | None) -> None:
-    """Check a process folder before deploying it; exit 1 on any problem."""
+@click.option("--zonder-uitvoeren", "static", is_flag=True,
+              help="Only the static checks, without running the model.")
+def lint(folder: Path | None, static: bool) -> None:
+    """Check a process folder before deploying it, and run it on every path with sample
+    data; exit 1 on any error (warnings are shown and do not fail)."""
+    from .lint import errors
     from .lint import lint as run_lint
     from .operators import OPERATORS
 
-    problems = run_lint(folder or default_processes_dir(), OPERATORS)
+    problems = run_lint(folder or default_processes_dir(), OPERATORS, run=not static)
     for problem in problems:
         click.echo(str(problem), err=True)
-    if problems:
+    if errors(problems):
         raise SystemExit(1)
-    click.echo("geen problemen gevonden")
+    click.echo(f"geen fouten gevonden, {len(problems)} waarschuwing(en)" if problems
+               else "geen problemen gevonden")
 
 
 @main.command()

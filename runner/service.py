@@ -40,7 +40,14 @@ from .engine import (
     restore_specs,
     serialize_spec,
 )
-from .errors import Conflict, Forbidden, NotFound, StateUnreadable, ValidationFailed
+from .errors import (
+    Conflict,
+    Forbidden,
+    ModelRejected,
+    NotFound,
+    StateUnreadable,
+    ValidationFailed,
+)
 from .forms import validate_form, with_defaults
 from .instances import (
     SYSTEM_ACTOR,
@@ -78,6 +85,15 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Deployment:
+    """A deploy's outcome: the version, whether it is new, and the lint's warnings."""
+
+    version: int
+    created: bool
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
 class Submitted:
     dossier_number: str
     access_code: str | None
@@ -100,9 +116,34 @@ class Klachten:
         self.engine.dispose()
 
     # ----- definitions
-    def deploy(self, folder: Path | None = None) -> tuple[int, bool]:
-        """Store ``folder`` as a new version unless its content hash is known already."""
+    def deploy(self, folder: Path | None = None) -> Deployment:
+        """Store ``folder`` as a new version unless its content hash is known already.
+
+        The model is linted first (:func:`runner.lint.lint_files`, which also runs it): any
+        error refuses the deploy with :class:`ModelRejected` and nothing is stored;
+        warnings come back with the result.
+        """
+        from .lint import errors, lint_files
+        from .operators import OPERATORS
+
         files = read_folder(folder or default_processes_dir())
+        known = self._known_version(files)
+        if known is not None:
+            return Deployment(known, False, [])
+        problems = lint_files(files, OPERATORS)
+        if errors(problems):
+            raise ModelRejected(problems)
+        version, created = self.deploy_unchecked(files)
+        return Deployment(version, created, [str(problem) for problem in problems])
+
+    def _known_version(self, files: dict[str, str]) -> int | None:
+        with transaction(self.factory) as session:
+            return session.scalar(select(Definition.id).where(
+                Definition.content_hash == content_hash(files)))
+
+    def deploy_unchecked(self, files: dict[str, str]) -> tuple[int, bool]:
+        """Store a model's files as a version without linting them: for the lint's own
+        model run, and for tests of what happens when a broken model runs anyway."""
         digest = content_hash(files)
         with transaction(self.factory) as session:
             now = self.clock.now(session)
@@ -437,7 +478,8 @@ class Klachten:
                 "versie": instance.version,
                 "volgende_timer": _iso(instance.next_timer_at),
                 "termijnen": {
-                    name: {k: value[k] for k in ("dagen", "eenheid", "vervaldag", "uitleg")}
+                    name: {k: value.get(k) for k in ("dagen", "eenheid", "doorschuiven",
+                                                     "vervaldag", "uitleg")}
                     for name, value in (case.deadlines() if case else {}).items()
                 },
                 "open_taken": [_task_dict(t, dossier.number) for t in session.scalars(
