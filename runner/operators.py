@@ -181,18 +181,26 @@ def _format_parts(fmt: str) -> list[tuple[str, str | None, str | None, str | Non
 @operator("register_dossier")
 def register_dossier(ctx: OperatorContext, task) -> dict:
     """Stap 2: a unique dossier number and an access code (stored only as a hash)."""
-    dossier = ctx.dossier
-    if dossier.number is None:
-        year = ctx.local_date(datetime.fromisoformat(task.data["ontvangen_op"])).year
-        sequence = _next_sequence(ctx.session, year)
+    if ctx.dossier.number is None:
         fmt = ctx.model.settings.get("dossiernummer_formaat", DEFAULT_NUMBER_FORMAT)
-        dossier.number = format_dossier_number(fmt, year, sequence)
-        dossier.year, dossier.sequence = year, sequence
-        code = _new_access_code()
-        dossier.access_code_hash = hash_access_code(code)
-        ctx.transient["toegangscode"] = code
-        ctx.session.flush()
-    return {"dossiernummer": dossier.number, "geregistreerd_op": ctx.now.isoformat()}
+        number_dossier(ctx, datetime.fromisoformat(task.data["ontvangen_op"]), fmt)
+    return {"dossiernummer": ctx.dossier.number, "geregistreerd_op": ctx.now.isoformat()}
+
+
+def number_dossier(ctx: OperatorContext, received: datetime,
+                   fmt: str = DEFAULT_NUMBER_FORMAT) -> None:
+    """Give the dossier its number (the next of the receipt's year) and an access code,
+    kept in ``ctx.transient`` for the acknowledgement; the code is stored only hashed."""
+    dossier = ctx.dossier
+    year = ctx.local_date(received).year
+    format_dossier_number(fmt, year, 0)  # a bad format fails before a number is used
+    sequence = _next_sequence(ctx.session, year)
+    number = format_dossier_number(fmt, year, sequence)
+    dossier.number, dossier.year, dossier.sequence = number, year, sequence
+    code = _new_access_code()
+    dossier.access_code_hash = hash_access_code(code)
+    ctx.transient["toegangscode"] = code
+    ctx.session.flush()
 
 
 def _deadline_dict(rule_row: dict, start: date, zone: ZoneInfo) -> dict:

@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
@@ -43,6 +43,7 @@ from .engine import (
 from .errors import (
     Conflict,
     Forbidden,
+    KlachtenError,
     ModelRejected,
     NotFound,
     StateUnreadable,
@@ -59,7 +60,13 @@ from .instances import (
 )
 from .letters import Letter, notice_letter
 from .notices import STATUS_LABELS, NoticeStatus
-from .operators import OperatorContext, complainant_name, postal_address, redact_access_code
+from .operators import (
+    OperatorContext,
+    complainant_name,
+    number_dossier,
+    postal_address,
+    redact_access_code,
+)
 from .store import (
     AuditEntry,
     Definition,
@@ -205,6 +212,8 @@ class Klachten:
             loaded = LoadedCase(session, instance, dossier, Case(workflow, model), now)
             loaded.record(actor, "klacht ontvangen", "ontvangst", kanaal=data["kanaal"])
             ctx = self._run(loaded, model, lambda lc: lc.case.run(lc.engine_completed))
+            if dossier.number is None:  # the model failed before it numbered the dossier
+                number_dossier(ctx, received_at)
             session.add(instance)
             save_case(loaded, model)
             return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
@@ -553,8 +562,8 @@ class Klachten:
         with clocks.frozen_at(loaded.now), operator_context(ctx):
             try:
                 step(loaded)
-            except WorkflowTaskException as err:
-                if not loaded.case.incident_tasks():
+            except Exception as err:
+                if _not_the_models(err) or not loaded.case.mark_failed(err):
                     raise
                 record_incidents(loaded, err)
         return ctx
@@ -572,6 +581,12 @@ class Klachten:
         if user in earlier:
             raise Forbidden(f"{user} voltooide in dit dossier al de taak {other} en mag deze "
                             "taak niet uitvoeren (scheiding van functies)")
+
+
+def _not_the_models(error: Exception) -> bool:
+    """Errors an action reports as they are: our own (a conflict, bad input) and the
+    database's. Anything else the engine raised is the model's, and becomes an incident."""
+    return isinstance(error, KlachtenError | SQLAlchemyError) or lost_database(error)
 
 
 def _received_at(value: str, now: datetime) -> datetime:
