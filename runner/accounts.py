@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .definitions import Model
-from .errors import NotFound, ValidationFailed
+from .errors import Forbidden, NotFound, ValidationFailed
 from .service import Klachten
-from .status import RateLimit, check_limit, record_failures
+from .status import RateLimit, check_limit, client_identity, record_failures
 from .store import User, transaction
 
 ROLES_FILE = "rollen.json"
@@ -135,6 +135,18 @@ class Accounts:
             return [_account(u) for u in session.scalars(select(User).order_by(User.name))]
 
     # ----- who is this
+    def working(self, name: str) -> Account:
+        """The enabled account ``name`` that works tasks (the CLI's ``--user``): an unknown,
+        disabled or read-only user is refused with one clear line."""
+        with transaction(self.klachten.factory) as session:
+            account = _account(self._user(session, name))
+        if account.disabled:
+            raise Forbidden(f"gebruiker {name} is uitgeschakeld")
+        if not account.may(WORK_TASKS):
+            raise Forbidden(f"gebruiker {name} ({', '.join(account.roles) or 'geen rol'}) "
+                            "mag geen taken uitvoeren")
+        return account
+
     def by_id(self, user_id: int) -> Account | None:
         """The account of a session; ``None`` when it is gone or disabled."""
         with transaction(self.klachten.factory) as session:
@@ -147,12 +159,13 @@ class Accounts:
             return _account(user) if user and not user.disabled else None
 
     def sign_in(self, name: str, password: str, client: str) -> Account:
-        """Check a name and password; one uniform failure; rate-limited."""
+        """Check a name and password; one uniform failure; rate-limited per client address,
+        and per user name only for clients that failed (no lock-out of a mediator, ADR 8)."""
         name, password = name.strip()[:MAX_NAME], password[:1000]
-        keys = (_key("adres", client), _key("naam", name.lower()))
+        keys = (_key("adres", client_identity(client)), _key("naam", name.lower()))
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
-            check_limit(session, keys, self.limit, now)
+            check_limit(session, *keys, self.limit, now)
             user = session.scalar(select(User).where(User.name == name))
             if _verify(user.password_hash if user else _DUMMY, password) and user \
                     and not user.disabled:

@@ -30,13 +30,18 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from . import clock as clocks
 from .definitions import Model
 from .errors import Conflict, ModelError, NotFound
 from .forms import validate_form
 
 CLOSED_STEP = "Afgesloten"
+# The precision of stored instants: a timer due at t fires at any now >= t (see Case.tick).
+TIMER_RESOLUTION = timedelta(microseconds=1)
 LETTER_PROPERTY = "brief"
 T = TypeVar("T")
+# The states of tasks whose data is the process data as it stands (see Case.data).
+_DATA_STATES = TaskState.READY | TaskState.STARTED | TaskState.COMPLETED | TaskState.ERROR
 
 
 @dataclass(frozen=True)
@@ -207,10 +212,13 @@ class Case:
         return min(due) if due else None
 
     def data(self) -> dict:
-        """The process data as it stands: that of the most recently changed task outside
-        event subprocesses (which hold only the data of the message that started them)."""
+        """The process data as it stands: that of the most recently changed task that holds
+        data (one that ran, runs or may run: a join still waiting for its other branches, or
+        a task not reached yet, holds none or a stale copy; the end of a status branch
+        leaves such a join behind as the latest change), outside event subprocesses (which
+        hold only the data of the message that started them)."""
         tasks = [task for task in self.workflow.get_tasks()
-                 if not self._in_event_subprocess(task)]
+                 if task.state & _DATA_STATES and not self._in_event_subprocess(task)]
         return max(tasks, key=lambda task: task.last_state_change).data if tasks else {}
 
     def _in_event_subprocess(self, task: Task) -> bool:
@@ -317,26 +325,34 @@ class Case:
         self.run(did_complete)
 
     def tick(self, now: datetime, did_complete: Callable[[Task], None] | None = None) -> None:
-        """Fire due timers at ``now``. Missed cycles are coalesced: after an outage a cycle
-        timer fires once, not once per missed period."""
-        self.coalesce_missed_cycles(now)
-        self.workflow.refresh_timers()
+        """Fire the timers due at ``now``: those whose moment has come, ``now`` included.
+
+        SpiffWorkflow fires a timer only when its instant is strictly before the clock, so the
+        timers are refreshed one resolution step (a microsecond, the precision of the stored
+        instants) later: due < now + 1 µs is due <= now. Only the comparison sees that
+        instant; the tasks that fire then run at ``now``. A due cycle fires once, whatever it
+        missed, and starts again from ``now`` (:meth:`catch_up_cycles`, ADR 0002)."""
+        self.catch_up_cycles(now)
+        with clocks.frozen_at(now + TIMER_RESOLUTION):
+            self.workflow.refresh_timers()
         self.run(did_complete)
 
-    def coalesce_missed_cycles(self, now: datetime) -> None:
+    def catch_up_cycles(self, now: datetime) -> None:
+        """Make each due cycle timer fire exactly once, at ``now``, however many occurrences
+        an outage made it miss: its occurrence is moved to ``now``, so the engine, firing it,
+        sets the next one a full period after ``now`` (never sooner after the notice it
+        sends). A cycle with a limited count uses up what it missed (but fires once)."""
         for task, definition in self._timer_tasks():
             value = task.internal_data.get("event_value")
             if not isinstance(definition, CycleTimerEventDefinition) or not value:
                 continue
-            if value.get("cycles", 0) == 0:
+            if value.get("cycles", 0) == 0 or _parse_instant(value["next"]) > now:
                 continue
-            due = _parse_instant(value["next"])
             period = timedelta(seconds=value["duration"])
-            missed = int((now - due) / period) if now > due and period else 0
-            if missed >= 1:
-                value["next"] = (due + missed * period).isoformat()
-                if value["cycles"] > 0:
-                    value["cycles"] = max(1, value["cycles"] - missed)
+            missed = int((now - _parse_instant(value["next"])) / period) if period else 0
+            if value["cycles"] > 0:
+                value["cycles"] = max(1, value["cycles"] - missed)
+            value["next"] = now.isoformat()
 
     def incident_tasks(self) -> list[Task]:
         return self._open_work().failed

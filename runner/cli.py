@@ -242,8 +242,12 @@ def tasks(number: str | None, as_json: bool) -> None:
 @click.option("--data", "data", type=JsonFile(), required=True)
 @click.option("--user", required=True)
 def complete(task_id: str, data: dict, user: str) -> None:
-    """Complete a user task with form data from a JSON file."""
-    number = _klachten().complete_task(task_id, data, user)
+    """Complete a user task with form data from a JSON file, as the enabled account
+    ``--user``: only a task of its lanes, separation of duties as on the web and the API."""
+    from .inbox import Inbox
+
+    accounts = _accounts()
+    number = Inbox(accounts.klachten, accounts).complete(accounts.working(user), task_id, data)
     click.echo(f"taak voltooid in dossier {number}")
 
 
@@ -337,6 +341,39 @@ def retry(number: str, user: str) -> None:
     """Run a dossier's failed step again."""
     count = _klachten().retry(number, user)
     click.echo(f"{count} element(en) opnieuw uitgevoerd in dossier {number}")
+
+
+@main.command()
+@click.option("--to", "to", type=int, help="The process version to move the dossiers to.")
+@click.option("--dossier", "numbers", multiple=True, help="A dossier to move (repeatable).")
+@click.option("--from", "from_version", type=int,
+              help="Move every running dossier of this version.")
+@click.option("--dry-run", is_flag=True, help="Only report what would change.")
+@click.option("--new-rules", is_flag=True,
+              help="Apply the new version's rule values (deadlines, intervals) too.")
+@click.option("--revert", is_flag=True,
+              help="Put the --dossier dossiers back as they were before their last migration.")
+@click.option("--user", default="beheerder", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def migrate(to: int | None, numbers: tuple[str, ...], from_version: int | None, dry_run: bool,
+            new_rules: bool, revert: bool, user: str, as_json: bool) -> None:
+    """Move running dossiers to another process version (or back with --revert)."""
+    from .dossier_migration import DossierMigrations, Selection
+    from .migration_text import report_text, reverted_text
+
+    migrations = DossierMigrations(_klachten())
+    if revert:
+        rows = migrations.revert(list(numbers), user)
+        _out(rows, as_json, reverted_text(rows))
+        return
+    if to is None:
+        raise click.ClickException("geef de procesversie om naartoe te gaan (--to VERSIE)")
+    selection = Selection(numbers, from_version)
+    report = (migrations.plan(to, selection, new_rules) if dry_run
+              else migrations.migrate(to, selection, user, new_rules))
+    _out(report, as_json, report_text(report))
+    if not dry_run and any(not row.get("resultaat") for row in report["dossiers"]):
+        raise SystemExit(1)
 
 
 # ----- accounts

@@ -151,7 +151,8 @@ class Inbox:
 
     def check_may_work(self, account: Account, task_id: str) -> None:
         """The task is open in one of the account's lanes and not held back from this user."""
-        visible = self._visible(account)
+        lanes = self.accounts.lanes(account)
+        visible = self._visible(account, lanes=lanes)
         with transaction(self.klachten.factory) as session:
             allowed = session.scalar(select(OpenTask.id).join(Dossier).where(
                 OpenTask.id == task_id, visible))
@@ -159,9 +160,12 @@ class Inbox:
                 return
             # Asked after the visibility check: a task completed in between is gone (404,
             # as for the others who raced for it), not forbidden.
-            if session.get(OpenTask, task_id) is None:
+            task = session.get(OpenTask, task_id)
+            if task is None:
                 raise NotFound(f"taak {task_id} is niet open of bestaat niet")
-            raise Forbidden(f"{account.name} mag taak {task_id} niet uitvoeren")
+            reason = (f"de taak hoort bij de rol {task.lane}" if task.lane not in lanes
+                      else "scheiding van functies: iemand anders moet ze uitvoeren")
+            raise Forbidden(f"{account.name} mag taak {task_id} niet uitvoeren ({reason})")
 
     def _visible(self, account: Account, model: Model | None = None,
                  lanes: list[str] | None = None):

@@ -56,11 +56,12 @@ class LoadedCase:
         self.record(SYSTEM_ACTOR, action, spec.name, naam=spec.bpmn_name)
 
 
-def save_case(loaded: LoadedCase, model: Model) -> None:
+def save_case(loaded: LoadedCase, model: Model, state: str | None = None) -> None:
     """Write state and derived rows (open tasks, waiting messages, report facts); a
-    concurrent change raises Conflict."""
+    concurrent change raises Conflict. ``state``: the exact serialized text to keep (a
+    reverted migration restores the stored state byte for byte), instead of dumping it."""
     session, instance, case = loaded.session, loaded.instance, loaded.case
-    instance.state = dump_state(case.workflow)
+    instance.state = dump_state(case.workflow) if state is None else state
     instance.serializer_version = SERIALIZER_VERSION
     instance.step = case.step()[:200]
     instance.completed = case.workflow.is_completed()

@@ -3,7 +3,10 @@
 One handler on the root logger, writing to stderr (where gunicorn, systemd and container
 runtimes collect it). Its filter removes e-mail addresses and access codes from every
 message, whatever logged them (an SMTP server's refusal may quote the recipient): a log
-line must never carry personal data or a secret.
+line must never carry personal data or a secret. It also escapes control characters (line
+breaks, escape sequences, Unicode line separators) in the message and in every extra value,
+and the text format indents a traceback, so that nothing logged (a 404 path, an exception
+text) can forge a line of its own.
 """
 
 from __future__ import annotations
@@ -27,17 +30,53 @@ JSON_NAMES = {"levelname": "level", "name": "logger"}
 # readiness probe: "Context impl PostgresqlImpl"; SpiffWorkflow on every task state change).
 QUIET = ("alembic", "spiff")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# The attributes every record has; anything else on a record came in as ``extra``.
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message", "asctime"}
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with each control character written as its Python escape (``\\n``)."""
+    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode(), text)
 
 
 class Redact(logging.Filter):
-    """Replace e-mail addresses and access codes in the message by a placeholder."""
+    """Replace e-mail addresses and access codes in the message by a placeholder, and
+    escape control characters in the message and in the extra values."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = ACCESS_CODE_SHAPE.sub("[code]", _EMAIL.sub("[e-mail]", message))
+        cleaned = escape_controls(ACCESS_CODE_SHAPE.sub("[code]", _EMAIL.sub("[e-mail]",
+                                                                            message)))
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        for name, value in vars(record).items():
+            if name not in _STANDARD and isinstance(value, str):
+                setattr(record, name, escape_controls(value))
         return True
+
+
+class _TextFormatter(logging.Formatter):
+    """The text format: a traceback's lines indented under the line of its record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        cached = record.exc_text  # another handler's plain traceback: make ours
+        record.exc_text = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
+    def formatException(self, ei) -> str:
+        return _indented(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _indented(super().formatStack(stack_info))
+
+
+def _indented(text: str) -> str:
+    return "\n".join("    | " + escape_controls(line) for line in text.splitlines())
 
 
 class _Stderr(logging.StreamHandler):
@@ -61,7 +100,7 @@ def formatter(kind: str) -> logging.Formatter:
     if kind == "json":
         # "time": ISO 8601 in UTC, first in the line.
         return JsonFormatter(JSON_FIELDS, rename_fields=JSON_NAMES, timestamp="time")
-    return logging.Formatter(TEXT_FORMAT)
+    return _TextFormatter(TEXT_FORMAT)
 
 
 def configure(kind: str | None = None, level: str | None = None) -> None:

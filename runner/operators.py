@@ -219,6 +219,16 @@ def _deadline_dict(rule_row: dict, start: date, zone: ZoneInfo) -> dict:
     }
 
 
+def recompute_deadline(deadline: dict, regels: list[dict], zone: ZoneInfo) -> dict:
+    """A computed deadline again from its own start, with its rule as ``regels`` has it now
+    (a migration that applies new rule values); unchanged when ``regels`` lacks the rule."""
+    rows = {row.get("termijn"): row for row in regels}
+    row = rows.get(deadline["termijn"])
+    if row is None or "start" not in deadline:
+        return deadline
+    return _deadline_dict(row, date.fromisoformat(deadline["start"]), zone)
+
+
 def _select(regels: list[dict], names: list[str]) -> dict[str, dict]:
     rows = {row["termijn"]: row for row in regels}
     missing = [name for name in names if name not in rows]

@@ -14,8 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
+
+from . import confirmations
 from .forms import from_fields, max_lengths, validate_form, without_form_only
 from .service import Klachten
+from .store import transaction
 
 PUBLIC_FORM = "klacht_publiek.json"
 CHANNEL = "web"
@@ -40,7 +44,8 @@ class PublicForm:
 
 @dataclass(frozen=True)
 class Confirmation:
-    """What the confirmation page shows once: the number, the access code, what comes next."""
+    """What the confirmation page shows: the number, what comes next, and the first time
+    only the access code."""
 
     dossier_number: str
     access_code: str | None
@@ -63,9 +68,10 @@ def public_form(klachten: Klachten, language: str) -> PublicForm:
     )
 
 
-def submit_complaint(klachten: Klachten, fields: Mapping[str, str],
-                     language: str) -> Confirmation:
-    """Validate the posted fields against the public form and start a dossier.
+def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: str,
+                     form_token: str) -> str:
+    """Validate the posted fields against the public form and start a dossier, once per
+    ``form_token`` (see ``runner.confirmations``); returns the dossier number.
 
     ``fields`` are the form's fields by path (``klager.voornaam``); ``language`` (the page's)
     is the preferred language when the form did not say. Raises ValidationFailed.
@@ -74,12 +80,32 @@ def submit_complaint(klachten: Klachten, fields: Mapping[str, str],
     data = from_fields(schema, fields)
     data.setdefault("taal", language)
     validate_form(schema, data)
+    with transaction(klachten.factory) as session:
+        earlier = confirmations.submitted_dossier(session, form_token)
+        now = klachten.clock.now(session)
+    if earlier:
+        return earlier
     complaint = {**without_form_only(schema, data), "kanaal": CHANNEL}
-    submitted = klachten.submit(complaint, actor=ACTOR)
-    case = klachten.case(submitted.dossier_number)
+    try:
+        return klachten.submit(complaint, actor=ACTOR,
+                               on_created=confirmations.recorder(form_token, now)).dossier_number
+    except IntegrityError:  # a twin of this post won the race: its dossier is ours
+        with transaction(klachten.factory) as session:
+            twin = confirmations.submitted_dossier(session, form_token)
+        if twin is None:
+            raise
+        return twin
+
+
+def confirmation(klachten: Klachten, form_token: str) -> Confirmation | None:
+    """The confirmation of the form with this token: the access code the first time only."""
+    receipt = confirmations.open_receipt(klachten.factory, form_token, klachten.clock.now)
+    if receipt is None:
+        return None
+    case = klachten.case(receipt.dossier_number)
     return Confirmation(
-        dossier_number=submitted.dossier_number,
-        access_code=submitted.access_code,
+        dossier_number=receipt.dossier_number,
+        access_code=receipt.access_code,
         acknowledgement_due=case.due_date("ontvangstmelding"),
         answer_due=case.due_date("antwoord"),
         status_every_days=case.deadlines().get("statusbericht", {}).get("dagen"),

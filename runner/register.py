@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .accounts import READ_REGISTER, UPDATE_REGISTER, Account
+from .days import DayNotAccepted, parse_day
 from .deadlines import end_of_day_utc
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .service import Klachten
@@ -259,10 +260,9 @@ def _unknown_status(value: str) -> str:
 
 def _day(value: str, field: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValidationFailed({field: f"{value!r} is geen datum (JJJJ-MM-DD)"},
-                               {field: "format"}) from None
+        return parse_day(value)
+    except DayNotAccepted as refused:
+        raise ValidationFailed({field: f"{value!r}: {refused}"}, {field: refused.code}) from None
 
 
 def _validated(change: Change) -> dict[str, tuple[str, str]]:

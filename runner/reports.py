@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from .accounts import READ_REPORTS, Account
+from .days import DayNotAccepted, parse_day
 from .deadlines import end_of_day_utc
 from .definitions import DEFAULT_TIMEZONE
 from .errors import Forbidden, ValidationFailed
@@ -38,8 +39,7 @@ MAX_PERIOD_DAYS = 366 * 5
 AGE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 8), (9, 21), (22, 45), (46, None))
 F = DossierFacts
 # Codes as the register's period filter uses them (JSON Schema keywords).
-PERIOD_ERRORS = {"format": "geef een datum als JJJJ-MM-DD",
-                 "minimum": "de einddatum ligt voor de begindatum",
+PERIOD_ERRORS = {"minimum": "de einddatum ligt voor de begindatum",
                  "maximum": "kies een periode van hoogstens vijf jaar"}
 
 
@@ -59,19 +59,18 @@ class Period:
         """The period from ``van``/``tot`` (ISO dates); both empty: last calendar year."""
         if not first and not last:
             return cls.last_calendar_year(today)
-        days, codes = {}, {}
+        days, reasons, codes = {}, {}, {}
         for field, value in (("van", first), ("tot", last)):
             try:
-                days[field] = date.fromisoformat((value or "").strip())
-            except ValueError:
-                codes[field] = "format"
+                days[field] = parse_day(value or "")
+            except DayNotAccepted as refused:
+                reasons[field], codes[field] = str(refused), refused.code
         if not codes and days["tot"] < days["van"]:
-            codes["tot"] = "minimum"
+            reasons["tot"], codes["tot"] = PERIOD_ERRORS["minimum"], "minimum"
         elif not codes and (days["tot"] - days["van"]).days > MAX_PERIOD_DAYS:
-            codes["tot"] = "maximum"
+            reasons["tot"], codes["tot"] = PERIOD_ERRORS["maximum"], "maximum"
         if codes:
-            raise ValidationFailed({field: PERIOD_ERRORS[code] for field, code in codes.items()},
-                                   codes)
+            raise ValidationFailed(reasons, codes)
         return cls(days["van"], days["tot"])
 
     @property
@@ -179,7 +178,8 @@ class ReportDesk:
         self._check(account)
         yield list(CSV_COLUMNS)
         with transaction(self.klachten.factory) as session:
-            yield from csv_rows(session, period, self.klachten.clock.now(session))
+            for row in csv_rows(session, period, self.klachten.clock.now(session)):
+                yield [spreadsheet_safe(cell) for cell in row]
 
 
 def build_report(session: Session, period: Period, now: datetime) -> Report:
@@ -295,6 +295,15 @@ CSV_COLUMNS = (
     "nationaal_antwoord_op_tijd", "statusberichten_op_tijd", "statusberichten_te_laat",
     "doorlooptijd_dagen",
 )
+
+
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell that a spreadsheet shows as text: a leading formula character gets a quote."""
+    return f"'{cell}" if cell.startswith(_FORMULA_START) else cell
 
 
 def csv_rows(session: Session, period: Period, now: datetime,

@@ -186,8 +186,13 @@ class Klachten:
         return latest
 
     # ----- actions
-    def submit(self, complaint: dict[str, Any], actor: str = "klager") -> Submitted:
-        """Stap 1: start a dossier from a complaint; returns its number and access code."""
+    def submit(self, complaint: dict[str, Any], actor: str = "klager",
+               on_created: Callable[[Session, Dossier, str | None], None] | None = None,
+               ) -> Submitted:
+        """Stap 1: start a dossier from a complaint; returns its number and access code.
+
+        ``on_created(session, dossier, access_code)`` runs in the same transaction, after
+        the process started (the public form records its submission there)."""
         with transaction(self.factory) as session:
             now = self.clock.now(session)
             definition_id = self._latest_definition_id(session)
@@ -195,6 +200,7 @@ class Klachten:
             form = model.form(COMPLAINT_FORM)
             data = with_defaults(form, {"ontvangen_op": now.isoformat(), **complaint})
             validate_form(form, data)
+            _check_category(data["categorie"], model.settings.get("categorieen"))
             received_at = _received_at(data["ontvangen_op"], now)
             dossier = Dossier(
                 complainant_name=complainant_name(data["klager"])[:220],
@@ -216,6 +222,8 @@ class Klachten:
                 number_dossier(ctx, received_at)
             session.add(instance)
             save_case(loaded, model)
+            if on_created is not None:
+                on_created(session, dossier, ctx.transient.get("toegangscode"))
             return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
 
     def complete_task(self, task_id: str, data: dict[str, Any], user: str,
@@ -368,20 +376,20 @@ class Klachten:
     def sweep_timers(self, limit: int = 500) -> int:
         """Fire the due timers of at most ``limit`` instances; returns how many were ticked.
 
-        Only instances whose ``next_timer_at`` has passed are read (an index range scan), in
-        batches; each is then claimed and ticked in its own transaction. On PostgreSQL the
-        claim uses SKIP LOCKED and re-checks the due time, so several workers never tick the
-        same instance. An instance that cannot be ticked is taken out of the sweep with an
-        incident, so one broken dossier cannot stall the rest; a lost database (connection
-        broken, server restarting, session ended) is no fault of the dossier and ends the
-        sweep instead, leaving the timer due for the next one.
+        Only instances whose ``next_timer_at`` has come (now included) are read (an index
+        range scan), in batches; each is then claimed and ticked in its own transaction. On
+        PostgreSQL the claim uses SKIP LOCKED and re-checks the due time, so several workers
+        never tick the same instance. An instance that cannot be ticked is taken out of the
+        sweep with an incident, so one broken dossier cannot stall the rest; a lost database
+        (connection broken, server restarting, session ended) is no fault of the dossier and
+        ends the sweep instead, leaving the timer due for the next one.
         """
         ticked, seen = 0, set()
         while ticked < limit:
             with transaction(self.factory) as session:
                 now = self.clock.now(session)
                 due = [i for i in session.scalars(
-                    select(Instance.id).where(Instance.next_timer_at < now)
+                    select(Instance.id).where(Instance.next_timer_at <= now)
                     .order_by(Instance.next_timer_at).limit(SWEEP_BATCH)) if i not in seen]
             for instance_id in due[: limit - ticked]:
                 seen.add(instance_id)
@@ -395,7 +403,7 @@ class Klachten:
         try:
             with transaction(self.factory) as session:
                 query = select(Instance).where(Instance.id == instance_id,
-                                               Instance.next_timer_at < now)
+                                               Instance.next_timer_at <= now)
                 if session.get_bind().dialect.name == "postgresql":
                     query = query.with_for_update(skip_locked=True)
                 instance = session.scalar(query)
@@ -587,6 +595,13 @@ def _not_the_models(error: Exception) -> bool:
     """Errors an action reports as they are: our own (a conflict, bad input) and the
     database's. Anything else the engine raised is the model's, and becomes an incident."""
     return isinstance(error, KlachtenError | SQLAlchemyError) or lost_database(error)
+
+
+def _check_category(category: str, known: list[str] | None) -> None:
+    """The category must be one of the model's (``categorieen`` in ``instellingen.json``)."""
+    if known is not None and category not in known:
+        raise ValidationFailed({"categorie": f"onbekende categorie; kies uit {', '.join(known)}"},
+                               {"categorie": "enum"})
 
 
 def _received_at(value: str, now: datetime) -> datetime:

@@ -110,9 +110,18 @@ def database_url() -> str:
 
 def sqlite_url(instance_path: Path) -> str:
     """The embedded default: a SQLite file in the instance folder (created when absent)."""
-    folder = instance_path.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(instance_path)
     return f"sqlite:///{folder / 'klachten.db'}"
+
+
+def private_folder(path: Path) -> Path:
+    """The instance folder, created or tightened to 0700 whatever the umask: it holds the
+    database, the secret key and the e-mails written as files."""
+    folder = path.resolve()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
+    return folder
 
 
 def instance_secret_key(instance_path: Path) -> str:
@@ -130,7 +139,7 @@ def instance_secret_key(instance_path: Path) -> str:
 def _write_new_key(path: Path) -> None:
     """Write a complete key file, then link it into place: when two processes start at once,
     one key wins and nobody reads a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -12,9 +12,12 @@ Enumeration resistance:
   proves the earlier sign-in, expires after ``PASS_LIFETIME`` whatever the cookie does, and
   a leaked cookie does not reveal the code printed on the complainant's letters.
 * Failed attempts are counted per client address (an IPv6 address per /64) and per dossier
-  number in ``rate_limit_events``, shared by every web process. At ``attempts`` failures
-  within ``window`` either key is refused (:class:`RateLimited`) until the oldest failure
-  leaves the window. Keys are stored hashed; events older than the window are pruned.
+  number in ``rate_limit_events``, shared by every web process. A client with ``attempts``
+  failures within ``window`` is refused (:class:`RateLimited`) until the oldest leaves the
+  window. A dossier number with ``attempts`` failures is under attack: then a client that
+  failed at all is refused for it, while a client without failures still gets in with the
+  right code (no lock-out of the member, :func:`check_limit`). Keys are stored hashed;
+  events older than the window are pruned.
 
 Texts come from ``processes/statuspagina.json`` (per ``stap`` 1-8, ``afgesloten`` and
 ``ingetrokken``, optionally per element id, and per notice kind), in nl and fr. The page
@@ -29,7 +32,6 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select
@@ -51,6 +53,7 @@ DISAGREE = "klager_niet_akkoord"
 WITHDRAW = "klacht_ingetrokken"
 ACTOR = "klager"
 CLOSED, WITHDRAWN, RECEIVED = "afgesloten", "ingetrokken", "1"
+ACKNOWLEDGEMENT, NATIONAL_ANSWER = "ontvangstmelding", "antwoord_nationaal"  # notice kinds
 _MAX_INPUT = 100  # longer input cannot match a number or a code; it is cut, not refused
 PASS_LIFETIME = timedelta(hours=2)  # absolute; the web session also ends after 30 idle minutes
 
@@ -106,6 +109,17 @@ class SentNotice:
 
 
 @dataclass(frozen=True)
+class PublicAnswer:
+    """An answer the member was sent, readable on the status page."""
+
+    title: str
+    sent_on: date
+    outcome: str | None
+    text: str
+    advice: str | None
+
+
+@dataclass(frozen=True)
 class PublicStatus:
     number: str
     step: StepText
@@ -116,6 +130,7 @@ class PublicStatus:
     national_answer_due: date | None
     closed_on: date | None
     notices: tuple[SentNotice, ...]
+    answers: tuple[PublicAnswer, ...]
     can_disagree: bool
     can_withdraw: bool
 
@@ -135,18 +150,28 @@ def normalise_notice_code(code: str) -> str:
     return "".join(str(code).split()).replace("-", "").upper()[:_MAX_INPUT]
 
 
-@cache
-def check_limit(session: Session, keys: tuple[str, ...], limit: RateLimit,
+def check_limit(session: Session, client: str, target: str, limit: RateLimit,
                 now: datetime) -> None:
-    """Raise :class:`RateLimited` when any key has used up its failures in the window."""
-    rows = session.execute(
-        select(RateLimitEvent.key, func.count(), func.min(RateLimitEvent.at))
-        .where(RateLimitEvent.key.in_(keys), RateLimitEvent.at > now - limit.window)
-        .group_by(RateLimitEvent.key)).all()
-    blocked = [oldest for _, count, oldest in rows if count >= limit.attempts]
-    if blocked:  # open again when the oldest failure of every blocked key has left
-        lifts = max(as_utc(oldest) for oldest in blocked) + limit.window
-        raise RateLimited(int((lifts - now).total_seconds()) + 1)
+    """Raise :class:`RateLimited` for a ``client`` key that used up its failures in the
+    window, or that failed at all while its ``target`` key (a dossier number, a user name)
+    is under attack: ``limit.attempts`` failures on it from any address. A client without
+    failures may always try, so nobody can lock a member or a mediator out; a guesser spread
+    over many addresses gets one try per address per window on a target under attack
+    (ADR 8)."""
+    rows = {key: (count, first, last) for key, count, first, last in session.execute(
+        select(RateLimitEvent.key, func.count(), func.min(RateLimitEvent.at),
+               func.max(RateLimitEvent.at))
+        .where(RateLimitEvent.key.in_((client, target)), RateLimitEvent.at > now - limit.window)
+        .group_by(RateLimitEvent.key)).all()}
+    failures, first, last = rows.get(client, (0, None, None))
+    attacked = rows.get(target, (0, None, None))[0] >= limit.attempts
+    if failures >= limit.attempts:  # open again when its oldest failure has left the window
+        lifts = as_utc(first) + limit.window
+    elif failures and attacked:  # open again when its last failure has left the window
+        lifts = as_utc(last) + limit.window
+    else:
+        return
+    raise RateLimited(int((lifts - now).total_seconds()) + 1)
 
 
 def record_failures(session: Session, keys: tuple[str, ...], limit: RateLimit,
@@ -172,15 +197,20 @@ def _key(kind: str, value: str) -> str:
     return f"status:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
 
 
-def _client_key(client: str) -> str:
-    """IPv4 per address, IPv6 per /64 (one subscriber's whole block)."""
+def client_identity(client: str) -> str:
+    """Who a client address counts as: IPv4 per address, IPv6 per /64 (one subscriber's
+    whole block); anything else cut to a bounded length."""
     try:
         address = ipaddress.ip_address(client)
     except ValueError:
-        return _key("adres", client[:_MAX_INPUT])
+        return client[:_MAX_INPUT]
     if address.version == 6:
-        return _key("adres", str(ipaddress.ip_network(f"{address}/64", strict=False)))
-    return _key("adres", str(address))
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _client_key(client: str) -> str:
+    return _key("adres", client_identity(client))
 
 
 @dataclass(frozen=True)
@@ -190,6 +220,8 @@ class _Wording:
     steps: dict[str, dict]
     elements: dict[str, dict]
     notices: dict[str, str]
+    answers: tuple[dict, ...]
+    outcomes: dict[str, str]
     timezone: ZoneInfo
 
     @classmethod
@@ -200,8 +232,10 @@ class _Wording:
             return {key: entry.get(language) or entry["nl"]
                     for key, entry in texts.get(part, {}).items()}
 
+        answers = tuple({**entry, **(entry.get(language) or entry["nl"])}
+                        for entry in texts.get("antwoorden", []))
         return cls(steps=pick("stappen"), elements=pick("elementen"), notices=pick("berichten"),
-                   timezone=model.timezone)
+                   answers=answers, outcomes=pick("uitkomsten"), timezone=model.timezone)
 
     def local_date(self, instant: datetime) -> date:
         return as_utc(instant).astimezone(self.timezone).date()
@@ -294,9 +328,10 @@ class StatusDesk:
         return _client_key(attempt.client), _key("dossier", normalise_number(attempt.number))
 
     def _check_limit(self, session: Session, attempt: Attempt) -> datetime:
-        """Refuse when either key has used up its failures in the window; returns now."""
+        """Refuse a client that used up its failures, or that failed while the dossier number
+        is under attack; returns now."""
         now = self.klachten.clock.now(session)
-        check_limit(session, self._keys(attempt), self.limit, now)
+        check_limit(session, *self._keys(attempt), self.limit, now)
         return now
 
     def _record_failure(self, session: Session, attempt: Attempt, now: datetime) -> None:
@@ -321,22 +356,48 @@ class StatusDesk:
         wording = self._wording(language)
         waiting = case.waiting_messages()
         can_disagree = DISAGREE in waiting
-        national = case.due_date("nationaal_antwoord")
+        sent = {kind: wording.local_date(at) for at, kind, _ in reversed(notices)}
+        answers = _answers(case.data(), sent, wording)
+        answered = bool(answers) or dossier.closed_at is not None
+
+        def pending(deadline: str, done: bool) -> date | None:
+            """A date the member still waits for; none once it happened or the dossier
+            closed."""
+            return None if done or dossier.closed_at else case.due_date(deadline)
+
         return PublicStatus(
             number=dossier.number or "",
             step=_step_text(dossier, case, wording),
             received_on=wording.local_date(dossier.received_at),
-            acknowledgement_due=case.due_date("ontvangstmelding"),
-            answer_due=case.due_date("antwoord"),
+            acknowledgement_due=pending("ontvangstmelding", ACKNOWLEDGEMENT in sent),
+            answer_due=pending("antwoord", answered),
             reaction_until=case.due_date("reactietermijn") if can_disagree else None,
-            national_answer_due=None if dossier.closed_at else national,
+            national_answer_due=pending("nationaal_antwoord", NATIONAL_ANSWER in sent),
             closed_on=wording.local_date(dossier.closed_at) if dossier.closed_at else None,
             notices=tuple(SentNotice(sent_on=wording.local_date(at), kind=kind, code=code,
                                      label=wording.notice_label(kind))
                           for at, kind, code in notices),
+            answers=answers,
             can_disagree=can_disagree,
             can_withdraw=WITHDRAW in waiting,
         )
+
+
+def _answers(data: dict, sent: dict[str, date], wording: _Wording) -> tuple[PublicAnswer, ...]:
+    """The answers of ``statuspagina.json``'s ``antwoorden`` whose notice went out, as the
+    mediator wrote them (the process data the notice was made from)."""
+    found = []
+    for entry in wording.answers:
+        given = data.get(entry["gegevens"])
+        if entry["bericht"] not in sent or not isinstance(given, dict):
+            continue
+        outcome = given.get(entry.get("uitkomst", ""))
+        found.append(PublicAnswer(
+            title=entry["titel"], sent_on=sent[entry["bericht"]],
+            outcome=wording.outcomes.get(outcome, outcome) if outcome else None,
+            text=str(given.get(entry["tekst"]) or ""),
+            advice=str(given.get(entry.get("advies", ""), "") or "") or None))
+    return tuple(found)
 
 
 def _step_text(dossier: Dossier, case: Case, wording: _Wording) -> StepText:

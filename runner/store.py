@@ -6,9 +6,11 @@ single description of it. Every action runs in one transaction (see ``runner.ins
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import (
     JSON,
@@ -23,7 +25,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -157,6 +159,28 @@ class AuditEntry(Base):
     element: Mapped[str] = mapped_column(String(100), default="")
     step: Mapped[str] = mapped_column(String(200), default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class InstanceMigration(Base):
+    """A move of an instance to another definition version, with the state it had before
+    (so it can be reverted exactly) and what the move changed."""
+
+    __tablename__ = "instance_migrations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    from_definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    to_definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    previous_state: Mapped[str] = mapped_column(Text)
+    previous_serializer_version: Mapped[str] = mapped_column(String(20))
+    # The instance's row version right after the move: a revert requires it unchanged.
+    version_after: Mapped[int] = mapped_column(Integer)
+    new_rules: Mapped[bool] = mapped_column(default=False)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    reverted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reverted_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Notice(Base):
@@ -307,6 +331,18 @@ class AccessEntry(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class FormSubmission(Base):
+    """One posted complaint form (``runner.confirmations``): the hash of its one-time form
+    token, the dossier it made, and for a short while the access code sealed with a key
+    only the member's browser holds, until the confirmation page has shown it once."""
+
+    __tablename__ = "form_submissions"
+    form_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sealed_code: Mapped[str | None] = mapped_column(Text)
+
+
 class User(Base):
     """A mediator's account: roles, argon2 password hash, API token hash (SHA-256)."""
 
@@ -329,6 +365,7 @@ def make_engine(url: str, idle_timeout: float | None = None) -> Engine:
     hangs while it holds a dossier's row lock releases it after that time.
     """
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
@@ -358,6 +395,24 @@ def make_engine(url: str, idle_timeout: float | None = None) -> Engine:
             dbapi_conn.commit()  # a SET in a rolled-back transaction would not last
 
     return engine
+
+
+PRIVATE_FILE = 0o600
+
+
+def _private_sqlite_file(url: str) -> None:
+    """The database file readable and writable by its owner only, whatever the umask: it
+    holds password hashes, complainants' names and notices. Created here before SQLite opens
+    it; SQLite gives its ``-wal`` and ``-shm`` files the same mode as the database file."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    os.close(descriptor)
+    for name in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        if name.exists():
+            name.chmod(PRIVATE_FILE)
 
 
 def lost_database(error: BaseException) -> bool:

@@ -81,7 +81,7 @@ class Generated:
             "uitkomst": "ongegrond", "antwoord": "Na nieuw onderzoek blijft het antwoord."},
             user="nora")
         self.day(42.6)                                            # A and B: reaction window over
-        self.day(43.2)                                            # E: second update on time
+        self.day(43.5)                                            # E: 21 days after the first
         self.day(45)
         d["A"].recommend([{"tekst": "Controleer de berekening.", "dienst": "terugbetalingen"},
                           {"tekst": "Leg de berekening uit.", "dienst": "onthaal"}])

@@ -17,6 +17,7 @@ def cli(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
     monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "instance"))  # .eml files
     monkeypatch.delenv("KLACHTEN_SMTP_URL", raising=False)
+    monkeypatch.setenv("KLACHTEN_PASSWORD", "een-lang-wachtwoord")
     runner = CliRunner()
 
     def run(*args: str, ok: bool = True):
@@ -27,6 +28,7 @@ def cli(database_url, tmp_path, monkeypatch):
 
     run("init")
     run("clock", "set", "2026-03-02T09:00:00+01:00")
+    run("user", "add", "mia", "--role", "klachtenbemiddelaar")
     return run
 
 
@@ -93,6 +95,44 @@ def test_completing_twice_is_a_clear_error(cli, tmp_path):
     assert result.exit_code == 1 and "niet open" in result.stderr
 
 
+def _answered(cli, tmp_path) -> None:
+    """A dossier answered by mia, and the complainant disagrees: the national task is open."""
+    cli("submit", _write(tmp_path, "k.json", complaint()))
+    for form in ({"ontvankelijk": "ja"}, {"bevindingen": "Het bedrag was fout."},
+                 {"uitkomst": "gegrond", "antwoord": "Wij betalen het verschil terug."}):
+        [task] = json.loads(cli("tasks", "--json").output)
+        cli("complete", task["id"], "--data", _write(tmp_path, "f.json", form), "--user", "mia")
+    cli("message", "KL-2026-00001", "klager_niet_akkoord")
+
+
+@pytest.mark.parametrize(("setup", "user", "message"), [
+    ((), "niemand-bestaat", "gebruiker niemand-bestaat bestaat niet"),
+    (("add", "lea", "--role", "lezer"), "lea", "gebruiker lea (lezer) mag geen taken"),
+    (("disable", "mia"), "mia", "gebruiker mia is uitgeschakeld"),
+    ((), "mia", "de taak hoort bij de rol Nationale klachtenbemiddelaar"),
+    (("role", "mia", "--role", "klachtenbemiddelaar", "--role",
+      "nationale klachtenbemiddelaar"), "mia", "scheiding van functies"),
+])
+def test_complete_needs_an_enabled_account_of_the_lane_and_separation(cli, tmp_path, setup,
+                                                                      user, message):
+    _answered(cli, tmp_path)
+    if setup:
+        cli("user", *setup)
+    before = json.loads(cli("dossier", "KL-2026-00001", "--json").output)
+    [task] = json.loads(cli("tasks", "--json").output)
+    form = _write(tmp_path, "n.json", {"uitkomst": "ongegrond", "antwoord": "Na herziening."})
+    result = cli("complete", task["id"], "--data", form, "--user", user, ok=False)
+    assert result.exit_code == 1 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    after = json.loads(cli("dossier", "KL-2026-00001", "--json").output)
+    assert after["versie"] == before["versie"] and after["audit"] == before["audit"]
+    cli("user", "add", "nora", "--role", "nationale klachtenbemiddelaar")
+    cli("complete", task["id"], "--data", form, "--user", "nora")
+    audit = json.loads(cli("dossier", "KL-2026-00001", "--json").output)["audit"]
+    assert "nora" in {entry["wie"] for entry in audit} and user not in {
+        entry["wie"] for entry in audit if entry["element"] == "nationaal_onderzoek"}
+
+
 def test_lint_and_deploy_commands(cli, processes_copy):
     assert "geen problemen" in cli("lint").output
     assert "ongewijzigd" in cli("deploy").output
@@ -112,16 +152,16 @@ def test_user_commands(cli, monkeypatch, database_url):
     from runner.service import Klachten
 
     monkeypatch.setenv("KLACHTEN_PASSWORD", "een-lang-wachtwoord")
-    assert "toegevoegd" in cli("user", "add", "mia", "--role", "klachtenbemiddelaar").output
+    assert "toegevoegd" in cli("user", "add", "ann", "--role", "klachtenbemiddelaar").output
     bad = cli("user", "add", "bob", "--role", "koning", ok=False)
     assert bad.exit_code == 1 and "onbekende rol" in bad.output + bad.stderr
-    token = cli("user", "token", "mia").output.strip()
-    assert "nationale" in cli("user", "role", "mia", "--role", "klachtenbemiddelaar",
+    token = cli("user", "token", "ann").output.strip()
+    assert "nationale" in cli("user", "role", "ann", "--role", "klachtenbemiddelaar",
                               "--role", "nationale klachtenbemiddelaar").output
     klachten = Klachten(database_url)
     try:
-        assert Accounts(klachten).by_token(token).name == "mia"
-        cli("user", "disable", "mia")
+        assert Accounts(klachten).by_token(token).name == "ann"
+        cli("user", "disable", "ann")
         assert Accounts(klachten).by_token(token) is None
     finally:
         klachten.close()

@@ -40,7 +40,7 @@ def test_every_figure_equals_the_expected_count(generated):
     # A, C, D, E, F e-mailed on day 0; B posted on day 9 (due 10 March); G anonymous.
     assert (report.acknowledgements.met, report.acknowledgements.missed) == (5, 1)
     assert report.acknowledgements.share.percent == 83.3
-    # E on day 22.5 and 43.2 on time; D's update came on day 30.5 after the outage.
+    # E on day 22.5 and 43.5 on time; D's update came on day 30.5 after the outage.
     assert (report.status_updates.met, report.status_updates.missed) == (2, 1)
     # A, B, D answered in time; E still investigating past 16 April; F withdrawn first.
     assert (report.answers.met, report.answers.missed, report.answers.pending) == (3, 1, 0)

@@ -19,6 +19,7 @@ from runner.register import Entry, RegisterQuery
 
 from .extension import runner
 from .openapi import document
+from .register import ENTRY
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -133,7 +134,7 @@ def recommendations() -> Response:
                    aanbevelingen=[_recommendation(entry) for entry in page.rows])
 
 
-@bp.get("/aanbevelingen/<int:recommendation_id>")
+@bp.get(f"/aanbevelingen/{ENTRY}")
 @api(READ_REGISTER)
 def recommendation(recommendation_id: int) -> Response:
     entry = runner().register.entry(_account(), recommendation_id)

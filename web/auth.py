@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -30,6 +29,7 @@ from runner.errors import DatabaseUnavailable, ValidationFailed
 
 from .extension import runner
 from .messages import field_errors
+from .redirects import same_site_path
 
 bp = Blueprint("auth", __name__)
 
@@ -112,8 +112,4 @@ def logout() -> Response:
 
 def _next_page() -> str:
     """Back to the page that asked for the login, on this site only."""
-    target = request.args.get("volgende", "")
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return url_for("mediator.inbox")
+    return same_site_path(request.args.get("volgende"), url_for("mediator.inbox"))

@@ -44,11 +44,18 @@ def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -
             background = BackgroundWorker(Worker(klachten), interval).start()
         click.echo(f"klachten luistert op http://{host}:{port}/klacht "
                    f"(medewerkers: http://{host}:{port}/login)")
-        waitress.serve(app, host=host, port=port, threads=threads, ident="klachten")
+        waitress.serve(app, host=host, port=port, threads=threads, ident="klachten",
+                       **proxy_options(int(app.config["PROXY_COUNT"])))
     finally:
         if background:
             background.stop()
         close(app)
+
+
+def proxy_options(proxies: int) -> dict[str, bool]:
+    """waitress removes X-Forwarded-* by default; behind trusted proxies it must pass them on
+    to ``ProxyFix`` (``create_app``), the one place that reads them, as under gunicorn."""
+    return {"clear_untrusted_proxy_headers": False} if proxies else {}
 
 
 def _demo(klachten) -> None:

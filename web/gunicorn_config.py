@@ -28,6 +28,9 @@ proc_name = "klachten"
 # of the same user would take over; the process manager and signals do its job here.
 control_socket_disable = True
 logger_class = "web.gunicorn_config.KlachtenLogger"
+# The proxy headers are read in one place, ProxyFix with KLACHTEN_PROXY_COUNT (create_app),
+# as under waitress: gunicorn's own X-Forwarded-Proto handling (trusting 127.0.0.1) stays off.
+forwarded_allow_ips = ""
 
 
 class KlachtenLogger(Logger):

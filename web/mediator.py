@@ -18,6 +18,7 @@ from runner.task_form import row_count
 from .auth import current_account, requires
 from .extension import runner
 from .messages import field_errors
+from .redirects import same_site_path
 from .register import STATUS_LABELS
 
 bp = Blueprint("mediator", __name__, url_prefix="/bemiddeling")
@@ -49,12 +50,7 @@ def inbox() -> str:
 @requires(WORK_TASKS)
 def claim(task_id: str) -> Response:
     runner().inbox.claim(current_account(), task_id)
-    return redirect(request.form.get("terug") if _local(request.form.get("terug", ""))
-                    else url_for(".inbox"))
-
-
-def _local(target: str) -> bool:
-    return target.startswith("/") and not target.startswith("//")
+    return redirect(same_site_path(request.form.get("terug"), url_for(".inbox")))
 
 
 # ----- a task's form

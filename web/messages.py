@@ -80,6 +80,8 @@ SPECIFIC = {
     ("notitie", "required"): _l("Schrijf een opvolgnotitie."),
     ("van", "format"): _l("Vanaf: vul een datum in als JJJJ-MM-DD."),
     ("tot", "format"): _l("Tot en met: vul een datum in als JJJJ-MM-DD."),
+    ("van", "range"): _l("Vanaf: kies een datum tussen 1900-01-01 en 2999-12-31."),
+    ("tot", "range"): _l("Tot en met: kies een datum tussen 1900-01-01 en 2999-12-31."),
     ("tot", "minimum"): _l("Tot en met: deze datum ligt vóór de begindatum."),
     ("tot", "maximum"): _l("Kies een periode van hoogstens vijf jaar."),
 }

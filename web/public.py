@@ -6,17 +6,19 @@ renders; a validation failure draws the same page again with an error summary. A
 successful look-up the session (a signed, HTTP-only cookie that expires after 30 minutes
 without use) keeps a status pass (``runner.status.StatusPass``: the dossier number and a
 token that expires; never the access code), so the member does not type the code again for
-each action; "Afmelden" forgets it.
+each action; "Afmelden" forgets it. After the complaint form the session keeps only a
+reference to the submission (``runner.confirmations``): the confirmation page shows the
+access code once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
 
 from flask import (
     Blueprint,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -26,8 +28,10 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from runner.errors import ValidationFailed
-from runner.public_form import Confirmation, public_form, submit_complaint
+from runner.confirmations import new_form_token, usable_token
+from runner.errors import AccessDenied, ValidationFailed
+from runner.public_form import confirmation as confirmation_of
+from runner.public_form import public_form, submit_complaint
 from runner.status import Attempt, StatusPass
 
 from .extension import runner
@@ -39,6 +43,7 @@ bp.add_app_template_filter(field_id, "field_id")
 
 DOSSIER = "dossier"
 CONFIRMATION = "bevestiging"
+FORM_TOKEN = "formulier"
 ANCHORS = {"formulier": "nummer"}
 
 Page = str | tuple[str, int] | Response
@@ -53,46 +58,34 @@ def index() -> Response:
 @bp.route("/klacht", methods=["GET", "POST"])
 def complaint_form() -> Page:
     if request.method == "GET":
-        session.pop(CONFIRMATION, None)
         return _form_page()
+    token = usable_token(request.form.get(FORM_TOKEN))
     try:
-        confirmation = submit_complaint(runner().klachten, request.form, language())
+        submit_complaint(runner().klachten, request.form, language(), token)
     except ValidationFailed as error:
-        return _form_page(error), 400
-    _remember_confirmation(confirmation)
+        return _form_page(error, token), 400
+    session.permanent = True
+    session[CONFIRMATION] = token  # a reference to the submission; never the access code
     return redirect(url_for(".confirmation"))
 
 
-def _form_page(error: ValidationFailed | None = None) -> str:
+def _form_page(error: ValidationFailed | None = None, token: str | None = None) -> str:
     form = public_form(runner().klachten, language())
     errors = field_errors(error, form.max_lengths, ANCHORS) if error else []
     return render_template("klacht.html", form=form, labels=LABELS, errors=errors,
-                           values=request.form if error else {})
-
-
-def _remember_confirmation(confirmation: Confirmation) -> None:
-    """Kept in the session for the confirmation page (a reload or a language switch shows
-    it again); gone when the session ends or a new complaint is started."""
-    session.permanent = True
-    session[CONFIRMATION] = {
-        "nummer": confirmation.dossier_number,
-        "code": confirmation.access_code,
-        "ontvangstmelding": _iso(confirmation.acknowledgement_due),
-        "antwoord": _iso(confirmation.answer_due),
-        "statusdagen": confirmation.status_every_days,
-    }
+                           values=request.form if error else {},
+                           form_token=token or new_form_token())
 
 
 @bp.get("/klacht/bevestiging")
-def confirmation() -> Page:
-    stored = session.get(CONFIRMATION)
-    if not stored:
-        return render_template("bevestiging.html", confirmation=None)
-    return render_template("bevestiging.html", confirmation={
-        **stored,
-        "ontvangstmelding": _date(stored["ontvangstmelding"]),
-        "antwoord": _date(stored["antwoord"]),
-    })
+def confirmation() -> Response:
+    """The same confirmation however often it is opened; the access code only the first
+    time, and never from a cache."""
+    token = session.get(CONFIRMATION)
+    found = confirmation_of(runner().klachten, token) if isinstance(token, str) else None
+    response = make_response(render_template("bevestiging.html", confirmation=found))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # ----- the status page
@@ -105,9 +98,8 @@ def status() -> Page:
         return render_template("status_aanmelden.html", errors=[])
     try:
         found = runner().desk.look_up(granted, language())
-    except ValidationFailed as error:
-        session.pop(DOSSIER, None)
-        return _sign_in_page(error)
+    except AccessDenied:
+        return _session_ended()
     return render_template("status.html", status=found)
 
 
@@ -129,6 +121,13 @@ def _sign_in_page(error: ValidationFailed) -> tuple[str, int]:
     nothing typed is echoed."""
     return render_template("status_aanmelden.html",
                            errors=field_errors(error, anchors=ANCHORS)), 400
+
+
+def _session_ended() -> tuple[str, int]:
+    """The pass expired or was ended elsewhere: say so, instead of a wrong-code message
+    about nothing the member typed."""
+    session.pop(DOSSIER, None)
+    return render_template("status_aanmelden.html", errors=[], ended=True), 401
 
 
 @bp.post("/status/afmelden")
@@ -156,11 +155,13 @@ def _message_page(template: str, send: Callable[[StatusPass], None], done: str) 
     """A page with one form that sends a message to the process for the signed-in dossier."""
     granted = _signed_in()
     if granted is None:
-        return redirect(url_for(".status"))
+        return _session_ended()
     if request.method == "GET":
         return render_template(template, errors=[], values={})
     try:
         send(granted)
+    except AccessDenied:
+        return _session_ended()
     except ValidationFailed as error:
         return render_template(template, errors=field_errors(error, anchors=ANCHORS),
                                values=request.form), 400
@@ -172,14 +173,14 @@ def _message_page(template: str, send: Callable[[StatusPass], None], done: str) 
 def notice_check() -> Page:
     """Is this message really from us? Yes with date and kind, or one uniform no."""
     if request.method == "GET":
-        return render_template("bericht.html", result=None)
+        return render_template("bericht.html", result=None, values={})
     attempt = Attempt(request.form.get("bericht.nummer", ""),
                       request.form.get("bericht.code", ""), _client())
     try:
         notice = runner().desk.check_notice(attempt, language())
-    except ValidationFailed:
-        return render_template("bericht.html", result="nee")
-    return render_template("bericht.html", result="ja", notice=notice)
+    except ValidationFailed:  # what was typed stays, to check it
+        return render_template("bericht.html", result="nee", values=request.form)
+    return render_template("bericht.html", result="ja", notice=notice, values=request.form)
 
 
 # ----- helpers
@@ -191,10 +192,3 @@ def _signed_in() -> StatusPass | None:
 def _client() -> str:
     return request.remote_addr or ""
 
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None

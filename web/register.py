@@ -33,6 +33,8 @@ STATUS_LABELS = {OPEN: _l("open"), IN_PROGRESS: _l("in behandeling"),
 SORT_LABELS = {"nieuwste": _l("Nieuwste eerst"), "oudste": _l("Oudste eerst"),
                "dossier": _l("Dossiernummer"), "dienst": _l("Dienst"), "status": _l("Status")}
 LIMITS = {"eigenaar": MAX_OWNER, "reden_afwijzing": MAX_REASON, "notitie": MAX_NOTE}
+# A database INTEGER holds at most 2**31 - 1: a larger id is no recommendation (404).
+ENTRY = "<int(max=2147483647):recommendation_id>"
 CONFLICT = _l("Iemand anders wijzigde deze aanbeveling intussen. Hieronder ziet u de actuele "
               "toestand; breng uw wijziging opnieuw aan als ze nog nodig is.")
 
@@ -49,13 +51,13 @@ def index() -> str | tuple[str, int]:
     return _render("aanbevelingen.html", register=page, query=query, errors=[])
 
 
-@bp.get("/<int:recommendation_id>")
+@bp.get(f"/{ENTRY}")
 @requires(READ_REGISTER)
 def detail(recommendation_id: int) -> str:
     return _detail_page(recommendation_id)
 
 
-@bp.post("/<int:recommendation_id>")
+@bp.post(f"/{ENTRY}")
 @requires(UPDATE_REGISTER)
 def update(recommendation_id: int) -> str | tuple[str, int] | Response:
     form = request.form
@@ -73,7 +75,7 @@ def update(recommendation_id: int) -> str | tuple[str, int] | Response:
     return redirect(url_for(".detail", recommendation_id=recommendation_id))
 
 
-@bp.post("/<int:recommendation_id>/notities")
+@bp.post(f"/{ENTRY}/notities")
 @requires(UPDATE_REGISTER)
 def add_note(recommendation_id: int) -> str | tuple[str, int] | Response:
     try:

@@ -15,8 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 
 from runner.store import make_engine
 
@@ -61,7 +60,7 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def current_revision(database_url: str) -> str | None:
     """The revision the database is at, or None for a database that was never migrated."""
-    engine = create_engine(database_url, poolclass=NullPool)
+    engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

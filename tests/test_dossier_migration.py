@@ -1,0 +1,224 @@
+"""Migration of running dossiers to another process version: the dry run per dossier, the
+move (derived rows, timers, audit), the revert, and repairing a broken version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from conftest import Harness
+from process_versions import (
+    broken_status_notice,
+    store_version,
+    version_two,
+    without_answer_task,
+)
+from sqlalchemy import select
+
+from runner.dossier_migration import DossierMigrations, Selection
+from runner.errors import Conflict, NotFound, ValidationFailed
+from runner.store import Instance, OpenTask, WaitingMessage, transaction
+
+LETTER = {"voornaam": "Bert", "achternaam": "Claes", "adres": "Straat 1, 1000 Brussel"}
+NEW_TASK = "Tevredenheid navragen (tevredenheid)"
+PRE_CHECK = "Ontvankelijkheid vooraf toetsen (ontvankelijkheid_voorstel)"
+
+
+def _rows(klachten, number: str) -> dict:
+    """The stored instance and its derived rows, as comparable values."""
+    info = klachten.dossier(number)
+    with transaction(klachten.factory) as session:
+        instance = session.scalar(select(Instance).where(Instance.id == select(
+            Instance.id).where(Instance.dossier_id == _dossier_id(session, number))
+            .scalar_subquery()))
+        return {
+            "state": instance.state, "version": instance.definition_id,
+            "next_timer": instance.next_timer_at, "step": instance.step,
+            "tasks": sorted((t.id, t.spec_name, t.due_at, t.claimed_by) for t in session.scalars(
+                select(OpenTask).where(OpenTask.instance_id == instance.id))),
+            "messages": sorted(session.scalars(select(WaitingMessage.name).where(
+                WaitingMessage.instance_id == instance.id))),
+            "incidents": [i for i in info["incidenten"] if not i["opgelost_op"]],
+        }
+
+
+def _dossier_id(session, number: str) -> int:
+    from runner.store import Dossier
+
+    return session.scalar(select(Dossier.id).where(Dossier.number == number))
+
+
+@pytest.fixture
+def dossiers(klachten) -> dict[str, Harness]:
+    """One dossier at every step of version 1 (the closure's recommendation first: its
+    reaction window must pass, which moves the clock on for all)."""
+    made = {"8 aanbeveling": Harness(klachten).submit().admissible().investigate().answer()}
+    made["8 aanbeveling"].advance(40)
+    made["2 posten"] = Harness(klachten).submit(kanaal="brief", klager=LETTER)
+    made["3 ontvankelijkheid"] = Harness(klachten).submit()
+    made["4 onderzoek"] = Harness(klachten).submit().admissible()
+    made["5 antwoord"] = Harness(klachten).submit().admissible().investigate()
+    made["6 nationaal"] = (Harness(klachten).submit().admissible().investigate().answer()
+                           .message("klager_niet_akkoord", {"reden": "Ik ben het oneens."}))
+    made["6 reactie"] = Harness(klachten).submit().admissible().investigate().answer()
+    return made
+
+
+def _by_number(report: dict) -> dict[str, dict]:
+    return {row["dossiernummer"]: row for row in report["dossiers"]}
+
+
+def test_dry_run_reports_per_dossier_and_changes_nothing(klachten, dossiers, tmp_path):
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
+    before = {name: _rows(klachten, h.number) for name, h in dossiers.items()}
+    report = DossierMigrations(klachten).plan(new, Selection(from_version=1))
+    rows = _by_number(report)
+    assert set(rows) == {h.number for h in dossiers.values()}
+    assert "forms/tevredenheid.json" in report["gewijzigde_bestanden"]
+    for name, harness in dossiers.items():
+        row = rows[harness.number]
+        assert row["kan_verplaatst"], (name, row["redenen"])
+        # the new task comes after every position but the recommendation's own
+        assert (NEW_TASK in row["taken_toegevoegd"]) == (name != "8 aanbeveling"), name
+        # the pre-check is still ahead only of the dossier waiting for its letter
+        assert (PRE_CHECK in row["taken_verwijderd_vooruit"]) == (name == "2 posten"), name
+        assert (PRE_CHECK in row["taken_verwijderd_gedaan"]) == (name != "2 posten"), name
+        assert row["regels_gewijzigd"] == ["Termijnregels bepalen (termijnen_bepalen)"]
+        assert row["termijnen"] == [] and row["timers"] == []  # the old rule values stay
+        assert _rows(klachten, harness.number) == before[name]
+
+
+def test_dry_run_with_new_rules_shows_old_and_new_deadlines(klachten, dossiers, tmp_path):
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
+    number = dossiers["4 onderzoek"].number
+    row = _by_number(DossierMigrations(klachten).plan(
+        new, Selection(numbers=(number,)), new_rules=True))[number]
+    answer = next(t for t in row["termijnen"] if t["termijn"] == "antwoord")
+    assert (answer["oud"], answer["nieuw"]) == ("2026-05-26", "2026-05-11")  # 45 -> 30 days
+    timer = next(t for t in row["timers"] if t["element"] == "statusbericht_timer")
+    # the status cycle keeps its start (investigation start, day 40) with 14 days, not 21
+    assert (timer["oud"][:10], timer["nieuw"][:10]) == ("2026-05-02", "2026-04-25")
+
+
+def test_dossiers_at_every_step_move_and_carry_on(klachten, dossiers, tmp_path):
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
+    before = {name: _rows(klachten, h.number) for name, h in dossiers.items()}
+    report = DossierMigrations(klachten).migrate(new, Selection(from_version=1), "bert")
+    assert all(row.get("resultaat") == "gemigreerd" for row in report["dossiers"])
+    for name, harness in dossiers.items():
+        after = _rows(klachten, harness.number)
+        assert after["version"] == new, name
+        # the same open tasks (ids, deadlines, claims), timers and waiting messages
+        for key in ("tasks", "next_timer", "messages", "step", "incidents"):
+            assert after[key] == before[name][key], (name, key)
+        audit = [a for a in harness.info["audit"] if a["wat"] == "gemigreerd"]
+        assert audit[0]["wie"] == "bert"
+        assert audit[0]["details"]["van"] == 1 and audit[0]["details"]["naar"] == new
+    # they carry on under version 2: the pre-check is gone, the new task comes
+    posted = dossiers["2 posten"]
+    posted.complete("ontvangstmelding_posten", {"gepost_op": "2026-04-12"})
+    assert [t["taak"] for t in posted.open_tasks()] == ["ontvankelijkheid_beoordelen"]
+    assert "ontvankelijkheid_voorstel" not in {a["element"] for a in posted.info["audit"]}
+    waiting = dossiers["6 reactie"]
+    waiting.advance(31)
+    assert [t["taak"] for t in waiting.open_tasks()] == ["tevredenheid"]
+    waiting.complete("tevredenheid", {"tevreden": "ja"}).recommend()
+    assert waiting.info["afgesloten"] and waiting.info["stap"] == "Afgesloten"
+    researched = dossiers["4 onderzoek"]
+    assert researched.notices().count("statusbericht") == 1  # day 61, 21 days after start
+    researched.investigate().answer().advance(31)
+    researched.complete("tevredenheid", {"tevreden": "nee"}).recommend()
+    assert researched.info["afgesloten"]
+
+
+def test_new_rule_values_apply_to_migrated_dossiers_when_chosen(klachten, dossiers, tmp_path):
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
+    kept, renewed = dossiers["4 onderzoek"], dossiers["5 antwoord"]
+    migrations = DossierMigrations(klachten)
+    migrations.migrate(new, Selection(numbers=(kept.number,)), "bert")
+    migrations.migrate(new, Selection(numbers=(renewed.number,)), "bert", new_rules=True)
+    assert kept.info["termijnen"]["antwoord"]["vervaldag"] == "2026-05-26"
+    assert kept.task("onderzoek")["vervaldatum"].startswith("2026-05-26")
+    assert renewed.info["termijnen"]["antwoord"]["vervaldag"] == "2026-05-11"
+    assert renewed.task("gemotiveerd_antwoord")["vervaldatum"].startswith("2026-05-11")
+
+
+def test_a_dossier_whose_current_task_was_removed_is_reported_and_left(klachten, dossiers,
+                                                                          tmp_path):
+    new = store_version(klachten, without_answer_task(tmp_path / "v3"))  # fails lint
+    stuck, other = dossiers["5 antwoord"], dossiers["4 onderzoek"]
+    before = _rows(klachten, stuck.number)
+    report = DossierMigrations(klachten).migrate(
+        new, Selection(numbers=(stuck.number, other.number)), "bert")
+    rows = _by_number(report)
+    assert not rows[stuck.number]["kan_verplaatst"]
+    assert rows[stuck.number]["redenen"] == [
+        "de huidige stap Gemotiveerd antwoord geven (gemotiveerd_antwoord) bestaat niet meer "
+        "in de nieuwe versie"]
+    assert "resultaat" not in rows[stuck.number]
+    assert _rows(klachten, stuck.number) == before
+    assert "gemigreerd" not in {a["wat"] for a in stuck.info["audit"]}
+    assert rows[other.number]["resultaat"] == "gemigreerd"
+    assert "Gemotiveerd antwoord geven (gemotiveerd_antwoord)" in rows[other.number][
+        "taken_verwijderd_vooruit"]
+
+
+def test_revert_restores_the_stored_state_byte_for_byte(klachten, dossiers, tmp_path):
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
+    harness = dossiers["4 onderzoek"]
+    before = _rows(klachten, harness.number)
+    migrations = DossierMigrations(klachten)
+    migrations.migrate(new, Selection(numbers=(harness.number,)), "bert", new_rules=True)
+    assert _rows(klachten, harness.number)["state"] != before["state"]
+    [result] = migrations.revert([harness.number], "bert")
+    assert result["naar"] == 1
+    after = _rows(klachten, harness.number)
+    assert after["state"] == before["state"]  # the very same text
+    assert after == before
+    assert [a["wat"] for a in harness.info["audit"]][-2:] == ["gemigreerd",
+                                                              "migratie teruggedraaid"]
+    with pytest.raises(Conflict, match="geen migratie om terug te draaien"):
+        migrations.revert([harness.number], "bert")
+
+
+def test_no_revert_once_the_dossier_moved_on(klachten, dossiers, tmp_path):
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
+    harness = dossiers["4 onderzoek"]
+    migrations = DossierMigrations(klachten)
+    migrations.migrate(new, Selection(numbers=(harness.number,)), "bert")
+    harness.investigate()
+    state = _rows(klachten, harness.number)
+    with pytest.raises(Conflict, match="veranderde na de migratie"):
+        migrations.revert([harness.number], "bert")
+    assert _rows(klachten, harness.number) == state
+
+
+def test_bad_selection_is_refused_clearly(klachten, dossiers, tmp_path):
+    migrations = DossierMigrations(klachten)
+    with pytest.raises(NotFound, match="procesversie 9 bestaat niet"):
+        migrations.plan(9, Selection(from_version=1))
+    with pytest.raises(NotFound, match="dossier KL-1999-00001 bestaat niet"):
+        migrations.plan(1, Selection(numbers=("KL-1999-00001",)))
+    with pytest.raises(ValidationFailed):
+        migrations.plan(1, Selection())
+    row = migrations.plan(1, Selection(numbers=(dossiers["4 onderzoek"].number,)))
+    assert row["dossiers"][0]["redenen"] == ["staat al op versie 1"]
+
+
+def test_a_dossier_on_a_broken_version_is_repaired_by_migrating_it(klachten, tmp_path):
+    broken = store_version(klachten, broken_status_notice(tmp_path / "kapot"))
+    harness = Harness(klachten).submit().admissible()
+    harness.advance(22)  # the status notice fails to render: an incident
+    assert _rows(klachten, harness.number)["incidents"]
+    assert _rows(klachten, harness.number)["version"] == broken
+    deployed = klachten.deploy()  # the shipped model: version 1 again
+    fixed, created = deployed.version, deployed.created
+    assert not created
+    report = DossierMigrations(klachten).migrate(fixed, Selection(from_version=broken), "bert")
+    assert [row["resultaat"] for row in report["dossiers"]] == ["gemigreerd"]
+    assert klachten.retry(harness.number, "bert") >= 1
+    assert harness.notices().count("statusbericht") == 1
+    rows = _rows(klachten, harness.number)
+    assert rows["incidents"] == [] and rows["version"] == fixed
+    assert rows["next_timer"] is not None and rows["next_timer"] > datetime.fromisoformat(
+        harness.info["berichten"][-1]["aangemaakt_op"])

