@@ -50,7 +50,9 @@ from .forms import validate_form, with_defaults
 from .letters import notice_letter
 from .lint import ERROR, WARNING, Problem
 from .operators import OperatorContext, delivery_address, postal_address
+from .rule_texts import rule_names
 from .service import COMPLAINT_FORM, UNDELIVERABLE_MESSAGE
+from .status import TEXTS as STATUS_TEXTS
 from .store import Base, Dossier, Notice
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -142,6 +144,7 @@ class _Explorer:
         self.notices = {(kind, language) for kind in _notice_kinds(model)
                         for language in LANGUAGES}
         self.reached: set[str] = set()
+        self.rules: set[str] = set()  # the deadline rules the dossiers computed
         self.rendered: set[tuple[str, str]] = set()
         self.choices = _deciding_names(model)
         self.interval_timers = _interval_timers(model)
@@ -160,6 +163,7 @@ class _Explorer:
                 self.go_on(walk, queue)
         if any(problem.severity == ERROR for problem in self.problems):
             return  # paths stopped at the errors: what they did not reach says nothing
+        self.check_rule_texts()
         for element in sorted(self.elements - self.reached):
             self.fail(element, "werd bij de controle op geen enkel pad bereikt; controleer "
                                "of een stroom of voorwaarde ernaartoe ontbreekt", WARNING)
@@ -325,7 +329,9 @@ class _Explorer:
         self.reached.update(task.task_spec.bpmn_id for task in walk.case.workflow.get_tasks(
             state=TaskState.COMPLETED | TaskState.READY | TaskState.WAITING))
         self.print_letters(walk)
-        self.check_intervals(walk)
+        deadlines = walk.case.deadlines()
+        self.rules.update(deadlines)
+        self.check_intervals(deadlines)
         return True
 
     def print_letters(self, walk: _Walk) -> None:
@@ -346,12 +352,9 @@ class _Explorer:
                               f"gedrukt worden: {_reason(err)}", ERROR,
                           f"notices/{notice.language}/{notice.kind}.txt")
 
-    def check_intervals(self, walk: _Walk) -> None:
+    def check_intervals(self, deadlines: dict[str, dict]) -> None:
         """A cycle timer repeats a fixed number of calendar days: an interval rule that
         counts working days or rolls forward to a working day cannot be honoured."""
-        if not self.interval_timers:
-            return
-        deadlines = walk.case.deadlines()
         for element, rule in self.interval_timers:
             deadline = deadlines.get(rule)
             if not deadline:
@@ -363,6 +366,18 @@ class _Explorer:
                                    "maar een herhalende timer herhaalt een vast aantal "
                                    "kalenderdagen; zet in de termijnentabel eenheid "
                                    "'kalenderdagen' en doorschuiven False voor deze regel")
+
+    def check_rule_texts(self) -> None:
+        """Every ``{rule.dagen}`` in the status page texts and the forms names a rule that
+        the dossiers compute."""
+        for name in sorted(self.model.files):
+            if name != STATUS_TEXTS and not (name.startswith(f"{FORMS_DIR}/")
+                                             and name.endswith(".json")):
+                continue
+            for rule in sorted(set(rule_names(self.model.json_file(name))) - self.rules):
+                self.fail("", f"de tekst noemt {{{rule}.dagen}}, maar geen dossier berekent "
+                              f"een termijn '{rule}'; kies een termijn uit de termijnentabel "
+                              f"({', '.join(sorted(self.rules))})", ERROR, name)
 
     # ----- reporting
     def fail(self, element: str, message: str, severity: str = ERROR,

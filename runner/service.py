@@ -67,6 +67,7 @@ from .operators import (
     postal_address,
     redact_access_code,
 )
+from .rule_texts import RULE_VALUE, fill_rule_values
 from .store import (
     AuditEntry,
     Definition,
@@ -178,6 +179,17 @@ class Klachten:
         """The newest deployed version of ``processes/`` (forms, settings, page texts)."""
         with transaction(self.factory) as session:
             return self._model(session, self._latest_definition_id(session))[0]
+
+    def model_of(self, number: str) -> Model:
+        """The version a dossier runs on: its forms, texts, roles and settings."""
+        with transaction(self.factory) as session:
+            return self._dossier_model(session, self._dossier(session, number).id)
+
+    def models(self) -> dict[int, Model]:
+        """Every deployed version's model, by version (each parsed once per process)."""
+        with transaction(self.factory) as session:
+            versions = session.scalars(select(Definition.id).order_by(Definition.id)).all()
+            return {version: self._model(session, version)[0] for version in versions}
 
     def _latest_definition_id(self, session: Session) -> int:
         latest = session.scalar(select(func.max(Definition.id)))
@@ -450,6 +462,10 @@ class Klachten:
             number = session.scalar(select(Dossier.number).where(Dossier.id == row.dossier_id))
             schema = (self._model(session, instance.definition_id)[0].form(row.form)
                       if row.form else {"type": "object", "properties": {}})
+            if RULE_VALUE.search(schema.get("description", "")):
+                case = self._read_case(session, session.get(Dossier, row.dossier_id))[1]
+                schema = {**schema, "description": fill_rule_values(schema["description"],
+                                                                    case.deadlines())}
             return {**_task_dict(row, number), "versie": instance.version}, schema
 
     def diagram(self, number: str) -> tuple[dict, str]:
