@@ -58,7 +58,7 @@ def test_a_crash_at_admissibility_is_an_incident_and_keeps_the_input(klachten, t
     [incident] = info["incidenten"]
     assert incident["element"] == "statusbericht_timer"
     assert "Invalid isoformat string: '21D'" in incident["fout"]
-    assert "Incident: Om de 3 weken" in info["stap"]
+    assert "Incident: Statusinterval" in info["stap"]
     assert klachten.case(case.number).data()["ontvankelijkheid"] == {"ontvankelijk": "ja"}
     assert [t["taak"] for t in case.open_tasks()] == ["onderzoek"]
     # retried on the same broken version: an incident again, still no traceback
