@@ -11,15 +11,15 @@ import signal
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from . import settings
-from .definitions import default_processes_dir
 from .errors import DatabaseUnavailable, KlachtenError
-from .service import Klachten, dumps
+
+if TYPE_CHECKING:  # the engine, the database and the PDF fonts load when a command runs
+    from .service import Klachten
 
 _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -69,12 +69,16 @@ class JsonFile(click.ParamType):
 
 
 def _klachten() -> Klachten:
+    from .service import Klachten
+
     klachten = Klachten(settings.database_url(), clock=settings.get("KLACHTEN_CLOCK"))
     click.get_current_context().call_on_close(klachten.close)
     return klachten
 
 
 def _out(value: Any, as_json: bool, text: str) -> None:
+    from .service import dumps
+
     click.echo(dumps(value) if as_json else text)
 
 
@@ -82,6 +86,8 @@ class _Group(click.Group):
     """Turns domain and database errors into one line and exit code 1."""
 
     def invoke(self, ctx):
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
         try:
             return super().invoke(ctx)
         except DatabaseUnavailable as err:
@@ -145,6 +151,7 @@ def _deploy(folder: Path | None):
 def lint(folder: Path | None, static: bool) -> None:
     """Check a process folder before deploying it, and run it on every path with sample
     data; exit 1 on any error (warnings are shown and do not fail)."""
+    from .definitions import default_processes_dir
     from .lint import errors
     from .lint import lint as run_lint
     from .operators import OPERATORS
@@ -160,7 +167,8 @@ def lint(folder: Path | None, static: bool) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="One sweep, then stop.")
-def worker(once: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="With --once: the counts as JSON.")
+def worker(once: bool, as_json: bool) -> None:
     """Fire due timers and deliver the outbox (a loop, or one pass with --once).
 
     The loop survives a database restart (it waits and tries again) and stops cleanly on
@@ -178,11 +186,19 @@ def worker(once: bool) -> None:
         work.run(float(settings.get("KLACHTEN_WORKER_INTERVAL")), stop)
         return
     fired, report = work.run_once()
+    if as_json:
+        _out({"timers": fired, "verzonden": report.sent, "later_opnieuw": report.retrying,
+              "niet_afgeleverd": report.failed, "fouten": list(report.errors)}, True, "")
+        return
     for error in report.errors:
         click.echo(error, err=True)
     click.echo(f"{fired} dossier(s) met vervallen timers verwerkt")
     click.echo(f"{report.sent} bericht(en) verzonden, {report.retrying} later opnieuw, "
                f"{report.failed} niet afgeleverd")
+    if not (fired or report.sent or report.retrying or report.failed):
+        click.echo("niets te doen op dit moment: geen timer vervallen, geen bericht te "
+                   "verzenden (draait klachten serve met zijn eigen worker, dan deed die "
+                   "het werk al)")
 
 
 @main.group()
@@ -218,12 +234,27 @@ def clock_advance(duration: timedelta) -> None:
 @main.command()
 @click.argument("complaint", type=JsonFile())
 @click.option("--actor", default="intake", show_default=True)
-def submit(complaint: dict, actor: str) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Number, access code and the dossier's open tasks as JSON.")
+def submit(complaint: dict, actor: str, as_json: bool) -> None:
     """Start a dossier from a complaint in a JSON file."""
-    result = _klachten().submit(complaint, actor=actor)
+    klachten = _klachten()
+    result = klachten.submit(complaint, actor=actor)
+    if as_json:
+        _after(klachten, result.dossier_number, toegangscode=result.access_code)
+        return
     click.echo(f"dossier {result.dossier_number}")
     if result.access_code:
         click.echo(f"toegangscode {result.access_code}")
+
+
+def _after(klachten: Klachten, number: str, **extra: Any) -> None:
+    """What a script needs after an action: the dossier, its step and its open tasks."""
+    info = klachten.dossier(number)
+    _out({"dossiernummer": number, **extra, "stap": info["stap"],
+          "open_taken": info["open_taken"],
+          "incidenten": [i for i in info["incidenten"] if i["opgelost_op"] is None]},
+         True, "")
 
 
 @main.command()
@@ -241,13 +272,18 @@ def tasks(number: str | None, as_json: bool) -> None:
 @click.argument("task_id")
 @click.option("--data", "data", type=JsonFile(), required=True)
 @click.option("--user", required=True)
-def complete(task_id: str, data: dict, user: str) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="The dossier's step and open tasks after the action, as JSON.")
+def complete(task_id: str, data: dict, user: str, as_json: bool) -> None:
     """Complete a user task with form data from a JSON file, as the enabled account
     ``--user``: only a task of its lanes, separation of duties as on the web and the API."""
     from .inbox import Inbox
 
     accounts = _accounts()
     number = Inbox(accounts.klachten, accounts).complete(accounts.working(user), task_id, data)
+    if as_json:
+        _after(accounts.klachten, number, taak=task_id)
+        return
     click.echo(f"taak voltooid in dossier {number}")
 
 
@@ -255,9 +291,15 @@ def complete(task_id: str, data: dict, user: str) -> None:
 @click.argument("number")
 @click.argument("name", type=click.Choice(["klager_niet_akkoord", "klacht_ingetrokken"]))
 @click.option("--data", "data", type=JsonFile(), default=None)
-def message(number: str, name: str, data: dict | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="The dossier's step and open tasks after the message, as JSON.")
+def message(number: str, name: str, data: dict | None, as_json: bool) -> None:
     """Send a message to a dossier."""
-    _klachten().send_message(number, name, data or {})
+    klachten = _klachten()
+    klachten.send_message(number, name, data or {})
+    if as_json:
+        _after(klachten, number, bericht=name)
+        return
     click.echo(f"bericht {name} afgeleverd aan dossier {number}")
 
 
