@@ -110,7 +110,10 @@ class Deployment:
                 "KLACHTEN_INSTANCE_PATH": str(self.folder / "instance"),
                 "KLACHTEN_SECRET_KEY": "load-" + "0123456789abcdef" * 3,
                 "KLACHTEN_LOG_FORMAT": "json", "KLACHTEN_WORKER_INTERVAL": "1",
-                "KLACHTEN_PASSWORD": PASSWORD}
+                "KLACHTEN_PASSWORD": PASSWORD,
+                # Every complaint comes from its own member's address (X-Forwarded-For), as
+                # in production: the form allows 5 complaints an hour per address.
+                "KLACHTEN_PROXY_COUNT": "1"}
 
     def klachten(self, *args: str) -> None:
         subprocess.run([sys.executable, "-m", "web", *args], env=self.environment(),
@@ -261,7 +264,8 @@ async def complainant(client: httpx.AsyncClient, number: int, stats: Stats,
             form = expect(await stats.timed("GET /klacht", client.get("/klacht")), 200,
                           "formulier")
             posted = await stats.timed("POST /klacht", client.post("/klacht", data={
-                "csrf_token": token(form, "formulier"), **complaint_fields(number, serial)}))
+                "csrf_token": token(form, "formulier"), **complaint_fields(number, serial)},
+                headers={"X-Forwarded-For": member_address(number, serial)}))
             expect(posted, 302, "indienen")
             page = expect(await stats.timed("GET /klacht/bevestiging",
                                             client.get("/klacht/bevestiging")), 200,
@@ -272,6 +276,11 @@ async def complainant(client: httpx.AsyncClient, number: int, stats: Stats,
             stats.accepted.append(found.group(1))
         except (Unexpected, httpx.HTTPError) as error:
             stats.errors.append(f"klager {number}: {type(error).__name__}: {error}")
+
+
+def member_address(number: int, serial: int) -> str:
+    """A client address of its own for each complaint."""
+    return f"10.{number % 256}.{serial // 256 % 256}.{serial % 256}"
 
 
 def complaint_fields(number: int, serial: int) -> dict[str, str]:

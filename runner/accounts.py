@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from .definitions import Model
 from .errors import Forbidden, NotFound, ValidationFailed
@@ -45,6 +46,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 MAX_NAME = 100
 MIN_PASSWORD = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn: "safely unguessable", resists an offline attack on a slow hash
+_RATED_LENGTH = 72  # zxcvbn's own limit; a longer passphrase is rated on its start
+_OWN_WORDS = ("klachten", "klacht", "ziekenfonds", "klachtendienst", "bemiddelaar")
 _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash("geen-gebruiker-met-deze-naam")
 
@@ -79,10 +83,19 @@ def check_roles(roles: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(roles))
 
 
-def check_password(password: str) -> str:
+def check_password(password: str, user_inputs: tuple[str, ...] = ()) -> str:
+    """``password`` when it is long enough and hard to guess: zxcvbn (Dropbox's estimator,
+    with its lists of common passwords, words and names, keyboard rows, sequences and
+    repeats) must rate it at least 3 of 4, counting the user name and the fund's own words
+    as known."""
     if len(password) < MIN_PASSWORD:
         raise ValidationFailed({"wachtwoord": f"minstens {MIN_PASSWORD} tekens"},
                                {"wachtwoord": "minLength"})
+    rating = zxcvbn(password[:_RATED_LENGTH], user_inputs=[*user_inputs, *_OWN_WORDS])
+    if rating["score"] < MIN_PASSWORD_SCORE:
+        raise ValidationFailed({"wachtwoord": "te makkelijk te raden (een veelgebruikt "
+                                              "wachtwoord, een herhaling of een reeks)"},
+                               {"wachtwoord": "strength"})
     return password
 
 
@@ -99,7 +112,7 @@ class Accounts:
         if not name or len(name) > MAX_NAME:
             raise ValidationFailed({"naam": f"1 tot {MAX_NAME} tekens"}, {"naam": "maxLength"})
         user = User(name=name, roles=list(check_roles(roles)),
-                    password_hash=_HASHER.hash(check_password(password)), disabled=False)
+                    password_hash=_HASHER.hash(check_password(password, (name,))), disabled=False)
         with transaction(self.klachten.factory) as session:
             if session.scalar(select(User.id).where(User.name == name)) is not None:
                 raise ValidationFailed({"naam": f"gebruiker {name} bestaat al"},

@@ -9,7 +9,8 @@ from sqlalchemy import and_, func, select
 
 from .accounts import ADMINISTER, Account, Accounts
 from .definitions import default_processes_dir
-from .errors import Forbidden
+from .dossier_migration import DossierMigrations, Selection
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .service import Deployment, Klachten, _iso
 from .store import Definition, Instance, transaction
 
@@ -57,6 +58,8 @@ class Admin:
 
     def set_roles(self, account: Account, name: str, roles: list[str]) -> None:
         self._check(account)
+        if name == account.name:
+            raise Forbidden("u kunt uw eigen rollen niet wijzigen")
         self.accounts.set_roles(name, roles)
 
     def set_disabled(self, account: Account, name: str, disabled: bool) -> None:
@@ -64,3 +67,43 @@ class Admin:
         if name == account.name and disabled:
             raise Forbidden("u kunt uw eigen account niet uitschakelen")
         self.accounts.set_disabled(name, disabled)
+
+    def migration(self, account: Account, to: str, numbers: str, from_version: str,
+                  new_rules: bool, execute: bool) -> dict[str, Any]:
+        """The dry run (or, with ``execute``, the migration) of the dossiers given by number
+        (``numbers``: separated by spaces, commas or lines) or of every running dossier of
+        ``from_version``, to version ``to``; form values as typed, checked here."""
+        self._check(account)
+        selection = Selection(tuple(numbers.replace(",", " ").split()),
+                              _version(from_version, "van") if from_version.strip() else None)
+        target = _version(to, "naar")
+        migrations = DossierMigrations(self.klachten)
+        try:
+            if execute:
+                return migrations.migrate(target, selection, account.name, new_rules)
+            return migrations.plan(target, selection, new_rules)
+        except NotFound as err:
+            raise ValidationFailed({"dossiers": str(err)}, {"dossiers": "onbekend"}) from err
+        except ValidationFailed as err:
+            raise ValidationFailed(err.reasons, {"dossiers": "selectie"}) from err
+
+    def revert_migration(self, account: Account, numbers: str) -> list[dict[str, Any]]:
+        """Put the dossiers back as they were before their last migration."""
+        self._check(account)
+        listed = numbers.replace(",", " ").split()
+        if not listed:
+            raise ValidationFailed({"terug": "geen dossiers"}, {"terug": "selectie"})
+        try:
+            return DossierMigrations(self.klachten).revert(listed, account.name)
+        except NotFound as err:
+            raise ValidationFailed({"terug": str(err)}, {"terug": "onbekend"}) from err
+        except Conflict as err:
+            raise ValidationFailed({"terug": str(err)}, {"terug": "conflict"}) from err
+
+
+def _version(value: str, field: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationFailed({field: f"geen versienummer: {value!r}"},
+                               {field: "versie"}) from None

@@ -113,11 +113,22 @@ def init() -> None:
     """Create or upgrade the database schema and deploy processes/ (when it lints clean)."""
     from .migrations import upgrade
 
+    settings.public_url()  # a wrong address stops before anything changes
     url = settings.database_url()
     upgrade(url)
     result = _deploy(None)
     click.echo(f"schema bijgewerkt; procesversie {result.version}"
                + (" gedeployed" if result.created else " was al gedeployed"))
+    warn_public_url()
+
+
+def warn_public_url() -> None:
+    """One line on stderr while the public address of the links is not set; a wrong one
+    stops the command (one line, exit 1)."""
+    settings.public_url()
+    warning = settings.public_url_warning()
+    if warning:
+        click.echo(warning, err=True)
 
 
 @main.command()
@@ -361,8 +372,8 @@ def letter(number: str, code: str, output: Path | None) -> None:
 def letters(as_json: bool) -> None:
     """List the letters waiting to be printed and posted, oldest first."""
     rows = _klachten().letters_to_print()
-    lines = [f"{n['dossiernummer']}  {n['code']}  {n['soort']}  {n['aangemaakt_op']}"
-             for n in rows]
+    lines = [f"{n['dossiernummer']}  {'+'.join(n['berichten'])}  {n['soort']}  "
+             f"{n['aangemaakt_op']}" for n in rows]
     _out(rows, as_json, "\n".join(lines) or "geen brieven te printen")
 
 

@@ -27,6 +27,10 @@ UNITS: tuple[str, ...] = get_args(Unit)
 _ONE_DAY = timedelta(days=1)
 
 _WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+_MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+              "september", "oktober", "november", "december")
+# What a deadline counts from when the caller names nothing else (stap 2: the receipt).
+RECEIPT = "de ontvangst"
 
 _UNIT_SINGULAR = {"kalenderdagen": "kalenderdag", "werkdagen": "werkdag"}
 
@@ -91,15 +95,15 @@ class BelgianCalendar:
     a deadline that is silently wrong.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, language: str = "nl") -> None:
         self._years: dict[int, dict[date, str]] = {}
+        self.language = language if language in holidays.Belgium.supported_languages else None
 
     def _holidays_of(self, year: int) -> dict[date, str]:
         cached = self._years.get(year)
         if cached is not None:
             return cached
-        language = "nl" if "nl" in holidays.Belgium.supported_languages else None
-        package = holidays.country_holidays("BE", years=year, language=language)
+        package = holidays.country_holidays("BE", years=year, language=self.language)
         legal = _legal_holiday_dates(year)
         kept = {day: str(name) for day, name in package.items() if day in legal}
         missing = sorted(legal - kept.keys())
@@ -116,7 +120,8 @@ class BelgianCalendar:
         return day in self._holidays_of(day.year)
 
     def holiday_name(self, day: date) -> str | None:
-        """The (Dutch, when the package offers it) name of the holiday on ``day``, else None."""
+        """The name of the holiday on ``day`` in the calendar's language ("Paasmaandag",
+        "Lundi de Pâques"), else None."""
         return self._holidays_of(day.year).get(day)
 
     def is_working_day(self, day: date) -> bool:
@@ -134,6 +139,15 @@ def _weekday_nl(day: date) -> str:
     return _WEEKDAYS_NL[day.weekday()]
 
 
+def day_text(day: date) -> str:
+    """A date in Dutch words: "6 april 2026"."""
+    return f"{day.day} {_MONTHS_NL[day.month - 1]} {day.year}"
+
+
+def _named_day(day: date) -> str:
+    return f"{_weekday_nl(day)} {day_text(day)}"
+
+
 def _count(days: int, unit: str) -> str:
     return f"{days} {_UNIT_SINGULAR[unit] if days == 1 else unit}"
 
@@ -148,8 +162,21 @@ def _why_not_working(day: date, calendar: BelgianCalendar) -> str:
     return f"een feestdag ({name})"
 
 
-def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar) -> Deadline:
-    """Compute the last day on time for ``rule`` when the start (receipt) date is ``start``.
+def _skipped_holidays(days: list[date], calendar: BelgianCalendar) -> str:
+    """" (overgeslagen feestdag: Paasmaandag, maandag 6 april 2026)" for the legal holidays
+    on a weekday among ``days`` (those that moved the deadline), or "" when there are none."""
+    named = [f"{calendar.holiday_name(day)}, {_named_day(day)}" for day in days
+             if day.weekday() < 5 and calendar.is_holiday(day)]
+    if not named:
+        return ""
+    label = "overgeslagen feestdag" if len(named) == 1 else "overgeslagen feestdagen"
+    return f" ({label}: {'; '.join(named)})"
+
+
+def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar,
+                     anchor: str = RECEIPT) -> Deadline:
+    """Compute the last day on time for ``rule`` when the deadline counts from ``start``,
+    the day of ``anchor`` ("de ontvangst", "het antwoord"), which the explanation names.
 
     Calendar days: the last day is ``start + days``; with ``roll_forward`` a Saturday, Sunday or
     legal holiday moves to the next working day. With ``days == 0`` the last day is ``start``
@@ -159,12 +186,15 @@ def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar)
     counts if it is a working day), so the result is always a working day and ``roll_forward``
     does not matter. With ``days == 0`` the last day is ``start`` if that is a working day,
     else the next working day.
+
+    The explanation (Dutch, for the mediator) says what was counted from which day, the
+    last day, why it moved and which legal holidays it skipped, by name.
     """
     count = _count(rule.days, rule.unit)
     if rule.days == 0:
-        prefix = f"{count}, dus de dag van ontvangst {start.isoformat()}"
+        prefix = f"{count}, dus de dag van {anchor} zelf, {day_text(start)}"
     else:
-        prefix = f"{count} vanaf de dag na {start.isoformat()} (ontvangst)"
+        prefix = f"{count} vanaf de dag na {anchor} van {day_text(start)}"
 
     if rule.unit == "werkdagen" and rule.days > 0:
         day = start
@@ -174,32 +204,24 @@ def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar)
             day += _ONE_DAY
             if calendar.is_working_day(day):
                 remaining -= 1
-            elif day.weekday() < 5:
+            else:
                 skipped.append(day)
-        explanation = (
-            f"{prefix}, zonder weekends en feestdagen: vervaldag {_weekday_nl(day)} "
-            f"{day.isoformat()}"
-        )
-        if skipped:
-            names = ", ".join(f"{calendar.holiday_name(d)} {d.isoformat()}" for d in skipped)
-            explanation += f" (overgeslagen feestdagen: {names})"
+        explanation = (f"{prefix}, zonder weekends en feestdagen: vervaldag {_named_day(day)}"
+                       + _skipped_holidays(skipped, calendar))
         return Deadline(rule.name, start, day, explanation)
 
     # Calendar days, or zero working days (the due date must then be a working day).
     roll_forward = rule.roll_forward or rule.unit == "werkdagen"
     last = start + timedelta(days=rule.days)
     if calendar.is_working_day(last):
-        explanation = f"{prefix}: vervaldag {_weekday_nl(last)} {last.isoformat()}"
-        return Deadline(rule.name, start, last, explanation)
-    reason = _why_not_working(last, calendar)
+        return Deadline(rule.name, start, last, f"{prefix}: vervaldag {_named_day(last)}")
+    reason = f"de laatste dag, {day_text(last)}, is {_why_not_working(last, calendar)}"
     if not roll_forward:
-        explanation = f"{prefix}: {last.isoformat()} is {reason}, niet verschoven"
-        return Deadline(rule.name, start, last, explanation)
+        return Deadline(rule.name, start, last, f"{prefix}: {reason}, niet verschoven")
     due = calendar.next_working_day(last)
-    explanation = (
-        f"{prefix}: {last.isoformat()} is {reason}, "
-        f"verschoven naar {_weekday_nl(due)} {due.isoformat()}"
-    )
+    between = [last + timedelta(days=n) for n in range(1, (due - last).days)]
+    explanation = (f"{prefix}: {reason}, verschoven naar {_named_day(due)}"
+                   + _skipped_holidays(between, calendar))
     return Deadline(rule.name, start, due, explanation)
 
 

@@ -42,6 +42,10 @@ class RateLimited(KlachtenError):
         super().__init__(f"te veel pogingen; probeer opnieuw over {self.retry_after} seconden")
 
 
+class TooManySubmissions(RateLimited):
+    """Too many complaints from one client address, or to one e-mail address, in a while."""
+
+
 class NotFound(KlachtenError):
     """A dossier, task or definition that does not exist (or is not visible)."""
 

@@ -14,6 +14,7 @@ is rendered on demand from the outbox row; no PDF with personal data is kept on 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from fpdf import FPDF
 
 from . import settings
 from .errors import ConfigurationError, ModelError
+from .notices import localised
 
 if TYPE_CHECKING:
     from .definitions import Model
@@ -47,8 +49,9 @@ class Letterhead:
     phone: str = ""
 
     @classmethod
-    def from_settings(cls, model_settings: dict) -> Letterhead:
-        fund = model_settings.get("ziekenfonds", {})
+    def from_settings(cls, model_settings: dict, language: str) -> Letterhead:
+        """The fund in ``language`` (``ziekenfonds`` in ``instellingen.json``)."""
+        fund = localised(model_settings, "ziekenfonds", language)
         return cls(logo=fund.get("logo_tekst") or fund.get("naam", ""),
                    name=fund.get("naam", ""), address=fund.get("adres", ""),
                    email=fund.get("email", ""), phone=fund.get("telefoon", ""))
@@ -56,15 +59,15 @@ class Letterhead:
 
 @dataclass(frozen=True)
 class LetterText:
-    """One notice as a letter: to whom, when, which dossier and code, what it says."""
+    """The notices of one mailing as a letter: to whom, when, which dossier and codes, and
+    each notice's subject and text (several notices of one action go in one envelope)."""
 
     language: str
     address: str  # name and postal address; lines split on newlines and commas
     date: str  # in words, in the letter's language
     dossier_number: str
-    code: str
-    subject: str
-    body: str
+    code: str  # the notice codes, comma-separated
+    parts: tuple[tuple[str, str], ...]  # (subject, text) per notice
     labels: dict[str, str]
     created_at: datetime
 
@@ -75,17 +78,21 @@ class Letter:
     pdf: bytes
 
 
-def notice_letter(model: Model, notice: Notice, dossier_number: str, address: str) -> Letter:
-    """A notice of the outbox as a letter, with the labels, date words and letterhead of
-    the definition version it was written with."""
+def notice_letter(model: Model, notices: Sequence[Notice], dossier_number: str,
+                  address: str) -> Letter:
+    """The notices of one mailing (one, or those one action made for a member by post) as
+    one letter, with the labels, date words and letterhead of the definition version they
+    were written with, in their language."""
+    notice = notices[0]
     renderer = model.notices(notice.language)
     text = LetterText(
         language=notice.language, address=address,
         date=renderer.date_text(notice.created_at.astimezone(model.timezone).date()),
-        dossier_number=dossier_number, code=notice.code, subject=notice.subject,
-        body=notice.body, labels=letter_labels(renderer.labels), created_at=notice.created_at,
+        dossier_number=dossier_number, code=", ".join(n.code for n in notices),
+        parts=tuple((n.subject, n.body) for n in notices),
+        labels=letter_labels(renderer.labels), created_at=notice.created_at,
     )
-    pdf = render_letter(Letterhead.from_settings(model.settings), text)
+    pdf = render_letter(Letterhead.from_settings(model.settings, notice.language), text)
     return Letter(f"{dossier_number}-{notice.code}.pdf", pdf)
 
 
@@ -137,7 +144,7 @@ def render_letter(head: Letterhead, text: LetterText) -> bytes:
     pdf.add_font(FONT, "", regular)
     pdf.add_font(FONT, "B", bold)
     pdf.set_lang(text.language)
-    pdf.set_title(text.subject)
+    pdf.set_title(text.parts[0][0])
     pdf.set_author(head.name)
     pdf.set_creation_date(text.created_at)
     pdf.set_margins(LEFT, 15, 210 - LEFT - WIDTH)
@@ -188,9 +195,12 @@ def _reference(pdf: FPDF, text: LetterText) -> None:
 
 def _content(pdf: FPDF, text: LetterText) -> None:
     pdf.set_xy(LEFT, SUBJECT_TOP)
-    pdf.set_font(FONT, "B", 11)
-    pdf.multi_cell(WIDTH, 6, text.subject, align="L", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    pdf.set_font(FONT, size=10)
-    pdf.multi_cell(WIDTH, LINE, text.body.strip("\n"), align="L",
-                   new_x="LMARGIN", new_y="NEXT")
+    for index, (subject, body) in enumerate(text.parts):
+        if index:
+            pdf.ln(8)
+        pdf.set_font(FONT, "B", 11)
+        pdf.multi_cell(WIDTH, 6, subject, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+        pdf.set_font(FONT, size=10)
+        pdf.multi_cell(WIDTH, LINE, body.strip("\n"), align="L",
+                       new_x="LMARGIN", new_y="NEXT")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import re
 import smtplib
 import ssl
 import tempfile
@@ -80,7 +81,8 @@ def build_message(mail: OutgoingMail, sender: Sender) -> EmailMessage:
     is no usable address fails for good (trying again cannot help)."""
     message = EmailMessage()
     try:
-        message["To"] = Address(display_name=mail.recipient_name, addr_spec=mail.recipient)
+        message["To"] = Address(display_name=display_name(mail.recipient_name),
+                                addr_spec=mail.recipient)
     except (ValueError, IndexError, HeaderParseError) as err:
         raise DeliveryFailed(f"ongeldig e-mailadres {mail.recipient!r}: {err}",
                              permanent=True) from err
@@ -96,6 +98,19 @@ def build_message(mail: OutgoingMail, sender: Sender) -> EmailMessage:
     # A resend must be the same bytes (ADR 0004): a boundary from the notice, not at random.
     message.set_boundary("=_" + hashlib.sha256(message["Message-ID"].encode()).hexdigest()[:32])
     return message
+
+
+# Letters, digits, spaces, apostrophes and hyphens only: no comma, quote, @ or angle
+# bracket that the header folding of the email package could turn into another address.
+_UNSAFE_IN_NAME = re.compile(r"[^\w '\-]+")
+MAX_DISPLAY_NAME = 64
+
+
+def display_name(name: str) -> str:
+    """The recipient's name as it may stand in the To header: specials and control
+    characters (CR, LF) become spaces, whitespace is collapsed, at most 64 characters."""
+    cleaned = " ".join(_UNSAFE_IN_NAME.sub(" ", name.replace("_", " ")).split())
+    return cleaned[:MAX_DISPLAY_NAME].strip()
 
 
 def html_body(text: str, status_page: str, language: str) -> str:

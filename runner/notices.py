@@ -115,6 +115,15 @@ class NoticeRenderer:
         return RenderedNotice(subject=subject.strip(), body=body.lstrip("\n"))
 
 
+def localised(settings: dict[str, Any], key: str, language: str) -> dict[str, Any]:
+    """A setting of ``instellingen.json`` given per language (``{"nl": {...}, "fr":
+    {...}}``, such as the fund's and the national mediator's details) in ``language``; a
+    setting of an older version, one dict for every language, as it is."""
+    value = settings.get(key, {})
+    localised_value = value.get(language) if isinstance(value, dict) else None
+    return localised_value if isinstance(localised_value, dict) else value
+
+
 def _labels(templates: dict[str, str]) -> dict[str, Any]:
     raw = templates.get("labels.json")
     return json.loads(raw) if raw else {}

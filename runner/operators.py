@@ -21,13 +21,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from .deadlines import BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
+from .deadlines import RECEIPT, BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
 from .definitions import Model
 from .errors import ModelError
-from .notices import INITIAL_STATUS, NoticeStatus, new_notice_code
+from .notices import INITIAL_STATUS, NoticeStatus, localised, new_notice_code
+from .settings import public_link
 from .store import Dossier, DossierSequence, Notice, Recommendation
 
 _CALENDAR = BelgianCalendar()
+THIS_STEP = "deze stap"  # what compute_deadline counts from when the diagram names nothing
 DEFAULT_NUMBER_FORMAT = "KL-{jaar}-{volgnummer:05d}"
 NUMBER_PLACEHOLDERS = ("jaar", "volgnummer")
 # A number is typed on the status page (spaces removed, upper-cased) and sits in URLs.
@@ -87,16 +89,20 @@ def verify_access_code(code: str, stored: str) -> bool:
 _CODE_GROUP = f"[{_ACCESS_CODE_ALPHABET}]{{4}}"
 ACCESS_CODE_SHAPE = re.compile(rf"\b{_CODE_GROUP}-{_CODE_GROUP}-{_CODE_GROUP}\b")
 ACCESS_CODE_REDACTED = "[toegangscode verwijderd na verzending]"
+# The same, in the notice's language (the member reads the stored copy on a reprint).
+ACCESS_CODE_REDACTED_IN = {"nl": ACCESS_CODE_REDACTED,
+                           "fr": "[code d'accès retiré après l'envoi]"}
 
 
-def redact_access_code(text: str, stored: str | None) -> str:
+def redact_access_code(text: str, stored: str | None, language: str = "nl") -> str:
     """``text`` without the dossier's access code (ADR 0003): once the acknowledgement has
     been delivered, the stored copy no longer holds it. Only a value that verifies against
     the dossier's hash is removed."""
     if not stored:
         return text
     return ACCESS_CODE_SHAPE.sub(
-        lambda match: ACCESS_CODE_REDACTED if verify_access_code(match[0], stored) else match[0],
+        lambda match: (ACCESS_CODE_REDACTED_IN.get(language, ACCESS_CODE_REDACTED)
+                       if verify_access_code(match[0], stored) else match[0]),
         text)
 
 
@@ -203,9 +209,9 @@ def number_dossier(ctx: OperatorContext, received: datetime,
     ctx.session.flush()
 
 
-def _deadline_dict(rule_row: dict, start: date, zone: ZoneInfo) -> dict:
+def _deadline_dict(rule_row: dict, start: date, zone: ZoneInfo, anchor: str) -> dict:
     rule = rule_from_row(rule_row)
-    deadline = compute_deadline(rule, start, _CALENDAR)
+    deadline = compute_deadline(rule, start, _CALENDAR, anchor)
     return {
         "termijn": rule.name,
         "dagen": rule.days,
@@ -213,6 +219,7 @@ def _deadline_dict(rule_row: dict, start: date, zone: ZoneInfo) -> dict:
         "doorschuiven": rule.roll_forward,
         "interval": f"P{rule.days}D",
         "start": start.isoformat(),
+        "anker": anchor,
         "vervaldag": deadline.due.isoformat(),
         "vervalt_op": end_of_day_utc(deadline.due, zone).isoformat(),
         "uitleg": deadline.explanation,
@@ -226,7 +233,8 @@ def recompute_deadline(deadline: dict, regels: list[dict], zone: ZoneInfo) -> di
     row = rows.get(deadline["termijn"])
     if row is None or "start" not in deadline:
         return deadline
-    return _deadline_dict(row, date.fromisoformat(deadline["start"]), zone)
+    return _deadline_dict(row, date.fromisoformat(deadline["start"]), zone,
+                          deadline.get("anker", RECEIPT))
 
 
 def _select(regels: list[dict], names: list[str]) -> dict[str, dict]:
@@ -239,20 +247,22 @@ def _select(regels: list[dict], names: list[str]) -> dict[str, dict]:
 
 @operator("compute_deadlines")
 def compute_deadlines(ctx: OperatorContext, task, regels: list[dict], vanaf: str,
-                      termijnen: list[str]) -> dict:
-    """The named deadline rules of the DMN table, counted from ``vanaf`` (the receipt)."""
+                      termijnen: list[str], anker: str = RECEIPT) -> dict:
+    """The named deadline rules of the DMN table, counted from ``vanaf``, the instant of
+    ``anker`` (by default the receipt), which the explanations name."""
     start = ctx.local_date(datetime.fromisoformat(vanaf))
-    return {name: _deadline_dict(row, start, ctx.timezone)
+    return {name: _deadline_dict(row, start, ctx.timezone, anker)
             for name, row in _select(regels, termijnen).items()}
 
 
 @operator("compute_deadline")
 def compute_one_deadline(ctx: OperatorContext, task, regels: list[dict], termijn: str,
-                         vanaf: str | None = None) -> dict:
-    """One deadline rule, counted from ``vanaf`` or from today."""
+                         vanaf: str | None = None, anker: str = THIS_STEP) -> dict:
+    """One deadline rule, counted from ``vanaf`` or from today; ``anker`` names what
+    happened then ("het antwoord") in the explanation."""
     row = _select(regels, [termijn])[termijn]
     start = ctx.local_date(datetime.fromisoformat(vanaf) if vanaf else ctx.now)
-    return _deadline_dict(row, start, ctx.timezone)
+    return _deadline_dict(row, start, ctx.timezone, anker)
 
 
 def complainant_name(complainant: dict) -> str:
@@ -288,14 +298,13 @@ def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
         **{key: value for key, value in data.items() if not key.startswith("spiff__")},
         "dossiernummer": ctx.dossier.number,
         "berichtcode": code,
-        "aanspreking": complainant_name(data.get("klager", {})) or "klager",
-        "ziekenfonds": settings.get("ziekenfonds", {}),
-        "nationale_klachtenbemiddelaar": settings.get("nationale_klachtenbemiddelaar", {}),
-        "statuspagina": settings.get("statuspagina", ""),
+        "ziekenfonds": localised(settings, "ziekenfonds", language),
+        "nationale_klachtenbemiddelaar": localised(settings, "nationale_klachtenbemiddelaar",
+                                                   language),
+        "statuspagina": public_link(settings.get("statuspagina", "/status")),
         "vandaag": ctx.local_date(ctx.now).isoformat(),
         "toegangscode": ctx.transient.get("toegangscode"),
     }
-    context.setdefault("reactietermijn", None)
     rendered = ctx.model.notices(language).render(soort, context)
     channel, recipient = delivery_address(data.get("klager", {}))
     status = INITIAL_STATUS[channel]

@@ -144,7 +144,8 @@ class Outbox:
 
     def _claimed(self, session: Session, notice: Notice) -> Claimed:
         dossier = session.get(Dossier, notice.dossier_id)
-        status_page = self.klachten.dossier_settings(session, dossier.id).get("statuspagina", "")
+        status_page = settings.public_link(
+            self.klachten.dossier_settings(session, dossier.id).get("statuspagina", "/status"))
         mail = OutgoingMail(
             notice_id=notice.id, created_at=notice.created_at, language=notice.language,
             recipient=notice.recipient, recipient_name=dossier.complainant_name,
@@ -187,7 +188,8 @@ class Outbox:
             dossier = session.get(Dossier, notice.dossier_id)
             notice.status, notice.sent_at, notice.delivery = NoticeStatus.SENT, now, where
             notice.claimed_until = notice.next_attempt_at = notice.last_error = None
-            notice.body = redact_access_code(notice.body, dossier.access_code_hash)
+            notice.body = redact_access_code(notice.body, dossier.access_code_hash,
+                                             notice.language)
             session.add(AuditEntry(dossier_id=dossier.id, at=now, actor=SYSTEM_ACTOR,
                                    action="bericht verzonden", element=notice.kind,
                                    details={"code": notice.code, "via": where}))

@@ -12,18 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from . import confirmations
+from .errors import TooManySubmissions
 from .forms import from_fields, max_lengths, validate_form, without_form_only
 from .service import Klachten
+from .status import RateLimit, client_identity, event_key, record_failures, wait_for_quota
 from .store import transaction
 
 PUBLIC_FORM = "klacht_publiek.json"
 CHANNEL = "web"
 ACTOR = "klager"
+# Each complaint sends an acknowledgement to the address typed in: no mail relay.
+PER_CLIENT = RateLimit(attempts=5, window=timedelta(hours=1))
+PER_EMAIL = RateLimit(attempts=3, window=timedelta(hours=24))
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,14 @@ def public_form(klachten: Klachten, language: str) -> PublicForm:
 
 
 def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: str,
-                     form_token: str) -> str:
+                     form_token: str, client: str = "") -> str:
     """Validate the posted fields against the public form and start a dossier, once per
     ``form_token`` (see ``runner.confirmations``); returns the dossier number.
 
     ``fields`` are the form's fields by path (``klager.voornaam``); ``language`` (the page's)
-    is the preferred language when the form did not say. Raises ValidationFailed.
+    is the preferred language when the form did not say; ``client`` the sender's address.
+    Raises ValidationFailed, or TooManySubmissions beyond 5 complaints an hour from one
+    client address or 3 a day to one e-mail address.
     """
     schema = klachten.latest_model().form(PUBLIC_FORM)
     data = from_fields(schema, fields)
@@ -85,6 +92,7 @@ def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: st
         now = klachten.clock.now(session)
     if earlier:
         return earlier
+    _throttle(klachten, client, data.get("klager", {}).get("email", ""))
     complaint = {**without_form_only(schema, data), "kanaal": CHANNEL}
     try:
         return klachten.submit(complaint, actor=ACTOR,
@@ -95,6 +103,21 @@ def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: st
         if twin is None:
             raise
         return twin
+
+
+def _throttle(klachten: Klachten, client: str, email: str) -> None:
+    """Count this complaint per client address and per e-mail address; refuse it when
+    either has had its quota in the window."""
+    quotas = [(event_key("adres", client_identity(client), "formulier"), PER_CLIENT)]
+    if email:
+        quotas.append((event_key("email", email.strip().lower(), "formulier"), PER_EMAIL))
+    with transaction(klachten.factory) as session:
+        now = klachten.clock.now(session)
+        wait = max(wait_for_quota(session, key, limit, now) for key, limit in quotas)
+        if wait:
+            raise TooManySubmissions(wait)
+        for key, limit in quotas:
+            record_failures(session, (key,), limit, now)
 
 
 def confirmation(klachten: Klachten, form_token: str) -> Confirmation | None:

@@ -300,24 +300,32 @@ class Klachten:
             return False
 
     def letter(self, number: str, code: str) -> Letter:
-        """A notice of the dossier as a PDF letter: the letter to print and post, or a copy
-        on paper of an e-mail (sent to the postal address in the complaint)."""
+        """A notice of the dossier as a PDF letter: the letter to print and post (with the
+        other notices of its mailing), or a copy on paper of an e-mail (sent to the postal
+        address in the complaint)."""
         with transaction(self.factory) as session:
             dossier = self._dossier(session, number)
             notice = self._notice(session, dossier, code)
             address = (notice.recipient if notice.channel == "brief"
                        else self._postal_address(session, dossier))
-            return notice_letter(self._dossier_model(session, dossier.id), notice, number,
-                                 address)
+            return notice_letter(self._dossier_model(session, dossier.id),
+                                 _mailing(session, notice), number, address)
 
     def letters_to_print(self) -> list[dict[str, Any]]:
-        """The print queue: every letter waiting to be printed and posted, oldest first."""
+        """The print queue: every letter waiting to be printed and posted, oldest first; the
+        notices one action made for a member by post are one letter (``berichten``: their
+        codes), printed and posted together."""
         with transaction(self.factory) as session:
             rows = session.execute(
                 select(Notice, Dossier.number).join(Dossier, Dossier.id == Notice.dossier_id)
                 .where(Notice.status == NoticeStatus.TO_PRINT)
                 .order_by(Notice.created_at, Notice.id))
-            return [{"dossiernummer": number, **_notice_dict(notice)} for notice, number in rows]
+            letters: dict[tuple[int, datetime], dict[str, Any]] = {}
+            for notice, number in rows:
+                letter = letters.setdefault((notice.dossier_id, notice.created_at), {
+                    "dossiernummer": number, **_notice_dict(notice), "berichten": []})
+                letter["berichten"].append(notice.code)
+            return list(letters.values())
 
     def mark_posted(self, number: str, code: str, user: str) -> None:
         """Record that the letter of notice ``code`` was printed and posted."""
@@ -358,16 +366,25 @@ class Klachten:
 
     def _post(self, session: Session, dossier: Dossier, code: str, user: str,
               now: datetime) -> None:
-        """Mark a letter posted (once: posting it again changes nothing); the stored copy
-        loses the access code, as after an e-mail (ADR 0003)."""
+        """Mark a letter posted, with the other notices of its mailing (once: posting it
+        again changes nothing)."""
         notice = self._notice(session, dossier, code)
         if notice.status == NoticeStatus.POSTED:
             return
         if notice.status not in POSTABLE:
             raise Conflict(f"bericht {notice.code} is {STATUS_LABELS.get(notice.status)}: "
                            "er is geen brief te posten")
+        for posted in _mailing(session, notice):
+            if posted.status in POSTABLE:
+                self._post_one(session, dossier, posted, user, now)
+
+    @staticmethod
+    def _post_one(session: Session, dossier: Dossier, notice: Notice, user: str,
+                  now: datetime) -> None:
+        """One notice posted; the stored copy loses the access code, as after an e-mail
+        (ADR 0003)."""
         notice.status, notice.sent_at, notice.delivery = NoticeStatus.POSTED, now, "post"
-        notice.body = redact_access_code(notice.body, dossier.access_code_hash)
+        notice.body = redact_access_code(notice.body, dossier.access_code_hash, notice.language)
         session.add(AuditEntry(dossier_id=dossier.id, at=now, actor=user, action="brief gepost",
                                element=notice.kind, details={"code": notice.code}))
         facts.notice_left(session, dossier.id, notice.kind, now)
@@ -656,6 +673,20 @@ def _notice_dict(notice: Notice) -> dict[str, Any]:
             "ontvanger": notice.recipient, "pogingen": notice.attempts,
             "fout": notice.last_error, "volgende_poging": _iso(notice.next_attempt_at),
             "verzonden_op": _iso(notice.sent_at), "afgeleverd_via": notice.delivery}
+
+
+def _mailing(session: Session, notice: Notice) -> list[Notice]:
+    """The notices that go in one envelope with ``notice``: the letters one action (one
+    instant) made for its dossier, still to print or posted together; an e-mail's paper
+    copy goes alone."""
+    if notice.channel != "brief":
+        return [notice]
+    sent_together = (Notice.sent_at.is_(None) if notice.sent_at is None
+                     else Notice.sent_at == notice.sent_at)
+    return list(session.scalars(select(Notice).where(
+        Notice.dossier_id == notice.dossier_id, Notice.channel == "brief",
+        Notice.created_at == notice.created_at, Notice.status == notice.status,
+        sent_together).order_by(Notice.id)))
 
 
 def _fail_notice(session: Session, notice_id: int, reason: str) -> Notice:

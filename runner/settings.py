@@ -9,8 +9,12 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from .errors import ConfigurationError, KlachtenError
+from .errors import ConfigurationError
+
+# Where ``klachten serve`` answers by default: the links' base when no public address is set.
+LOCAL_URL = "http://127.0.0.1:8080"
 
 
 @dataclass(frozen=True)
@@ -76,12 +80,17 @@ SETTINGS = (
             "(one JSON object per line, for a log collector)."),
     Setting("KLACHTEN_LOG_LEVEL", "INFO",
             "Least severe log level written: DEBUG, INFO, WARNING or ERROR."),
+    Setting("KLACHTEN_PUBLIC_URL", "",
+            "The web app's address as members reach it (https://klachten.ziekenfonds.be): "
+            "the base of every link in notices and letters (the status page). Empty: "
+            f"{LOCAL_URL}, klachten serve on this machine; init and serve then warn."),
     Setting("KLACHTEN_METRICS_TOKEN", "",
             "Bearer token that a Prometheus scrape of /metrics must send; empty: /metrics "
             "answers 404."),
 )
 
 SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_BYTES = 32
 
 
 def get(name: str) -> str:
@@ -99,6 +108,34 @@ def number(name: str) -> float:
     if not result > 0:
         raise ConfigurationError(f"{name}={value!r}: verwacht een positief getal")
     return result
+
+
+def public_url() -> str:
+    """``KLACHTEN_PUBLIC_URL`` without a trailing slash (``LOCAL_URL`` when unset); anything
+    but an http(s) address without query or fragment is a clear error."""
+    value = get("KLACHTEN_PUBLIC_URL").strip().rstrip("/")
+    if not value:
+        return LOCAL_URL
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment:
+        raise ConfigurationError(f"KLACHTEN_PUBLIC_URL={value!r}: verwacht een adres zoals "
+                                 "https://klachten.fonds.be")
+    return value
+
+
+def public_link(path: str) -> str:
+    """A page of the web app as members reach it: the public address plus the path of
+    ``path`` (a path such as /status, or a full address whose host is then replaced)."""
+    return public_url() + "/" + urlsplit(path).path.lstrip("/")
+
+
+def public_url_warning() -> str | None:
+    """The warning a deployment gets while ``KLACHTEN_PUBLIC_URL`` is unset, else None."""
+    if get("KLACHTEN_PUBLIC_URL").strip():
+        return None
+    return (f"waarschuwing: KLACHTEN_PUBLIC_URL is niet gezet; de links in berichten en "
+            f"brieven wijzen naar {LOCAL_URL}")
 
 
 def database_url() -> str:
@@ -130,9 +167,18 @@ def instance_secret_key(instance_path: Path) -> str:
     path = instance_path.resolve() / SECRET_KEY_FILE
     if not path.exists():
         _write_new_key(path)
-    key = path.read_text(encoding="ascii").strip()
-    if len(key) < 32:
-        raise KlachtenError(f"{path}: de sleutel is te kort (minstens 32 tekens)")
+    return check_secret_key(path.read_text(encoding="ascii").strip(), str(path))
+
+
+def check_secret_key(key: str | bytes, source: str) -> str | bytes:
+    """``key`` when it has at least 32 bytes; a short key (``x`` lets anyone forge a session
+    cookie) stops the start with one line naming ``source``, never the key itself."""
+    size = len(key.encode() if isinstance(key, str) else key)
+    if size < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationError(
+            f"{source}: de geheime sleutel is te kort ({size} bytes, minstens "
+            f"{MIN_SECRET_KEY_BYTES} bytes); maak er een met: python3 -c "
+            "'import secrets; print(secrets.token_hex(32))'")
     return key
 
 

@@ -177,9 +177,23 @@ def check_limit(session: Session, client: str, target: str, limit: RateLimit,
 
 def record_failures(session: Session, keys: tuple[str, ...], limit: RateLimit,
                     now: datetime) -> None:
-    """Count one failure per key; prune events that left the window."""
+    """Count one event per key; prune the events of the same kinds (``status:adres:``) that
+    left the window (each kind has its own window)."""
     session.execute(insert(RateLimitEvent), [{"key": key, "at": now} for key in keys])
-    session.execute(delete(RateLimitEvent).where(RateLimitEvent.at <= now - limit.window))
+    for kind in {key.rsplit(":", 1)[0] + ":" for key in keys}:
+        session.execute(delete(RateLimitEvent).where(RateLimitEvent.key.startswith(kind),
+                                                     RateLimitEvent.at <= now - limit.window))
+
+
+def wait_for_quota(session: Session, key: str, limit: RateLimit, now: datetime) -> int:
+    """Seconds until ``key`` may be used again when it used its ``limit.attempts`` events in
+    the window (0: it may now)."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(RateLimitEvent.at))
+        .where(RateLimitEvent.key == key, RateLimitEvent.at > now - limit.window)).one()
+    if count < limit.attempts:
+        return 0
+    return int((as_utc(oldest) + limit.window - now).total_seconds()) + 1
 
 
 def _dummy_hash() -> str:
@@ -194,8 +208,8 @@ def _pass_token(stored_hash: str, number: str, expires: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
-def _key(kind: str, value: str) -> str:
-    return f"status:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
+def event_key(kind: str, value: str, prefix: str = "status") -> str:
+    return f"{prefix}:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
 
 
 def client_identity(client: str) -> str:
@@ -211,7 +225,7 @@ def client_identity(client: str) -> str:
 
 
 def _client_key(client: str) -> str:
-    return _key("adres", client_identity(client))
+    return event_key("adres", client_identity(client))
 
 
 @dataclass(frozen=True)
@@ -326,7 +340,7 @@ class StatusDesk:
 
     # ----- rate limit
     def _keys(self, attempt: Attempt) -> tuple[str, str]:
-        return _client_key(attempt.client), _key("dossier", normalise_number(attempt.number))
+        return _client_key(attempt.client), event_key("dossier", normalise_number(attempt.number))
 
     def _check_limit(self, session: Session, attempt: Attempt) -> datetime:
         """Refuse a client that used up its failures, or that failed while the dossier number

@@ -408,8 +408,12 @@ def _private_sqlite_file(url: str) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
-    os.close(descriptor)
+    # Never open (and close) a database file that exists: closing any descriptor of it drops
+    # every POSIX lock this process's SQLite connections hold on it.
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        pass
     for name in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
         if name.exists():
             name.chmod(PRIVATE_FILE)

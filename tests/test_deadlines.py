@@ -270,71 +270,73 @@ def test_working_days_ignore_roll_forward(
             EIGHT_CALENDAR_DAYS,
             date(2026, 3, 6),
             (
-                "8 kalenderdagen vanaf de dag na 2026-03-06 (ontvangst): "
-                "2026-03-14 is een zaterdag, verschoven naar maandag 2026-03-16"
+                "8 kalenderdagen vanaf de dag na de ontvangst van 6 maart 2026: de laatste "
+                "dag, 14 maart 2026, is een zaterdag, verschoven naar maandag 16 maart 2026"
             ),
         ),
         (
             EIGHT_CALENDAR_DAYS,
             date(2026, 3, 2),
-            "8 kalenderdagen vanaf de dag na 2026-03-02 (ontvangst): vervaldag dinsdag 2026-03-10",
+            "8 kalenderdagen vanaf de dag na de ontvangst van 2 maart 2026: vervaldag dinsdag "
+            "10 maart 2026",
         ),
         (
             EIGHT_CALENDAR_DAYS,
             date(2026, 3, 29),
             (
-                "8 kalenderdagen vanaf de dag na 2026-03-29 (ontvangst): "
-                "2026-04-06 is een feestdag (Paasmaandag), verschoven naar dinsdag 2026-04-07"
+                "8 kalenderdagen vanaf de dag na de ontvangst van 29 maart 2026: de laatste "
+                "dag, 6 april 2026, is een feestdag (Paasmaandag), verschoven naar dinsdag "
+                "7 april 2026"
             ),
         ),
         (
             EIGHT_CALENDAR_DAYS,
             date(2027, 12, 17),
             (
-                "8 kalenderdagen vanaf de dag na 2027-12-17 (ontvangst): "
-                "2027-12-25 is een zaterdag en een feestdag (Kerstmis), "
-                "verschoven naar maandag 2027-12-27"
+                "8 kalenderdagen vanaf de dag na de ontvangst van 17 december 2027: de laatste "
+                "dag, 25 december 2027, is een zaterdag en een feestdag (Kerstmis), "
+                "verschoven naar maandag 27 december 2027"
             ),
         ),
         (
             DeadlineRule(name="t", days=8, roll_forward=False),
             date(2026, 3, 6),
             (
-                "8 kalenderdagen vanaf de dag na 2026-03-06 (ontvangst): "
-                "2026-03-14 is een zaterdag, niet verschoven"
+                "8 kalenderdagen vanaf de dag na de ontvangst van 6 maart 2026: de laatste "
+                "dag, 14 maart 2026, is een zaterdag, niet verschoven"
             ),
         ),
         (
             DeadlineRule(name="t", days=1),
             date(2026, 3, 6),
             (
-                "1 kalenderdag vanaf de dag na 2026-03-06 (ontvangst): "
-                "2026-03-07 is een zaterdag, verschoven naar maandag 2026-03-09"
+                "1 kalenderdag vanaf de dag na de ontvangst van 6 maart 2026: de laatste "
+                "dag, 7 maart 2026, is een zaterdag, verschoven naar maandag 9 maart 2026"
             ),
         ),
         (
             DeadlineRule(name="t", days=0),
             date(2026, 3, 8),
             (
-                "0 kalenderdagen, dus de dag van ontvangst 2026-03-08: "
-                "2026-03-08 is een zondag, verschoven naar maandag 2026-03-09"
+                "0 kalenderdagen, dus de dag van de ontvangst zelf, 8 maart 2026: de laatste "
+                "dag, 8 maart 2026, is een zondag, verschoven naar maandag 9 maart 2026"
             ),
         ),
         (
             TEN_WORKING_DAYS,
             date(2026, 4, 2),
             (
-                "10 werkdagen vanaf de dag na 2026-04-02 (ontvangst), "
-                "zonder weekends en feestdagen: vervaldag vrijdag 2026-04-17 "
-                "(overgeslagen feestdagen: Paasmaandag 2026-04-06)"
+                "10 werkdagen vanaf de dag na de ontvangst van 2 april 2026, "
+                "zonder weekends en feestdagen: vervaldag vrijdag 17 april 2026 "
+                "(overgeslagen feestdag: Paasmaandag, maandag 6 april 2026)"
             ),
         ),
         (
             TEN_WORKING_DAYS,
             date(2026, 3, 2),
             (
-                "10 werkdagen vanaf de dag na 2026-03-02 (ontvangst), "
-                "zonder weekends en feestdagen: vervaldag maandag 2026-03-16"
+                "10 werkdagen vanaf de dag na de ontvangst van 2 maart 2026, "
+                "zonder weekends en feestdagen: vervaldag maandag 16 maart 2026"
             ),
         ),
     ],
@@ -347,10 +349,28 @@ def test_explanation(
 
 def test_explanation_mentions_start_count_and_reason(calendar: BelgianCalendar) -> None:
     text = compute_deadline(EIGHT_CALENDAR_DAYS, date(2026, 12, 17), calendar).explanation
-    assert "2026-12-17" in text
+    assert "17 december 2026" in text
     assert "8 kalenderdagen" in text
     assert "feestdag (Kerstmis)" in text
-    assert "verschoven naar maandag 2026-12-28" in text
+    assert "verschoven naar maandag 28 december 2026" in text
+
+
+def test_explanation_names_its_anchor_and_the_holiday_it_rolled_over(calendar) -> None:
+    """The issue's case: a reaction window from an answer on 5 March ends on Saturday
+    4 April 2026 and rolls over Sunday and Easter Monday to Tuesday 7 April."""
+    window = DeadlineRule(name="reactietermijn", days=30)
+    deadline = compute_deadline(window, date(2026, 3, 5), calendar, anchor="het antwoord")
+    assert deadline.due == date(2026, 4, 7)
+    assert deadline.explanation == (
+        "30 kalenderdagen vanaf de dag na het antwoord van 5 maart 2026: de laatste dag, "
+        "4 april 2026, is een zaterdag, verschoven naar dinsdag 7 april 2026 "
+        "(overgeslagen feestdag: Paasmaandag, maandag 6 april 2026)")
+    assert "ontvangst" not in deadline.explanation
+
+
+def test_holiday_names_in_french() -> None:
+    assert BelgianCalendar("fr").holiday_name(date(2026, 4, 6)) == "Lundi de Pâques"
+    assert BelgianCalendar().holiday_name(date(2026, 4, 6)) == "Paasmaandag"
 
 
 # --- end of day in UTC -----------------------------------------------------------------------

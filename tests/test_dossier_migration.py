@@ -222,3 +222,73 @@ def test_a_dossier_on_a_broken_version_is_repaired_by_migrating_it(klachten, tmp
     assert rows["incidents"] == [] and rows["version"] == fixed
     assert rows["next_timer"] is not None and rows["next_timer"] > datetime.fromisoformat(
         harness.info["berichten"][-1]["aangemaakt_op"])
+
+
+# ----- the beheerder's page and the command line
+def _page(response) -> str:
+    import html
+
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_beheerder_dry_runs_migrates_and_reverts_on_the_page(staff, klachten, dossiers,
+                                                              tmp_path):
+    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    number = dossiers["4 onderzoek"].number
+    staff.login("bert")
+    assert "Lopende dossiers naar een andere versie migreren" in _page(
+        staff.get("/beheer/processen"))
+    form = {"naar": str(new), "van": "1", "dossiers": "", "nieuwe_regels": "ja"}
+    dry = _page(staff.post("/beheer/migratie", {**form, "actie": "proef"}))
+    assert f"Proef: naar versie {new} (er is niets veranderd)" in dry
+    assert "Taken erbij na de huidige stap: Tevredenheid navragen (tevredenheid)" in dry
+    assert "Termijn antwoord: 2026-05-26 wordt 2026-05-11" in dry
+    assert _rows(klachten, number)["version"] == 1
+    done = _page(staff.post("/beheer/migratie", {**form, "van": "", "dossiers": number,
+                                                 "actie": "migreren"}))
+    assert f"Gemigreerd naar versie {new}" in done and "gemigreerd" in done
+    assert _rows(klachten, number)["version"] == new
+    back = _page(staff.post("/beheer/migratie/terugdraaien", {"terug": number},
+                            form_page="/beheer/migratie"))
+    assert f"{number} staat weer op versie 1" in back
+    again = staff.post("/beheer/migratie/terugdraaien", {"terug": number},
+                       form_page="/beheer/migratie")
+    assert again.status_code == 400
+    assert "Terugdraaien kan niet: dossier" in _page(again)
+    both = staff.post("/beheer/migratie", {**form, "dossiers": number, "actie": "proef"})
+    assert both.status_code == 400 and "niet allebei" in _page(both)
+    unknown = staff.post("/beheer/migratie", {**form, "van": "", "dossiers": "KL-1999-00001",
+                                              "actie": "proef"})
+    assert unknown.status_code == 400 and "KL-1999-00001 bestaat niet" in _page(unknown)
+    no_token = staff.client.post("/beheer/migratie", data={**form, "actie": "migreren"})
+    assert no_token.status_code == 400 and _rows(klachten, number)["version"] == 1
+    staff.post("/logout", {}, form_page="/beheer/migratie")
+    staff.login("mia")
+    assert staff.get("/beheer/migratie").status_code == 403
+
+
+def test_command_line_dry_run_migrate_and_revert(klachten, dossiers, tmp_path, database_url,
+                                                 monkeypatch):
+    from click.testing import CliRunner
+
+    from runner.cli import main
+
+    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
+    monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
+    number = dossiers["5 antwoord"].number
+    cli = CliRunner()
+    dry = cli.invoke(main, ["migrate", "--to", str(new), "--dossier", number, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"{number} (versie 1, 5. Gemotiveerd antwoord geven): kan verplaatst worden" in \
+        dry.output
+    moved = cli.invoke(main, ["migrate", "--to", str(new), "--dossier", number, "--json"])
+    assert moved.exit_code == 0 and '"resultaat": "gemigreerd"' in moved.output
+    back = cli.invoke(main, ["migrate", "--revert", "--dossier", number])
+    assert back.output.strip() == f"{number}: terug op versie 1 (5. Gemotiveerd antwoord geven)"
+    again = cli.invoke(main, ["migrate", "--revert", "--dossier", number])
+    assert again.exit_code == 1
+    assert again.output.strip() == (f"Error: dossier {number} heeft geen migratie om terug "
+                                    "te draaien")
+    no_target = cli.invoke(main, ["migrate", "--dossier", number])
+    assert no_target.exit_code == 1 and "--to VERSIE" in no_target.output

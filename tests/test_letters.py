@@ -46,7 +46,8 @@ def test_letter_text_with_accents(klachten, language):
         f"{harness.number}-{notice['code']}.pdf"
     text = _text(letter.pdf)
     _, lines, opening, label = PAPER[language]
-    for expected in [*lines, opening, label, harness.number, notice["code"], "ZIEKENFONDS"]:
+    logo = {"nl": "ZIEKENFONDS", "fr": "MUTUALITÉ"}[language]  # the letterhead's language
+    for expected in [*lines, opening, label, harness.number, notice["code"], logo]:
         assert expected in text
     assert harness.access_code in text  # the acknowledgement tells the code, once
 

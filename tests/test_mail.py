@@ -26,7 +26,8 @@ from runner.mail import (
 )
 from runner.outbox import Outbox
 
-STATUS_PAGE = "https://klachten.ziekenfonds.example/status"
+PUBLIC_URL = "https://klachten.ziekenfonds.example"
+STATUS_PAGE = f"{PUBLIC_URL}/status"
 NATIONAL = "nationale.klachten@ziekenfonds.example"
 MESSAGE_ID = re.compile(r"<bericht-\d+-\d{8}T\d{6}@ziekenfonds\.example>")
 
@@ -86,7 +87,8 @@ def _every_kind(klachten, language: str) -> Harness:
 
 
 @pytest.mark.parametrize("language", ["nl", "fr"])
-def test_received_mime_of_every_notice(klachten, smtp_server, language):
+def test_received_mime_of_every_notice(klachten, smtp_server, language, monkeypatch):
+    monkeypatch.setenv("KLACHTEN_PUBLIC_URL", PUBLIC_URL + "/")
     harness = _every_kind(klachten, language)
     report = outbox_for(klachten, smtp_server).deliver_due()
     notices = harness.info["berichten"]

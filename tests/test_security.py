@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import PASSWORD, Harness, Site, Staff, complaint
+from conftest import PASSWORD, Harness, Site, Staff, complaint, complaint_fields
 from sqlalchemy import update
 
 from runner import reports
@@ -181,3 +181,74 @@ def test_login_attacker_from_one_address_is_stopped_after_five(accounts, klachte
     with pytest.raises(RateLimited):
         accounts.sign_in("nora", "fout-wachtwoord!", "192.0.2.1")
     assert accounts.sign_in("mia", PASSWORD, "192.0.2.2").name == "mia"
+
+
+# ----- 5. the public form is no mail relay
+def _submit(site: Site, email: str, address: int = 1):
+    return site.post("/klacht", complaint_fields(**{"klager.email": email}),
+                     environ_base=_address(address))
+
+
+def test_submissions_are_throttled_per_client(site: Site, klachten):
+    for index in range(5):
+        assert _submit(site, f"an{index}@example.be").status_code == 302
+    refused = _submit(site, "an9@example.be")
+    assert refused.status_code == 429 and "Te veel klachten na elkaar" in refused.get_data(
+        as_text=True)
+    assert int(refused.headers["Retry-After"]) <= 3601
+    elsewhere = _submit(site, "an9@example.be", address=9)
+    assert elsewhere.status_code == 302
+    klachten.clock.set(klachten.clock.now() + timedelta(hours=1, seconds=1))
+    assert _submit(site, "an8@example.be").status_code == 302
+
+
+def test_submissions_are_throttled_per_target_address(site: Site, klachten):
+    for index in range(3):
+        assert _submit(site, "Victim@Example.be", index + 1).status_code == 302
+    refused = _submit(site, "victim@example.be", 7)
+    assert refused.status_code == 429
+    with transaction(klachten.factory) as session:
+        assert session.query(Dossier).count() == 3
+
+
+@pytest.mark.parametrize("field, value", [
+    ("klager.voornaam", "Beste klant. Uw terugbetaling staat klaar op https://evil.example/x"),
+    ("klager.achternaam", "Peeters\r\nBcc: iedereen@example.be"),
+    ("klager.achternaam", "zie www.evil.example"),
+    ("klager.voornaam", "ga naar evil.example"),
+])
+def test_names_with_urls_or_line_breaks_are_refused_in_dutch(site: Site, klachten, field, value):
+    page = site.submit(**{field: value})
+    assert page.status_code == 400
+    assert "Vul alleen uw naam in, zonder webadres en op één regel." in page.get_data(
+        as_text=True)
+    with pytest.raises(ValidationFailed):  # the intake and the API refuse them too
+        klachten.submit(complaint(klager={"voornaam": "An", "achternaam": value}))
+    with transaction(klachten.factory) as session:
+        assert session.query(Dossier).count() == 0
+
+
+@pytest.mark.parametrize("name", [
+    'Jan "x" <evil@evil.example>, ' + "a" * 80 + ", other@evil.example",
+    "Beste klant, " + "lang " * 30 + "x@evil.example, y@evil.example",
+    "Chloé Dubois-Lefèvre, " + "é" * 60 + " x@evil.example",
+    "An\r\nBcc: iedereen@evil.example",
+])
+def test_a_display_name_never_becomes_another_recipient(klachten, smtp_server, name):
+    from smtp_server import outbox_for
+
+    harness = Harness(klachten).submit()
+    with transaction(klachten.factory) as session:  # as stored by an older version
+        session.execute(update(Dossier).values(complainant_name=name))
+    assert outbox_for(klachten, smtp_server).deliver_due().sent == 1
+    [message] = smtp_server.messages
+    assert [a.addr_spec for a in message["To"].addresses] == ["an.peeters@example.be"]
+    assert harness.number in message.get_body(("plain",)).get_content()
+
+
+def test_display_name_keeps_letters_and_drops_specials():
+    from runner.mail import display_name
+
+    assert display_name("Chloé O'Neil-Dubois") == "Chloé O'Neil-Dubois"
+    assert display_name('a, "b" <c@d.e>\r\n') == "a b c d e"
+    assert len(display_name("x" * 300)) == 64

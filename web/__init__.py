@@ -36,7 +36,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_pyfile(INSTANCE_CONFIG, silent=True)
     app.config.from_prefixed_env(PREFIX)
     app.config.from_mapping(config)
-    if not app.config["SECRET_KEY"]:
+    if app.config["SECRET_KEY"]:
+        settings.check_secret_key(app.config["SECRET_KEY"],
+                                  f"{PREFIX}_SECRET_KEY (of SECRET_KEY in {INSTANCE_CONFIG})")
+    else:
         app.config["SECRET_KEY"] = settings.instance_secret_key(Path(app.instance_path))
     proxies = int(app.config["PROXY_COUNT"])
     if proxies:

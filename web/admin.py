@@ -11,7 +11,7 @@ from runner.errors import ModelRejected, ValidationFailed
 
 from .auth import current_account, requires
 from .extension import runner
-from .messages import field_errors
+from .messages import FieldError, field_errors, field_id
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
@@ -53,6 +53,56 @@ def deploy() -> Response | tuple[str, int]:
     for warning in result.warnings:
         flash(warning)
     return redirect(url_for(".processes"))
+
+
+MIGRATION_ERRORS = {
+    "versie": _l("Kies een procesversie."),
+    "selectie": _l("Geef dossiernummers, of kies de versie waarvan alle lopende dossiers "
+                   "meegaan: niet allebei."),
+    "onbekend": _l("Dit dossier of deze versie bestaat niet: %(detail)s"),
+    "conflict": _l("Terugdraaien kan niet: %(detail)s"),
+}
+
+
+@bp.get("/migratie")
+@requires(ADMINISTER)
+def migration() -> str:
+    return _migration_page()
+
+
+@bp.post("/migratie")
+@requires(ADMINISTER)
+def migrate() -> str | tuple[str, int]:
+    form = request.form
+    try:
+        report = runner().admin.migration(
+            current_account(), form.get("naar", ""), form.get("dossiers", ""),
+            form.get("van", ""), form.get("nieuwe_regels") == "ja",
+            execute=form.get("actie") == "migreren")
+    except ValidationFailed as error:
+        return _migration_page(error=error), 400
+    return _migration_page(report=report)
+
+
+@bp.post("/migratie/terugdraaien")
+@requires(ADMINISTER)
+def revert_migration() -> str | tuple[str, int]:
+    try:
+        reverted = runner().admin.revert_migration(current_account(),
+                                                   request.form.get("terug", ""))
+    except ValidationFailed as error:
+        return _migration_page(error=error), 400
+    return _migration_page(reverted=reverted)
+
+
+def _migration_page(report: dict | None = None, error: ValidationFailed | None = None,
+                    reverted: list | None = None) -> str:
+    errors = [FieldError(field, field_id(field),
+                         str(MIGRATION_ERRORS[error.codes[field]] % {"detail": reason}))
+              for field, reason in error.reasons.items()] if error else []
+    return render_template("migratie.html", report=report, errors=errors, reverted=reverted,
+                           values=request.form, versions=runner().admin.versions(
+                               current_account()))
 
 
 @bp.route("/gebruikers", methods=["GET", "POST"])

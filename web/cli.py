@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from runner import settings
-from runner.cli import main
+from runner.cli import main, warn_public_url
 
 
 @main.command()
@@ -35,6 +35,7 @@ def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -
     from .extension import close, runner
 
     logs.configure()
+    settings.public_url()  # a wrong address stops before anything starts
     app = create_app()
     background = None
     try:
@@ -46,6 +47,9 @@ def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -
             background = BackgroundWorker(Worker(klachten), interval).start()
         click.echo(f"klachten luistert op http://{host}:{port}/klacht "
                    f"(medewerkers: http://{host}:{port}/login)")
+        click.echo(f"publiek adres in berichten en brieven: {settings.public_url()}")
+        if not demo:
+            warn_public_url()
         waitress.serve(app, host=host, port=port, threads=threads, ident="klachten",
                        **proxy_options(int(app.config["PROXY_COUNT"])))
     finally:

@@ -22,6 +22,7 @@ from runner.errors import (
     KlachtenError,
     NotFound,
     RateLimited,
+    TooManySubmissions,
     ValidationFailed,
 )
 
@@ -34,6 +35,10 @@ RUNNER_ERRORS = [
     (DatabaseUnavailable, 503, _l("Tijdelijk niet beschikbaar"),
      _l("Wij kunnen uw vraag nu niet verwerken. Er werd niets opgeslagen: probeer het over een "
         "minuut opnieuw.")),
+    (TooManySubmissions, 429, _l("Te veel klachten na elkaar"),
+     _l("Er werden van hier, of naar dit e-mailadres, kort na elkaar te veel klachten "
+        "ingediend. U kunt het opnieuw proberen na %(minutes)s minuten, of de klachtendienst "
+        "bellen.")),
     (RateLimited, 429, _l("Te veel pogingen"),
      _l("U hebt te vaak een dossiernummer of code ingevuld die niet klopt. Om uw dossier te "
         "beschermen kunt u het pas opnieuw proberen na %(minutes)s minuten.")),

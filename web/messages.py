@@ -54,6 +54,10 @@ SPECIFIC = {
     ("klager.voornaam", "minLength"): _l("Vul uw voornaam in."),
     ("klager.achternaam", "required"): _l("Vul uw achternaam in."),
     ("klager.achternaam", "minLength"): _l("Vul uw achternaam in."),
+    ("klager.voornaam", "pattern"): _l("Vul alleen uw naam in, zonder webadres en op één "
+                                       "regel."),
+    ("klager.achternaam", "pattern"): _l("Vul alleen uw naam in, zonder webadres en op één "
+                                         "regel."),
     ("klager.email", "pattern"): _l("Vul een geldig e-mailadres in, bijvoorbeeld "
                                     "naam@voorbeeld.be."),
     ("klager.email", "format"): _l("Vul een geldig e-mailadres in, bijvoorbeeld "
@@ -78,6 +82,10 @@ SPECIFIC = {
     ("status", "enum"): _l("Kies een status: open, in behandeling, uitgevoerd of afgewezen."),
     ("reden_afwijzing", "required"): _l("Schrijf waarom de aanbeveling wordt afgewezen."),
     ("notitie", "required"): _l("Schrijf een opvolgnotitie."),
+    ("wachtwoord", "minLength"): _l("Wachtwoord: minstens 12 tekens."),
+    ("wachtwoord", "strength"): _l("Wachtwoord: te makkelijk te raden (een veelgebruikt "
+                                   "wachtwoord, een herhaling of een reeks). Kies bijvoorbeeld "
+                                   "een zin van enkele woorden."),
     ("van", "format"): _l("Vanaf: vul een datum in als JJJJ-MM-DD."),
     ("tot", "format"): _l("Tot en met: vul een datum in als JJJJ-MM-DD."),
     ("van", "range"): _l("Vanaf: kies een datum tussen 1900-01-01 en 2999-12-31."),
