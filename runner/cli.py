@@ -149,7 +149,9 @@ def _deploy(folder: Path | None):
     except ModelRejected as err:
         for problem in err.problems:
             click.echo(str(problem), err=True)
-        raise
+        errors = sum(1 for problem in err.problems if problem.severity == "fout")
+        raise click.ClickException(f"procesmodel niet gedeployed, er is niets veranderd: "
+                                   f"{errors} fout(en), hierboven") from err
     for warning in result.warnings:
         click.echo(warning, err=True)
     return result

@@ -345,7 +345,7 @@ class _Explorer:
                 continue
             self.letters.add(notice.language)
             try:
-                notice_letter(self.model, notice, walk.dossier.number or "",
+                notice_letter(self.model, [notice], walk.dossier.number or "",
                               postal_address(walk.start.complaint["klager"]) or "")
             except Exception as err:  # every failure is a finding
                 self.fail("", f"de brief '{notice.kind}' ({notice.language}) kan niet "
