@@ -386,7 +386,18 @@ class _Explorer:
         if key in self.seen:
             return
         self.seen.add(key)
+        table = self.decision_file(element)
+        if table:
+            message = f"{message} (beslissingstabel in {table})"
         self.problems.append(Problem(file or self.locate(element), element, message, severity))
+
+    def decision_file(self, element: str) -> str | None:
+        """The DMN file of a business rule task's table: where a designer fixes it."""
+        spec = next((s for s in self.model.all_task_specs() if s.name == element), None)
+        table = getattr(getattr(getattr(spec, "dmnEngine", None), "decision_table", None),
+                        "id", None)
+        return next((name for name, text in self.xml.items()
+                     if table and name.endswith(".dmn") and f'id="{table}"' in text), None)
 
     def locate(self, element: str) -> str:
         pattern = f'id="{element}"'

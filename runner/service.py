@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -92,8 +92,7 @@ POSTABLE = (NoticeStatus.TO_PRINT, NoticeStatus.FAILED)
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Deployment:
+class Deployment(NamedTuple):
     """A deploy's outcome: the version, whether it is new, and the lint's warnings."""
 
     version: int

@@ -54,9 +54,9 @@ MISTAKES = {
     "tikfout in een DMN-invoer": (
         lambda f: _edit(f, "ontvankelijkheid.dmn", "<text>categorie</text>",
                         "<text>catgorie</text>"),
-        BPMN, "ontvankelijkheid_voorstel", "catgorie"),
+        BPMN, "ontvankelijkheid_voorstel", "(beslissingstabel in ontvankelijkheid.dmn)"),
     "onbekende plaatshouder in een sjabloon": (
-        lambda f: _edit(f, "notices/nl/statusbericht.txt", "{{ aanspreking }}",
+        lambda f: _edit(f, "notices/nl/statusbericht.txt", "{{ dossiernummer }}",
                         "{{ aanspreeknaam }}"),
         BPMN, "statusbericht", "'aanspreeknaam' is undefined"),
     "berekende timer die geen duur is": (

@@ -233,7 +233,7 @@ def _page(response) -> str:
 
 def test_beheerder_dry_runs_migrates_and_reverts_on_the_page(staff, klachten, dossiers,
                                                               tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     number = dossiers["4 onderzoek"].number
     staff.login("bert")
     assert "Lopende dossiers naar een andere versie migreren" in _page(
@@ -273,7 +273,7 @@ def test_command_line_dry_run_migrate_and_revert(klachten, dossiers, tmp_path, d
 
     from runner.cli import main
 
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
     monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
     number = dossiers["5 antwoord"].number
