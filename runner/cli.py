@@ -480,3 +480,128 @@ def user_disable(name: str, enable: bool) -> None:
 def user_token(name: str) -> None:
     """Print a new API token for the user (shown once; the previous token stops working)."""
     click.echo(_accounts().new_token(name))
+
+
+# ----- privacy: retention, legal hold, erasure, access request, rectification
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only list the dossiers whose retention ended.")
+def retention(dry_run: bool) -> None:
+    """Erase the closed dossiers whose retention period ended (the worker does it daily)."""
+    from .retention import Retention
+
+    result = Retention(_klachten()).run(dry_run=dry_run)
+    for number in result.due:
+        click.echo(f"te wissen: {number}")
+    for number in result.erased:
+        click.echo(f"gewist: {number}")
+    for number in result.held:
+        click.echo(f"juridische blokkering, niet gewist: {number}")
+    click.echo(f"{len(result.due)} te wissen (proefdraai)" if dry_run
+               else f"{len(result.erased)} dossier(s) gewist")
+
+
+@main.group()
+def privacy() -> None:
+    """Legal hold, erasure on request, access request, rectification."""
+
+
+def _account(name: str):
+    account = next((a for a in _accounts().list() if a.name == name), None)
+    if account is None:
+        raise click.ClickException(f"gebruiker {name} bestaat niet")
+    return account
+
+
+@privacy.command("hold")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the dossier may not be erased.")
+@click.option("--user", required=True, help="The beheerder who sets the hold.")
+@click.option("--release", is_flag=True, help="Lift the hold instead.")
+def privacy_hold(number: str, reason: str, user: str, release: bool) -> None:
+    """Set (or with --release lift) a legal hold: the dossier is never erased meanwhile."""
+    from .retention import Retention
+
+    account = _account(user)
+    retention_ = Retention(_klachten())
+    if release:
+        retention_.release(account, number)
+        click.echo(f"juridische blokkering van dossier {number} opgeheven")
+    else:
+        retention_.hold(account, number, reason)
+        click.echo(f"dossier {number} staat onder juridische blokkering")
+
+
+@privacy.command("erase")
+@click.argument("number")
+@click.option("--reason", required=True, help="The member's request (no personal data).")
+@click.option("--user", required=True, help="The beheerder who erases.")
+def privacy_erase(number: str, reason: str, user: str) -> None:
+    """Erase a closed dossier on the member's request (art. 17), where the model allows it."""
+    from .retention import Retention
+
+    Retention(_klachten()).erase_on_request(_account(user), number, reason)
+    click.echo(f"dossier {number} gewist")
+
+
+def _person(name: str, email: str, member_number: str):
+    from .subject_access import Person
+
+    return Person(name or "", email or "", member_number or "")
+
+
+@privacy.command("search")
+@click.option("--name", default="")
+@click.option("--email", default="")
+@click.option("--member-number", default="")
+@click.option("--user", required=True, help="The beheerder who searches.")
+@click.option("--json", "as_json", is_flag=True)
+def privacy_search(name: str, email: str, member_number: str, user: str, as_json: bool) -> None:
+    """Find every dossier of a person by name, e-mail address or member number."""
+    from .subject_access import SubjectAccess
+
+    rows = SubjectAccess(_klachten()).find(_account(user),
+                                           _person(name, email, member_number))
+    lines = [f"{r['dossiernummer']}  {r['naam']}  {r['email']}  {r['lidnummer']}  "
+             f"ontvangen {r['ontvangen_op']}" for r in rows]
+    _out(rows, as_json, "\n".join(lines) or "geen dossiers gevonden")
+
+
+@privacy.command("export")
+@click.option("--name", default="")
+@click.option("--email", default="")
+@click.option("--member-number", default="")
+@click.option("--user", required=True, help="The beheerder who answers the request.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="PDF file to write; the JSON goes beside it (.json).")
+def privacy_export(name: str, email: str, member_number: str, user: str, output: Path) -> None:
+    """Answer an access request (art. 15): everything held about a person, PDF and JSON."""
+    from .service import dumps
+    from .subject_access import SubjectAccess
+
+    export = SubjectAccess(_klachten()).export(_account(user),
+                                               _person(name, email, member_number))
+    output.write_bytes(export.pdf)
+    output.with_suffix(".json").write_text(dumps(export.document), encoding="utf-8")
+    click.echo(f"{len(export.document['dossiers'])} dossier(s) geschreven naar {output} en "
+               f"{output.with_suffix('.json')}")
+
+
+@privacy.command("correct")
+@click.argument("number")
+@click.option("--set", "changes", multiple=True, required=True, metavar="VELD=WAARDE",
+              help="A contact field and its new value, e.g. email=an@example.be "
+                   "(an empty value removes the field).")
+@click.option("--user", required=True, help="The mediator who corrects.")
+def privacy_correct(number: str, changes: tuple[str, ...], user: str) -> None:
+    """Correct a complainant's contact data (art. 16); the old value is not kept."""
+    from .rectification import Rectification
+
+    fields = {}
+    for change in changes:
+        key, sep, value = change.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{change!r} is geen VELD=WAARDE", param_hint="--set")
+        fields[key.strip()] = value
+    changed = Rectification(_klachten()).correct(_account(user), number, fields)
+    click.echo(f"gecorrigeerd in dossier {number}: {', '.join(changed)}" if changed
+               else "niets gewijzigd")

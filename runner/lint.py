@@ -23,7 +23,9 @@ id of the BPMN element concerned; it never stops at the first one. Checked:
   diagram and every role there is a known role;
 * ``dossiernummer_formaat`` uses only ``{jaar}`` and ``{volgnummer}`` and gives numbers
   the status page and the dossier URLs find;
-* every field of a user task's form has a type the web form can render.
+* every field of a user task's form has a type the web form can render;
+* every code people see (categories, steps, user tasks, form choices) has a label in
+  ``labels.json`` in every language (:func:`runner.labels.missing_labels`).
 
 Then, when the static checks found no error, the model is run (:mod:`runner.model_run`):
 every path, with sample data, on a virtual clock, in a scratch database.
@@ -63,6 +65,7 @@ from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
 from .accounts import ROLES, ROLES_FILE
 from .definitions import (
     FORMS_DIR,
+    LABELS,
     LANGUAGES,
     NOTICES_DIR,
     SETTINGS,
@@ -73,6 +76,7 @@ from .definitions import (
 )
 from .errors import ExpressionRejected, ModelError
 from .expressions import check_expression
+from .labels import missing_labels
 from .letters import letter_labels
 from .operators import dossier_number_problem
 from .safe_xml import parse_xml
@@ -189,6 +193,8 @@ class _Linter:
         if model is not None:
             for file, spec in _task_specs(model):
                 self.check_task_spec(file, spec)
+            for kind, code, language in missing_labels(model):
+                self.report(LABELS, "", f"{kind} {code!r} heeft geen label in het {language}")
         self.check_unreferenced_forms()
         self.model = model
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from . import clock as clocks
 from . import facts, settings
 from .case import Case, properties
+from .closed_record import ClosedCase
 from .definitions import (
     DIAGRAM,
     Model,
@@ -30,11 +31,10 @@ from .definitions import (
     parse,
     read_folder,
 )
-from .diagram import render_svg
+from .diagram import DossierDiagram, render_svg
 from .engine import (
     SERIALIZER_VERSION,
     StoredSpecs,
-    load_state,
     new_workflow,
     operator_context,
     restore_specs,
@@ -53,6 +53,7 @@ from .forms import validate_form, with_defaults
 from .instances import (
     SYSTEM_ACTOR,
     LoadedCase,
+    case_of,
     open_case,
     record_incidents,
     resolve_incidents,
@@ -215,6 +216,8 @@ class Klachten:
             received_at = _received_at(data["ontvangen_op"], now)
             dossier = Dossier(
                 complainant_name=complainant_name(data["klager"])[:220],
+                complainant_email=str(data["klager"].get("email") or "").lower()[:254],
+                member_number=str(data["klager"].get("lidnummer") or "")[:20],
                 category=data["categorie"], channel=data["kanaal"], language=data["taal"],
                 received_at=received_at,
             )
@@ -304,6 +307,8 @@ class Klachten:
         address in the complaint)."""
         with transaction(self.factory) as session:
             dossier = self._dossier(session, number)
+            if dossier.erased_at is not None:
+                raise Conflict(f"dossier {number} is gewist: er zijn geen brieven meer")
             notice = self._notice(session, dossier, code)
             address = (notice.recipient if notice.channel == "brief"
                        else self._postal_address(session, dossier))
@@ -327,10 +332,27 @@ class Klachten:
             return list(letters.values())
 
     def mark_posted(self, number: str, code: str, user: str) -> None:
-        """Record that the letter of notice ``code`` was printed and posted."""
+        """Record that the letter of notice ``code`` was printed and posted. When an open
+        task is about that letter (the acknowledgement's print-and-post task), posting it
+        completes that task, posted today."""
+        task_id, today = self._letter_task(number, code)
+        if task_id is not None:
+            self.complete_task(task_id, {"gepost_op": today}, user, dossier_number=number)
+            return
         with transaction(self.factory) as session:
             self._post(session, self._dossier(session, number), code, user,
                        self.clock.now(session))
+
+    def _letter_task(self, number: str, code: str) -> tuple[str | None, str]:
+        """The open task about the letter ``code`` (if any), and today's date there."""
+        with transaction(self.factory) as session:
+            dossier = self._dossier(session, number)
+            case = self._read_case(session, dossier)[1]
+            today = self.clock.now(session).astimezone(case.model.timezone).date().isoformat()
+        wanted = code.strip().upper()
+        task = next((task for task in case.ready_user_tasks()
+                     if (case.letter_code(task) or "").upper() == wanted), None)
+        return (str(task.id) if task else None), today
 
     def task_letter(self, task_id: str) -> str | None:
         """The notice code of the letter an open task is about (the print-and-post task of
@@ -484,25 +506,29 @@ class Klachten:
                                                                     case.deadlines())}
             return {**_task_dict(row, number), "versie": instance.version}, schema
 
-    def diagram(self, number: str) -> tuple[dict, str]:
-        """A dossier's process data and its diagram as SVG (done and current highlighted)."""
+    def diagram(self, number: str) -> tuple[dict, Model, DossierDiagram]:
+        """A dossier's process data, the model version it runs on and its diagram (the
+        BPMN, the elements done and current, and an SVG drawn on the server)."""
         with transaction(self.factory) as session:
             dossier = self._dossier(session, number)
             instance, case = self._read_case(session, dossier)
             model = self._model(session, instance.definition_id)[0]
             done, current = case.element_states()
-            return case.data(), render_svg(model.files[DIAGRAM], done, current,
-                                           f"procesdiagram van dossier {number}")
+            return case.data(), model, DossierDiagram(
+                model.files[DIAGRAM], sorted(done), sorted(current),
+                render_svg(model.files[DIAGRAM], done, current,
+                           f"procesdiagram van dossier {number}"))
 
-    def case(self, number: str) -> Case:
+    def case(self, number: str) -> Case | ClosedCase:
         """A dossier's workflow as stored, to read (for example to draw the diagram)."""
         with transaction(self.factory) as session:
             return self._read_case(session, self._dossier(session, number))[1]
 
-    def _read_case(self, session: Session, dossier: Dossier) -> tuple[Instance, Case]:
+    def _read_case(self, session: Session, dossier: Dossier
+                   ) -> tuple[Instance, Case | ClosedCase]:
         instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
         model, specs = self._model(session, instance.definition_id)
-        return instance, Case(load_state(instance.state, specs), model)
+        return instance, case_of(instance, model, specs)
 
     def dossier(self, number: str) -> dict[str, Any]:
         """Everything about a dossier: step, deadlines, open tasks, notices, audit, incidents."""
@@ -510,7 +536,7 @@ class Klachten:
             dossier = self._dossier(session, number)
             instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
             try:
-                case: Case | None = self._read_case(session, dossier)[1]
+                case: Case | ClosedCase | None = self._read_case(session, dossier)[1]
             except StateUnreadable:  # still show the dossier and its incident
                 case = None
             return {
@@ -519,6 +545,9 @@ class Klachten:
                 "afgesloten": dossier.closed_at is not None,
                 "afgesloten_op": _iso(dossier.closed_at),
                 "uitkomst": dossier.outcome,
+                "gewist_op": _iso(dossier.erased_at),
+                "juridische_blokkering": (dossier.legal_hold_reason or "-"
+                                          if dossier.legal_hold else None),
                 "ontvangen_op": _iso(dossier.received_at),
                 "categorie": dossier.category,
                 "kanaal": dossier.channel,

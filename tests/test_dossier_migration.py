@@ -292,3 +292,53 @@ def test_command_line_dry_run_migrate_and_revert(klachten, dossiers, tmp_path, d
                                     "te draaien")
     no_target = cli.invoke(main, ["migrate", "--dossier", number])
     assert no_target.exit_code == 1 and "--to VERSIE" in no_target.output
+
+
+def test_a_dossier_that_fails_to_move_is_reported_and_the_rest_carry_on(klachten, dossiers,
+                                                                         tmp_path):
+    """New rule values from a decision table that cannot be evaluated: each dossier says so
+    and stays as it was; nothing stops half-way with a traceback."""
+    folder = version_two(tmp_path / "v2")
+    rules = folder / "termijnen.dmn"
+    rules.write_text(rules.read_text(encoding="utf-8").replace(
+        '<outputEntry id="r4_d"><text>30</text>', '<outputEntry id="r4_d"><text>dagen_x</text>'),
+        encoding="utf-8")
+    broken = store_version(klachten, folder)
+    numbers = (dossiers["4 onderzoek"].number, dossiers["5 antwoord"].number)
+    before = {number: _rows(klachten, number) for number in numbers}
+    report = DossierMigrations(klachten).migrate(broken, Selection(numbers=numbers), "bert",
+                                                 new_rules=True)
+    for row in report["dossiers"]:
+        assert not row["kan_verplaatst"] and "resultaat" not in row
+        assert row["redenen"][0].startswith("verplaatsen mislukt: ")
+        assert "dagen_x" in row["redenen"][0]
+        assert _rows(klachten, row["dossiernummer"]) == before[row["dossiernummer"]]
+
+
+def test_a_dossier_changed_during_its_migration_is_left_as_the_other_action_made_it(
+        klachten, dossiers, tmp_path, monkeypatch):
+    """The optimistic lock: another action changes the dossier's row between the migration's
+    read and its write (emulated in the same transaction); that dossier is reported and
+    keeps its state, the others move."""
+    from sqlalchemy import update
+
+    import runner.dossier_migration as module
+
+    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    raced, other = dossiers["4 onderzoek"].number, dossiers["5 antwoord"].number
+    before = _rows(klachten, raced)
+    real_save = module.save_case
+
+    def save_after_another_action(loaded, model, state=None):
+        if loaded.dossier.number == raced:
+            loaded.session.execute(update(Instance).where(Instance.id == loaded.instance.id)
+                                   .values(version=Instance.version + 1)
+                                   .execution_options(synchronize_session=False))
+        real_save(loaded, model, state)
+
+    monkeypatch.setattr(module, "save_case", save_after_another_action)
+    rows = _by_number(DossierMigrations(klachten).migrate(
+        new, Selection(numbers=(raced, other)), "bert"))
+    assert rows[raced]["redenen"] == ["het dossier werd intussen gewijzigd; laad het opnieuw"]
+    assert "resultaat" not in rows[raced] and _rows(klachten, raced) == before
+    assert rows[other]["resultaat"] == "gemigreerd"

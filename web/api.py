@@ -93,6 +93,7 @@ def tasks() -> Response:
         "id": row.task_id, "dossiernummer": row.dossier_number, "klager": row.complainant,
         "categorie": row.category, "stap": row.step, "titel": row.title, "rol": row.lane,
         "vervaldatum": row.due_at.isoformat() if row.due_at else None,
+        "laatste_dag": row.last_day.isoformat() if row.last_day else None,
         "termijn": row.deadline_state, "geclaimd_door": row.claimed_by} for row in page.rows])
 
 
@@ -111,7 +112,7 @@ def complete(task_id: str) -> Response:
 @bp.get("/dossiers/<number>")
 @api(READ_DOSSIERS)
 def dossier(number: str) -> Response:
-    view = runner().dossiers.view(_account(), number)
+    view = runner().dossiers.view(_account(), number, what="API")
     return jsonify({**view.info, "klager": view.complainant, "omschrijving": view.description})
 
 

@@ -24,7 +24,7 @@ from flask import (
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from runner.accounts import Account
+from runner.accounts import ADMINISTER, READ_REPORTS, WORK_TASKS, Account
 from runner.errors import DatabaseUnavailable, ValidationFailed
 
 from .extension import runner
@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
     manager.login_message = None
     manager.session_protection = "strong"
     manager.user_loader(_load)
-    app.context_processor(lambda: {"account": _account_for_pages()})
+    app.context_processor(lambda: {"account": _account_for_pages(), "start_page": start_page})
 
 
 def _load(user_id: str) -> SignedIn | None:
@@ -100,7 +100,7 @@ def login() -> str | tuple[str, int] | Response:
     session.clear()  # a fresh session: no fixation, no leftovers of the public side
     session.permanent = True
     login_user(SignedIn(account))
-    return redirect(_next_page())
+    return redirect(_next_page(account))
 
 
 @bp.post("/logout")
@@ -110,6 +110,18 @@ def logout() -> Response:
     return redirect(url_for(".login"))
 
 
-def _next_page() -> str:
-    """Back to the page that asked for the login, on this site only."""
-    return same_site_path(request.args.get("volgende"), url_for("mediator.inbox"))
+# Where each role starts: the first of these its permissions open.
+START_PAGES = ((WORK_TASKS, "mediator.inbox"), (ADMINISTER, "admin.users"),
+               (READ_REPORTS, "reports.page"))
+
+
+def start_page(account: Account) -> str:
+    """The page a role starts on: mediators their werkbak, the beheerder the users, a reader
+    the reports."""
+    return url_for(next((endpoint for permission, endpoint in START_PAGES
+                         if account.may(permission)), "public.status"))
+
+
+def _next_page(account: Account) -> str:
+    """Back to the page that asked for the login, on this site only; else the role's start."""
+    return same_site_path(request.args.get("volgende"), start_page(account))

@@ -114,6 +114,8 @@ def document() -> dict[str, Any]:
                              "id": STRING, "dossiernummer": STRING, "klager": STRING,
                              "categorie": STRING, "stap": STRING, "titel": STRING,
                              "rol": STRING, "vervaldatum": NULLABLE,
+                             "laatste_dag": {"type": ["string", "null"], "format": "date",
+                                             "description": "laatste dag van de termijn"},
                              "termijn": {"enum": ["op_tijd", "binnenkort", "te_laat"]},
                              "geclaimd_door": NULLABLE},
                          "additionalProperties": False},
