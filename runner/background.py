@@ -1,12 +1,15 @@
-"""The worker's loop (fire due timers, deliver the outbox), for ``klachten worker`` and as a
-background thread of ``klachten serve`` in the embedded default."""
+"""The worker's loop (fire due timers, deliver the outbox, and once a day erase the dossiers
+whose retention ended), for ``klachten worker`` and as a background thread of
+``klachten serve`` in the embedded default."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from datetime import date
 
 from .outbox import DeliveryReport, Outbox
+from .retention import Retention
 from .service import Klachten
 from .store import lost_database
 
@@ -18,11 +21,28 @@ class Worker:
     def __init__(self, klachten: Klachten, outbox: Outbox | None = None):
         self.klachten = klachten
         self.outbox = outbox or Outbox.from_settings(klachten)
+        self.retention = Retention(klachten)
+        self._retention_day: date | None = None
 
     def run_once(self) -> tuple[int, DeliveryReport]:
-        """One sweep: due timers, then the outbox; returns what was done."""
+        """One sweep: due timers, then the outbox, then (once a day) the retention job;
+        returns what the first two did."""
         fired = self.klachten.sweep_timers()
-        return fired, self.outbox.deliver_due()
+        report = self.outbox.deliver_due()
+        self._daily_retention()
+        return fired, report
+
+    def _daily_retention(self) -> None:
+        """Erase the dossiers whose retention ended, on the first sweep of each day (by the
+        clock, so a virtual clock moved years ahead runs it too). Several workers may each
+        run it: an erasure claims its dossier (``runner.retention``)."""
+        today = self.klachten.clock.now().date()
+        if today == self._retention_day:
+            return
+        result = self.retention.run()
+        self._retention_day = today
+        if result.erased:
+            log.info("bewaartermijn verstreken: %d dossier(s) gewist", len(result.erased))
 
     def run(self, interval: float, stop: threading.Event) -> None:
         """Sweep until ``stop`` is set: again at once while there was work, otherwise after

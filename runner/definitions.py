@@ -19,12 +19,14 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 from .errors import ModelError
+from .labels import Labels
 from .notices import NoticeRenderer
 from .safe_xml import parse_xml
 
 PROCESS_ID = "klachtenprocedure"
 DIAGRAM = "klachtenprocedure.bpmn"
 SETTINGS = "instellingen.json"
+LABELS = "labels.json"
 FORMS_DIR = "forms"
 NOTICES_DIR = "notices"
 LANGUAGES = ("nl", "fr")
@@ -81,6 +83,11 @@ class Model:
     @cached_property
     def settings(self) -> dict:
         return self.json_file(SETTINGS)
+
+    @cached_property
+    def labels(self) -> Labels:
+        """What people read instead of the model's codes (``labels.json``), nl and fr."""
+        return Labels(self.json_file(LABELS) if LABELS in self.files else {})
 
     @cached_property
     def timezone(self) -> ZoneInfo:

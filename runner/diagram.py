@@ -9,6 +9,7 @@ content security policy allows no inline style).
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from .safe_xml import parse_xml
@@ -23,6 +24,17 @@ GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBas
             "complexGateway"}
 CONTAINERS = {"participant", "lane"}
 MARGIN = 20
+
+
+@dataclass(frozen=True)
+class DossierDiagram:
+    """A dossier's diagram: the BPMN as drawn (for bpmn-js in the browser), the element ids
+    done and current, and the server-drawn SVG shown without JavaScript."""
+
+    bpmn_xml: str
+    done: list[str]
+    current: list[str]
+    svg: str
 
 
 def render_svg(bpmn_xml: str, done: set[str], current: set[str], title: str = "") -> str:

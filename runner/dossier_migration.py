@@ -33,6 +33,7 @@ from .store import (
     Instance,
     InstanceMigration,
     OpenTask,
+    lost_database,
     transaction,
 )
 
@@ -70,14 +71,18 @@ class DossierMigrations:
 
     def _each(self, to: int, selection: Selection, new_rules: bool,
               actor: str | None) -> dict[str, Any]:
-        files = self._changed_files(to, selection)
+        selected = self._select(to, selection)
+        files = self._changed_files(to, selected)
         reports = []
-        for instance_id in self._select(to, selection):
+        for instance_id in selected:
             try:
                 reports.append(self._one(instance_id, to, new_rules, actor))
-            except Conflict as err:  # changed meanwhile: reported, the others carry on
+            except Exception as err:  # one dossier that cannot move must not stop the rest
+                if lost_database(err):
+                    raise
+                reason = str(err) if isinstance(err, Conflict) else f"verplaatsen mislukt: {err}"
                 reports.append({"dossiernummer": self._number(instance_id),
-                                "kan_verplaatst": False, "redenen": [str(err)]})
+                                "kan_verplaatst": False, "redenen": [reason[:500]]})
         return {"naar": to, "nieuwe_regels": new_rules, "proef": actor is None,
                 "gewijzigde_bestanden": files, "dossiers": reports}
 
@@ -114,15 +119,17 @@ class DossierMigrations:
             return session.scalar(select(Dossier.number).join(
                 Instance, Instance.dossier_id == Dossier.id).where(Instance.id == instance_id))
 
-    def _changed_files(self, to: int, selection: Selection) -> list[str]:
-        """Files of version ``to`` that differ from the version the dossiers are on (for a
-        selection by number: from the newest version before ``to``)."""
+    def _changed_files(self, to: int, instance_ids: list[int]) -> list[str]:
+        """Files of version ``to`` that differ from a version the selected dossiers are on."""
         with transaction(self.klachten.factory) as session:
             new = self._definition(session, to).files
-            source = selection.from_version or max(
-                (d for d in session.scalars(select(Definition.id)) if d != to), default=to)
-            old = self._definition(session, source).files
-        return sorted(name for name in {*old, *new} if old.get(name) != new.get(name))
+            sources = set(session.scalars(select(Instance.definition_id).where(
+                Instance.id.in_(instance_ids), Instance.definition_id != to)))
+            changed = set()
+            for source in sources:
+                old = self._definition(session, source).files
+                changed |= {name for name in {*old, *new} if old.get(name) != new.get(name)}
+        return sorted(changed)
 
     def _one(self, instance_id: int, to: int, new_rules: bool,
              actor: str | None) -> dict[str, Any]:

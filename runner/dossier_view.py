@@ -1,7 +1,8 @@
-"""A dossier as the mediators' dossier page shows it, and the access log.
+"""A dossier as the mediators' pages show it (the dossier page, and the case beside a
+task), and the access log.
 
-Every view of a dossier's personal data writes who looked, and when, to ``access_log``;
-the beheerder reads it.
+Every view or download of personal data (the dossier page, the API, a letter as PDF, the
+CSV export) writes who looked, at what, and when, to ``access_log``; the beheerder reads it.
 """
 
 from __future__ import annotations
@@ -10,16 +11,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .accounts import ADMINISTER, READ_DOSSIERS, WORK_TASKS, Account
+from .case_summary import CaseSummary, build_summary
+from .diagram import DossierDiagram
 from .errors import Forbidden, ValidationFailed
+from .letters import Letter
 from .register import Entry, recommendations_of
 from .service import Klachten, _iso
 from .store import AccessEntry, Dossier, transaction
+from .timeline import Event, timeline
 
-COMPLAINANT_FIELDS = ("voornaam", "achternaam", "email", "adres", "telefoon", "lidnummer")
 ACCESS_LOG_PAGE = 200
 MESSAGES = ("klager_niet_akkoord", "klacht_ingetrokken")
+PAGE = "dossierpagina"
+TASK_PAGE = "taakpagina"
 
 
 @dataclass(frozen=True)
@@ -27,28 +34,60 @@ class DossierView:
     info: dict[str, Any]
     complainant: dict[str, str]
     description: str
-    diagram: str
+    diagram: DossierDiagram
     recommendations: list[Entry]
+    summary: CaseSummary
+    timeline: list[Event]
 
 
 class DossierDesk:
     def __init__(self, klachten: Klachten):
         self.klachten = klachten
 
-    def view(self, account: Account, number: str) -> DossierView:
+    def view(self, account: Account, number: str, what: str = PAGE,
+             language: str = "nl") -> DossierView:
+        """The dossier for its page (``what``: ``API`` for the JSON API), logged; labels in
+        ``language``."""
         if not account.may(READ_DOSSIERS):
             raise Forbidden(f"{account.name} mag geen dossiers inzien")
         info = self.klachten.dossier(number)
-        data, diagram = self.klachten.diagram(number)
-        klager = data.get("klager") or {}
+        data, model, diagram = self.klachten.diagram(number)
+        summary = build_summary(info, data, model, language)
+        recommendations = self._log_access(account, number, what)
+        return DossierView(info, summary.complainant, summary.description, diagram,
+                           recommendations, summary, timeline(info, data, model, language))
+
+    def summary(self, account: Account, number: str, language: str = "nl") -> CaseSummary:
+        """The case beside a task: the dossier as far as a decision needs it."""
+        if not account.may(READ_DOSSIERS):
+            raise Forbidden(f"{account.name} mag geen dossiers inzien")
+        info = self.klachten.dossier(number)
+        data, model, _ = self.klachten.diagram(number)
+        self._log_access(account, number, TASK_PAGE)
+        return build_summary(info, data, model, language)
+
+    def diagram_xml(self, account: Account, number: str) -> str:
+        """The BPMN of the version the dossier runs on (no personal data: not logged)."""
+        if not account.may(READ_DOSSIERS):
+            raise Forbidden(f"{account.name} mag geen dossiers inzien")
+        return self.klachten.diagram(number)[2].bpmn_xml
+
+    def _log_access(self, account: Account, number: str, what: str) -> list[Entry]:
+        """Write the access; returns the dossier's recommendations (read in that transaction)."""
         with transaction(self.klachten.factory) as session:
             dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
-            session.add(AccessEntry(dossier_id=dossier_id, user=account.name,
-                                    at=self.klachten.clock.now(session)))
-            recommendations = recommendations_of(session, dossier_id)
-        return DossierView(info, {k: str(klager[k]) for k in COMPLAINANT_FIELDS
-                                  if klager.get(k)},
-                           str(data.get("omschrijving", "")), diagram, recommendations)
+            record_access(session, self.klachten, account, dossier_id, what)
+            return recommendations_of(session, dossier_id)
+
+    def letter(self, account: Account, number: str, code: str) -> Letter:
+        """A notice of the dossier as a PDF letter (name, address, full text), logged."""
+        if not account.may(WORK_TASKS):
+            raise Forbidden(f"{account.name} mag geen brieven afdrukken")
+        made = self.klachten.letter(number, code)
+        with transaction(self.klachten.factory) as session:
+            dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
+            record_access(session, self.klachten, account, dossier_id, f"brief {code} (pdf)")
+        return made
 
     def send_message(self, account: Account, number: str, name: str,
                      payload: dict[str, Any]) -> None:
@@ -65,7 +104,14 @@ class DossierDesk:
             raise Forbidden(f"{account.name} mag het toegangslogboek niet lezen")
         with transaction(self.klachten.factory) as session:
             rows = session.execute(
-                select(AccessEntry, Dossier.number).join(Dossier)
+                select(AccessEntry, Dossier.number).outerjoin(Dossier)
                 .order_by(AccessEntry.id.desc()).limit(ACCESS_LOG_PAGE)).all()
-            return [{"op": _iso(entry.at), "wie": entry.user, "dossier": number}
-                    for entry, number in rows]
+            return [{"op": _iso(entry.at), "wie": entry.user, "dossier": number or "",
+                     "wat": entry.what} for entry, number in rows]
+
+
+def record_access(session: Session, klachten: Klachten, account: Account,
+                  dossier_id: int | None, what: str) -> None:
+    """Write who sees ``what`` (of one dossier, or of none: an export) now."""
+    session.add(AccessEntry(dossier_id=dossier_id, user=account.name, what=what,
+                            at=klachten.clock.now(session)))

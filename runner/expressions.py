@@ -19,6 +19,15 @@ Rejected at compile time (raised as :class:`~runner.errors.ExpressionRejected`):
 Rejected at run time (also :class:`ExpressionRejected`): ``getattr`` with a computed
 name that starts with ``_`` and ``str.format`` fields that reach for such attributes.
 
+Limited at run time (also :class:`ExpressionRejected`), so that a model cannot stall a
+worker or fill its memory: each evaluation or script gets a budget of ``MAX_STEPS`` steps
+(an item of any loop, comprehension or ``*`` unpacking, a turn of a ``while`` loop, a call of
+a function defined in the script) and ``MAX_SECONDS`` of wall time; every operation that can
+make a value much larger than its inputs (``*``, ``**``, ``<<``, ``+``, ``%``, format widths
+in ``str.format``, f-strings and ``%``, ``ljust``/``rjust``/``center``/``zfill``,
+``expandtabs``, ``replace``, ``join``, ``range``, ``pow``) is checked before it runs, and
+the result of an expression must hold at most ``MAX_SIZE`` characters or elements.
+
 Ordinary runtime errors (``NameError``, ``KeyError``, ``TypeError``, ...) are left
 alone, so SpiffWorkflow wraps them as usual.
 """
@@ -28,7 +37,9 @@ from __future__ import annotations
 import ast
 import functools
 import operator
+import re
 import string
+import time
 from _string import formatter_field_name_split  # the helper behind string.Formatter
 from collections.abc import Callable, Mapping
 from types import CodeType
@@ -82,6 +93,13 @@ FORBIDDEN_NAMES = frozenset(
 # Builtins that take an attribute name; a literal "_..." name is rejected when compiling.
 _ATTRIBUTE_FUNCTIONS = frozenset({"getattr", "hasattr", "setattr", "delattr"})
 
+MAX_STEPS = 100_000  # loop items, while turns and calls of one evaluation or script
+MAX_SECONDS = 2.0  # wall time of one evaluation or script (a backstop for the steps)
+MAX_SIZE = 1_000_000  # characters or elements of one value
+MAX_INT_BITS = 100_000  # bits of one integer (about 30 000 digits)
+MAX_WIDTH = 10_000  # a width or precision in a format specification
+_CLOCK_EVERY = 256  # steps between two looks at the clock
+
 _MESSAGE_SOURCE_LIMIT = 200
 _COMPILE_CACHE_SIZE = 4096
 _MISSING: Any = object()
@@ -107,6 +125,51 @@ class _ExpressionPolicy(RestrictingNodeTransformer):
             return node
         return super().visit_Name(node)
 
+    def visit_While(self, node: ast.While) -> Any:
+        """Each turn of a ``while`` loop costs a step."""
+        node = super().visit_While(node)
+        node.body.insert(0, _located(ast.Expr(_step_call()), node))
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
+        """Each call of a function defined in a script costs a step."""
+        node = super().visit_FunctionDef(node)
+        node.body.insert(0, _located(ast.Expr(_step_call()), node))
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> Any:
+        """Each call of a lambda costs a step (``lambda x: e`` runs ``_step_(e)``)."""
+        node = super().visit_Lambda(node)
+        node.body = _located(_step_call(node.body), node.body)
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        """``a * b`` (and ``**``, ``<<``, ``+``, ``%``) runs as ``_binop_("*", a, b)``."""
+        node = super().visit_BinOp(node)
+        symbol = _GUARDED_OPERATORS.get(type(node.op))
+        if symbol is None:
+            return node
+        return _located(ast.Call(ast.Name("_binop_", ast.Load()),
+                                 [ast.Constant(symbol), node.left, node.right], []), node)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
+        """``f'{v!r:>{w}}'`` runs as ``_format_(v, "r", f'>{w}')``: the width is checked."""
+        node = super().visit_FormattedValue(node)
+        spec = node.format_spec or ast.Constant("")
+        node.value = _located(ast.Call(ast.Name("_format_", ast.Load()), [
+            node.value, ast.Constant(chr(node.conversion) if node.conversion > 0 else ""),
+            spec], []), node.value)
+        node.conversion, node.format_spec = -1, None
+        return node
+
+    def visit_Starred(self, node: ast.Starred) -> Any:
+        """``[*a, *b]`` iterates through ``_getiter_``, item by item, like a loop."""
+        node = super().visit_Starred(node)
+        if isinstance(node.ctx, ast.Load):
+            node.value = _located(ast.Call(ast.Name("_getiter_", ast.Load()), [node.value], []),
+                                  node.value)
+        return node
+
     def visit_Call(self, node: ast.Call) -> Any:
         if (
             isinstance(node.func, ast.Name)
@@ -122,6 +185,19 @@ class _ExpressionPolicy(RestrictingNodeTransformer):
             )
             return node
         return super().visit_Call(node)
+
+
+_GUARDED_OPERATORS = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Add: "+",
+                      ast.Mod: "%"}
+
+
+def _step_call(*args: ast.expr) -> ast.Call:
+    return ast.Call(ast.Name("_step_", ast.Load()), list(args), [])
+
+
+def _located(new: ast.AST, old: ast.AST) -> Any:
+    """``new`` (a node the policy made) at the place of ``old``, its parts too."""
+    return ast.fix_missing_locations(ast.copy_location(new, old))
 
 
 @functools.lru_cache(maxsize=_COMPILE_CACHE_SIZE)
@@ -199,6 +275,12 @@ class _SafeFormatter(string.Formatter):
             obj = _guarded_getattr(obj, key) if is_attribute else obj[key]
         return obj, first
 
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        return super().format_field(value, _checked_spec(format_spec))
+
+    def vformat(self, format_string: str, args: Any, kwargs: Any) -> str:
+        return _sized(super().vformat(format_string, args, kwargs))
+
 
 _FORMATTER = _SafeFormatter()
 
@@ -217,6 +299,202 @@ _STR_FORMATTERS: dict[str, Callable[..., str]] = {
 }
 
 
+# --------------------------------------------------------------------------- size limits
+
+
+def _too_large() -> _Forbidden:
+    return _Forbidden(f"resultaat te groot (meer dan {MAX_SIZE} tekens of elementen)")
+
+
+def _sized(value: Any) -> Any:
+    """``value`` when it holds at most MAX_SIZE characters or elements (nested: in all)."""
+    budget = [MAX_SIZE]
+
+    def count(item: Any) -> None:
+        if isinstance(item, str | bytes | bytearray):
+            budget[0] -= len(item)
+        elif isinstance(item, list | tuple | set | frozenset | dict):
+            budget[0] -= len(item)
+            if budget[0] >= 0:
+                for part in (item.items() if isinstance(item, dict) else item):
+                    count(part)
+                    if budget[0] < 0:
+                        break
+        if budget[0] < 0:
+            raise _too_large()
+
+    count(value)
+    return value
+
+
+_NUMBERS_IN_SPEC = re.compile(r"\d+")
+
+
+def _checked_spec(spec: str) -> str:
+    """A format specification whose width and precision are at most MAX_WIDTH."""
+    if any(int(number) > MAX_WIDTH for number in _NUMBERS_IN_SPEC.findall(spec)):
+        raise _Forbidden(f"opmaak te groot (breedte of precisie meer dan {MAX_WIDTH})")
+    return spec
+
+
+_PERCENT_FIELDS = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _checked_percent_template(template: str) -> None:
+    for width, precision in _PERCENT_FIELDS.findall(template):
+        for number in (width, precision):
+            if number == "*":
+                raise _Forbidden("opmaak met * is niet toegestaan")
+            if number and int(number) > MAX_WIDTH:
+                raise _Forbidden(f"opmaak te groot (breedte of precisie meer dan {MAX_WIDTH})")
+
+
+def _length(value: Any) -> int | None:
+    return len(value) if isinstance(value, str | bytes | list | tuple) else None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int)
+
+
+def _check_multiply(left: Any, right: Any) -> None:
+    for sequence, count in ((left, right), (right, left)):
+        size = _length(sequence)
+        if size is not None and _is_int(count) and size * max(count, 0) > MAX_SIZE:
+            raise _too_large()
+    if _is_int(left) and _is_int(right) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+        raise _too_large()
+
+
+def _check_power(base: Any, exponent: Any) -> None:
+    if (_is_int(base) and _is_int(exponent) and abs(base) > 1
+            and exponent * base.bit_length() > MAX_INT_BITS):
+        raise _too_large()
+
+
+def _check_shift(value: Any, shift: Any) -> None:
+    if _is_int(value) and _is_int(shift) and value and shift + value.bit_length() > MAX_INT_BITS:
+        raise _too_large()
+
+
+def _check_add(left: Any, right: Any) -> None:
+    left_size, right_size = _length(left), _length(right)
+    if left_size is not None and right_size is not None and left_size + right_size > MAX_SIZE:
+        raise _too_large()
+
+
+def _check_percent(template: Any, arguments: Any) -> None:
+    if isinstance(template, str):
+        _checked_percent_template(template)
+        values = arguments if isinstance(arguments, tuple) else (arguments,)
+        for value in values:
+            _sized(value)
+
+
+_BINARY_CHECKS: dict[str, Callable[[Any, Any], None]] = {
+    "*": _check_multiply, "**": _check_power, "<<": _check_shift, "+": _check_add,
+    "%": _check_percent}
+_BINARY_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "*": operator.mul, "**": operator.pow, "<<": operator.lshift, "+": operator.add,
+    "%": operator.mod}
+
+
+def _binop(symbol: str, left: Any, right: Any) -> Any:
+    """``left symbol right`` after checking that the result cannot be huge."""
+    _BINARY_CHECKS[symbol](left, right)
+    return _BINARY_OPERATORS[symbol](left, right)
+
+
+def _format(value: Any, conversion: str, spec: str) -> str:
+    """An f-string field: ``!s``/``!r``/``!a``, then ``format`` with a checked spec."""
+    converted = {"s": str, "r": repr, "a": ascii}.get(conversion, lambda v: v)(_sized(value))
+    return format(converted, _checked_spec(spec))
+
+
+def _guarded_pow(base: Any, exponent: Any, modulus: Any = None) -> Any:
+    if modulus is None:
+        _check_power(base, exponent)
+    return pow(base, exponent, modulus)
+
+
+def _guarded_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_SIZE:
+        raise _too_large()
+    return numbers
+
+
+def _padding(method: Callable[..., str]) -> Callable[..., str]:
+    def padded(width: int, *args: Any) -> str:
+        if _is_int(width) and width > MAX_SIZE:
+            raise _too_large()
+        return method(width, *args)
+    return padded
+
+
+def _expandtabs(text: str) -> Callable[..., str]:
+    def expand(tabsize: int = 8) -> str:
+        if _is_int(tabsize) and text.count("\t") * max(tabsize, 0) + len(text) > MAX_SIZE:
+            raise _too_large()
+        return text.expandtabs(tabsize)
+    return expand
+
+
+def _replace(text: str) -> Callable[..., str]:
+    def replace(old: str, new: str, count: int = -1) -> str:
+        if isinstance(old, str) and isinstance(new, str):
+            found = text.count(old) if count < 0 else min(count, text.count(old))
+            if len(text) + found * (len(new) - len(old)) > MAX_SIZE:
+                raise _too_large()
+        return text.replace(old, new, count)
+    return replace
+
+
+def _join(separator: str) -> Callable[..., str]:
+    def join(parts: Any) -> str:
+        items = list(parts)
+        total = sum(len(i) for i in items if isinstance(i, str))
+        if total + len(separator) * max(len(items) - 1, 0) > MAX_SIZE:
+            raise _too_large()
+        return separator.join(items)
+    return join
+
+
+_STR_GROWERS: dict[str, Callable[[str], Callable[..., str]]] = {
+    "ljust": lambda text: _padding(text.ljust),
+    "rjust": lambda text: _padding(text.rjust),
+    "center": lambda text: _padding(text.center),
+    "zfill": lambda text: _padding(text.zfill),
+    "expandtabs": _expandtabs,
+    "replace": _replace,
+    "join": _join,
+}
+
+
+class _Budget:
+    """The steps and the time one evaluation or script may use."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def step(self, value: Any = None) -> Any:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise _Forbidden(f"te veel stappen (meer dan {MAX_STEPS})")
+        if self.steps % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+            raise _Forbidden(f"duurt te lang (meer dan {MAX_SECONDS:g} s)")
+        return value
+
+    def iterate(self, iterable: Any) -> Any:
+        for item in iterable:
+            self.step()
+            yield item
+
+    def guards(self) -> dict[str, Any]:
+        return {"_getiter_": self.iterate, "_step_": self.step}
+
+
 def _guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
     """``_getattr_`` and the offered ``getattr``.
 
@@ -226,6 +504,8 @@ def _guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
     of being refused.
     """
     _check_attribute_name(name)
+    if isinstance(obj, str) and name in _STR_GROWERS:
+        return _STR_GROWERS[name](obj)
     if name in _STR_FORMATTERS:
         if isinstance(obj, str):
             return functools.partial(_STR_FORMATTERS[name], obj)
@@ -274,6 +554,9 @@ def _inplacevar(op: str, target: Any, value: Any) -> Any:
         function = _INPLACE_OPERATORS[op]
     except KeyError:
         raise _Forbidden(f"operator {op} is niet toegestaan") from None
+    check = _BINARY_CHECKS.get(op[:-1])
+    if check:
+        check(target, value)
     return function(target, value)
 
 
@@ -284,7 +567,10 @@ def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 _GUARDS: dict[str, Any] = {
     "_getattr_": _guarded_getattr,
     "_getitem_": _getitem,
-    "_getiter_": iter,
+    "_getiter_": iter,  # replaced per evaluation by the budget's counting iterator
+    "_step_": lambda value=None: value,  # likewise
+    "_binop_": _binop,
+    "_format_": _format,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,  # lets scripts write to dicts and lists only
@@ -313,7 +599,8 @@ _OFFERED_BUILTINS: dict[str, Any] = {
     "set": set,
     "frozenset": frozenset,
     "tuple": tuple,
-    "range": range,
+    "range": _guarded_range,
+    "pow": _guarded_pow,
     "enumerate": enumerate,
     "zip": zip,
     "isinstance": isinstance,
@@ -370,8 +657,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         scope.update(external_context or {})
         scope.update(context)
         scope.update(self._runtime)  # last, so task data cannot shadow the guards
+        scope.update(_Budget().guards())
         try:
-            return eval(code, scope)
+            return _sized(eval(code, scope))
         except _Forbidden as exc:
             raise _from_guard(expression, exc) from None
 
@@ -388,8 +676,11 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         context.update(self.globals)
         context.update(external)
         context.update(self._runtime)
+        context.update(_Budget().guards())
         try:
             exec(code, context)
+            _sized({name: value for name, value in context.items()
+                    if name not in self._runtime and not callable(value)})
         except _Forbidden as exc:
             raise _from_guard(script, exc) from None
         finally:

@@ -1,31 +1,43 @@
 """The mediators' inbox (werkbak): one page of open tasks for a user's lanes, in one query.
 
-Sorted by due date; each row says whether its deadline is on time, due within two days or
-overdue, from the clock. Filters (step, category, overdue), a search on the dossier number
-or the complainant's name, and pagination. The national re-examination is not offered to
-the user who completed the first-line answer in that dossier (``andere_gebruiker_dan``).
+Sorted by due date (or another column, either way); each row says whether its deadline is
+on time, due within two days or overdue, from the clock. Filters (step, category,
+overdue), a search on the dossier number or the complainant's name, and pagination. The
+national re-examination is not offered to the user who completed the first-line answer in
+that dossier (``andere_gebruiker_dan``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, false, func, not_, or_, select
 
 from .accounts import Account, Accounts
 from .case import spec_properties
+from .clock import as_utc
+from .deadline_display import last_day
 from .definitions import Model
 from .errors import Forbidden, NotFound
 from .service import TASK_COMPLETED, Klachten
-from .store import AuditEntry, Dossier, OpenTask, transaction
+from .store import AuditEntry, Dossier, Instance, OpenTask, transaction
 from .task_form import TaskForm, data_from_fields, describe, labels_and_limits
 
 ON_TIME, DUE_SOON, OVERDUE = "op_tijd", "binnenkort", "te_laat"
 DUE_SOON_WITHIN = timedelta(days=2)
 PAGE_SIZE = 25
+
+
+# The columns the werkbak sorts on (``sorteer``), each with the dossier number as tie-break.
+SORTS = {"vervaldag": OpenTask.due_at, "dossier": Dossier.number,
+         "klager": Dossier.complainant_name, "categorie": Dossier.category,
+         "stap": OpenTask.step, "taak": OpenTask.title, "behandelaar": OpenTask.claimed_by,
+         "ontvangen": Dossier.received_at}
+DEFAULT_SORT = "vervaldag"
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,14 @@ class InboxQuery:
     overdue: bool = False
     search: str = ""
     page: int = 1
+    sort: str = DEFAULT_SORT
+    descending: bool = False
+
+    def order(self) -> tuple:
+        """ORDER BY of the sort column (unknown names sort by due date), empty last."""
+        column = SORTS.get(self.sort, SORTS[DEFAULT_SORT])
+        ordered = column.desc() if self.descending else column.asc()
+        return ordered.nulls_last(), Dossier.number
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,9 @@ class InboxRow:
     due_at: datetime | None
     deadline_state: str
     claimed_by: str | None
+    received_on: date | None = None
+    task_name: str = ""  # the user task's id in the diagram (labelled in labels.json)
+    last_day: date | None = None  # the deadline's last day (runner.deadline_display)
 
 
 @dataclass(frozen=True)
@@ -77,7 +100,7 @@ class Inbox:
         # The model is read once (its own transaction), before the page's transaction.
         model = self.klachten.latest_model()
         lanes = self.accounts.lanes(account, model)
-        visible = self._visible(account, model, lanes)
+        visible = self._visible(account, model)
         categories = list(model.settings.get("categorieen", []))
         steps = _steps(model, lanes)
         with transaction(self.klachten.factory) as session:
@@ -104,12 +127,11 @@ class Inbox:
             # NULLS LAST in the ORDER BY itself (not an IS NULL expression), so the database
             # walks ix_open_tasks_lane_due instead of sorting every visible task.
             rows = session.execute(
-                listed.order_by(OpenTask.due_at.asc().nulls_last(), Dossier.number)
+                listed.order_by(*query.order())
                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
 
-            return InboxPage(
-                [_row(task, dossier, now) for task, dossier in rows], total, page, pages,
-                query, steps, categories)
+            listed_rows = [_row(task, dossier, now, model.timezone) for task, dossier in rows]
+            return InboxPage(listed_rows, total, page, pages, query, steps, categories)
 
     def claim(self, account: Account, task_id: str) -> None:
         """Assign an open task to oneself (a task someone else claimed is taken over)."""
@@ -139,7 +161,7 @@ class Inbox:
         labels, limits = labels_and_limits(fields)
         return TaskForm(task_id, task["dossiernummer"] or "", schema.get("title", task["titel"]),
                         schema.get("description", ""), task["versie"], fields, labels, limits,
-                        self.klachten.task_letter(task_id))
+                        self.klachten.task_letter(task_id), task["taak"], task["vervaldatum"])
 
     def submit_form(self, account: Account, task_id: str, fields: Mapping[str, str],
                     expected_version: int | None) -> str:
@@ -152,7 +174,7 @@ class Inbox:
     def check_may_work(self, account: Account, task_id: str) -> None:
         """The task is open in one of the account's lanes and not held back from this user."""
         lanes = self.accounts.lanes(account)
-        visible = self._visible(account, lanes=lanes)
+        visible = self._visible(account)
         with transaction(self.klachten.factory) as session:
             allowed = session.scalar(select(OpenTask.id).join(Dossier).where(
                 OpenTask.id == task_id, visible))
@@ -167,15 +189,11 @@ class Inbox:
                       else "scheiding van functies: iemand anders moet ze uitvoeren")
             raise Forbidden(f"{account.name} mag taak {task_id} niet uitvoeren ({reason})")
 
-    def _visible(self, account: Account, model: Model | None = None,
-                 lanes: list[str] | None = None):
+    def _visible(self, account: Account, model: Model | None = None):
         """Tasks in the account's lanes, minus those that separation of duties holds back
         from it (read before a transaction: the model comes from its own)."""
         model = model or self.klachten.latest_model()
-        lanes = self.accounts.lanes(account, model) if lanes is None else lanes
-        if not lanes:
-            return false()
-        condition = OpenTask.lane.in_(lanes)
+        condition = self._in_lanes(account)
         for name, other in _separations(model).items():
             earlier = exists().where(AuditEntry.dossier_id == OpenTask.dossier_id,
                                      AuditEntry.element == other,
@@ -183,6 +201,24 @@ class Inbox:
                                      AuditEntry.actor == account.name)
             condition = and_(condition, not_(and_(OpenTask.spec_name == name, earlier)))
         return condition
+
+
+    def _in_lanes(self, account: Account):
+        """Tasks in a lane that the account's roles work, by the ``rollen.json`` of the
+        version each dossier runs on: a lane renamed in a new version keeps the tasks of
+        dossiers on the old one visible. One plain condition when all versions agree."""
+        groups: dict[tuple[str, ...], list[int]] = {}
+        models = self.klachten.models()
+        for version, model in models.items():
+            groups.setdefault(tuple(self.accounts.lanes(account, model)), []).append(version)
+        groups.pop((), None)
+        if not groups:
+            return false()
+        if len(groups) == 1 and len(next(iter(groups.values()))) == len(models):
+            return OpenTask.lane.in_(next(iter(groups)))
+        return or_(*(and_(OpenTask.lane.in_(lanes), OpenTask.instance_id.in_(
+            select(Instance.id).where(Instance.definition_id.in_(versions))))
+            for lanes, versions in groups.items()))
 
 
 def _steps(model: Model, lanes: list[str]) -> list[str]:
@@ -209,7 +245,9 @@ def _dossier_filter(query: InboxQuery):
     return and_(*conditions) if conditions else None
 
 
-def _row(task: OpenTask, dossier: Dossier, now: datetime) -> InboxRow:
+def _row(task: OpenTask, dossier: Dossier, now: datetime, timezone: ZoneInfo) -> InboxRow:
     return InboxRow(task.id, dossier.number or "", dossier.complainant_name, dossier.category,
                     task.step, task.title, task.lane, task.due_at,
-                    deadline_state(task.due_at, now), task.claimed_by)
+                    deadline_state(task.due_at, now), task.claimed_by,
+                    as_utc(dossier.received_at).astimezone(timezone).date(), task.spec_name,
+                    last_day(task.due_at, timezone) if task.due_at else None)

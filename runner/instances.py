@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import facts
 from .case import Case
+from .closed_record import ClosedCase, ClosedRecord, is_closed
 from .definitions import Model
 from .engine import SERIALIZER_VERSION, StoredSpecs, dump_state, load_state
 from .errors import Conflict
@@ -35,7 +36,7 @@ class LoadedCase:
     session: Session
     instance: Instance
     dossier: Dossier
-    case: Case
+    case: Case | ClosedCase
     now: datetime
     audit: list[dict] = field(default_factory=list)
 
@@ -59,12 +60,17 @@ class LoadedCase:
 def save_case(loaded: LoadedCase, model: Model, state: str | None = None) -> None:
     """Write state and derived rows (open tasks, waiting messages, report facts); a
     concurrent change raises Conflict. ``state``: the exact serialized text to keep (a
-    reverted migration restores the stored state byte for byte), instead of dumping it."""
+    reverted migration restores the stored state byte for byte), instead of dumping it. A
+    workflow that has ended is stored as its compact :class:`ClosedRecord` instead of its
+    engine state."""
     session, instance, case = loaded.session, loaded.instance, loaded.case
-    instance.state = dump_state(case.workflow) if state is None else state
+    if isinstance(case, Case) and case.workflow.is_completed():
+        instance.archive, instance.state = ClosedRecord.of(case).pack(), ""
+    elif isinstance(case, Case):
+        instance.state = dump_state(case.workflow) if state is None else state
     instance.serializer_version = SERIALIZER_VERSION
     instance.step = case.step()[:200]
-    instance.completed = case.workflow.is_completed()
+    instance.completed = is_closed(case)
     instance.has_incident = bool(case.incident_tasks())
     instance.next_timer_at = case.next_timer_at()
     instance.updated_at = loaded.now
@@ -112,8 +118,14 @@ def _sync_waiting_messages(loaded: LoadedCase) -> None:
 
 def open_case(session: Session, instance: Instance, dossier: Dossier, model: Model,
               specs: StoredSpecs, now: datetime) -> LoadedCase:
-    workflow = load_state(instance.state, specs)
-    return LoadedCase(session, instance, dossier, Case(workflow, model), now)
+    return LoadedCase(session, instance, dossier, case_of(instance, model, specs), now)
+
+
+def case_of(instance: Instance, model: Model, specs: StoredSpecs) -> Case | ClosedCase:
+    """The stored case: the workflow of a running dossier, the record of a closed one."""
+    if instance.archive is not None:
+        return ClosedCase(ClosedRecord.unpack(instance.archive), model)
+    return Case(load_state(instance.state, specs), model)
 
 
 def record_incidents(loaded: LoadedCase, error: Exception) -> None:

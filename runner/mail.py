@@ -259,10 +259,14 @@ def _write_atomically(target: Path, content: bytes) -> None:
         raise
 
 
+def eml_folder() -> Path:
+    """Where :class:`EmlFolder` writes the mails: ``mail/`` in the instance folder."""
+    return Path(settings.get("KLACHTEN_INSTANCE_PATH")).resolve() / MAIL_FOLDER
+
+
 def transport_from_settings() -> Transport:
     """SMTP when ``KLACHTEN_SMTP_URL`` is set, else ``.eml`` files in the instance folder."""
     url = settings.get("KLACHTEN_SMTP_URL")
     if not url:
-        instance = Path(settings.get("KLACHTEN_INSTANCE_PATH")).resolve()
-        return EmlFolder(instance / MAIL_FOLDER)
+        return EmlFolder(eml_folder())
     return SmtpTransport(parse_smtp_url(url), timeout=settings.number("KLACHTEN_SMTP_TIMEOUT"))

@@ -15,13 +15,13 @@ def report_text(report: dict[str, Any]) -> str:
     lines = [head, f"nieuwe regelwaarden toepassen: {rules}",
              "gewijzigde bestanden: " + (", ".join(report["gewijzigde_bestanden"]) or "geen")]
     for row in rows:
-        lines += ["", *_dossier_lines(row)]
+        lines += ["", *_dossier_lines(row, report["nieuwe_regels"])]
     total = (f"{movable} van {len(rows)} dossier(s) kunnen verplaatst worden"
              if report["proef"] else f"{moved} van {len(rows)} dossier(s) gemigreerd")
     return "\n".join([*lines, "", total])
 
 
-def _dossier_lines(row: dict[str, Any]) -> list[str]:
+def _dossier_lines(row: dict[str, Any], new_rules: bool) -> list[str]:
     where = f"versie {row['van']}, {row['stap']}" if "van" in row else "onbekend"
     if not row.get("kan_verplaatst"):
         return [f"{row['dossiernummer']} ({where}): blijft staan: " + "; ".join(row["redenen"])]
@@ -30,7 +30,9 @@ def _dossier_lines(row: dict[str, Any]) -> list[str]:
     for key, label in (("taken_toegevoegd", "taken erbij na de huidige stap"),
                        ("taken_verwijderd_vooruit", "taken die wegvallen"),
                        ("taken_verwijderd_gedaan", "al gedane taken die niet meer bestaan"),
-                       ("regels_gewijzigd", "gewijzigde regeltabellen"),
+                       ("regels_gewijzigd", "gewijzigde regeltabellen" if new_rules else
+                        "gewijzigde regeltabellen (de oude waarden blijven; --new-rules past "
+                        "de nieuwe toe)"),
                        ("bestanden", "gewijzigde formulieren en teksten")):
         if row.get(key):
             lines.append(f"  {label}: {', '.join(row[key])}")

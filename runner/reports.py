@@ -28,6 +28,7 @@ from .accounts import READ_REPORTS, Account
 from .days import DayNotAccepted, parse_day
 from .deadlines import end_of_day_utc
 from .definitions import DEFAULT_TIMEZONE
+from .dossier_view import record_access
 from .errors import Forbidden, ValidationFailed
 from .service import Klachten
 from .store import Dossier, DossierFacts, Instance, Recommendation, transaction
@@ -51,14 +52,17 @@ class Period:
     last: date
 
     @classmethod
-    def last_calendar_year(cls, today: date) -> Period:
-        return cls(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31))
+    def last_twelve_months(cls, today: date) -> Period:
+        """This month and the eleven before it, up to today: never only zeros on an
+        installation younger than a calendar year."""
+        start = date(today.year - (1 if today.month < 12 else 0), today.month % 12 + 1, 1)
+        return cls(start, today)
 
     @classmethod
     def parse(cls, first: str | None, last: str | None, today: date) -> Period:
-        """The period from ``van``/``tot`` (ISO dates); both empty: last calendar year."""
+        """The period from ``van``/``tot`` (ISO dates); both empty: the last twelve months."""
         if not first and not last:
-            return cls.last_calendar_year(today)
+            return cls.last_twelve_months(today)
         days, reasons, codes = {}, {}, {}
         for field, value in (("van", first), ("tot", last)):
             try:
@@ -176,6 +180,9 @@ class ReportDesk:
     def rows(self, account: Account, period: Period) -> Iterator[list[str]]:
         """The CSV export: the header, then one row per dossier, read in batches."""
         self._check(account)
+        with transaction(self.klachten.factory) as session:
+            record_access(session, self.klachten, account, None,
+                          f"CSV-export {period.first.isoformat()} tot {period.last.isoformat()}")
         yield list(CSV_COLUMNS)
         with transaction(self.klachten.factory) as session:
             for row in csv_rows(session, period, self.klachten.clock.now(session)):

@@ -13,15 +13,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
 from . import facts, settings
 from .case import Case, properties
+from .closed_record import ClosedCase
 from .definitions import (
     DIAGRAM,
     Model,
@@ -30,21 +31,29 @@ from .definitions import (
     parse,
     read_folder,
 )
-from .diagram import render_svg
+from .diagram import DossierDiagram, render_svg
 from .engine import (
     SERIALIZER_VERSION,
     StoredSpecs,
-    load_state,
     new_workflow,
     operator_context,
     restore_specs,
     serialize_spec,
 )
-from .errors import Conflict, Forbidden, NotFound, StateUnreadable, ValidationFailed
+from .errors import (
+    Conflict,
+    Forbidden,
+    KlachtenError,
+    ModelRejected,
+    NotFound,
+    StateUnreadable,
+    ValidationFailed,
+)
 from .forms import validate_form, with_defaults
 from .instances import (
     SYSTEM_ACTOR,
     LoadedCase,
+    case_of,
     open_case,
     record_incidents,
     resolve_incidents,
@@ -57,8 +66,10 @@ from .operators import (
     complainant_name,
     delivered_copy,
     fill_in_access_code,
+    number_dossier,
     postal_address,
 )
+from .rule_texts import RULE_VALUE, fill_rule_values
 from .sealing import CodeSeal
 from .store import (
     AuditEntry,
@@ -82,6 +93,14 @@ UNDELIVERABLE_MESSAGE = "bericht_onbestelbaar"
 # A letter can be marked posted while it waits to be printed, or when its e-mail failed.
 POSTABLE = (NoticeStatus.TO_PRINT, NoticeStatus.FAILED)
 log = logging.getLogger(__name__)
+
+
+class Deployment(NamedTuple):
+    """A deploy's outcome: the version, whether it is new, and the lint's warnings."""
+
+    version: int
+    created: bool
+    warnings: list[str]
 
 
 @dataclass(frozen=True)
@@ -116,9 +135,34 @@ class Klachten:
         self.engine.dispose()
 
     # ----- definitions
-    def deploy(self, folder: Path | None = None) -> tuple[int, bool]:
-        """Store ``folder`` as a new version unless its content hash is known already."""
+    def deploy(self, folder: Path | None = None) -> Deployment:
+        """Store ``folder`` as a new version unless its content hash is known already.
+
+        The model is linted first (:func:`runner.lint.lint_files`, which also runs it): any
+        error refuses the deploy with :class:`ModelRejected` and nothing is stored;
+        warnings come back with the result.
+        """
+        from .lint import errors, lint_files
+        from .operators import OPERATORS
+
         files = read_folder(folder or default_processes_dir())
+        known = self._known_version(files)
+        if known is not None:
+            return Deployment(known, False, [])
+        problems = lint_files(files, OPERATORS)
+        if errors(problems):
+            raise ModelRejected(problems)
+        version, created = self.deploy_unchecked(files)
+        return Deployment(version, created, [str(problem) for problem in problems])
+
+    def _known_version(self, files: dict[str, str]) -> int | None:
+        with transaction(self.factory) as session:
+            return session.scalar(select(Definition.id).where(
+                Definition.content_hash == content_hash(files)))
+
+    def deploy_unchecked(self, files: dict[str, str]) -> tuple[int, bool]:
+        """Store a model's files as a version without linting them: for the lint's own
+        model run, and for tests of what happens when a broken model runs anyway."""
         digest = content_hash(files)
         with transaction(self.factory) as session:
             now = self.clock.now(session)
@@ -147,6 +191,17 @@ class Klachten:
         with transaction(self.factory) as session:
             return self._model(session, self._latest_definition_id(session))[0]
 
+    def model_of(self, number: str) -> Model:
+        """The version a dossier runs on: its forms, texts, roles and settings."""
+        with transaction(self.factory) as session:
+            return self._dossier_model(session, self._dossier(session, number).id)
+
+    def models(self) -> dict[int, Model]:
+        """Every deployed version's model, by version (each parsed once per process)."""
+        with transaction(self.factory) as session:
+            versions = session.scalars(select(Definition.id).order_by(Definition.id)).all()
+            return {version: self._model(session, version)[0] for version in versions}
+
     def _latest_definition_id(self, session: Session) -> int:
         latest = session.scalar(select(func.max(Definition.id)))
         if latest is None:
@@ -172,6 +227,8 @@ class Klachten:
             received_at = _received_at(data["ontvangen_op"], now)
             dossier = Dossier(
                 complainant_name=complainant_name(data["klager"])[:220],
+                complainant_email=str(data["klager"].get("email") or "").lower()[:254],
+                member_number=str(data["klager"].get("lidnummer") or "")[:20],
                 category=data["categorie"], channel=data["kanaal"], language=data["taal"],
                 received_at=received_at,
             )
@@ -186,6 +243,8 @@ class Klachten:
             loaded = LoadedCase(session, instance, dossier, Case(workflow, model), now)
             loaded.record(actor, "klacht ontvangen", "ontvangst", kanaal=data["kanaal"])
             ctx = self._run(loaded, model, lambda lc: lc.case.run(lc.engine_completed))
+            if dossier.number is None:  # the model failed before it numbered the dossier
+                number_dossier(ctx, received_at)
             session.add(instance)
             save_case(loaded, model)
             if on_created is not None:
@@ -259,6 +318,8 @@ class Klachten:
         address in the complaint)."""
         with transaction(self.factory) as session:
             dossier = self._dossier(session, number)
+            if dossier.erased_at is not None:
+                raise Conflict(f"dossier {number} is gewist: er zijn geen brieven meer")
             notice = self._notice(session, dossier, code)
             address = (notice.recipient if notice.channel == "brief"
                        else self._postal_address(session, dossier))
@@ -289,10 +350,27 @@ class Klachten:
             return list(letters.values())
 
     def mark_posted(self, number: str, code: str, user: str) -> None:
-        """Record that the letter of notice ``code`` was printed and posted."""
+        """Record that the letter of notice ``code`` was printed and posted. When an open
+        task is about that letter (the acknowledgement's print-and-post task), posting it
+        completes that task, posted today."""
+        task_id, today = self._letter_task(number, code)
+        if task_id is not None:
+            self.complete_task(task_id, {"gepost_op": today}, user, dossier_number=number)
+            return
         with transaction(self.factory) as session:
             self._post(session, self._dossier(session, number), code, user,
                        self.clock.now(session))
+
+    def _letter_task(self, number: str, code: str) -> tuple[str | None, str]:
+        """The open task about the letter ``code`` (if any), and today's date there."""
+        with transaction(self.factory) as session:
+            dossier = self._dossier(session, number)
+            case = self._read_case(session, dossier)[1]
+            today = self.clock.now(session).astimezone(case.model.timezone).date().isoformat()
+        wanted = code.strip().upper()
+        task = next((task for task in case.ready_user_tasks()
+                     if (case.letter_code(task) or "").upper() == wanted), None)
+        return (str(task.id) if task else None), today
 
     def task_letter(self, task_id: str) -> str | None:
         """The notice code of the letter an open task is about (the print-and-post task of
@@ -441,27 +519,35 @@ class Klachten:
             number = session.scalar(select(Dossier.number).where(Dossier.id == row.dossier_id))
             schema = (self._model(session, instance.definition_id)[0].form(row.form)
                       if row.form else {"type": "object", "properties": {}})
+            if RULE_VALUE.search(schema.get("description", "")):
+                case = self._read_case(session, session.get(Dossier, row.dossier_id))[1]
+                schema = {**schema, "description": fill_rule_values(schema["description"],
+                                                                    case.deadlines())}
             return {**_task_dict(row, number), "versie": instance.version}, schema
 
-    def diagram(self, number: str) -> tuple[dict, str]:
-        """A dossier's process data and its diagram as SVG (done and current highlighted)."""
+    def diagram(self, number: str) -> tuple[dict, Model, DossierDiagram]:
+        """A dossier's process data, the model version it runs on and its diagram (the
+        BPMN, the elements done and current, and an SVG drawn on the server)."""
         with transaction(self.factory) as session:
             dossier = self._dossier(session, number)
             instance, case = self._read_case(session, dossier)
             model = self._model(session, instance.definition_id)[0]
             done, current = case.element_states()
-            return case.data(), render_svg(model.files[DIAGRAM], done, current,
-                                           f"procesdiagram van dossier {number}")
+            return case.data(), model, DossierDiagram(
+                model.files[DIAGRAM], sorted(done), sorted(current),
+                render_svg(model.files[DIAGRAM], done, current,
+                           f"procesdiagram van dossier {number}"))
 
-    def case(self, number: str) -> Case:
+    def case(self, number: str) -> Case | ClosedCase:
         """A dossier's workflow as stored, to read (for example to draw the diagram)."""
         with transaction(self.factory) as session:
             return self._read_case(session, self._dossier(session, number))[1]
 
-    def _read_case(self, session: Session, dossier: Dossier) -> tuple[Instance, Case]:
+    def _read_case(self, session: Session, dossier: Dossier
+                   ) -> tuple[Instance, Case | ClosedCase]:
         instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
         model, specs = self._model(session, instance.definition_id)
-        return instance, Case(load_state(instance.state, specs), model)
+        return instance, case_of(instance, model, specs)
 
     def dossier(self, number: str) -> dict[str, Any]:
         """Everything about a dossier: step, deadlines, open tasks, notices, audit, incidents."""
@@ -469,7 +555,7 @@ class Klachten:
             dossier = self._dossier(session, number)
             instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
             try:
-                case: Case | None = self._read_case(session, dossier)[1]
+                case: Case | ClosedCase | None = self._read_case(session, dossier)[1]
             except StateUnreadable:  # still show the dossier and its incident
                 case = None
             return {
@@ -478,6 +564,9 @@ class Klachten:
                 "afgesloten": dossier.closed_at is not None,
                 "afgesloten_op": _iso(dossier.closed_at),
                 "uitkomst": dossier.outcome,
+                "gewist_op": _iso(dossier.erased_at),
+                "juridische_blokkering": (dossier.legal_hold_reason or "-"
+                                          if dossier.legal_hold else None),
                 "ontvangen_op": _iso(dossier.received_at),
                 "categorie": dossier.category,
                 "kanaal": dossier.channel,
@@ -486,7 +575,8 @@ class Klachten:
                 "versie": instance.version,
                 "volgende_timer": _iso(instance.next_timer_at),
                 "termijnen": {
-                    name: {k: value[k] for k in ("dagen", "eenheid", "vervaldag", "uitleg")}
+                    name: {k: value.get(k) for k in ("dagen", "eenheid", "doorschuiven",
+                                                     "vervaldag", "uitleg")}
                     for name, value in (case.deadlines() if case else {}).items()
                 },
                 "open_taken": [_task_dict(t, dossier.number) for t in session.scalars(
@@ -560,8 +650,8 @@ class Klachten:
         with clocks.frozen_at(loaded.now), operator_context(ctx):
             try:
                 step(loaded)
-            except WorkflowTaskException as err:
-                if not loaded.case.incident_tasks():
+            except Exception as err:
+                if _not_the_models(err) or not loaded.case.mark_failed(err):
                     raise
                 record_incidents(loaded, err)
         return ctx
@@ -579,6 +669,12 @@ class Klachten:
         if user in earlier:
             raise Forbidden(f"{user} voltooide in dit dossier al de taak {other} en mag deze "
                             "taak niet uitvoeren (scheiding van functies)")
+
+
+def _not_the_models(error: Exception) -> bool:
+    """Errors an action reports as they are: our own (a conflict, bad input) and the
+    database's. Anything else the engine raised is the model's, and becomes an incident."""
+    return isinstance(error, KlachtenError | SQLAlchemyError) or lost_database(error)
 
 
 def _check_category(category: str, known: list[str] | None) -> None:

@@ -19,11 +19,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
     create_engine,
     event,
+    false,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -71,6 +73,11 @@ class Definition(Base):
 
 
 class Dossier(Base):
+    """A complaint file. The complainant's name, e-mail address and member number are kept
+    here too, so a beheerder can find every dossier of a person (``runner.subject_access``);
+    ``runner.retention`` empties them when the dossier is erased (``erased_at``). A legal
+    hold keeps a dossier from being erased."""
+
     __tablename__ = "dossiers"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -84,6 +91,18 @@ class Dossier(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     outcome: Mapped[str | None] = mapped_column(String(40))
+    complainant_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    member_number: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    legal_hold: Mapped[bool] = mapped_column(default=False, server_default=false())
+    legal_hold_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        Index("ix_dossiers_complainant_email", "complainant_email"),
+        Index("ix_dossiers_member_number", "member_number"),
+        # The retention job's search: closed, not erased yet.
+        Index("ix_dossiers_erased_at_closed_at", "erased_at", "closed_at"),
+    )
 
 
 class DossierSequence(Base):
@@ -95,13 +114,16 @@ class DossierSequence(Base):
 
 
 class Instance(Base):
-    """A process instance; ``state`` is the serialized workflow without its spec."""
+    """A process instance; ``state`` is the serialized workflow without its spec. A closed
+    dossier's instance keeps only ``archive`` (``runner.closed_record``: the process data and
+    the completed path, zlib-compressed JSON) and an empty ``state``."""
 
     __tablename__ = "instances"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
     state: Mapped[str] = mapped_column(Text)
+    archive: Mapped[bytes | None] = mapped_column(LargeBinary)
     serializer_version: Mapped[str] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     step: Mapped[str] = mapped_column(String(200), default="")
@@ -325,13 +347,16 @@ class RateLimitEvent(Base):
 
 
 class AccessEntry(Base):
-    """Who viewed a dossier's personal data, and when (the beheerder reads it)."""
+    """Who viewed or downloaded personal data, what and when (the beheerder reads it): one
+    dossier (its page, a letter, the API), or no single dossier (the CSV export)."""
 
     __tablename__ = "access_log"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
     user: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+    what: Mapped[str] = mapped_column(String(200), default="dossierpagina",
+                                      server_default="dossierpagina")
 
 
 class FormSubmission(Base):

@@ -45,6 +45,8 @@ class TaskForm:
     limits: dict[str, int] = field(default_factory=dict)
     # The notice code of the letter the task is about (print and post), if any.
     letter_code: str | None = None
+    task_name: str = ""  # the user task's id in the diagram (its label in labels.json)
+    due_at: str | None = None  # ISO instant: the first instant after the last day
 
 
 def describe(schema: dict) -> tuple[Field, ...]:

@@ -157,9 +157,11 @@ def test_a_bad_period_is_refused_in_dutch(first, last, field):
     assert list(raised.value.reasons) == [field]
 
 
-def test_the_default_period_is_the_last_calendar_year():
-    assert Period.parse(None, "", date(2026, 11, 26)) == Period(date(2025, 1, 1),
-                                                                 date(2025, 12, 31))
+def test_the_default_period_is_the_last_twelve_months_up_to_today():
+    assert Period.parse(None, "", date(2026, 11, 26)) == Period(date(2025, 12, 1),
+                                                               date(2026, 11, 26))
+    assert Period.parse("", "", date(2026, 12, 3)) == Period(date(2026, 1, 1), date(2026, 12, 3))
+    assert Period.parse("", "", date(2026, 1, 9)) == Period(date(2025, 2, 1), date(2026, 1, 9))
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -26,8 +26,9 @@ def test_every_role_reads_the_reports(staff: Staff, user):
     staff.login(user)
     response = staff.get("/bemiddeling/rapporten")
     page = response.get_data(as_text=True)
-    # Default: the last calendar year (the clock is in 2026).
-    assert response.status_code == 200 and "Jaarverslag klachten 2025" in page
+    # Default: the last twelve months up to today (the clock is on 2 March 2026).
+    assert response.status_code == 200 and "Rapport klachten" in page
+    assert "van 2025-04-01 tot en met 2026-03-02" in page
     assert '<a href="/bemiddeling/rapporten">Rapporten</a>' in page  # in the menu
 
 

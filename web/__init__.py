@@ -11,21 +11,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
-from flask_wtf.csrf import CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
+from typing import TYPE_CHECKING, Any
 
 from runner import settings
 
-from . import auth, errors, extension, i18n, ops, requestlog, security
+if TYPE_CHECKING:  # Flask loads when the app is built, not for ``klachten --help``
+    from flask import Flask
 
 PREFIX = "KLACHTEN"
 INSTANCE_CONFIG = "klachten.cfg"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    from flask import Flask
+    from flask_wtf.csrf import CSRFProtect
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from . import auth, display, errors, extension, i18n, ops, requestlog, security
+
     config = dict(config or {})
     app = Flask(__name__, instance_path=str(_instance_path(config)),
                 instance_relative_config=True)
@@ -45,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     requestlog.init_app(app)
     csrf = CSRFProtect(app)
     i18n.init_app(app)
+    display.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     extension.init_app(app)
@@ -53,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .mediator import bp as mediator_bp
+    from .privacy import bp as privacy_bp
     from .public import bp as public_bp
     from .register import bp as register_bp
     from .reports import bp as reports_bp
@@ -62,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(mediator_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     ops.init_app(app)

@@ -26,7 +26,7 @@ from flask import (
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from runner.accounts import Account
+from runner.accounts import ADMINISTER, READ_REPORTS, WORK_TASKS, Account
 from runner.errors import DatabaseUnavailable, ValidationFailed
 
 from .extension import runner
@@ -53,7 +53,7 @@ def init_app(app: Flask) -> None:
     manager.login_message = None
     manager.session_protection = "strong"
     manager.user_loader(_load)
-    app.context_processor(lambda: {"account": _account_for_pages()})
+    app.context_processor(lambda: {"account": _account_for_pages(), "start_page": start_page})
 
 
 def _load(user_id: str) -> SignedIn | None:
@@ -91,22 +91,49 @@ def requires(permission: str) -> Callable:
     return decorate
 
 
+# A staff form posted after the session ended keeps its fields through the new login as
+# hidden inputs named KEPT + field name; nothing of it is stored on the server.
+KEPT = "bewaard:"
+_NOT_KEPT = {"csrf_token", "actie", "naam", "wachtwoord"}
+STAFF_PREFIXES = ("/bemiddeling/", "/beheer/")
+
+
+def staff_page(path: str) -> bool:
+    return path.startswith(STAFF_PREFIXES)
+
+
+def expired_staff_form() -> tuple[str, int]:
+    """A staff form posted after the session ended (its CSRF token no longer matches): the
+    staff login, carrying what was typed, to send it after signing in again."""
+    kept = [(KEPT + name, value) for name, value in request.form.items(multi=True)
+            if name not in _NOT_KEPT]
+    return render_template("login.html", errors=[], values={}, expired=True, kept=kept,
+                           next_path=request.path), 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | tuple[str, int] | Response:
     if request.method == "GET":
         return render_template("login.html", errors=[], values={})
+    kept = [(name, value) for name, value in request.form.items(multi=True)
+            if name.startswith(KEPT)]
     try:
         account = runner().accounts.sign_in(request.form.get("naam", ""),
                                             request.form.get("wachtwoord", ""),
                                             request.remote_addr or "")
     except ValidationFailed as error:
         return render_template("login.html", errors=field_errors(error, {}, {"formulier": "naam"}),
-                               values={"naam": request.form.get("naam", "")}), 400
+                               values={"naam": request.form.get("naam", "")}, kept=kept,
+                               expired=bool(kept)), 400
     session.clear()  # a fresh session: no fixation, no leftovers of the public side
     session.permanent = True
     session[SESSION_TOKEN] = runner().accounts.start_session(account)
     login_user(SignedIn(account))
-    return redirect(_next_page())
+    target = _next_page(account)
+    if kept and staff_page(target):
+        return render_template("opnieuw_aangemeld.html", target=target,
+                               kept=[(name[len(KEPT):], value) for name, value in kept])
+    return redirect(target)
 
 
 @bp.post("/logout")
@@ -118,6 +145,18 @@ def logout() -> Response:
     return redirect(url_for(".login"))
 
 
-def _next_page() -> str:
-    """Back to the page that asked for the login, on this site only."""
-    return same_site_path(request.args.get("volgende"), url_for("mediator.inbox"))
+# Where each role starts: the first of these its permissions open.
+START_PAGES = ((WORK_TASKS, "mediator.inbox"), (ADMINISTER, "admin.users"),
+               (READ_REPORTS, "reports.page"))
+
+
+def start_page(account: Account) -> str:
+    """The page a role starts on: mediators their werkbak, the beheerder the users, a reader
+    the reports."""
+    return url_for(next((endpoint for permission, endpoint in START_PAGES
+                         if account.may(permission)), "public.status"))
+
+
+def _next_page(account: Account) -> str:
+    """Back to the page that asked for the login, on this site only; else the role's start."""
+    return same_site_path(request.args.get("volgende"), start_page(account))

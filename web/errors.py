@@ -26,7 +26,7 @@ from runner.errors import (
     ValidationFailed,
 )
 
-from .auth import current_account
+from .auth import current_account, expired_staff_form, staff_page
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,8 @@ def handle_runner_error(error: KlachtenError) -> Response:
 
 
 def handle_csrf_error(error: CSRFError) -> Response:
+    if staff_page(request.path) and request.method == "POST" and not _wants_json():
+        return expired_staff_form()
     title, message = CSRF_MESSAGE
     return _respond(400, str(title), str(message))
 
@@ -99,7 +101,9 @@ def handle_csrf_error(error: CSRFError) -> Response:
 def handle_http_error(error: HTTPException) -> Response:
     status = error.code or 500
     title, message = HTTP_MESSAGES.get(status, (_l("Fout"), _l("Er ging iets mis.")))
-    return _respond(status, str(title), str(message))
+    # A 405 says which methods the URL takes (RFC 9110: Allow is required).
+    allowed = {name: value for name, value in error.get_headers() if name == "Allow"}
+    return _respond(status, str(title), str(message), allowed)
 
 
 def _respond(status: int, title: str, message: str,

@@ -18,10 +18,14 @@ from runner.admin import Admin
 from runner.dossier_view import DossierDesk
 from runner.inbox import Inbox
 from runner.intake import Intake
+from runner.processing_register import ProcessingRegister
+from runner.rectification import Rectification
 from runner.register import Register
 from runner.reports import ReportDesk
+from runner.retention import Retention
 from runner.service import Klachten
 from runner.status import RateLimit, StatusDesk
+from runner.subject_access import SubjectAccess
 
 EXTENSION = "klachten"
 
@@ -37,6 +41,10 @@ class Runner:
     admin: Admin
     register: Register
     reports: ReportDesk
+    retention: Retention
+    subject_access: SubjectAccess
+    rectification: Rectification
+    processing_register: ProcessingRegister
 
 
 def init_app(app: Flask) -> Runner:
@@ -51,7 +59,9 @@ def init_app(app: Flask) -> Runner:
     app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit), accounts,
                                        Inbox(klachten, accounts), DossierDesk(klachten),
                                        Intake(klachten), Admin(klachten, accounts),
-                                       Register(klachten), ReportDesk(klachten))
+                                       Register(klachten), ReportDesk(klachten),
+                                       Retention(klachten), SubjectAccess(klachten),
+                                       Rectification(klachten), ProcessingRegister(klachten))
     return app.extensions[EXTENSION]
 
 

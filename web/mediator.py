@@ -11,12 +11,13 @@ from flask_babel import lazy_gettext as _l
 
 from runner.accounts import ADMINISTER, INTAKE, READ_DOSSIERS, WORK_TASKS
 from runner.errors import Conflict, KlachtenError, ValidationFailed
-from runner.inbox import DUE_SOON, ON_TIME, OVERDUE, InboxQuery
+from runner.inbox import DEFAULT_SORT, DUE_SOON, ON_TIME, OVERDUE, InboxQuery
 from runner.intake import CHANNELS
 from runner.task_form import row_count
 
 from .auth import current_account, requires
 from .extension import runner
+from .i18n import language
 from .messages import field_errors
 from .redirects import same_site_path
 from .register import STATUS_LABELS
@@ -41,7 +42,9 @@ def inbox() -> str:
     args = request.args
     query = InboxQuery(step=args.get("stap", "")[:10], category=args.get("categorie", "")[:100],
                        overdue=args.get("te_laat") == "ja", search=args.get("zoek", "")[:100],
-                       page=args.get("pagina", 1, type=int) or 1)
+                       page=args.get("pagina", 1, type=int) or 1,
+                       sort=args.get("sorteer", DEFAULT_SORT)[:20],
+                       descending=args.get("richting") == "af")
     return render_template("werkbak.html", inbox=runner().inbox.page(current_account(), query),
                            deadline_labels=DEADLINE_LABELS)
 
@@ -55,6 +58,7 @@ def claim(task_id: str) -> Response:
 
 # ----- a task's form
 ADD_ROW = "rij_toevoegen"
+RESTORE = "herstellen"  # back to the form with what was typed before a new login
 CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooid of "
               "geannuleerd, of het dossier veranderde. Hieronder ziet u de actuele toestand.")
 
@@ -64,8 +68,8 @@ CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooi
 def task(task_id: str) -> str | tuple[str, int] | Response:
     if request.method == "GET":
         return _task_page(task_id)
-    if request.form.get("actie") == ADD_ROW:
-        return _task_page(task_id, add_row=True)
+    if request.form.get("actie") in (ADD_ROW, RESTORE):  # draw the form again, nothing sent
+        return _task_page(task_id, add_row=request.form.get("actie") == ADD_ROW)
     try:
         runner().inbox.submit_form(current_account(), task_id, request.form,
                                    request.form.get("versie", type=int))
@@ -93,22 +97,33 @@ def _task_page(task_id: str, error: ValidationFailed | None = None,
     posted = request.form if request.method == "POST" else {}
     rows = {f.name: row_count(posted, f.name, add_row) for f in form.fields if f.columns}
     errors = field_errors(error, form.limits, labels=form.labels) if error else []
+    summary = runner().dossiers.summary(current_account(), form.dossier_number, language())
     return render_template("taak.html", form=form, errors=errors, values=posted, rows=rows,
-                           add_row=ADD_ROW)
+                           add_row=ADD_ROW, summary=summary,
+                           complainant_labels=COMPLAINANT_LABELS)
 
 
 # ----- a dossier
 @bp.get("/dossiers/<number>")
 @requires(READ_DOSSIERS)
 def dossier(number: str) -> str:
-    return render_template("dossier.html", view=runner().dossiers.view(current_account(), number),
-                           complainant_labels=COMPLAINANT_LABELS, status_labels=STATUS_LABELS)
+    view = runner().dossiers.view(current_account(), number, language=language())
+    return render_template("dossier.html", view=view, complainant_labels=COMPLAINANT_LABELS,
+                           status_labels=STATUS_LABELS)
+
+
+@bp.get("/dossiers/<number>/diagram.bpmn")
+@requires(READ_DOSSIERS)
+def diagram_xml(number: str) -> Response:
+    """The BPMN the dossier runs on, for the diagram viewer of the dossier page."""
+    return Response(runner().dossiers.diagram_xml(current_account(), number),
+                    mimetype="application/xml")
 
 
 @bp.get("/dossiers/<number>/brieven/<code>.pdf")
 @requires(WORK_TASKS)
 def letter(number: str, code: str) -> Response:
-    made = runner().klachten.letter(number, code)
+    made = runner().dossiers.letter(current_account(), number, code)
     return Response(made.pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{made.filename}"'})
 

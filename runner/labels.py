@@ -1,0 +1,78 @@
+"""The words people read instead of the model's codes, from ``processes/labels.json``.
+
+Per kind of code (``categorie``, ``stap``, ``taak``, ``reden``, ``uitkomst``, ``termijn``,
+``bericht``, ...) a label per language: ``{"categorie": {"terugbetaling": {"nl":
+"Terugbetaling", "fr": "Remboursement"}}}``. A designer adds a category or a reason with its
+labels in that file, without Python; ``klachten lint`` reports a code the model uses without
+a label in one of the languages (:func:`missing_labels`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .definitions import Model
+
+LANGUAGES = ("nl", "fr")
+FALLBACK = "nl"
+CATEGORY, STEP, TASK = "categorie", "stap", "taak"
+
+
+class Labels:
+    """Label look-up; an unknown code falls back to its Dutch label, then to the code."""
+
+    def __init__(self, data: dict[str, Any]):
+        self._data = {kind: codes for kind, codes in data.items() if isinstance(codes, dict)}
+
+    def text(self, kind: str, code: object, language: str = FALLBACK) -> str:
+        if code is None or code == "":
+            return ""
+        entry = self._data.get(kind, {}).get(str(code))
+        if not isinstance(entry, dict):
+            return str(code)
+        return str(entry.get(language) or entry.get(FALLBACK) or code)
+
+    def has(self, kind: str, code: object, language: str) -> bool:
+        entry = self._data.get(kind, {}).get(str(code))
+        return isinstance(entry, dict) and bool(entry.get(language))
+
+    def options(self, kind: str, codes: Iterable[object], language: str
+                ) -> list[tuple[str, str]]:
+        """``(code, label)`` pairs, for a filter's or a form's choices."""
+        return [(str(code), self.text(kind, code, language)) for code in codes]
+
+
+def used_codes(model: Model) -> Iterator[tuple[str, str]]:
+    """``(kind, code)`` of every code the model shows people: categories, steps, user tasks
+    and the choices of the user tasks' forms (labelled under the field's name)."""
+    from .case import spec_properties  # the engine wiring, only when linting
+
+    for category in model.settings.get("categorieen", []):
+        yield CATEGORY, str(category)
+    for spec in model.all_task_specs():
+        if step := spec_properties(spec).get(STEP):
+            yield STEP, step
+    for spec in model.user_task_specs():
+        yield TASK, spec.name
+        form = spec_properties(spec).get("formJsonSchemaFilename")
+        if form and f"forms/{form}" in model.files:
+            yield from _choices(model.form(form))
+
+
+def _choices(schema: dict) -> Iterator[tuple[str, str]]:
+    for name, spec in schema.get("properties", {}).items():
+        if not isinstance(spec, dict):
+            continue
+        for value in spec.get("enum", []):
+            yield name, str(value)
+        if isinstance(spec.get("items"), dict):
+            yield from _choices(spec["items"])
+
+
+def missing_labels(model: Model) -> list[tuple[str, str, str]]:
+    """``(kind, code, language)`` for each used code without a label in a language."""
+    labels = model.labels
+    return sorted({(kind, code, language) for kind, code in used_codes(model)
+                   for language in LANGUAGES if not labels.has(kind, code, language)})

@@ -1,0 +1,102 @@
+"""Expressions cannot run for seconds or build huge values: a step budget, a time budget
+and size caps, each refused with a clear error (issue 14, item 9, first half)."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner.errors import ExpressionRejected
+from runner.expressions import MAX_SIZE, MAX_STEPS, RestrictedEnvironment
+
+
+@pytest.fixture
+def env() -> RestrictedEnvironment:
+    return RestrictedEnvironment()
+
+
+@pytest.mark.parametrize("expression", [
+    "sum(1 for a in range(15000) for b in range(10000))",  # the 150-million-step generator
+    "len([a for a in range(2000) for b in range(2000)])",
+    "any(a < 0 for a in range(900000))",
+    "(lambda f: f(f, 60))(lambda f, n: 1 if n == 0 else f(f, n - 1) + f(f, n - 1))",
+])
+def test_long_computations_are_stopped(env, expression):
+    # The step budget stops these; on a very busy machine the time budget may come first.
+    with pytest.raises(ExpressionRejected,
+                       match=f"te veel stappen \\(meer dan {MAX_STEPS}\\)|duurt te lang"):
+        env.evaluate(expression, {})
+
+
+def test_an_endless_loop_in_a_script_is_stopped(env):
+    context = {"n": 0}
+    with pytest.raises(ExpressionRejected, match=r"te veel stappen|duurt te lang"):
+        env.execute("while True:\n    n = n + 1\n", context)
+
+
+@pytest.mark.parametrize("expression", [
+    "'{:>20000000}'.format(1)",
+    "f'{1:>20000000}'",
+    "f'{1:>{breedte}}'",
+    "'%20000000d' % 1",
+    "'%*d' % (20000000, 1)",
+    "'x' * 20000000",
+    "[0] * 20000000",
+    "'x'.ljust(20000000)",
+    "'x'.center(breedte)",
+    "'1'.zfill(20000000)",
+    "('\\t' * 1000).expandtabs(100000)",
+    "('a' * 10000).replace('', 'b' * 1000)",
+    "('b' * 1000).join(['a'] * 100000)",
+    "10 ** 10 ** 8",
+    "pow(10, 10 ** 8)",
+    "1 << 10 ** 9",
+    "len(range(10 ** 12))",
+    "[*big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big, *big]",
+    "big * 20",
+])
+def test_huge_values_are_refused(env, expression):
+    data = {"breedte": 20_000_000, "big": list(range(100_000))}
+    with pytest.raises(ExpressionRejected, match=r"te groot|te veel stappen|\* is niet toeg"):
+        env.evaluate(expression, data)
+
+
+def test_doubling_in_a_loop_is_refused(env):
+    with pytest.raises(ExpressionRejected, match="te groot"):
+        env.execute("s = 'x'\nfor i in range(40):\n    s = s + s\n", {})
+    with pytest.raises(ExpressionRejected, match="te groot"):
+        env.execute("s = [1]\nfor i in range(40):\n    s += s\n", {})
+
+
+def test_the_refusal_names_the_expression_on_one_line(env):
+    with pytest.raises(ExpressionRejected) as refused:
+        env.evaluate("'x' * 20000000", {})
+    message = str(refused.value)
+    assert message.startswith("Expressie geweigerd: \"'x' * 20000000\": ")
+    assert f"te groot (meer dan {MAX_SIZE} tekens of elementen)" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("sum(i for i in range(1000))", 499500),
+    ("'{:>6}'.format('ab')", "    ab"),
+    ("f'{n:05d}'", "00042"),
+    ("'%3d' % n", " 42"),
+    ("'-' * 20", "-" * 20),
+    ("[0] * 3 + [1]", [0, 0, 0, 1]),
+    ("2 ** 64", 2 ** 64),
+    ("1 << 10", 1024),
+    ("'a'.ljust(3) + 'b'.zfill(2)", "a  0b"),
+    ("', '.join(['a', 'b'])", "a, b"),
+    ("'a-b'.replace('-', '+')", "a+b"),
+    ("[*[1, 2], *[3]]", [1, 2, 3]),
+    ("pow(2, 10) + pow(3, 2, 5)", 1028),
+    ("len(range(100))", 100),
+    ("'P%dD' % 14", "P14D"),
+])
+def test_ordinary_expressions_are_unaffected(env, expression, expected):
+    assert env.evaluate(expression, {"n": 42}) == expected
+
+
+def test_the_budget_is_per_evaluation(env):
+    for _ in range(5):
+        assert env.evaluate("sum(1 for a in range(60000))", {}) == 60000

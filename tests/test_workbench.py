@@ -1,0 +1,263 @@
+"""The mediators' workbench (issue 12): the case beside the task, the timeline in people's
+words, labels instead of the model's codes in nl and fr, and one last day per deadline on
+every page, the notice and the API."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
+import pytest
+from conftest import Harness, Site, Staff
+from smtp_server import SENDER
+
+from runner.labels import missing_labels
+from runner.lint import lint
+from runner.mail import EmlFolder, Sender
+from runner.operators import OPERATORS
+from runner.outbox import Outbox
+
+MOTIVATION = "De klager is bekend en de klacht gaat over onze dienst."
+FINDINGS = "Het bedrag van de kinesitherapie werd verkeerd berekend."
+ANSWER = "Wij hebben het bedrag herberekend en het verschil bijgestort."
+DISAGREEMENT = "Het bijgestorte bedrag is nog altijd te laag."
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees: without scripts, styles and the server-drawn diagram (the
+    designer's drawing, replaced by bpmn-js)."""
+
+    SKIPPED = frozenset({"script", "style", "svg"})
+    INLINE = frozenset({"a", "strong", "em", "span", "b", "i", "code", "abbr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.depth = 0
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in self.SKIPPED:
+            self.depth += 1
+        elif tag not in self.INLINE:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag) -> None:
+        if tag in self.SKIPPED:
+            self.depth -= 1
+        elif tag not in self.INLINE:
+            self.parts.append(" ")
+
+    def handle_data(self, data) -> None:
+        if not self.depth:
+            self.parts.append(data)
+
+
+def visible(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    return " ".join("".join(parser.parts).split())
+
+
+def _page(client, url: str, **kwargs) -> str:
+    response = client.get(url, **kwargs)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def _through_national(harness: Harness, **overrides) -> Harness:
+    """A dossier handled by mia up to the complainant's disagreement."""
+    harness.submit(**overrides)
+    harness.complete("ontvankelijkheid_beoordelen",
+                     {"ontvankelijk": "ja", "motivatie": MOTIVATION})
+    harness.advance(22)  # one status notice
+    harness.advance(21)  # and a second
+    harness.complete("onderzoek", {"bevindingen": FINDINGS})
+    harness.complete("gemotiveerd_antwoord", {"uitkomst": "deels gegrond", "antwoord": ANSWER})
+    return harness.message("klager_niet_akkoord", {"reden": DISAGREEMENT})
+
+
+@pytest.fixture
+def nora(app, accounts) -> Staff:
+    staff = Staff(app.test_client())
+    staff.login("nora")
+    return staff
+
+
+@pytest.fixture
+def mia(app, accounts) -> Staff:
+    staff = Staff(app.test_client())
+    staff.login("mia")
+    return staff
+
+
+# ----- 1. the case beside the task
+def test_national_mediator_sees_the_whole_first_handling_beside_the_form(
+        harness: Harness, nora: Staff):
+    _through_national(harness, taal="fr")
+    task = harness.task("nationaal_onderzoek")["id"]
+    page = visible(_page(nora.client, f"/bemiddeling/taken/{task}"))
+    for seen in ("Ik kreeg te weinig terugbetaald", "An", "Peeters", "Taal van de klager: Frans",
+                 "Kanaal: Website", "Categorie: Terugbetaling",
+                 "Voorstel van de voorafgaande toets: Ontvankelijk",
+                 "Is de klacht ontvankelijk? Ontvankelijk", MOTIVATION, FINDINGS,
+                 "Uitkomst Deels gegrond", ANSWER, "De klager gaat niet akkoord", DISAGREEMENT,
+                 "Gemotiveerd antwoord (E-mail", "Statusbericht", "Uw beslissing",
+                 "Taak voltooien"):
+        assert seen in page, seen
+    assert page.index("Het dossier") < page.index("Uw beslissing")  # case first, then form
+
+
+def test_admissibility_task_shows_the_pre_check_suggestion_and_its_reason(
+        harness: Harness, mia: Staff):
+    harness.submit(klager={"voornaam": "", "achternaam": ""})
+    task = harness.task("ontvankelijkheid_beoordelen")["id"]
+    page = visible(_page(mia.client, f"/bemiddeling/taken/{task}"))
+    assert "Voorstel van de voorafgaande toets: Niet ontvankelijk" in page
+    assert "Reden: Anonieme klacht" in page
+    french = visible(_page(mia.client, f"/bemiddeling/taken/{task}?taal=fr"))
+    assert "Proposition du contrôle préalable : Non recevable" in french
+    assert "Raison : Plainte anonyme" in french
+    assert "Sans rapport avec la mutualité ou ses services" in french  # a reason's option
+
+
+# ----- 2. the timeline
+def test_timeline_in_peoples_words_with_engine_steps_on_request(
+        harness: Harness, mia: Staff, klachten, tmp_path):
+    _through_national(harness)
+    Outbox(klachten, EmlFolder(tmp_path / "mail"), Sender(SENDER)).deliver_due()
+    url = f"/bemiddeling/dossiers/{harness.number}"
+    page = visible(_page(mia.client, url))
+    timeline = page[page.index("Tijdlijn"):page.index("Berichten", page.index("Tijdlijn"))]
+    assert "Klacht ontvangen via Website" in timeline
+    assert "Ontvangstmelding verzonden per e-mail" in timeline
+    dash = "\u2013"
+    assert (f"mia: Ontvankelijkheid beoordelen {dash} Ontvankelijk {dash} {MOTIVATION[:40]}"
+            in timeline)
+    assert "Statusbericht 2 verzonden per e-mail" in timeline
+    assert f"De klager gaat niet akkoord met het antwoord: “{DISAGREEMENT}”" in timeline
+    for engine in ("termijnen_bepalen", "per_brief", "is_ontvankelijk", "Termijnen berekenen"):
+        assert engine not in timeline
+    assert "Toon ook de stappen van het systeem" in page
+    everything = visible(_page(mia.client, url, query_string={"systeemstappen": "ja"}))
+    assert "Systeem: Termijnen berekenen" in everything
+    assert "termijnen_bepalen" not in everything  # named by the diagram's words, not ids
+
+
+def test_dossier_page_keeps_the_address_lines(harness: Harness, mia: Staff):
+    harness.submit(klager={"voornaam": "An", "achternaam": "Peeters",
+                           "adres": "Kerkstraat 1\n9000 Gent"})
+    html = _page(mia.client, f"/bemiddeling/dossiers/{harness.number}")
+    assert re.search(r'<dd class="adres">Kerkstraat 1\n9000 Gent</dd>', html)
+
+
+# ----- 4. labels, never codes
+def _codes(klachten) -> tuple[set[str], set[str]]:
+    """The model's codes: identifiers (never readable text in any language) and the
+    categories (Dutch words: never on a French page)."""
+    model = klachten.latest_model()
+    identifiers = {spec.name for spec in model.all_task_specs() if "_" in spec.name}
+    identifiers |= {"geen_verband", "reeds_behandeld", "termijnen_bepalen", "deels_gegrond"}
+    categories = set(model.settings["categorieen"])
+    return identifiers, categories
+
+
+def test_no_model_code_is_visible_on_any_staff_or_member_page_in_either_language(
+        app, accounts, harness: Harness, klachten):
+    _through_national(harness, kanaal="web")
+    first = Harness(klachten).submit(categorie="geen verband", omschrijving="Over iets anders.")
+    number, code = harness.number, harness.access_code
+    identifiers, categories = _codes(klachten)
+    mediator, national, member = (Staff(app.test_client()) for _ in range(3))
+    mediator.login("mia")
+    national.login("nora")
+    assert member.sign_in(number, code).status_code in (200, 302)
+    pages = [(mediator, "/bemiddeling/taken"), (mediator, f"/bemiddeling/dossiers/{number}"),
+             (mediator, f"/bemiddeling/dossiers/{first.number}"),
+             (mediator, f"/bemiddeling/taken/{first.task('ontvankelijkheid_beoordelen')['id']}"),
+             (national, f"/bemiddeling/taken/{harness.task('nationaal_onderzoek')['id']}"),
+             (member, "/status")]
+    for language in ("nl", "fr"):
+        for who, url in pages:
+            text = visible(_page(who.client, url, query_string={"taal": language}))
+            for identifier in identifiers:
+                assert not re.search(rf"\b{re.escape(identifier)}\b", text), (url, identifier)
+            assert not re.search(r"\b\d(, \d)+\b", text), url  # the step filter's "2, 3, 4"
+            if language == "fr":
+                for category in categories:
+                    assert not re.search(rf"(?i)\b{re.escape(category)}\b", text), (url,
+                                                                                   category)
+
+
+def test_step_filter_and_columns_read_labels(harness: Harness, mia: Staff):
+    harness.submit()
+    page = _page(mia.client, "/bemiddeling/taken")
+    assert '<option value="3">3 · Ontvankelijkheid</option>' in page
+    assert "Terugbetaling" in visible(page)
+    french = _page(mia.client, "/bemiddeling/taken?taal=fr")
+    assert '<option value="3">3 · Recevabilité</option>' in french
+    assert "Évaluer la recevabilité" in french and "Remboursement" in french
+
+
+def test_a_designer_adds_a_category_with_labels_and_lint_checks_both(processes_copy):
+    import json
+
+    settings = processes_copy / "instellingen.json"
+    data = json.loads(settings.read_text())
+    data["categorieen"].append("medische kosten")
+    settings.write_text(json.dumps(data))
+    problems = [p.message for p in lint(processes_copy, OPERATORS)]
+    assert "categorie 'medische kosten' heeft geen label in het nl" in problems
+    assert "categorie 'medische kosten' heeft geen label in het fr" in problems
+    labels_file = processes_copy / "labels.json"
+    labels = json.loads(labels_file.read_text())
+    labels["categorie"]["medische kosten"] = {"nl": "Medische kosten", "fr": "Frais médicaux"}
+    labels_file.write_text(json.dumps(labels))
+    assert lint(processes_copy, OPERATORS) == []
+
+
+def test_every_code_of_the_shipped_model_has_both_labels(klachten):
+    assert missing_labels(klachten.latest_model()) == []
+
+
+# ----- 5. one deadline, one date
+def test_werkbak_task_dossier_status_notice_and_api_show_the_same_last_day(
+        app, accounts, klachten, harness: Harness):
+    """The answer deadline of a complaint received on 2 March 2026 ends on 16 April 2026;
+    its due instant is 17 April 00:00 in Brussels, which the werkbak used to show."""
+    harness.submit()
+    harness.complete("ontvankelijkheid_beoordelen", {"ontvankelijk": "ja"})
+    klachten.clock.set(datetime(2026, 4, 13, 9, 0, tzinfo=UTC))
+    number, code = harness.number, harness.access_code
+    last_nl, last_fr = "16 april 2026", "16 avril 2026"
+    mediator = Staff(app.test_client())
+    mediator.login("mia")
+    task = harness.task("onderzoek")["id"]
+
+    werkbak = visible(_page(mediator.client, "/bemiddeling/taken"))
+    assert last_nl in werkbak and "17 april 2026" not in werkbak
+    task_page = visible(_page(mediator.client, f"/bemiddeling/taken/{task}"))
+    assert f"Termijn: uiterlijk {last_nl} (nog 3 dagen)" in task_page
+    dossier = visible(_page(mediator.client, f"/bemiddeling/dossiers/{number}"))
+    assert f"Gemotiveerd antwoord uiterlijk {last_nl} (nog 3 dagen)" in dossier
+    assert "17 april 2026" not in dossier and "17-04-2026" not in dossier
+    french = visible(_page(mediator.client, f"/bemiddeling/taken/{task}?taal=fr"))
+    assert f"au plus tard le {last_fr} (encore 3 jours)" in french
+
+    member = Site(app.test_client())
+    member.sign_in(number, code)
+    assert last_nl in visible(_page(member.client, "/status"))
+    notice = next(n for n in klachten.dossier(number)["berichten"]
+                  if n["soort"] == "ontvangstmelding")
+    assert f"uiterlijk op {last_nl}" in notice["tekst"]
+
+    token = accounts.new_token("mia")
+    api = app.test_client().get("/api/v1/taken", headers={"Authorization": f"Bearer {token}"})
+    row = next(t for t in api.get_json()["taken"] if t["id"] == task)
+    assert row["laatste_dag"] == "2026-04-16"
+    assert klachten.dossier(number)["termijnen"]["antwoord"]["vervaldag"] == "2026-04-16"
+
+    klachten.clock.set(datetime(2026, 4, 18, 9, 0, tzinfo=UTC))
+    late = visible(_page(mediator.client, f"/bemiddeling/taken/{task}?taal=nl"))
+    assert f"uiterlijk {last_nl} (2 dagen te laat)" in late
+

@@ -1,0 +1,57 @@
+"""Template filters that show the model's codes as labels and deadlines as their last day,
+in the page's language: ``{{ code|label("categorie") }}``, ``{{ due|termijn }}``.
+
+Labels come from the newest model's ``labels.json``; a deadline is shown by
+:mod:`runner.deadline_display`, the one place that decides how (also for the API and the
+notices). The clock and the model are read once per request.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, g
+
+from runner.deadline_display import ShownDeadline, day_text, shown
+from runner.labels import Labels
+
+from .extension import runner
+from .i18n import language
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(label=label, termijn=deadline, dag=day)
+
+
+def label(code: object, kind: str, default: str | None = None) -> str:
+    """The label of ``code`` of ``kind`` in the page's language (``default``, else the code
+    itself, when the labels have none)."""
+    labels: Labels = _cached("labels", lambda: runner().klachten.latest_model().labels)
+    if default is not None and not labels.has(kind, code, "nl"):
+        return default
+    return labels.text(kind, code, language())
+
+
+def deadline(due: date | datetime | str | None) -> ShownDeadline | None:
+    """The deadline as people read it: ``.by(language)`` and ``.remaining(language)``."""
+    if not due:
+        return None
+    now = _cached("now", lambda: runner().klachten.clock.now())
+    return shown(due, now, _zone())
+
+
+def day(due: date | datetime | str | None) -> str:
+    """Only the last day in words: 15 december 2026."""
+    shown_deadline = deadline(due)
+    return day_text(shown_deadline.last_day, language()) if shown_deadline else ""
+
+
+def _zone():
+    return _cached("zone", lambda: runner().klachten.latest_model().timezone)
+
+
+def _cached(name: str, make):
+    key = f"_display_{name}"
+    if not hasattr(g, key):
+        setattr(g, key, make())
+    return getattr(g, key)
