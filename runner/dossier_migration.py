@@ -71,9 +71,10 @@ class DossierMigrations:
 
     def _each(self, to: int, selection: Selection, new_rules: bool,
               actor: str | None) -> dict[str, Any]:
-        files = self._changed_files(to, selection)
+        selected = self._select(to, selection)
+        files = self._changed_files(to, selected)
         reports = []
-        for instance_id in self._select(to, selection):
+        for instance_id in selected:
             try:
                 reports.append(self._one(instance_id, to, new_rules, actor))
             except Exception as err:  # one dossier that cannot move must not stop the rest
@@ -118,15 +119,17 @@ class DossierMigrations:
             return session.scalar(select(Dossier.number).join(
                 Instance, Instance.dossier_id == Dossier.id).where(Instance.id == instance_id))
 
-    def _changed_files(self, to: int, selection: Selection) -> list[str]:
-        """Files of version ``to`` that differ from the version the dossiers are on (for a
-        selection by number: from the newest version before ``to``)."""
+    def _changed_files(self, to: int, instance_ids: list[int]) -> list[str]:
+        """Files of version ``to`` that differ from a version the selected dossiers are on."""
         with transaction(self.klachten.factory) as session:
             new = self._definition(session, to).files
-            source = selection.from_version or max(
-                (d for d in session.scalars(select(Definition.id)) if d != to), default=to)
-            old = self._definition(session, source).files
-        return sorted(name for name in {*old, *new} if old.get(name) != new.get(name))
+            sources = set(session.scalars(select(Instance.definition_id).where(
+                Instance.id.in_(instance_ids), Instance.definition_id != to)))
+            changed = set()
+            for source in sources:
+                old = self._definition(session, source).files
+                changed |= {name for name in {*old, *new} if old.get(name) != new.get(name)}
+        return sorted(changed)
 
     def _one(self, instance_id: int, to: int, new_rules: bool,
              actor: str | None) -> dict[str, Any]:

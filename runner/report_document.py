@@ -18,6 +18,7 @@ from .letters import PagedPdf, font_files
 FONT = "rapport"
 MARGIN, WIDTH = 15.0, 180.0  # mm on A4
 CHART_LABEL, CHART_ROW = 60.0, 5.0
+HEADING_FILL = (235, 235, 235)  # light grey behind the column heads: black text stays readable
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,11 @@ def _table(pdf: FPDF, table: Table) -> None:
         pdf.set_font(FONT, size=8)
         pdf.multi_cell(WIDTH, 4, table.note, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=9)
-    with pdf.table(width=WIDTH, line_height=5, headings_style=FontFace(emphasis="BOLD"),
-                   text_align="LEFT") as grid:
+    pdf.set_fill_color(255, 255, 255)  # the chart before leaves its grey behind
+    pdf.set_text_color(0, 0, 0)
+    with pdf.table(width=WIDTH, line_height=5, text_align="LEFT",
+                   headings_style=FontFace(emphasis="BOLD", color=(0, 0, 0),
+                                           fill_color=HEADING_FILL)) as grid:
         for row in [table.headers, *table.rows]:
             cells = grid.row()
             for value in row:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Harness, Staff, complaint
+from conftest import PASSWORD, Harness, Staff, complaint
 
 
 def _text(response) -> str:
@@ -73,3 +73,30 @@ def test_a_short_password_says_it_is_too_short(staff: Staff):
     page = _text(response)
     assert response.status_code == 400 and "Wachtwoord: minstens 12 tekens." in page
     assert "dit veld is verplicht" not in page
+
+
+def test_an_expired_session_on_a_task_form_keeps_the_typed_text(staff: Staff, klachten):
+    harness = Harness(klachten).submit()
+    task = harness.task("ontvankelijkheid_beoordelen")["id"]
+    path = f"/bemiddeling/taken/{task}"
+    staff.login("mia")
+    form = _text(staff.get(path))
+    version = re.search(r'name="versie" value="(\d+)"', form).group(1)
+    staff.client.delete_cookie("session")  # 30 idle minutes later the cookie is gone
+    typed = {"ontvankelijk": "nee", "reden": "andere",
+             "motivatie": "Een lange motivatie die niet verloren mag gaan.", "versie": version}
+    expired = staff.client.post(path, data=typed)
+    page = _text(expired)
+    assert expired.status_code == 401 and "Uw sessie is verlopen" in page
+    assert 'value="Een lange motivatie die niet verloren mag gaan."' in page
+    assert 'action="/login?volgende=' in page and 'href="/status"' not in page.split("<main")[1]
+    kept = dict(re.findall(r'<input type="hidden" name="(bewaard:[^"]+)" value="([^"]*)"', page))
+    again = staff.post(f"/login?volgende={path}", {"naam": "mia", "wachtwoord": PASSWORD, **kept},
+                       form_page="/login")
+    assert again.status_code == 200 and "U bent opnieuw aangemeld" in _text(again)
+    restored = staff.post(path, {"actie": "herstellen", **typed}, form_page="/login")
+    assert "Een lange motivatie die niet verloren mag gaan.</textarea>" in _text(restored)
+    assert harness.task("ontvankelijkheid_beoordelen")  # nothing sent yet
+    done = staff.post(path, typed, form_page=path)
+    assert done.status_code == 302
+    assert [t["taak"] for t in harness.open_tasks()] != ["ontvankelijkheid_beoordelen"]

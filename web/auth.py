@@ -86,21 +86,48 @@ def requires(permission: str) -> Callable:
     return decorate
 
 
+# A staff form posted after the session ended keeps its fields through the new login as
+# hidden inputs named KEPT + field name; nothing of it is stored on the server.
+KEPT = "bewaard:"
+_NOT_KEPT = {"csrf_token", "actie", "naam", "wachtwoord"}
+STAFF_PREFIXES = ("/bemiddeling/", "/beheer/")
+
+
+def staff_page(path: str) -> bool:
+    return path.startswith(STAFF_PREFIXES)
+
+
+def expired_staff_form() -> tuple[str, int]:
+    """A staff form posted after the session ended (its CSRF token no longer matches): the
+    staff login, carrying what was typed, to send it after signing in again."""
+    kept = [(KEPT + name, value) for name, value in request.form.items(multi=True)
+            if name not in _NOT_KEPT]
+    return render_template("login.html", errors=[], values={}, expired=True, kept=kept,
+                           next_path=request.path), 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | tuple[str, int] | Response:
     if request.method == "GET":
         return render_template("login.html", errors=[], values={})
+    kept = [(name, value) for name, value in request.form.items(multi=True)
+            if name.startswith(KEPT)]
     try:
         account = runner().accounts.sign_in(request.form.get("naam", ""),
                                             request.form.get("wachtwoord", ""),
                                             request.remote_addr or "")
     except ValidationFailed as error:
         return render_template("login.html", errors=field_errors(error, {}, {"formulier": "naam"}),
-                               values={"naam": request.form.get("naam", "")}), 400
+                               values={"naam": request.form.get("naam", "")}, kept=kept,
+                               expired=bool(kept)), 400
     session.clear()  # a fresh session: no fixation, no leftovers of the public side
     session.permanent = True
     login_user(SignedIn(account))
-    return redirect(_next_page(account))
+    target = _next_page(account)
+    if kept and staff_page(target):
+        return render_template("opnieuw_aangemeld.html", target=target,
+                               kept=[(name[len(KEPT):], value) for name, value in kept])
+    return redirect(target)
 
 
 @bp.post("/logout")

@@ -26,7 +26,7 @@ from runner.errors import (
     ValidationFailed,
 )
 
-from .auth import current_account
+from .auth import current_account, expired_staff_form, staff_page
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,8 @@ def handle_runner_error(error: KlachtenError) -> Response:
 
 
 def handle_csrf_error(error: CSRFError) -> Response:
+    if staff_page(request.path) and request.method == "POST" and not _wants_json():
+        return expired_staff_form()
     title, message = CSRF_MESSAGE
     return _respond(400, str(title), str(message))
 

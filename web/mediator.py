@@ -58,6 +58,7 @@ def claim(task_id: str) -> Response:
 
 # ----- a task's form
 ADD_ROW = "rij_toevoegen"
+RESTORE = "herstellen"  # back to the form with what was typed before a new login
 CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooid of "
               "geannuleerd, of het dossier veranderde. Hieronder ziet u de actuele toestand.")
 
@@ -67,8 +68,8 @@ CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooi
 def task(task_id: str) -> str | tuple[str, int] | Response:
     if request.method == "GET":
         return _task_page(task_id)
-    if request.form.get("actie") == ADD_ROW:
-        return _task_page(task_id, add_row=True)
+    if request.form.get("actie") in (ADD_ROW, RESTORE):  # draw the form again, nothing sent
+        return _task_page(task_id, add_row=request.form.get("actie") == ADD_ROW)
     try:
         runner().inbox.submit_form(current_account(), task_id, request.form,
                                    request.form.get("versie", type=int))
