@@ -105,7 +105,11 @@ def compare(workflow: BpmnWorkflow, new: Specs, registry) -> tuple[InstanceDiff,
                                    "versie een ander soort element")
     result.ahead = _reachable(new, [_aligned(diffs, task) for task in position])
     old_names = {spec.name for spec in _all_specs(workflow.spec, workflow.subprocess_specs)}
+    new_names = {spec.name for spec in _all_specs(new.spec, new.subprocess_specs)}
     result.added_ahead = sorted(name for name in result.ahead if name not in old_names)
+    old_ahead = _reachable(workflow, [task.task_spec for task in position])
+    result.removed_ahead = sorted({*result.removed_ahead,
+                                   *(name for name in old_ahead if name not in new_names)})
     result.blockers = sorted(set(result.blockers))
     return result, diffs
 
@@ -128,9 +132,9 @@ def _classify(diff, result: InstanceDiff) -> None:
 
 
 def _aligned(diffs: _Diffs, task: Task):
-    key = task.workflow.parent_task_id and [
-        k for k, sub in task.workflow.top_workflow.subprocesses.items() if sub is task.workflow]
-    diff = diffs.top if not key else diffs.subprocesses.get(key[0])
+    """The new spec of ``task`` (a subworkflow's diff is keyed by its parent task's id)."""
+    parent = task.workflow.parent_task_id
+    diff = diffs.top if parent is None else diffs.subprocesses.get(parent)
     return None if diff is None else diff.alignment.get(task)
 
 
@@ -140,25 +144,30 @@ def _all_specs(spec, subprocess_specs: dict[str, Any]) -> Iterator[Any]:
         yield from sub.task_specs.values()
 
 
-def _reachable(new: Specs, starts: Iterable[Any]) -> set[str]:
-    """Element ids reachable from ``starts`` in the new specs: along the flows, into a
-    subprocess, and out of it after its end."""
-    parents = {spec.spec: spec for spec in _all_specs(new.spec, new.subprocess_specs)
+def _reachable(specs: Specs, starts: Iterable[Any]) -> set[str]:
+    """Element ids reachable from ``starts`` in ``specs`` (a version's, or a workflow's own):
+    along the flows, into a subprocess, and out of it after its end."""
+    parents = {spec.spec: spec for spec in _all_specs(specs.spec, specs.subprocess_specs)
                if isinstance(spec, SubWorkflowTask)}
-    seen, todo = set(), [spec for spec in starts if spec is not None]
+    # A subprocess the instance is in is not entered again: the tasks it is at inside are
+    # among the starts.
+    inside = {id(spec) for spec in starts if isinstance(spec, SubWorkflowTask)}
+    seen = set(inside)
+    todo = [output for spec in starts if spec is not None
+            for output in (spec.outputs if id(spec) in inside else [spec])]
     while todo:
         spec = todo.pop()
         if id(spec) in seen:
             continue
         seen.add(id(spec))
         todo.extend(spec.outputs)
-        if isinstance(spec, SubWorkflowTask) and spec.spec in new.subprocess_specs:
-            todo.append(new.subprocess_specs[spec.spec].start)
+        if isinstance(spec, SubWorkflowTask) and spec.spec in specs.subprocess_specs:
+            todo.append(specs.subprocess_specs[spec.spec].start)
         process = spec._wf_spec
         if spec is process.end and process.name in parents:
             todo.extend(parents[process.name].outputs)
-    return {spec.bpmn_id for spec in _all_specs(new.spec, new.subprocess_specs)
-            if id(spec) in seen and getattr(spec, "bpmn_id", None)}
+    return {spec.bpmn_id for spec in _all_specs(specs.spec, specs.subprocess_specs)
+            if id(spec) in seen - inside and getattr(spec, "bpmn_id", None)}
 
 
 @dataclass(frozen=True)

@@ -143,8 +143,9 @@ def test_worker_erases_after_the_retention_period_and_nothing_of_the_member_is_l
     # the dossier closed 5 years minus 1 day ago and the held one keep everything
     assert klachten.case(kept).data()["klager"]["voornaam"] == "Jan"
     assert klachten.case(held).data()["klager"]["voornaam"] == "Piet"
-    data, svg = klachten.diagram(erased)  # the diagram highlight still works
-    assert data["klager"] is None and "afsluiten" in svg.lower()
+    data, _, diagram = klachten.diagram(erased)  # the diagram highlight still works
+    assert data["klager"] is None and "dossier_afsluiten" in diagram.done
+    assert not diagram.current and "afsluiten" in diagram.svg.lower()
 
     # a day later the second one is due as well; the held one never
     klachten.clock.set(klachten.clock.now() + timedelta(days=1))
