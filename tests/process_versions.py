@@ -80,6 +80,12 @@ def version_two(target: Path) -> Path:
           "<bpmn:flowNodeRef>tevredenheid</bpmn:flowNodeRef>")
     (folder / "forms" / "tevredenheid.json").write_text(json.dumps(SATISFACTION_FORM),
                                                           encoding="utf-8")
+    labels_file = folder / "labels.json"
+    labels = json.loads(labels_file.read_text(encoding="utf-8"))
+    labels["taak"]["tevredenheid"] = {"nl": "Tevredenheid navragen",
+                                      "fr": "Demander la satisfaction"}
+    labels["tevreden"] = {"ja": {"nl": "ja", "fr": "oui"}, "nee": {"nl": "nee", "fr": "non"}}
+    labels_file.write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
     rules = folder / "termijnen.dmn"
     _edit(rules, '<outputEntry id="r4_d"><text>45</text>', '<outputEntry id="r4_d"><text>30</text>')
     _edit(rules, '<outputEntry id="r3_d"><text>21</text>', '<outputEntry id="r3_d"><text>14</text>')
@@ -121,3 +127,17 @@ def store_version(klachten: Klachten, folder: Path) -> int:
 def latest_version(klachten: Klachten) -> int:
     with transaction(klachten.factory) as session:
         return max(session.scalars(select(Definition.id)))
+
+
+def broken_status_timer(target: Path) -> Path:
+    """The status cycle computed as ``'R/' + str(days) + 'D'``: no valid ISO duration (the
+    ``P`` is missing), so the timer fails as the investigation starts."""
+    folder = copy_processes(target)
+    diagram = folder / "klachtenprocedure.bpmn"
+    text = diagram.read_text(encoding="utf-8")
+    text, count = re.subn(
+        r'(<bpmn:boundaryEvent id="statusbericht_timer".*?<bpmn:timeCycle[^>]*>)[^<]*<',
+        r"\1'R/' + str(termijnen['statusbericht']['dagen']) + 'D'<", text, flags=re.S)
+    assert count == 1
+    diagram.write_text(text, encoding="utf-8")
+    return folder

@@ -9,6 +9,7 @@ import pytest
 from conftest import Harness
 from process_versions import (
     broken_status_notice,
+    broken_status_timer,
     store_version,
     version_two,
     without_answer_task,
@@ -69,7 +70,7 @@ def _by_number(report: dict) -> dict[str, dict]:
 
 
 def test_dry_run_reports_per_dossier_and_changes_nothing(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     before = {name: _rows(klachten, h.number) for name, h in dossiers.items()}
     report = DossierMigrations(klachten).plan(new, Selection(from_version=1))
     rows = _by_number(report)
@@ -89,7 +90,7 @@ def test_dry_run_reports_per_dossier_and_changes_nothing(klachten, dossiers, tmp
 
 
 def test_dry_run_with_new_rules_shows_old_and_new_deadlines(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     number = dossiers["4 onderzoek"].number
     row = _by_number(DossierMigrations(klachten).plan(
         new, Selection(numbers=(number,)), new_rules=True))[number]
@@ -101,7 +102,7 @@ def test_dry_run_with_new_rules_shows_old_and_new_deadlines(klachten, dossiers, 
 
 
 def test_dossiers_at_every_step_move_and_carry_on(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     before = {name: _rows(klachten, h.number) for name, h in dossiers.items()}
     report = DossierMigrations(klachten).migrate(new, Selection(from_version=1), "bert")
     assert all(row.get("resultaat") == "gemigreerd" for row in report["dossiers"])
@@ -132,7 +133,7 @@ def test_dossiers_at_every_step_move_and_carry_on(klachten, dossiers, tmp_path):
 
 
 def test_new_rule_values_apply_to_migrated_dossiers_when_chosen(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     kept, renewed = dossiers["4 onderzoek"], dossiers["5 antwoord"]
     migrations = DossierMigrations(klachten)
     migrations.migrate(new, Selection(numbers=(kept.number,)), "bert")
@@ -145,7 +146,7 @@ def test_new_rule_values_apply_to_migrated_dossiers_when_chosen(klachten, dossie
 
 def test_a_dossier_whose_current_task_was_removed_is_reported_and_left(klachten, dossiers,
                                                                           tmp_path):
-    new = klachten.deploy(without_answer_task(tmp_path / "v3"))[0]
+    new = store_version(klachten, without_answer_task(tmp_path / "v3"))  # fails lint
     stuck, other = dossiers["5 antwoord"], dossiers["4 onderzoek"]
     before = _rows(klachten, stuck.number)
     report = DossierMigrations(klachten).migrate(
@@ -164,7 +165,7 @@ def test_a_dossier_whose_current_task_was_removed_is_reported_and_left(klachten,
 
 
 def test_revert_restores_the_stored_state_byte_for_byte(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     harness = dossiers["4 onderzoek"]
     before = _rows(klachten, harness.number)
     migrations = DossierMigrations(klachten)
@@ -182,7 +183,7 @@ def test_revert_restores_the_stored_state_byte_for_byte(klachten, dossiers, tmp_
 
 
 def test_no_revert_once_the_dossier_moved_on(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     harness = dossiers["4 onderzoek"]
     migrations = DossierMigrations(klachten)
     migrations.migrate(new, Selection(numbers=(harness.number,)), "bert")
@@ -211,7 +212,8 @@ def test_a_dossier_on_a_broken_version_is_repaired_by_migrating_it(klachten, tmp
     harness.advance(22)  # the status notice fails to render: an incident
     assert _rows(klachten, harness.number)["incidents"]
     assert _rows(klachten, harness.number)["version"] == broken
-    fixed, created = klachten.deploy()  # the shipped model: version 1 again
+    deployed = klachten.deploy()  # the shipped model: version 1 again
+    fixed, created = deployed.version, deployed.created
     assert not created
     report = DossierMigrations(klachten).migrate(fixed, Selection(from_version=broken), "bert")
     assert [row["resultaat"] for row in report["dossiers"]] == ["gemigreerd"]
@@ -232,7 +234,7 @@ def _page(response) -> str:
 
 def test_beheerder_dry_runs_migrates_and_reverts_on_the_page(staff, klachten, dossiers,
                                                               tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     number = dossiers["4 onderzoek"].number
     staff.login("bert")
     assert "Lopende dossiers naar een andere versie migreren" in _page(
@@ -260,7 +262,8 @@ def test_beheerder_dry_runs_migrates_and_reverts_on_the_page(staff, klachten, do
                                               "actie": "proef"})
     assert unknown.status_code == 400 and "KL-1999-00001 bestaat niet" in _page(unknown)
     no_token = staff.client.post("/beheer/migratie", data={**form, "actie": "migreren"})
-    assert no_token.status_code == 400 and _rows(klachten, number)["version"] == 1
+    # a staff form without its token is treated as expired: sign in again, nothing done
+    assert no_token.status_code == 401 and _rows(klachten, number)["version"] == 1
     staff.post("/logout", {}, form_page="/beheer/migratie")
     staff.login("mia")
     assert staff.get("/beheer/migratie").status_code == 403
@@ -272,7 +275,7 @@ def test_command_line_dry_run_migrate_and_revert(klachten, dossiers, tmp_path, d
 
     from runner.cli import main
 
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
     monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
     number = dossiers["5 antwoord"].number
@@ -341,3 +344,20 @@ def test_a_dossier_changed_during_its_migration_is_left_as_the_other_action_made
     assert rows[raced]["redenen"] == ["het dossier werd intussen gewijzigd; laad het opnieuw"]
     assert "resultaat" not in rows[raced] and _rows(klachten, raced) == before
     assert rows[other]["resultaat"] == "gemigreerd"
+
+
+def test_a_dossier_stuck_on_a_failing_timer_is_repaired_by_migrating_and_retrying(klachten,
+                                                                                  tmp_path):
+    broken = store_version(klachten, broken_status_timer(tmp_path / "kapot"))
+    harness = Harness(klachten).submit().admissible()  # the status timer cannot start
+    rows = _rows(klachten, harness.number)
+    assert rows["version"] == broken and rows["incidents"]
+    assert rows["incidents"][0]["element"] == "statusbericht_timer"
+    report = DossierMigrations(klachten).migrate(1, Selection(numbers=(harness.number,)),
+                                                 "bert")
+    assert report["dossiers"][0]["resultaat"] == "gemigreerd"
+    klachten.retry(harness.number, "bert")
+    rows = _rows(klachten, harness.number)
+    assert rows["incidents"] == [] and rows["version"] == 1
+    assert [t["taak"] for t in harness.open_tasks()] == ["onderzoek"]
+    assert harness.counts_at([20, 22]) == [0, 1]  # the status notice after 21 days
