@@ -118,3 +118,25 @@ def test_the_kept_complaint_carries_on_after_migrating_to_a_fixed_version(klacht
     assert klachten.retry(number, "bert") == 1
     assert [t["taak"] for t in klachten.tasks(number)] == ["ontvankelijkheid_beoordelen"]
     assert all(i["opgelost_op"] for i in klachten.dossier(number)["incidenten"])
+
+
+def test_the_command_line_names_the_incident_after_completing(klachten, tmp_path,
+                                                              database_url, monkeypatch):
+    from click.testing import CliRunner
+
+    from runner.accounts import Accounts
+    from runner.cli import main
+
+    _deploy_broken(klachten, tmp_path, BPMN, "'R/' + termijnen['statusbericht']['interval']",
+                   "'R/'+str(termijnen['statusbericht']['dagen'])+'D'")
+    Accounts(klachten).add("mia", ["klachtenbemiddelaar"], "een-lang-wachtwoord-voor-mia")
+    case = Harness(klachten).submit()
+    data = tmp_path / "o.json"
+    data.write_text('{"ontvankelijk": "ja"}', encoding="utf-8")
+    monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["complete", case.task("ontvankelijkheid_beoordelen")["id"],
+                                       "--data", str(data), "--user", "mia"])
+    assert result.exit_code == 0
+    assert f"taak voltooid in dossier {case.number}" in result.stdout
+    assert result.stderr.startswith(f"incident in dossier {case.number}: statusbericht_timer: ")
+    assert "uw invoer is bewaard" in result.stderr
