@@ -11,7 +11,7 @@ from .accounts import ADMINISTER, Account, Accounts
 from .definitions import default_processes_dir
 from .dossier_migration import DossierMigrations, Selection
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
-from .service import Klachten, _iso
+from .service import Deployment, Klachten, _iso
 from .store import Definition, Instance, transaction
 
 
@@ -46,10 +46,11 @@ class Admin:
         self._check(account)
         return [str(problem) for problem in lint(default_processes_dir(), OPERATORS)]
 
-    def deploy(self, account: Account) -> tuple[int, bool]:
-        """Deploy ``processes/`` when it lints clean (a new version only when it changed)."""
+    def deploy(self, account: Account) -> Deployment:
+        """Deploy ``processes/`` when it lints clean (a new version only when it changed);
+        :class:`ModelRejected` with every problem when it does not."""
         self._check(account)
-        return self.klachten.deploy()
+        return self.klachten.deploy(default_processes_dir())
 
     def add_user(self, account: Account, name: str, roles: list[str], password: str) -> None:
         self._check(account)

@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -356,9 +357,45 @@ class Case:
     def incident_tasks(self) -> list[Task]:
         return self._open_work().failed
 
+    def mark_failed(self, error: BaseException) -> list[Task]:
+        """The tasks an engine error left failed. SpiffWorkflow marks a task it was running
+        (a gateway without a matching condition, an operator); an error while it evaluated
+        a waiting event (a timer expression) leaves no mark: that task, found in the
+        traceback, is marked here, so the error becomes an incident that can be retried."""
+        self._open = None
+        if not self.incident_tasks():
+            task = failing_task(error)
+            if task is not None and task.workflow is not None:
+                task._set_state(TaskState.ERROR)
+                self._open = None
+        return self.incident_tasks()
+
     def retry(self, now: datetime, did_complete: Callable[[Task], None] | None = None) -> None:
-        """Run failed tasks again, then fire what is due (a timer that failed to fire)."""
-        for task in self.incident_tasks():
+        """Run failed tasks again, then fire what is due (a timer that failed to fire). A
+        failed event waits again, its timer to be computed anew; other tasks run again."""
+        failed = self.incident_tasks()
+        for task in failed:
             task._set_state(TaskState.READY)
         self._open = None
+        for task in failed:
+            if isinstance(task.task_spec, CatchingEvent):  # wait again: evaluate anew
+                task.internal_data.pop("event_value", None)
+                task._set_state(TaskState.WAITING)
+                task.task_spec._update(task)
         self.tick(now, did_complete)
+
+
+def failing_task(error: BaseException) -> Task | None:
+    """The task an engine error is about: the error's own, else the innermost task being
+    worked on (``my_task``) in the traceback."""
+    task = getattr(error, "task", None)
+    if isinstance(task, Task):
+        return task
+    found = None
+    traceback = error.__traceback__
+    while traceback is not None:
+        candidate = traceback.tb_frame.f_locals.get("my_task")
+        if isinstance(candidate, Task):
+            found = candidate
+        traceback = traceback.tb_next
+    return found

@@ -11,15 +11,15 @@ import signal
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from . import settings
-from .definitions import default_processes_dir
 from .errors import DatabaseUnavailable, KlachtenError
-from .service import Klachten, dumps
+
+if TYPE_CHECKING:  # the engine, the database and the PDF fonts load when a command runs
+    from .service import Klachten
 
 _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -69,12 +69,16 @@ class JsonFile(click.ParamType):
 
 
 def _klachten() -> Klachten:
+    from .service import Klachten
+
     klachten = Klachten(settings.database_url(), clock=settings.get("KLACHTEN_CLOCK"))
     click.get_current_context().call_on_close(klachten.close)
     return klachten
 
 
 def _out(value: Any, as_json: bool, text: str) -> None:
+    from .service import dumps
+
     click.echo(dumps(value) if as_json else text)
 
 
@@ -82,6 +86,8 @@ class _Group(click.Group):
     """Turns domain and database errors into one line and exit code 1."""
 
     def invoke(self, ctx):
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
         try:
             return super().invoke(ctx)
         except DatabaseUnavailable as err:
@@ -104,15 +110,15 @@ def main() -> None:
 
 @main.command()
 def init() -> None:
-    """Create or upgrade the database schema and deploy processes/."""
+    """Create or upgrade the database schema and deploy processes/ (when it lints clean)."""
     from .migrations import upgrade
 
     settings.public_url()  # a wrong address stops before anything changes
     url = settings.database_url()
     upgrade(url)
-    definition_id, created = _klachten().deploy()
-    click.echo(f"schema bijgewerkt; procesversie {definition_id}"
-               + (" gedeployed" if created else " was al gedeployed"))
+    result = _deploy(None)
+    click.echo(f"schema bijgewerkt; procesversie {result.version}"
+               + (" gedeployed" if result.created else " was al gedeployed"))
     warn_public_url()
 
 
@@ -128,29 +134,54 @@ def warn_public_url() -> None:
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 def deploy(folder: Path | None) -> None:
-    """Deploy a process folder (a new version only when its content changed)."""
-    definition_id, created = _klachten().deploy(folder)
-    click.echo(f"procesversie {definition_id}" + (" gedeployed" if created else " ongewijzigd"))
+    """Deploy a process folder when it lints clean (a new version only when it changed)."""
+    result = _deploy(folder)
+    click.echo(f"procesversie {result.version}"
+               + (" gedeployed" if result.created else " ongewijzigd"))
+
+
+def _deploy(folder: Path | None):
+    """Deploy; print the lint's warnings, or every problem when the model is refused."""
+    from .errors import ModelRejected
+
+    try:
+        result = _klachten().deploy(folder)
+    except ModelRejected as err:
+        for problem in err.problems:
+            click.echo(str(problem), err=True)
+        errors = sum(1 for problem in err.problems if problem.severity == "fout")
+        raise click.ClickException(f"procesmodel niet gedeployed, er is niets veranderd: "
+                                   f"{errors} fout(en), hierboven") from err
+    for warning in result.warnings:
+        click.echo(warning, err=True)
+    return result
 
 
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
-def lint(folder: Path | None) -> None:
-    """Check a process folder before deploying it; exit 1 on any problem."""
+@click.option("--zonder-uitvoeren", "static", is_flag=True,
+              help="Only the static checks, without running the model.")
+def lint(folder: Path | None, static: bool) -> None:
+    """Check a process folder before deploying it, and run it on every path with sample
+    data; exit 1 on any error (warnings are shown and do not fail)."""
+    from .definitions import default_processes_dir
+    from .lint import errors
     from .lint import lint as run_lint
     from .operators import OPERATORS
 
-    problems = run_lint(folder or default_processes_dir(), OPERATORS)
+    problems = run_lint(folder or default_processes_dir(), OPERATORS, run=not static)
     for problem in problems:
         click.echo(str(problem), err=True)
-    if problems:
+    if errors(problems):
         raise SystemExit(1)
-    click.echo("geen problemen gevonden")
+    click.echo(f"geen fouten gevonden, {len(problems)} waarschuwing(en)" if problems
+               else "geen problemen gevonden")
 
 
 @main.command()
 @click.option("--once", is_flag=True, help="One sweep, then stop.")
-def worker(once: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="With --once: the counts as JSON.")
+def worker(once: bool, as_json: bool) -> None:
     """Fire due timers and deliver the outbox (a loop, or one pass with --once).
 
     The loop survives a database restart (it waits and tries again) and stops cleanly on
@@ -168,11 +199,19 @@ def worker(once: bool) -> None:
         work.run(float(settings.get("KLACHTEN_WORKER_INTERVAL")), stop)
         return
     fired, report = work.run_once()
+    if as_json:
+        _out({"timers": fired, "verzonden": report.sent, "later_opnieuw": report.retrying,
+              "niet_afgeleverd": report.failed, "fouten": list(report.errors)}, True, "")
+        return
     for error in report.errors:
         click.echo(error, err=True)
     click.echo(f"{fired} dossier(s) met vervallen timers verwerkt")
     click.echo(f"{report.sent} bericht(en) verzonden, {report.retrying} later opnieuw, "
                f"{report.failed} niet afgeleverd")
+    if not (fired or report.sent or report.retrying or report.failed):
+        click.echo("niets te doen op dit moment: geen timer vervallen, geen bericht te "
+                   "verzenden (draait klachten serve met zijn eigen worker, dan deed die "
+                   "het werk al)")
 
 
 @main.group()
@@ -208,12 +247,27 @@ def clock_advance(duration: timedelta) -> None:
 @main.command()
 @click.argument("complaint", type=JsonFile())
 @click.option("--actor", default="intake", show_default=True)
-def submit(complaint: dict, actor: str) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Number, access code and the dossier's open tasks as JSON.")
+def submit(complaint: dict, actor: str, as_json: bool) -> None:
     """Start a dossier from a complaint in a JSON file."""
-    result = _klachten().submit(complaint, actor=actor)
+    klachten = _klachten()
+    result = klachten.submit(complaint, actor=actor)
+    if as_json:
+        _after(klachten, result.dossier_number, toegangscode=result.access_code)
+        return
     click.echo(f"dossier {result.dossier_number}")
     if result.access_code:
         click.echo(f"toegangscode {result.access_code}")
+
+
+def _after(klachten: Klachten, number: str, **extra: Any) -> None:
+    """What a script needs after an action: the dossier, its step and its open tasks."""
+    info = klachten.dossier(number)
+    _out({"dossiernummer": number, **extra, "stap": info["stap"],
+          "open_taken": info["open_taken"],
+          "incidenten": [i for i in info["incidenten"] if i["opgelost_op"] is None]},
+         True, "")
 
 
 @main.command()
@@ -231,13 +285,18 @@ def tasks(number: str | None, as_json: bool) -> None:
 @click.argument("task_id")
 @click.option("--data", "data", type=JsonFile(), required=True)
 @click.option("--user", required=True)
-def complete(task_id: str, data: dict, user: str) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="The dossier's step and open tasks after the action, as JSON.")
+def complete(task_id: str, data: dict, user: str, as_json: bool) -> None:
     """Complete a user task with form data from a JSON file, as the enabled account
     ``--user``: only a task of its lanes, separation of duties as on the web and the API."""
     from .inbox import Inbox
 
     accounts = _accounts()
     number = Inbox(accounts.klachten, accounts).complete(accounts.working(user), task_id, data)
+    if as_json:
+        _after(accounts.klachten, number, taak=task_id)
+        return
     click.echo(f"taak voltooid in dossier {number}")
 
 
@@ -245,9 +304,15 @@ def complete(task_id: str, data: dict, user: str) -> None:
 @click.argument("number")
 @click.argument("name", type=click.Choice(["klager_niet_akkoord", "klacht_ingetrokken"]))
 @click.option("--data", "data", type=JsonFile(), default=None)
-def message(number: str, name: str, data: dict | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="The dossier's step and open tasks after the message, as JSON.")
+def message(number: str, name: str, data: dict | None, as_json: bool) -> None:
     """Send a message to a dossier."""
-    _klachten().send_message(number, name, data or {})
+    klachten = _klachten()
+    klachten.send_message(number, name, data or {})
+    if as_json:
+        _after(klachten, number, bericht=name)
+        return
     click.echo(f"bericht {name} afgeleverd aan dossier {number}")
 
 
@@ -510,6 +575,7 @@ def privacy_search(name: str, email: str, member_number: str, user: str, as_json
               help="PDF file to write; the JSON goes beside it (.json).")
 def privacy_export(name: str, email: str, member_number: str, user: str, output: Path) -> None:
     """Answer an access request (art. 15): everything held about a person, PDF and JSON."""
+    from .service import dumps
     from .subject_access import SubjectAccess
 
     export = SubjectAccess(_klachten()).export(_account(user),

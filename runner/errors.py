@@ -62,6 +62,17 @@ class ModelError(KlachtenError):
     """The process model in ``processes/`` is invalid or unsafe."""
 
 
+class ModelRejected(ModelError):
+    """A deploy refused because the lint found errors; ``problems`` has each of them."""
+
+    def __init__(self, problems: list) -> None:
+        self.problems = problems
+        found = [problem for problem in problems if getattr(problem, "severity", "") == "fout"]
+        first = f"; de eerste: {found[0]}" if found else ""
+        super().__init__(f"procesmodel niet gedeployed, er is niets veranderd: {len(found)} "
+                         f"fout(en){first}")
+
+
 class ExpressionRejected(ModelError):
     """A BPMN/DMN expression uses something the restricted environment forbids."""
 

@@ -24,7 +24,7 @@ from .deadline_display import last_day
 from .definitions import Model
 from .errors import Forbidden, NotFound
 from .service import TASK_COMPLETED, Klachten
-from .store import AuditEntry, Dossier, OpenTask, transaction
+from .store import AuditEntry, Dossier, Instance, OpenTask, transaction
 from .task_form import TaskForm, data_from_fields, describe, labels_and_limits
 
 ON_TIME, DUE_SOON, OVERDUE = "op_tijd", "binnenkort", "te_laat"
@@ -100,7 +100,7 @@ class Inbox:
         # The model is read once (its own transaction), before the page's transaction.
         model = self.klachten.latest_model()
         lanes = self.accounts.lanes(account, model)
-        visible = self._visible(account, model, lanes)
+        visible = self._visible(account, model)
         categories = list(model.settings.get("categorieen", []))
         steps = _steps(model, lanes)
         with transaction(self.klachten.factory) as session:
@@ -174,7 +174,7 @@ class Inbox:
     def check_may_work(self, account: Account, task_id: str) -> None:
         """The task is open in one of the account's lanes and not held back from this user."""
         lanes = self.accounts.lanes(account)
-        visible = self._visible(account, lanes=lanes)
+        visible = self._visible(account)
         with transaction(self.klachten.factory) as session:
             allowed = session.scalar(select(OpenTask.id).join(Dossier).where(
                 OpenTask.id == task_id, visible))
@@ -189,15 +189,11 @@ class Inbox:
                       else "scheiding van functies: iemand anders moet ze uitvoeren")
             raise Forbidden(f"{account.name} mag taak {task_id} niet uitvoeren ({reason})")
 
-    def _visible(self, account: Account, model: Model | None = None,
-                 lanes: list[str] | None = None):
+    def _visible(self, account: Account, model: Model | None = None):
         """Tasks in the account's lanes, minus those that separation of duties holds back
         from it (read before a transaction: the model comes from its own)."""
         model = model or self.klachten.latest_model()
-        lanes = self.accounts.lanes(account, model) if lanes is None else lanes
-        if not lanes:
-            return false()
-        condition = OpenTask.lane.in_(lanes)
+        condition = self._in_lanes(account)
         for name, other in _separations(model).items():
             earlier = exists().where(AuditEntry.dossier_id == OpenTask.dossier_id,
                                      AuditEntry.element == other,
@@ -205,6 +201,24 @@ class Inbox:
                                      AuditEntry.actor == account.name)
             condition = and_(condition, not_(and_(OpenTask.spec_name == name, earlier)))
         return condition
+
+
+    def _in_lanes(self, account: Account):
+        """Tasks in a lane that the account's roles work, by the ``rollen.json`` of the
+        version each dossier runs on: a lane renamed in a new version keeps the tasks of
+        dossiers on the old one visible. One plain condition when all versions agree."""
+        groups: dict[tuple[str, ...], list[int]] = {}
+        models = self.klachten.models()
+        for version, model in models.items():
+            groups.setdefault(tuple(self.accounts.lanes(account, model)), []).append(version)
+        groups.pop((), None)
+        if not groups:
+            return false()
+        if len(groups) == 1 and len(next(iter(groups.values()))) == len(models):
+            return OpenTask.lane.in_(next(iter(groups)))
+        return or_(*(and_(OpenTask.lane.in_(lanes), OpenTask.instance_id.in_(
+            select(Instance.id).where(Instance.definition_id.in_(versions))))
+            for lanes, versions in groups.items()))
 
 
 def _steps(model: Model, lanes: list[str]) -> list[str]:

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from .store import Notice
 
 FONT = "brief"
+FALLBACK_FONT = "brief-reserve"
+# nl and fr read left to right: a paragraph keeps that direction, whatever its first letter,
+# and a right-to-left run inside it (an Arabic name or phrase) is placed by the bidi algorithm.
+LETTER_DIRECTION = "ltr"
 LETTER_LABELS = ("datum", "dossiernummer", "berichtcode", "pagina")
 LEFT, RIGHT_COLUMN, WIDTH = 20.0, 125.0, 170.0  # mm on A4 (210 mm wide)
 RETURN_LINE_TOP, ADDRESS_TOP, ADDRESS_WIDTH, ADDRESS_LINES = 45.0, 50.0, 85.0, 8
@@ -112,15 +116,32 @@ def address_lines(block: str) -> list[str]:
     return [line for line in lines if line][:ADDRESS_LINES]
 
 
-def font_files() -> tuple[Path, Path]:
-    """The regular font and its bold face (the regular one when no -Bold file exists)."""
-    regular = Path(settings.get("KLACHTEN_LETTER_FONT"))
+def font_files(setting: str = "KLACHTEN_LETTER_FONT",
+               package: str = "fonts-dejavu-core") -> tuple[Path, Path]:
+    """The regular font of ``setting`` and its bold face (the regular one when no -Bold
+    file exists)."""
+    regular = Path(settings.get(setting))
     if not regular.is_file():
         raise ConfigurationError(
-            f"lettertype {regular} niet gevonden: installeer fonts-dejavu-core of zet "
-            "KLACHTEN_LETTER_FONT op een TrueType-bestand")
-    bold = regular.with_name(f"{regular.stem}-Bold{regular.suffix}")
+            f"lettertype {regular} niet gevonden: installeer {package} of zet "
+            f"{setting} op een TrueType-bestand")
+    bold = regular.with_name(f"{regular.stem.removesuffix('-Regular')}-Bold{regular.suffix}")
     return regular, bold if bold.is_file() else regular
+
+
+def _add_fonts(pdf: FPDF) -> None:
+    """The letter font and, for the characters it lacks (Arabic), the fallback font; text
+    is shaped (HarfBuzz), so that scripts joining their letters come out joined, and runs
+    of right-to-left text are placed by the Unicode bidi algorithm."""
+    fonts = {FONT: font_files()}  # every file checked before any is opened
+    if settings.get("KLACHTEN_LETTER_FALLBACK_FONT"):
+        fonts[FALLBACK_FONT] = font_files("KLACHTEN_LETTER_FALLBACK_FONT", "fonts-noto-core")
+    for name, (regular, bold) in fonts.items():
+        pdf.add_font(name, "", regular)
+        pdf.add_font(name, "B", bold)
+    if FALLBACK_FONT in fonts:
+        pdf.set_fallback_fonts([FALLBACK_FONT], exact_match=False)
+    pdf.set_text_shaping(True, direction=LETTER_DIRECTION)
 
 
 class PagedPdf(FPDF):
@@ -139,22 +160,24 @@ class PagedPdf(FPDF):
 
 def render_letter(head: Letterhead, text: LetterText) -> bytes:
     """The letter as PDF bytes."""
-    regular, bold = font_files()
     pdf = PagedPdf(text.labels["pagina"])
-    pdf.add_font(FONT, "", regular)
-    pdf.add_font(FONT, "B", bold)
-    pdf.set_lang(text.language)
-    pdf.set_title(text.parts[0][0])
-    pdf.set_author(head.name)
-    pdf.set_creation_date(text.created_at)
-    pdf.set_margins(LEFT, 15, 210 - LEFT - WIDTH)
-    pdf.set_auto_page_break(True, margin=25)
-    pdf.add_page()
-    _letterhead(pdf, head)
-    _address(pdf, head, text)
-    _reference(pdf, text)
-    _content(pdf, text)
-    return bytes(pdf.output())
+    try:
+        _add_fonts(pdf)
+        pdf.set_lang(text.language)
+        pdf.set_title(text.parts[0][0])
+        pdf.set_author(head.name)
+        pdf.set_creation_date(text.created_at)
+        pdf.set_margins(LEFT, 15, 210 - LEFT - WIDTH)
+        pdf.set_auto_page_break(True, margin=25)
+        pdf.add_page()
+        _letterhead(pdf, head)
+        _address(pdf, head, text)
+        _reference(pdf, text)
+        _content(pdf, text)
+        return bytes(pdf.output())
+    finally:  # fontTools reads the font files lazily and keeps them open
+        for font in pdf.fonts.values():
+            font.ttfont.close()
 
 
 def _letterhead(pdf: FPDF, head: Letterhead) -> None:
@@ -176,9 +199,11 @@ def _address(pdf: FPDF, head: Letterhead, text: LetterText) -> None:
     pdf.set_font(FONT, size=7)
     pdf.cell(ADDRESS_WIDTH, 4, f"{head.name} · {head.address}")
     pdf.set_font(FONT, size=10)
+    pdf.set_text_shaping(True, direction=None)  # an address line reads in its own script
     for index, line in enumerate(address_lines(text.address)):
         pdf.set_xy(LEFT, ADDRESS_TOP + index * LINE)
         pdf.cell(ADDRESS_WIDTH, LINE, line)
+    pdf.set_text_shaping(True, direction=LETTER_DIRECTION)
 
 
 def _reference(pdf: FPDF, text: LetterText) -> None:

@@ -17,10 +17,21 @@ id of the BPMN element concerned; it never stops at the first one. Checked:
   of user tasks, scripts, conditional events and timer expressions; a timer given as a bare ISO 8601
   value (``P8D`` instead of ``'P8D'``) is reported, and a literal timer value must parse;
 * an exclusive gateway with more than one outgoing flow has a default flow;
+* every sequence flow connects elements that exist (else the flow is named, before the
+  engine's own message);
+* every lane with user tasks has a role in ``rollen.json``, every lane there exists in the
+  diagram and every role there is a known role;
+* ``dossiernummer_formaat`` uses only ``{jaar}`` and ``{volgnummer}`` and gives numbers
+  the status page and the dossier URLs find;
+* every field of a user task's form has a type the web form can render;
 * every code people see (categories, steps, user tasks, form choices) has a label in
   ``labels.json`` in every language (:func:`runner.labels.missing_labels`).
 
-Element is ``""`` for a problem that concerns a whole file.
+Then, when the static checks found no error, the model is run (:mod:`runner.model_run`):
+every path, with sample data, on a virtual clock, in a scratch database.
+
+Element is ``""`` for a problem that concerns a whole file. A problem is an error (deploy is
+refused) or a warning (shown, not blocking).
 """
 
 from __future__ import annotations
@@ -51,14 +62,26 @@ from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.specs.WorkflowSpec import WorkflowSpec
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
 
-from .definitions import FORMS_DIR, LABELS, LANGUAGES, NOTICES_DIR, Model, parse, read_folder
+from .accounts import ROLES, ROLES_FILE
+from .definitions import (
+    FORMS_DIR,
+    LABELS,
+    LANGUAGES,
+    NOTICES_DIR,
+    SETTINGS,
+    Model,
+    content_hash,
+    parse,
+    read_folder,
+)
 from .errors import ExpressionRejected, ModelError
 from .expressions import check_expression
 from .labels import missing_labels
 from .letters import letter_labels
+from .operators import dossier_number_problem
 from .safe_xml import parse_xml
 
-__all__ = ["NOTICE_OPERATOR", "Problem", "lint"]
+__all__ = ["ERROR", "NOTICE_OPERATOR", "WARNING", "Problem", "errors", "lint", "lint_files"]
 
 NOTICE_OPERATOR = "produce_notice"
 NOTICE_KIND_PARAMETER = "soort"
@@ -67,29 +90,45 @@ DUE_DATE_PROPERTY = "vervaldatum"
 LETTER_PROPERTY = "brief"  # a print-and-post task: the notice code of its letter
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-NO_DEFAULT_FLOW = "exclusieve gateway met meer dan één uitgaande stroom heeft geen standaardpad"
+NO_DEFAULT_FLOW = ("exclusieve gateway met meer dan één uitgaande stroom heeft geen "
+                   "standaardpad: klopt geen enkele voorwaarde, dan loopt het dossier vast; "
+                   "duid één stroom aan als standaardpad (default)")
 _NOTICE_KIND = re.compile(r"[a-z0-9][a-z0-9_]*")
 # Characters of an ISO 8601 date, duration or repeating interval written without quotes.
 _ISO_CHARACTERS = re.compile(r"[0-9A-Za-z:+\-/.,]+")
 _ISO_START = re.compile(r"(R\d*/)?(P[\dT]|\d{4}-?(\d{2}|W\d{2}))", re.IGNORECASE)
 
 
+ERROR = "fout"
+WARNING = "waarschuwing"
+# Widgets of runner.task_form: what a user task's form can show.
+_RENDERABLE_TYPES = {"string", "boolean"}
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One finding: the file (relative to the model folder), the element id, the message."""
+    """One finding: the file (relative to the model folder), the element id, the message,
+    and whether it blocks a deploy (``fout``) or not (``waarschuwing``)."""
 
     file: str
     element: str
     message: str
+    severity: str = ERROR
 
     def __str__(self) -> str:
+        message = self.message if self.severity == ERROR else f"{WARNING}: {self.message}"
         if not self.element:
-            return f"{self.file}: {self.message}"
-        return f"{self.file}: {self.element}: {self.message}"
+            return f"{self.file}: {message}"
+        return f"{self.file}: {self.element}: {message}"
 
 
-def lint(folder: Path, operators: Collection[str]) -> list[Problem]:
-    """Check the model in ``folder``; ``operators`` are the ids of the registered operators.
+def errors(problems: list[Problem]) -> list[Problem]:
+    return [problem for problem in problems if problem.severity == ERROR]
+
+
+def lint(folder: Path, operators: Collection[str], run: bool = True) -> list[Problem]:
+    """Check the model in ``folder``; ``operators`` are the ids of the registered operators;
+    ``run``: also run the model when the static checks pass.
 
     Returns all problems found, in the order found, without duplicates (empty = clean).
     """
@@ -98,9 +137,27 @@ def lint(folder: Path, operators: Collection[str]) -> list[Problem]:
         files = read_folder(folder)
     except ModelError as err:
         return [_folder_problem(folder, str(err))]
-    linter = _Linter(files, frozenset(operators))
-    linter.run()
-    return list(dict.fromkeys(linter.problems))
+    return lint_files(files, operators, run)
+
+
+_CACHE: dict[tuple[str, frozenset[str], bool], list[Problem]] = {}
+
+
+def lint_files(files: dict[str, str], operators: Collection[str],
+               run: bool = True) -> list[Problem]:
+    """:func:`lint` on a model's files (``{relative path: text}``); the result is kept per
+    content, so deploying a model that was just linted does not run it again."""
+    key = (content_hash(files), frozenset(operators), run)
+    if key not in _CACHE:
+        linter = _Linter(files, key[1])
+        linter.run()
+        problems = list(dict.fromkeys(linter.problems))
+        if run and linter.model is not None and not errors(problems):
+            from .model_run import run_model
+
+            problems += [p for p in run_model(files) if p not in problems]
+        _CACHE[key] = problems
+    return list(_CACHE[key])
 
 
 class _Linter:
@@ -112,9 +169,11 @@ class _Linter:
         self.json: dict[str, Any] = {}
         self.checked_forms: set[str] = set()
         self.form_problems: dict[str, str | None] = {}
+        self.model: Model | None = None
 
-    def report(self, file: str, element: str | None, message: str) -> None:
-        self.problems.append(Problem(file, element or "", message))
+    def report(self, file: str, element: str | None, message: str,
+               severity: str = ERROR) -> None:
+        self.problems.append(Problem(file, element or "", message, severity))
 
     # ----------------------------------------------------------------- driver
 
@@ -123,16 +182,21 @@ class _Linter:
         self.check_json()
         self.check_templates()
         self.check_letter_labels()
+        self.check_dossier_number()
+        flows_ok = True
         for name, root in self.roots.items():
             if name.endswith(".bpmn"):
                 self.check_gateway_defaults_xml(name, root)
-        model = self.parse_model() if xml_ok else None
+                flows_ok = self.check_flow_ends(name, root) and flows_ok
+                self.check_lanes(name, root)
+        model = self.parse_model() if xml_ok and flows_ok else None
         if model is not None:
             for file, spec in _task_specs(model):
                 self.check_task_spec(file, spec)
             for kind, code, language in missing_labels(model):
                 self.report(LABELS, "", f"{kind} {code!r} heeft geen label in het {language}")
         self.check_unreferenced_forms()
+        self.model = model
 
     # ------------------------------------------------------------ file checks
 
@@ -201,6 +265,66 @@ class _Linter:
             for gateway in process.iterchildren(f"{{{BPMN_NS}}}exclusiveGateway"):
                 if sources.get(gateway.get("id"), 0) > 1 and not gateway.get("default"):
                     self.report(name, gateway.get("id"), NO_DEFAULT_FLOW)
+
+    def check_flow_ends(self, name: str, root: etree._Element) -> bool:
+        """Every sequence flow starts and ends at an element of its (sub)process. The engine
+        names the wrong element for a flow to nowhere, so this is checked first."""
+        ok = True
+        for process in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
+            ids = {child.get("id") for child in process.iterchildren() if child.get("id")}
+            for flow in process.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
+                for end, label in (("sourceRef", "begint bij"), ("targetRef", "gaat naar")):
+                    target = flow.get(end)
+                    if target not in ids:
+                        ok = False
+                        self.report(name, flow.get("id"),
+                                    f"de stroom {label} '{target or ''}', maar dat element "
+                                    "bestaat niet in dit (deel)proces; verbind de stroom "
+                                    "opnieuw met een bestaand element of verwijder hem")
+        return ok
+
+    def check_lanes(self, name: str, root: etree._Element) -> None:
+        """Lanes with user tasks have a role in rollen.json, and rollen.json names only
+        lanes of the diagram and known roles: else tasks vanish from every inbox."""
+        if ROLES_FILE not in self.json:
+            if ROLES_FILE not in self.files:
+                self.report(ROLES_FILE, "", "bestand ontbreekt: het zegt welke rol de taken "
+                                            "van elke lane uitvoert")
+            return
+        mapping = self.json[ROLES_FILE].get("lanes") if isinstance(
+            self.json[ROLES_FILE], dict) else None
+        if not isinstance(mapping, dict):
+            self.report(ROLES_FILE, "", 'verwacht {"lanes": {"naam van de lane": "rol"}}')
+            return
+        user_tasks = {task.get("id") for task in root.iter(f"{{{BPMN_NS}}}userTask")}
+        lanes = set()
+        for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+            lane_name = lane.get("name") or ""
+            lanes.add(lane_name)
+            tasks = sorted(ref.text.strip() for ref in lane.iter(f"{{{BPMN_NS}}}flowNodeRef")
+                           if ref.text and ref.text.strip() in user_tasks)
+            if tasks and lane_name not in mapping:
+                self.report(name, lane.get("id"),
+                            f"lane '{lane_name}' staat niet in {ROLES_FILE}: niemand ziet de "
+                            f"taken {', '.join(tasks)} in zijn inbox; voeg "
+                            f'"{lane_name}": "<rol>" toe aan {ROLES_FILE} of geef de lane '
+                            "de naam die daar staat")
+        for lane_name, role in mapping.items():
+            if lane_name not in lanes:
+                self.report(ROLES_FILE, lane_name,
+                            f"lane '{lane_name}' bestaat niet in {name}; hernoem ze hier "
+                            "zoals in het diagram, of verwijder de regel")
+            if role not in ROLES:
+                self.report(ROLES_FILE, lane_name,
+                            f"onbekende rol '{role}'; kies uit {', '.join(ROLES)}")
+
+    def check_dossier_number(self) -> None:
+        settings = self.json.get(SETTINGS)
+        if not isinstance(settings, dict) or "dossiernummer_formaat" not in settings:
+            return
+        problem = dossier_number_problem(settings["dossiernummer_formaat"])
+        if problem:
+            self.report(SETTINGS, "dossiernummer_formaat", problem)
 
     def parse_model(self) -> Model | None:
         try:
@@ -292,6 +416,7 @@ class _Linter:
                 self.report(file, element, f"formulier {path} ontbreekt")
             else:
                 self.check_form(path, element)
+                self.check_field_types(path, element)
         for name in (DUE_DATE_PROPERTY, LETTER_PROPERTY):
             if properties.get(name) is not None:
                 self.check_expression(file, element, f"eigenschap {name}", properties[name])
@@ -304,6 +429,19 @@ class _Linter:
             self.form_problems[path] = _schema_problem(self.json[path])
         if self.form_problems[path]:
             self.report(path, element, self.form_problems[path])
+
+    def check_field_types(self, path: str, element: str) -> None:
+        """The web form of a user task renders text, choices, dates, check boxes and rows
+        (:mod:`runner.task_form`); any other type can never be filled in there."""
+        schema = self.json.get(path)
+        if not isinstance(schema, dict) or self.form_problems.get(path):
+            return
+        for name, kind in _unrenderable_fields(schema):
+            self.report(path, element,
+                        f"veld '{name}' heeft type '{kind}', dat het webformulier niet kan "
+                        "tonen (de bemiddelaar krijgt altijd 'deze waarde is niet geldig'); "
+                        "gebruik type 'string' (met een 'pattern' voor cijfers), 'boolean' "
+                        "of een lijst van objecten")
 
     def check_unreferenced_forms(self) -> None:
         """Forms no user task names (e.g. the intake form) must be valid all the same."""
@@ -373,6 +511,20 @@ class _Linter:
 
 
 # ------------------------------------------------------------------------- helpers
+
+
+def _unrenderable_fields(schema: dict, prefix: str = "") -> Iterator[tuple[str, str]]:
+    for name, spec in (schema.get("properties") or {}).items():
+        if not isinstance(spec, dict):
+            continue
+        kind = spec.get("type", "string")
+        items = spec.get("items") if isinstance(spec.get("items"), dict) else {}
+        if kind == "array" and items.get("type") == "object" and not prefix:
+            yield from _unrenderable_fields(items, f"{name}.")
+        elif not isinstance(kind, str) or kind not in _RENDERABLE_TYPES:
+            yield f"{prefix}{name}", str(kind)
+        elif any(not isinstance(value, str) for value in spec.get("enum", [])):
+            yield f"{prefix}{name}", "keuze met waarden die geen tekst zijn"
 
 
 def _task_specs(model: Model) -> Iterator[tuple[str, Any]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,12 +23,18 @@ from sqlalchemy.orm import Session
 
 from .deadlines import RECEIPT, BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
 from .definitions import Model
+from .errors import ModelError
 from .notices import INITIAL_STATUS, NoticeStatus, localised, new_notice_code
 from .settings import public_link
 from .store import Dossier, DossierSequence, Notice, Recommendation
 
 _CALENDAR = BelgianCalendar()
 THIS_STEP = "deze stap"  # what compute_deadline counts from when the diagram names nothing
+DEFAULT_NUMBER_FORMAT = "KL-{jaar}-{volgnummer:05d}"
+NUMBER_PLACEHOLDERS = ("jaar", "volgnummer")
+# A number is typed on the status page (spaces removed, upper-cased) and sits in URLs.
+_NUMBER_CHARACTERS = re.compile(r"[A-Z0-9._-]{1,40}")
+_NUMBER_SPEC = re.compile(r"0?[1-9]?d?")
 _ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ACCESS_CODE_LENGTH = 12  # 31**12: about 59 bits
 
@@ -128,21 +135,78 @@ def _next_sequence(session: Session, year: int) -> int:
     return value
 
 
+def format_dossier_number(fmt: str, year: int, sequence: int) -> str:
+    """The dossier number in the format of ``dossiernummer_formaat``: literal text and only
+    the placeholders ``{jaar}`` and ``{volgnummer}``, with at most a width such as ``:05d``
+    (no attribute or index access, unlike ``str.format``). Raises ModelError otherwise."""
+    values = {"jaar": year, "volgnummer": sequence}
+    parts = []
+    for literal, name, spec, conversion in _format_parts(fmt):
+        parts.append(literal)
+        if name is None:
+            continue
+        if name not in values or conversion or not _NUMBER_SPEC.fullmatch(spec or ""):
+            raise ModelError(
+                f"dossiernummer_formaat: onbekende plaatshouder {{{name}"
+                f"{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}; "
+                "gebruik alleen {jaar} en {volgnummer}, eventueel met een breedte zoals "
+                "{volgnummer:05d}")
+        parts.append(format(values[name], spec or ""))
+    return "".join(parts)
+
+
+def dossier_number_problem(fmt: object) -> str | None:
+    """Why ``fmt`` cannot number dossiers (None when it can): placeholders, and whether the
+    status page and the dossier URLs find a number of that format."""
+    if not isinstance(fmt, str):
+        return "moet tekst zijn, bijvoorbeeld \"KL-{jaar}-{volgnummer:05d}\""
+    try:
+        samples = [format_dossier_number(fmt, 2026, n) for n in (1, 99999)]
+    except ModelError as err:
+        return str(err).removeprefix("dossiernummer_formaat: ")
+    if "{volgnummer" not in fmt:
+        return ("bevat geen {volgnummer}: elk dossier zou hetzelfde nummer krijgen; "
+                "voeg {volgnummer} toe")
+    for sample in samples:
+        if not _NUMBER_CHARACTERS.fullmatch(sample):
+            return (f"geeft nummers zoals '{sample}' die de statuspagina en de dossierlinks "
+                    "niet terugvinden (de klager typt het nummer, spaties worden weggelaten "
+                    "en letters worden hoofdletters); gebruik alleen hoofdletters, cijfers, "
+                    "'-', '_' en '.', zonder spaties, hoogstens 40 tekens")
+    return None
+
+
+def _format_parts(fmt: str) -> list[tuple[str, str | None, str | None, str | None]]:
+    try:
+        return list(string.Formatter().parse(fmt))
+    except ValueError as err:
+        raise ModelError(f"dossiernummer_formaat: ongeldig formaat ({err}); schrijf "
+                         "plaatshouders als {jaar} en {volgnummer:05d}") from err
+
+
 @operator("register_dossier")
 def register_dossier(ctx: OperatorContext, task) -> dict:
     """Stap 2: a unique dossier number and an access code (stored only as a hash)."""
+    if ctx.dossier.number is None:
+        fmt = ctx.model.settings.get("dossiernummer_formaat", DEFAULT_NUMBER_FORMAT)
+        number_dossier(ctx, datetime.fromisoformat(task.data["ontvangen_op"]), fmt)
+    return {"dossiernummer": ctx.dossier.number, "geregistreerd_op": ctx.now.isoformat()}
+
+
+def number_dossier(ctx: OperatorContext, received: datetime,
+                   fmt: str = DEFAULT_NUMBER_FORMAT) -> None:
+    """Give the dossier its number (the next of the receipt's year) and an access code,
+    kept in ``ctx.transient`` for the acknowledgement; the code is stored only hashed."""
     dossier = ctx.dossier
-    if dossier.number is None:
-        year = ctx.local_date(datetime.fromisoformat(task.data["ontvangen_op"])).year
-        sequence = _next_sequence(ctx.session, year)
-        fmt = ctx.model.settings.get("dossiernummer_formaat", "KL-{jaar}-{volgnummer:05d}")
-        dossier.number = fmt.format(jaar=year, volgnummer=sequence)
-        dossier.year, dossier.sequence = year, sequence
-        code = _new_access_code()
-        dossier.access_code_hash = hash_access_code(code)
-        ctx.transient["toegangscode"] = code
-        ctx.session.flush()
-    return {"dossiernummer": dossier.number, "geregistreerd_op": ctx.now.isoformat()}
+    year = ctx.local_date(received).year
+    format_dossier_number(fmt, year, 0)  # a bad format fails before a number is used
+    sequence = _next_sequence(ctx.session, year)
+    number = format_dossier_number(fmt, year, sequence)
+    dossier.number, dossier.year, dossier.sequence = number, year, sequence
+    code = _new_access_code()
+    dossier.access_code_hash = hash_access_code(code)
+    ctx.transient["toegangscode"] = code
+    ctx.session.flush()
 
 
 def _deadline_dict(rule_row: dict, start: date, zone: ZoneInfo, anchor: str) -> dict:

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
@@ -40,7 +40,15 @@ from .engine import (
     restore_specs,
     serialize_spec,
 )
-from .errors import Conflict, Forbidden, NotFound, StateUnreadable, ValidationFailed
+from .errors import (
+    Conflict,
+    Forbidden,
+    KlachtenError,
+    ModelRejected,
+    NotFound,
+    StateUnreadable,
+    ValidationFailed,
+)
 from .forms import validate_form, with_defaults
 from .instances import (
     SYSTEM_ACTOR,
@@ -53,7 +61,14 @@ from .instances import (
 )
 from .letters import Letter, notice_letter
 from .notices import STATUS_LABELS, NoticeStatus
-from .operators import OperatorContext, complainant_name, postal_address, redact_access_code
+from .operators import (
+    OperatorContext,
+    complainant_name,
+    number_dossier,
+    postal_address,
+    redact_access_code,
+)
+from .rule_texts import RULE_VALUE, fill_rule_values
 from .store import (
     AuditEntry,
     Definition,
@@ -76,6 +91,14 @@ UNDELIVERABLE_MESSAGE = "bericht_onbestelbaar"
 # A letter can be marked posted while it waits to be printed, or when its e-mail failed.
 POSTABLE = (NoticeStatus.TO_PRINT, NoticeStatus.FAILED)
 log = logging.getLogger(__name__)
+
+
+class Deployment(NamedTuple):
+    """A deploy's outcome: the version, whether it is new, and the lint's warnings."""
+
+    version: int
+    created: bool
+    warnings: list[str]
 
 
 @dataclass(frozen=True)
@@ -101,9 +124,34 @@ class Klachten:
         self.engine.dispose()
 
     # ----- definitions
-    def deploy(self, folder: Path | None = None) -> tuple[int, bool]:
-        """Store ``folder`` as a new version unless its content hash is known already."""
+    def deploy(self, folder: Path | None = None) -> Deployment:
+        """Store ``folder`` as a new version unless its content hash is known already.
+
+        The model is linted first (:func:`runner.lint.lint_files`, which also runs it): any
+        error refuses the deploy with :class:`ModelRejected` and nothing is stored;
+        warnings come back with the result.
+        """
+        from .lint import errors, lint_files
+        from .operators import OPERATORS
+
         files = read_folder(folder or default_processes_dir())
+        known = self._known_version(files)
+        if known is not None:
+            return Deployment(known, False, [])
+        problems = lint_files(files, OPERATORS)
+        if errors(problems):
+            raise ModelRejected(problems)
+        version, created = self.deploy_unchecked(files)
+        return Deployment(version, created, [str(problem) for problem in problems])
+
+    def _known_version(self, files: dict[str, str]) -> int | None:
+        with transaction(self.factory) as session:
+            return session.scalar(select(Definition.id).where(
+                Definition.content_hash == content_hash(files)))
+
+    def deploy_unchecked(self, files: dict[str, str]) -> tuple[int, bool]:
+        """Store a model's files as a version without linting them: for the lint's own
+        model run, and for tests of what happens when a broken model runs anyway."""
         digest = content_hash(files)
         with transaction(self.factory) as session:
             now = self.clock.now(session)
@@ -131,6 +179,17 @@ class Klachten:
         """The newest deployed version of ``processes/`` (forms, settings, page texts)."""
         with transaction(self.factory) as session:
             return self._model(session, self._latest_definition_id(session))[0]
+
+    def model_of(self, number: str) -> Model:
+        """The version a dossier runs on: its forms, texts, roles and settings."""
+        with transaction(self.factory) as session:
+            return self._dossier_model(session, self._dossier(session, number).id)
+
+    def models(self) -> dict[int, Model]:
+        """Every deployed version's model, by version (each parsed once per process)."""
+        with transaction(self.factory) as session:
+            versions = session.scalars(select(Definition.id).order_by(Definition.id)).all()
+            return {version: self._model(session, version)[0] for version in versions}
 
     def _latest_definition_id(self, session: Session) -> int:
         latest = session.scalar(select(func.max(Definition.id)))
@@ -173,6 +232,8 @@ class Klachten:
             loaded = LoadedCase(session, instance, dossier, Case(workflow, model), now)
             loaded.record(actor, "klacht ontvangen", "ontvangst", kanaal=data["kanaal"])
             ctx = self._run(loaded, model, lambda lc: lc.case.run(lc.engine_completed))
+            if dossier.number is None:  # the model failed before it numbered the dossier
+                number_dossier(ctx, received_at)
             session.add(instance)
             save_case(loaded, model)
             if on_created is not None:
@@ -439,6 +500,10 @@ class Klachten:
             number = session.scalar(select(Dossier.number).where(Dossier.id == row.dossier_id))
             schema = (self._model(session, instance.definition_id)[0].form(row.form)
                       if row.form else {"type": "object", "properties": {}})
+            if RULE_VALUE.search(schema.get("description", "")):
+                case = self._read_case(session, session.get(Dossier, row.dossier_id))[1]
+                schema = {**schema, "description": fill_rule_values(schema["description"],
+                                                                    case.deadlines())}
             return {**_task_dict(row, number), "versie": instance.version}, schema
 
     def diagram(self, number: str) -> tuple[dict, Model, DossierDiagram]:
@@ -491,7 +556,8 @@ class Klachten:
                 "versie": instance.version,
                 "volgende_timer": _iso(instance.next_timer_at),
                 "termijnen": {
-                    name: {k: value[k] for k in ("dagen", "eenheid", "vervaldag", "uitleg")}
+                    name: {k: value.get(k) for k in ("dagen", "eenheid", "doorschuiven",
+                                                     "vervaldag", "uitleg")}
                     for name, value in (case.deadlines() if case else {}).items()
                 },
                 "open_taken": [_task_dict(t, dossier.number) for t in session.scalars(
@@ -565,8 +631,8 @@ class Klachten:
         with clocks.frozen_at(loaded.now), operator_context(ctx):
             try:
                 step(loaded)
-            except WorkflowTaskException as err:
-                if not loaded.case.incident_tasks():
+            except Exception as err:
+                if _not_the_models(err) or not loaded.case.mark_failed(err):
                     raise
                 record_incidents(loaded, err)
         return ctx
@@ -584,6 +650,12 @@ class Klachten:
         if user in earlier:
             raise Forbidden(f"{user} voltooide in dit dossier al de taak {other} en mag deze "
                             "taak niet uitvoeren (scheiding van functies)")
+
+
+def _not_the_models(error: Exception) -> bool:
+    """Errors an action reports as they are: our own (a conflict, bad input) and the
+    database's. Anything else the engine raised is the model's, and becomes an incident."""
+    return isinstance(error, KlachtenError | SQLAlchemyError) or lost_database(error)
 
 
 def _check_category(category: str, known: list[str] | None) -> None:

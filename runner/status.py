@@ -43,6 +43,7 @@ from .definitions import Model
 from .errors import AccessDenied, RateLimited
 from .forms import from_fields, validate_form, without_form_only
 from .operators import hash_access_code, verify_access_code
+from .rule_texts import fill_rule_values
 from .service import Klachten
 from .store import Dossier, Notice, RateLimitEvent, transaction
 
@@ -290,7 +291,7 @@ class StatusDesk:
                 self._record_failure(session, attempt, now)
         if found is None:
             raise AccessDenied()
-        wording = self._wording(language)
+        wording = self._wording(language, found.number)
         return VerifiedNotice(number=found.number, sent_on=wording.local_date(found.created_at),
                               label=wording.notice_label(found.kind))
 
@@ -355,19 +356,20 @@ class StatusDesk:
     def _send(self, credential: Credential, message: str, form: str,
               fields: Mapping[str, str]) -> None:
         number = self._verify(credential)
-        schema = self.klachten.latest_model().form(form)
+        schema = self.klachten.model_of(number).form(form)
         data = from_fields(schema, fields)
         validate_form(schema, data)
         self.klachten.send_message(number, message, without_form_only(schema, data),
                                    actor=ACTOR)
 
     # ----- the public view
-    def _wording(self, language: str) -> _Wording:
-        return _Wording.of(self.klachten.latest_model(), language)
+    def _wording(self, language: str, number: str) -> _Wording:
+        """The texts of the version the dossier runs on (``statuspagina.json``)."""
+        return _Wording.of(self.klachten.model_of(number), language)
 
     def _status(self, dossier: Dossier, notices: list, case: Case,
                 language: str) -> PublicStatus:
-        wording = self._wording(language)
+        wording = self._wording(language, dossier.number or "")
         waiting = case.waiting_messages()
         can_disagree = DISAGREE in waiting
         sent = {kind: wording.local_date(at) for at, kind, _ in reversed(notices)}
@@ -427,4 +429,5 @@ def _step_text(dossier: Dossier, case: Case, wording: _Wording) -> StepText:
         key = str(number)
     text = wording.elements.get(element) or wording.steps.get(key) \
         or wording.steps[CLOSED if dossier.closed_at else RECEIVED]
-    return StepText(key=key, title=text["titel"], explanation=text["uitleg"])
+    return StepText(key=key, title=text["titel"],
+                    explanation=fill_rule_values(text["uitleg"], case.deadlines()))

@@ -80,6 +80,12 @@ def version_two(target: Path) -> Path:
           "<bpmn:flowNodeRef>tevredenheid</bpmn:flowNodeRef>")
     (folder / "forms" / "tevredenheid.json").write_text(json.dumps(SATISFACTION_FORM),
                                                           encoding="utf-8")
+    labels_file = folder / "labels.json"
+    labels = json.loads(labels_file.read_text(encoding="utf-8"))
+    labels["taak"]["tevredenheid"] = {"nl": "Tevredenheid navragen",
+                                      "fr": "Demander la satisfaction"}
+    labels["tevreden"] = {"ja": {"nl": "ja", "fr": "oui"}, "nee": {"nl": "nee", "fr": "non"}}
+    labels_file.write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
     rules = folder / "termijnen.dmn"
     _edit(rules, '<outputEntry id="r4_d"><text>45</text>', '<outputEntry id="r4_d"><text>30</text>')
     _edit(rules, '<outputEntry id="r3_d"><text>21</text>', '<outputEntry id="r3_d"><text>14</text>')

@@ -69,7 +69,7 @@ def _by_number(report: dict) -> dict[str, dict]:
 
 
 def test_dry_run_reports_per_dossier_and_changes_nothing(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     before = {name: _rows(klachten, h.number) for name, h in dossiers.items()}
     report = DossierMigrations(klachten).plan(new, Selection(from_version=1))
     rows = _by_number(report)
@@ -89,7 +89,7 @@ def test_dry_run_reports_per_dossier_and_changes_nothing(klachten, dossiers, tmp
 
 
 def test_dry_run_with_new_rules_shows_old_and_new_deadlines(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     number = dossiers["4 onderzoek"].number
     row = _by_number(DossierMigrations(klachten).plan(
         new, Selection(numbers=(number,)), new_rules=True))[number]
@@ -101,7 +101,7 @@ def test_dry_run_with_new_rules_shows_old_and_new_deadlines(klachten, dossiers, 
 
 
 def test_dossiers_at_every_step_move_and_carry_on(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     before = {name: _rows(klachten, h.number) for name, h in dossiers.items()}
     report = DossierMigrations(klachten).migrate(new, Selection(from_version=1), "bert")
     assert all(row.get("resultaat") == "gemigreerd" for row in report["dossiers"])
@@ -132,7 +132,7 @@ def test_dossiers_at_every_step_move_and_carry_on(klachten, dossiers, tmp_path):
 
 
 def test_new_rule_values_apply_to_migrated_dossiers_when_chosen(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     kept, renewed = dossiers["4 onderzoek"], dossiers["5 antwoord"]
     migrations = DossierMigrations(klachten)
     migrations.migrate(new, Selection(numbers=(kept.number,)), "bert")
@@ -145,7 +145,7 @@ def test_new_rule_values_apply_to_migrated_dossiers_when_chosen(klachten, dossie
 
 def test_a_dossier_whose_current_task_was_removed_is_reported_and_left(klachten, dossiers,
                                                                           tmp_path):
-    new = klachten.deploy(without_answer_task(tmp_path / "v3"))[0]
+    new = store_version(klachten, without_answer_task(tmp_path / "v3"))  # fails lint
     stuck, other = dossiers["5 antwoord"], dossiers["4 onderzoek"]
     before = _rows(klachten, stuck.number)
     report = DossierMigrations(klachten).migrate(
@@ -164,7 +164,7 @@ def test_a_dossier_whose_current_task_was_removed_is_reported_and_left(klachten,
 
 
 def test_revert_restores_the_stored_state_byte_for_byte(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     harness = dossiers["4 onderzoek"]
     before = _rows(klachten, harness.number)
     migrations = DossierMigrations(klachten)
@@ -182,7 +182,7 @@ def test_revert_restores_the_stored_state_byte_for_byte(klachten, dossiers, tmp_
 
 
 def test_no_revert_once_the_dossier_moved_on(klachten, dossiers, tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     harness = dossiers["4 onderzoek"]
     migrations = DossierMigrations(klachten)
     migrations.migrate(new, Selection(numbers=(harness.number,)), "bert")
@@ -211,7 +211,8 @@ def test_a_dossier_on_a_broken_version_is_repaired_by_migrating_it(klachten, tmp
     harness.advance(22)  # the status notice fails to render: an incident
     assert _rows(klachten, harness.number)["incidents"]
     assert _rows(klachten, harness.number)["version"] == broken
-    fixed, created = klachten.deploy()  # the shipped model: version 1 again
+    deployed = klachten.deploy()  # the shipped model: version 1 again
+    fixed, created = deployed.version, deployed.created
     assert not created
     report = DossierMigrations(klachten).migrate(fixed, Selection(from_version=broken), "bert")
     assert [row["resultaat"] for row in report["dossiers"]] == ["gemigreerd"]
@@ -232,7 +233,7 @@ def _page(response) -> str:
 
 def test_beheerder_dry_runs_migrates_and_reverts_on_the_page(staff, klachten, dossiers,
                                                               tmp_path):
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     number = dossiers["4 onderzoek"].number
     staff.login("bert")
     assert "Lopende dossiers naar een andere versie migreren" in _page(
@@ -272,7 +273,7 @@ def test_command_line_dry_run_migrate_and_revert(klachten, dossiers, tmp_path, d
 
     from runner.cli import main
 
-    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    new = klachten.deploy(version_two(tmp_path / "v2")).version
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
     monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
     number = dossiers["5 antwoord"].number

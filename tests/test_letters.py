@@ -132,3 +132,38 @@ def test_letter_commands(klachten, database_url, tmp_path, monkeypatch):
     assert posted.exit_code == 0 and "gepost" in posted.output
     unknown = runner.invoke(main, ["letter", harness.number, "ONBEKEND"])
     assert unknown.exit_code == 1 and "geen bericht met code ONBEKEND" in unknown.output
+
+
+ARABIC_NAME = "محمد العلوي"
+
+
+def _arabic_letter(klachten, monkeypatch, fallback: str | None = None) -> str:
+    if fallback is not None:
+        monkeypatch.setenv("KLACHTEN_LETTER_FALLBACK_FONT", fallback)
+    harness = Harness(klachten).submit(taal="fr", kanaal="brief", klager={
+        "voornaam": "محمد", "achternaam": "العلوي", "adres": "شارع الملك 12, 1000 Bruxelles"})
+    harness.complete("ontvangstmelding_posten", {"gepost_op": "2026-03-02"})
+    harness.admissible().investigate().complete("gemotiveerd_antwoord", {
+        "uitkomst": "gegrond",
+        "antwoord": f"Nous avons parlé avec {ARABIC_NAME} au guichet ; 12 ؋ remboursés."})
+    answer = next(n for n in harness.info["berichten"] if n["soort"] == "antwoord")
+    return _text(klachten.letter(harness.number, answer["code"]).pdf)
+
+
+def test_arabic_is_shaped_and_placed_right_to_left(klachten, monkeypatch):
+    """Unshaped, the name comes out as isolated letters in the wrong order (a reader
+    extracts "يولعلا دمحم"); shaped, the glyphs map back to the name as written."""
+    text = _arabic_letter(klachten, monkeypatch)
+    assert ARABIC_NAME in text and "شارع الملك" in text
+    assert ARABIC_NAME[::-1] not in text
+    assert "Nous avons parlé avec" in text and "au guichet" in text
+
+
+def test_the_fallback_font_has_what_the_letter_font_lacks(klachten, monkeypatch):
+    assert "12 ؋ remboursés" in _arabic_letter(klachten, monkeypatch)  # not in DejaVu Sans
+    assert "؋" not in _arabic_letter(klachten, monkeypatch, fallback="")
+
+
+def test_a_missing_fallback_font_is_a_clear_error(klachten, monkeypatch):
+    with pytest.raises(ConfigurationError, match="fonts-noto-core"):
+        _arabic_letter(klachten, monkeypatch, fallback="/nergens/Arabisch.ttf")

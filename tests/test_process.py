@@ -9,6 +9,7 @@ from conftest import START, Harness, complaint
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
+from runner.definitions import read_folder
 from runner.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runner.operators import verify_access_code
 from runner.store import Dossier, Recommendation, transaction
@@ -263,7 +264,8 @@ def test_task_cancelled_by_a_timer_cannot_be_completed(klachten, processes_copy)
     text = text.replace(marker, 'attachedToRef="onderzoek" cancelActivity="true"')
     text = text.replace(cycle, '<bpmn:timeDuration>"P21D"</bpmn:timeDuration>', 1)
     bpmn.write_text(text, encoding="utf-8")
-    klachten.deploy(processes_copy)
+    # the lint refuses this variant (closing without an answer fails): stored unlinted
+    klachten.deploy_unchecked(read_folder(processes_copy))
     case = Harness(klachten).submit().admissible()
     task_id = case.task("onderzoek")["id"]
     case.at_day(22)

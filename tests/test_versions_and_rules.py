@@ -24,13 +24,13 @@ def _set_status_interval(folder, days: int) -> None:
 
 
 def test_deploy_stores_a_new_version_only_when_content_changed(klachten, processes_copy):
-    first, created = klachten.deploy()
-    assert not created  # the fixture deployed processes/ already
-    same, created = klachten.deploy(processes_copy)
-    assert (same, created) == (first, False)
+    first = klachten.deploy()
+    assert not first.created  # the fixture deployed processes/ already
+    same = klachten.deploy(processes_copy)
+    assert (same.version, same.created) == (first.version, False)
     _set_status_interval(processes_copy, 14)
-    second, created = klachten.deploy(processes_copy)
-    assert created and second == first + 1
+    second = klachten.deploy(processes_copy)
+    assert second.created and second.version == first.version + 1
 
 
 def test_status_interval_changed_in_data_only(klachten, processes_copy):
@@ -44,7 +44,7 @@ def test_status_interval_changed_in_data_only(klachten, processes_copy):
 def test_dossiers_started_on_v1_finish_on_v1(klachten, processes_copy):
     old = Harness(klachten).submit().admissible()
     _set_status_interval(processes_copy, 14)
-    v2, _ = klachten.deploy(processes_copy)
+    v2 = klachten.deploy(processes_copy).version
     new = Harness(klachten).submit().admissible()
     assert old.info["procesversie"] == v2 - 1 and new.info["procesversie"] == v2
     old.at_day(15)

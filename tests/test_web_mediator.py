@@ -408,7 +408,7 @@ def test_serve_demo_creates_accounts_and_dossiers_and_runs_the_worker(
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
     monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
     monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "i"))
-    monkeypatch.setattr(cli.waitress, "serve", lambda app, **kw: started.append(
+    monkeypatch.setattr("waitress.serve", lambda app, **kw: started.append(
         background.threading.enumerate()))
     result = CliRunner().invoke(cli.main, ["serve", "--demo", "--worker"],
                                 catch_exceptions=False)

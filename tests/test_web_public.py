@@ -287,7 +287,7 @@ def test_serve_runs_the_app_with_waitress(monkeypatch, database_url, klachten, t
     served = {}
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
     monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "i"))
-    monkeypatch.setattr(cli.waitress, "serve", lambda app, **kw: served.update(app=app, **kw))
+    monkeypatch.setattr("waitress.serve", lambda app, **kw: served.update(app=app, **kw))
     result = CliRunner().invoke(cli.main, ["serve", "--port", "8099"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert served["port"] == 8099 and served["host"] == "127.0.0.1"

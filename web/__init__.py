@@ -11,21 +11,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
-from flask_wtf.csrf import CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
+from typing import TYPE_CHECKING, Any
 
 from runner import settings
 
-from . import auth, display, errors, extension, i18n, ops, requestlog, security
+if TYPE_CHECKING:  # Flask loads when the app is built, not for ``klachten --help``
+    from flask import Flask
 
 PREFIX = "KLACHTEN"
 INSTANCE_CONFIG = "klachten.cfg"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    from flask import Flask
+    from flask_wtf.csrf import CSRFProtect
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from . import auth, display, errors, extension, i18n, ops, requestlog, security
+
     config = dict(config or {})
     app = Flask(__name__, instance_path=str(_instance_path(config)),
                 instance_relative_config=True)

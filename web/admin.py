@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from runner.accounts import ADMINISTER, ROLES
-from runner.errors import ValidationFailed
+from runner.errors import ModelRejected, ValidationFailed
 
 from .auth import current_account, requires
 from .extension import runner
@@ -28,8 +28,8 @@ def processes() -> str:
     return _processes_page(None)
 
 
-def _processes_page(problems: list[str] | None) -> str:
-    return render_template("processen.html", problems=problems,
+def _processes_page(problems: list[str] | None, refused: bool = False) -> str:
+    return render_template("processen.html", problems=problems, refused=refused,
                            versions=runner().admin.versions(current_account()))
 
 
@@ -41,10 +41,17 @@ def lint() -> str:
 
 @bp.post("/processen/deploy")
 @requires(ADMINISTER)
-def deploy() -> Response:
-    version, created = runner().admin.deploy(current_account())
-    flash(str(_l("Procesversie %(version)s gedeployed.", version=version) if created
-              else _l("Er is niets veranderd: versie %(version)s blijft.", version=version)))
+def deploy() -> Response | tuple[str, int]:
+    try:
+        result = runner().admin.deploy(current_account())
+    except ModelRejected as rejected:
+        return _processes_page([str(problem) for problem in rejected.problems],
+                               refused=True), 422
+    flash(str(_l("Procesversie %(version)s gedeployed.", version=result.version)
+              if result.created else
+              _l("Er is niets veranderd: versie %(version)s blijft.", version=result.version)))
+    for warning in result.warnings:
+        flash(warning)
     return redirect(url_for(".processes"))
 
 

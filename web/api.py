@@ -1,11 +1,14 @@
 """The JSON API v1: per-user bearer tokens (``klachten user token NAME``), the same runner
 calls, validation and guards as the pages; errors are problem documents (RFC 9457).
 
-The OpenAPI document is served at ``/api/v1/openapi.json`` (``web.openapi``).
+The OpenAPI document is served at ``/api/v1/openapi.json`` (``web.openapi``); query
+parameters and bodies are checked against its schemas first, so that what it says is what
+the API takes (``?pagina=null`` or an empty ``?van=`` is a 400, not a default).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -14,11 +17,13 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from runner.accounts import INTAKE, READ_DOSSIERS, READ_REGISTER, WORK_TASKS, Account
 from runner.errors import ValidationFailed
+from runner.forms import validate_form
 from runner.inbox import InboxQuery
 from runner.register import Entry, RegisterQuery
+from runner.service import COMPLAINT_FORM
 
 from .extension import runner
-from .openapi import document
+from .openapi import COMPLETE_BODY, MESSAGE_BODY, REGISTER_QUERY, TASK_QUERY, document
 from .register import ENTRY
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -56,11 +61,41 @@ def api(permission: str) -> Callable:
     return decorate
 
 
-def _body() -> dict[str, Any]:
+def _body(schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON object sent, valid against ``schema`` when one is given."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationFailed({"body": "verwacht een JSON-object"}, {"body": "type"})
+    if schema is not None:
+        validate_form(schema, body)
     return body
+
+
+def _query(parameters: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The query parameters, typed and valid against their schemas; each at most once, and
+    none that the document does not name."""
+    unknown = sorted(set(request.args) - set(parameters))
+    if unknown:
+        raise ValidationFailed({name: "onbekende parameter" for name in unknown},
+                               dict.fromkeys(unknown, "additionalProperties"))
+    values: dict[str, Any] = {}
+    for name, schema in parameters.items():
+        given = request.args.getlist(name)
+        if len(given) > 1:
+            raise ValidationFailed({name: "geef deze parameter hoogstens een keer"},
+                                   {name: "maxItems"})
+        if given:
+            values[name] = _typed(given[0], schema)
+    validate_form({"type": "object", "properties": parameters}, values)
+    return values
+
+
+def _typed(text: str, schema: dict[str, Any]) -> Any:
+    """An integer parameter as a number when it is written as one (else the text, which
+    the schema then refuses)."""
+    if schema.get("type") == "integer" and re.fullmatch(r"-?[0-9]{1,19}", text):
+        return int(text)
+    return text
 
 
 def _account() -> Account:
@@ -69,7 +104,7 @@ def _account() -> Account:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(document())
+    return jsonify(document(runner().klachten.latest_model().form(COMPLAINT_FORM)))
 
 
 @bp.post("/klachten")
@@ -85,10 +120,11 @@ def submit() -> Response:
 @bp.get("/taken")
 @api(WORK_TASKS)
 def tasks() -> Response:
+    args = _query(TASK_QUERY)
     page = runner().inbox.page(_account(), InboxQuery(
-        step=request.args.get("stap", "")[:10], category=request.args.get("categorie", "")[:100],
-        overdue=request.args.get("te_laat") == "ja", search=request.args.get("zoek", "")[:100],
-        page=request.args.get("pagina", 1, type=int) or 1))
+        step=args.get("stap", ""), category=args.get("categorie", ""),
+        overdue=args.get("te_laat") == "ja", search=args.get("zoek", ""),
+        page=args.get("pagina", 1)))
     return jsonify(totaal=page.total, pagina=page.page, paginas=page.pages, taken=[{
         "id": row.task_id, "dossiernummer": row.dossier_number, "klager": row.complainant,
         "categorie": row.category, "stap": row.step, "titel": row.title, "rol": row.lane,
@@ -100,12 +136,8 @@ def tasks() -> Response:
 @bp.post("/taken/<task_id>")
 @api(WORK_TASKS)
 def complete(task_id: str) -> Response:
-    body = _body()
-    data, version = body.get("gegevens"), body.get("versie")
-    if not isinstance(data, dict) or not (version is None or isinstance(version, int)):
-        raise ValidationFailed({"gegevens": "verwacht een JSON-object (en versie een getal)"},
-                               {"gegevens": "type"})
-    number = runner().inbox.complete(_account(), task_id, data, version)
+    body = _body(COMPLETE_BODY)
+    number = runner().inbox.complete(_account(), task_id, body["gegevens"], body.get("versie"))
     return jsonify(dossiernummer=number)
 
 
@@ -119,18 +151,17 @@ def dossier(number: str) -> Response:
 @bp.post("/dossiers/<number>/berichten")
 @api(WORK_TASKS)
 def message(number: str) -> Response:
-    body = _body()
-    payload = body.get("gegevens", {})
-    if not isinstance(payload, dict):
-        raise ValidationFailed({"gegevens": "verwacht een JSON-object"}, {"gegevens": "type"})
-    runner().dossiers.send_message(_account(), number, str(body.get("naam", "")), payload)
+    body = _body(MESSAGE_BODY)
+    runner().dossiers.send_message(_account(), number, body["naam"], body.get("gegevens", {}))
     return Response(status=204)
 
 
 @bp.get("/aanbevelingen")
 @api(READ_REGISTER)
 def recommendations() -> Response:
-    page = runner().register.page(_account(), RegisterQuery.from_fields(request.args))
+    args = _query(REGISTER_QUERY)
+    page = runner().register.page(_account(), RegisterQuery.from_fields(
+        {name: str(value) for name, value in args.items()}))
     return jsonify(totaal=page.total, pagina=page.page, paginas=page.pages,
                    aanbevelingen=[_recommendation(entry) for entry in page.rows])
 

@@ -8,15 +8,9 @@ runs the same command.
 from __future__ import annotations
 
 import click
-import waitress
 
-from runner import logs, settings
-from runner.background import BackgroundWorker, Worker
+from runner import settings
 from runner.cli import main, warn_public_url
-from runner.demo import create_demo
-
-from . import create_app
-from .extension import close, runner
 
 
 @main.command()
@@ -32,6 +26,14 @@ from .extension import close, runner
               help="First create demo accounts (one per role) and sample dossiers.")
 def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -> None:
     """Serve the web application (complaint form, status page, mediators) with waitress."""
+    import waitress
+
+    from runner import logs
+    from runner.background import BackgroundWorker, Worker
+
+    from . import create_app
+    from .extension import close, runner
+
     logs.configure()
     settings.public_url()  # a wrong address stops before anything starts
     app = create_app()
@@ -63,6 +65,8 @@ def proxy_options(proxies: int) -> dict[str, bool]:
 
 
 def _demo(klachten) -> None:
+    from runner.demo import create_demo
+
     klachten.deploy()
     logins, numbers = create_demo(klachten)
     click.echo("demo-accounts:")

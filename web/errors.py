@@ -101,7 +101,9 @@ def handle_csrf_error(error: CSRFError) -> Response:
 def handle_http_error(error: HTTPException) -> Response:
     status = error.code or 500
     title, message = HTTP_MESSAGES.get(status, (_l("Fout"), _l("Er ging iets mis.")))
-    return _respond(status, str(title), str(message))
+    # A 405 says which methods the URL takes (RFC 9110: Allow is required).
+    allowed = {name: value for name, value in error.get_headers() if name == "Allow"}
+    return _respond(status, str(title), str(message), allowed)
 
 
 def _respond(status: int, title: str, message: str,

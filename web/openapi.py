@@ -1,20 +1,67 @@
-"""The OpenAPI 3.1 document of the JSON API v1 (its schemas are JSON Schema 2020-12; the
-tests validate every response against them)."""
+"""The OpenAPI 3.1 document of the JSON API v1 (its schemas are JSON Schema 2020-12).
+
+The document is the contract both ways: ``web.api`` validates the query parameters and
+request bodies against the schemas declared here (``TASK_QUERY``, ``REGISTER_QUERY``,
+``COMPLETE_BODY``, ``MESSAGE_BODY``; a complaint against the model's ``klacht.json``) and
+refuses what they do not allow; every status the API sends is listed; the tests validate
+every response against it and generate requests from it (``tests/test_api_contract.py``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from runner.register import SORTS, STATUSES
+from runner.dossier_view import MESSAGES
+from runner.register import MAX_OWNER, SORTS, STATUSES
 
 STRING, NULLABLE = {"type": "string"}, {"type": ["string", "null"]}
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
+# A database INTEGER: the largest page number and id the API takes.
+MAX_INTEGER = 2147483647
+PAGE = {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}
+# A day the runner counts with (runner.days: 1900-01-01 to 2999-12-31).
+DATE = {"type": "string", "format": "date", "pattern": "^(19|2[0-9])[0-9]{2}-"}
+TASK_QUERY: dict[str, dict[str, Any]] = {
+    "stap": {"type": "string", "maxLength": 10},
+    "categorie": {"type": "string", "maxLength": 100},
+    "te_laat": {"enum": ["ja", "nee"]},
+    "zoek": {"type": "string", "maxLength": 100},
+    "pagina": PAGE,
+}
+REGISTER_QUERY: dict[str, dict[str, Any]] = {
+    "status": {"enum": list(STATUSES)},
+    "dienst": {"type": "string", "maxLength": 200},
+    "eigenaar": {"type": "string", "maxLength": MAX_OWNER},
+    "van": DATE, "tot": DATE,
+    "zoek": {"type": "string", "maxLength": 100},
+    "sorteer": {"enum": list(SORTS)},
+    "pagina": PAGE,
+}
+COMPLETE_BODY = {"type": "object", "required": ["gegevens"],
+                 "properties": {"gegevens": {"type": "object"},
+                                "versie": {"type": "integer", "minimum": 0,
+                                           "maximum": MAX_INTEGER}},
+                 "additionalProperties": False}
+MESSAGE_BODY = {"type": "object", "required": ["naam"],
+                "properties": {"naam": {"enum": list(MESSAGES)},
+                               "gegevens": {"type": "object"}},
+                "additionalProperties": False}
+# What every call can answer besides its own statuses: no or a wrong token, a role without
+# the permission, the database away (503, with Retry-After).
+COMMON = (401, 403, 503)
+# A body: not JSON or not what the schema says (400), larger than MAX_CONTENT_LENGTH (413).
+WITH_BODY = (400, 413)
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
     return {str(s): {"description": "probleem",
                      "content": {"application/problem+json": {"schema": PROBLEM}}}
-            for s in statuses}
+            for s in sorted({*statuses, *COMMON})}
+
+
+def _query(parameters: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "query", "required": False, "schema": schema}
+            for name, schema in parameters.items()]
 
 
 def _ok(schema: str, status: int = 200) -> dict[str, Any]:
@@ -26,8 +73,8 @@ def _body(schema: dict) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-NUMBER = {"name": "number", "in": "path", "required": True, "schema": STRING}
-DATE = {"type": "string", "format": "date"}
+NUMBER = {"name": "number", "in": "path", "required": True,
+          "schema": {"type": "string", "minLength": 1, "maxLength": 50}}
 RECOMMENDATION = {
     "type": "object",
     "required": ["id", "dossiernummer", "tekst", "dienst", "status", "eigenaar",
@@ -40,7 +87,9 @@ RECOMMENDATION = {
     "additionalProperties": False}
 
 
-def document() -> dict[str, Any]:
+def document(complaint: dict[str, Any]) -> dict[str, Any]:
+    """The document; ``complaint`` is the JSON Schema of a complaint (the model's
+    ``forms/klacht.json``)."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "klachten API", "version": "1",
@@ -51,47 +100,39 @@ def document() -> dict[str, Any]:
         "paths": {
             "/klachten": {"post": {
                 "summary": "Een klacht registreren (intake)",
-                "requestBody": _body({"type": "object"}),
-                "responses": {**_ok("Ingediend", 201), **_errors(400, 401, 403)}}},
+                "requestBody": _body({k: v for k, v in complaint.items() if k != "$schema"}),
+                "responses": {**_ok("Ingediend", 201), **_errors(*WITH_BODY)}}},
             "/taken": {"get": {
                 "summary": "Open taken voor de rollen van de gebruiker",
-                "parameters": [{"name": n, "in": "query", "schema": s} for n, s in [
-                    ("stap", STRING), ("categorie", STRING), ("te_laat", STRING),
-                    ("zoek", STRING), ("pagina", {"type": "integer"})]],
-                "responses": {**_ok("Taken"), **_errors(401, 403)}}},
+                "parameters": _query(TASK_QUERY),
+                "responses": {**_ok("Taken"), **_errors(400)}}},
             "/taken/{task_id}": {"post": {
                 "summary": "Een taak voltooien",
                 "parameters": [{"name": "task_id", "in": "path", "required": True,
-                                "schema": STRING}],
-                "requestBody": _body({"type": "object", "required": ["gegevens"],
-                                      "properties": {"gegevens": {"type": "object"},
-                                                     "versie": {"type": "integer"}}}),
-                "responses": {**_ok("Voltooid"), **_errors(400, 401, 403, 404, 409)}}},
+                                "schema": {"type": "string", "minLength": 1,
+                                           "maxLength": 100}}],
+                "requestBody": _body(COMPLETE_BODY),
+                "responses": {**_ok("Voltooid"), **_errors(*WITH_BODY, 404, 409)}}},
             "/dossiers/{number}": {"get": {
-                "summary": "Een dossier", "parameters": [NUMBER],
-                "responses": {**_ok("Dossier"), **_errors(401, 403, 404)}}},
+                "summary": "Een dossier (in het toegangslogboek)", "parameters": [NUMBER],
+                "responses": {**_ok("Dossier"), **_errors(404)}}},
             "/aanbevelingen": {"get": {
                 "summary": "Het verbeterregister: aanbevelingen gefilterd, gezocht, per 25",
-                "parameters": [{"name": n, "in": "query", "schema": s} for n, s in [
-                    ("status", {"enum": list(STATUSES)}),
-                    ("dienst", STRING), ("eigenaar", STRING), ("van", DATE), ("tot", DATE),
-                    ("zoek", STRING),
-                    ("sorteer", {"enum": list(SORTS)}),
-                    ("pagina", {"type": "integer"})]],
-                "responses": {**_ok("Aanbevelingen"), **_errors(400, 401, 403)}}},
+                "parameters": _query(REGISTER_QUERY),
+                "responses": {**_ok("Aanbevelingen"), **_errors(400)}}},
             "/aanbevelingen/{recommendation_id}": {"get": {
                 "summary": "Een aanbeveling met haar opvolgnotities",
                 "parameters": [{"name": "recommendation_id", "in": "path", "required": True,
-                                "schema": {"type": "integer"}}],
-                "responses": {**_ok("AanbevelingMetNotities"), **_errors(401, 403, 404)}}},
+                                "schema": {"type": "integer", "minimum": 0,
+                                           "maximum": MAX_INTEGER}}],
+                "responses": {**_ok("AanbevelingMetNotities"), **_errors(404)}}},
             "/dossiers/{number}/berichten": {"post": {
                 "summary": "Een bericht aan het dossier (klager_niet_akkoord, "
                            "klacht_ingetrokken)",
                 "parameters": [NUMBER],
-                "requestBody": _body({"type": "object", "required": ["naam"], "properties": {
-                    "naam": STRING, "gegevens": {"type": "object"}}}),
+                "requestBody": _body(MESSAGE_BODY),
                 "responses": {"204": {"description": "ontvangen"},
-                              **_errors(400, 401, 403, 404, 409)}}},
+                              **_errors(*WITH_BODY, 404, 409)}}},
         },
         "components": {
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
