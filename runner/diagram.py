@@ -54,8 +54,11 @@ def render_svg(bpmn_xml: str, done: set[str], current: set[str], title: str = ""
         kind = element.tag.split("}")[1]
         state = ("huidig" if ref in current else "gedaan" if ref in done else "")
         classes = f"bpmn bpmn-{kind}" + (f" bpmn-{state}" if state else "")
+        if element.get("cancelActivity") == "false":
+            classes += " bpmn-niet-onderbrekend"
         name = element.get("name") or ""
         shapes.append(_shape(kind, x, y, w, h, classes, ref))
+        shapes.append(_marker(element, kind, x, y, w, h))
         label = shape.find(f"{{{BPMNDI}}}BPMNLabel/{{{DC}}}Bounds")
         if name:
             texts.append(_label(kind, name, x, y, w, h, label))
@@ -102,6 +105,54 @@ def _shape(kind: str, x: float, y: float, w: float, h: float, classes: str, ref:
             f'rx="{radius}"/>')
 
 
+def _marker(element, kind: str, x: float, y: float, w: float, h: float) -> str:
+    """The BPMN symbol inside a shape: the event's trigger (timer clock, message envelope),
+    the gateway's type, the task's type (user, service, business rule)."""
+    cx, cy = x + w / 2, y + h / 2
+    if kind in EVENTS:
+        definitions = {child.tag.split("}")[1] for child in element}
+        inner = ""
+        if kind in {"intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}:
+            inner = f'<circle class="bpmn-teken" cx="{cx:g}" cy="{cy:g}" r="{min(w, h) / 2 - 3:g}"/>'
+        if "timerEventDefinition" in definitions:
+            inner += (f'<circle class="bpmn-teken" cx="{cx:g}" cy="{cy:g}" r="{w / 4:g}"/>'
+                      f'<path class="bpmn-teken" d="M {cx:g} {cy - w / 5:g} L {cx:g} {cy:g} '
+                      f'L {cx + w / 7:g} {cy:g}"/>')
+        if "messageEventDefinition" in definitions:
+            ex, ey, ew, eh = cx - w / 4, cy - h / 6, w / 2, h / 3
+            inner += (f'<rect class="bpmn-teken" x="{ex:g}" y="{ey:g}" width="{ew:g}" '
+                      f'height="{eh:g}"/><path class="bpmn-teken" d="M {ex:g} {ey:g} '
+                      f'L {cx:g} {cy:g} L {ex + ew:g} {ey:g}"/>')
+        return inner
+    if kind == "exclusiveGateway":
+        d = w / 6
+        return (f'<path class="bpmn-teken bpmn-teken--dik" d="M {cx - d:g} {cy - d:g} '
+                f'L {cx + d:g} {cy + d:g} M {cx + d:g} {cy - d:g} L {cx - d:g} {cy + d:g}"/>')
+    if kind == "parallelGateway":
+        d = w / 5
+        return (f'<path class="bpmn-teken bpmn-teken--dik" d="M {cx:g} {cy - d:g} '
+                f'L {cx:g} {cy + d:g} M {cx - d:g} {cy:g} L {cx + d:g} {cy:g}"/>')
+    if kind == "eventBasedGateway":
+        r = w / 4
+        points = " ".join(f"{cx + r * 0.6 * dx:g},{cy + r * 0.6 * dy:g}" for dx, dy in
+                          ((0, -1), (0.95, -0.31), (0.59, 0.81), (-0.59, 0.81), (-0.95, -0.31)))
+        return (f'<circle class="bpmn-teken" cx="{cx:g}" cy="{cy:g}" r="{r:g}"/>'
+                f'<polygon class="bpmn-teken" points="{points}"/>')
+    icons = {
+        "userTask": f'<circle class="bpmn-teken" cx="{x + 14:g}" cy="{y + 10:g}" r="4"/>'
+                    f'<path class="bpmn-teken" d="M {x + 6:g} {y + 22:g} Q {x + 14:g} '
+                    f'{y + 10:g} {x + 22:g} {y + 22:g} Z"/>',
+        "serviceTask": f'<circle class="bpmn-teken bpmn-teken--tandwiel" cx="{x + 14:g}" '
+                       f'cy="{y + 14:g}" r="6"/><circle class="bpmn-teken" cx="{x + 14:g}" '
+                       f'cy="{y + 14:g}" r="2"/>',
+        "businessRuleTask": f'<rect class="bpmn-teken" x="{x + 6:g}" y="{y + 6:g}" '
+                            f'width="16" height="12"/><path class="bpmn-teken" '
+                            f'd="M {x + 6:g} {y + 10:g} L {x + 22:g} {y + 10:g} '
+                            f'M {x + 11:g} {y + 10:g} L {x + 11:g} {y + 18:g}"/>',
+    }
+    return icons.get(kind, "")
+
+
 def _label(kind: str, name: str, x: float, y: float, w: float, h: float, label) -> str:
     if kind in CONTAINERS:
         return (f'<text class="bpmn-label bpmn-label-{kind}" x="{x + 15:g}" y="{y + h / 2:g}" '
@@ -114,12 +165,18 @@ def _label(kind: str, name: str, x: float, y: float, w: float, h: float, label) 
                            float(label.get("y")) + 10, 24)
     if kind in EVENTS or kind in GATEWAYS:
         return _text_lines(name, x + w / 2, y + h + 14, 24)
-    lines = textwrap.wrap(name, 16) or [""]
+    lines = _wrap(name, 16)
     return _text_lines(name, x + w / 2, y + h / 2 - (len(lines) - 1) * 7 + 4, 16)
 
 
+def _wrap(name: str, width: int) -> list[str]:
+    """Lines of at most ``width`` characters, broken between words only: a long word
+    (klachtenbemiddelaar) keeps its own line."""
+    return textwrap.wrap(name, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
 def _text_lines(name: str, cx: float, top: float, width: int) -> str:
-    lines = textwrap.wrap(name, width) or [""]
+    lines = _wrap(name, width)
     spans = "".join(f'<tspan x="{cx:g}" dy="{0 if i == 0 else 14}">{escape(line)}</tspan>'
                     for i, line in enumerate(lines))
     return f'<text class="bpmn-label" x="{cx:g}" y="{top:g}" text-anchor="middle">{spans}</text>'

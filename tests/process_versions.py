@@ -127,3 +127,17 @@ def store_version(klachten: Klachten, folder: Path) -> int:
 def latest_version(klachten: Klachten) -> int:
     with transaction(klachten.factory) as session:
         return max(session.scalars(select(Definition.id)))
+
+
+def broken_status_timer(target: Path) -> Path:
+    """The status cycle computed as ``'R/' + str(days) + 'D'``: no valid ISO duration (the
+    ``P`` is missing), so the timer fails as the investigation starts."""
+    folder = copy_processes(target)
+    diagram = folder / "klachtenprocedure.bpmn"
+    text = diagram.read_text(encoding="utf-8")
+    text, count = re.subn(
+        r'(<bpmn:boundaryEvent id="statusbericht_timer".*?<bpmn:timeCycle[^>]*>)[^<]*<',
+        r"\1'R/' + str(termijnen['statusbericht']['dagen']) + 'D'<", text, flags=re.S)
+    assert count == 1
+    diagram.write_text(text, encoding="utf-8")
+    return folder

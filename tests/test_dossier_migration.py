@@ -9,6 +9,7 @@ import pytest
 from conftest import Harness
 from process_versions import (
     broken_status_notice,
+    broken_status_timer,
     store_version,
     version_two,
     without_answer_task,
@@ -261,7 +262,8 @@ def test_beheerder_dry_runs_migrates_and_reverts_on_the_page(staff, klachten, do
                                               "actie": "proef"})
     assert unknown.status_code == 400 and "KL-1999-00001 bestaat niet" in _page(unknown)
     no_token = staff.client.post("/beheer/migratie", data={**form, "actie": "migreren"})
-    assert no_token.status_code == 400 and _rows(klachten, number)["version"] == 1
+    # a staff form without its token is treated as expired: sign in again, nothing done
+    assert no_token.status_code == 401 and _rows(klachten, number)["version"] == 1
     staff.post("/logout", {}, form_page="/beheer/migratie")
     staff.login("mia")
     assert staff.get("/beheer/migratie").status_code == 403
@@ -342,3 +344,31 @@ def test_a_dossier_changed_during_its_migration_is_left_as_the_other_action_made
     assert rows[raced]["redenen"] == ["het dossier werd intussen gewijzigd; laad het opnieuw"]
     assert "resultaat" not in rows[raced] and _rows(klachten, raced) == before
     assert rows[other]["resultaat"] == "gemigreerd"
+
+
+def test_a_dossier_stuck_on_a_failing_timer_is_repaired_by_migrating_and_retrying(klachten,
+                                                                                  tmp_path):
+    broken = store_version(klachten, broken_status_timer(tmp_path / "kapot"))
+    harness = Harness(klachten).submit().admissible()  # the status timer cannot start
+    rows = _rows(klachten, harness.number)
+    assert rows["version"] == broken and rows["incidents"]
+    assert rows["incidents"][0]["element"] == "statusbericht_timer"
+    report = DossierMigrations(klachten).migrate(1, Selection(numbers=(harness.number,)),
+                                                 "bert")
+    assert report["dossiers"][0]["resultaat"] == "gemigreerd"
+    klachten.retry(harness.number, "bert")
+    rows = _rows(klachten, harness.number)
+    assert rows["incidents"] == [] and rows["version"] == 1
+    assert [t["taak"] for t in harness.open_tasks()] == ["onderzoek"]
+    assert harness.counts_at([20, 22]) == [0, 1]  # the status notice after 21 days
+
+
+def test_a_new_status_interval_holds_notice_after_notice(klachten, dossiers, tmp_path):
+    """With new rule values the running status cycle (started on day 40) takes 14 days, and
+    keeps them once it has fired: the timer inherits its parent's data at every update."""
+    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    harness = dossiers["4 onderzoek"]
+    DossierMigrations(klachten).migrate(new, Selection(numbers=(harness.number,)), "bert",
+                                        new_rules=True)
+    assert harness.counts_at([53, 55, 67, 69]) == [0, 1, 1, 2]
+    assert harness.info["termijnen"]["statusbericht"]["dagen"] == 14

@@ -21,17 +21,17 @@
     var reached = {};
     done.concat(current).forEach(function (id) { reached[id] = true; });
     done.forEach(function (id) {
-      if (registry.get(id)) { canvas.addMarker(id, "bpmn-gedaan"); }
+      if (registry.get(id)) { canvas.addMarker(id, "bpmnjs-gedaan"); }
     });
     current.forEach(function (id) {
       if (registry.get(id) && !isContainer(registry.get(id))) {
-        canvas.addMarker(id, "bpmn-huidig");
+        canvas.addMarker(id, "bpmnjs-huidig");
       }
     });
     registry.filter(function (element) { return element.waypoints; }).forEach(function (flow) {
       if (flow.source && flow.target && done.indexOf(flow.source.id) >= 0 &&
           reached[flow.target.id]) {
-        canvas.addMarker(flow.id, "bpmn-pad");
+        canvas.addMarker(flow.id, "bpmnjs-pad");
       }
     });
   }
