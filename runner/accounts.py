@@ -140,7 +140,7 @@ class Accounts:
             user.disabled = disabled
             if disabled:
                 user.token_hash = None
-                sessions.end_all_of_user(session, user.id, self.klachten.clock.now(session))
+                sessions.end_all_of_user(session, user.id, sessions.now())
             return _account(user)
 
     def new_token(self, name: str) -> str:
@@ -170,14 +170,13 @@ class Accounts:
     def start_session(self, account: Account) -> str:
         """A server-side session after a successful sign-in; the token goes in the cookie."""
         with transaction(self.klachten.factory) as session:
-            return sessions.start(session, self.klachten.clock.now(session), user_id=account.id)
+            return sessions.start(session, sessions.now(), user_id=account.id)
 
     def by_session(self, user_id: int, token: str) -> Account | None:
         """The account of a web session; ``None`` when the session was ended (sign-out, the
         account disabled), is older than ``SESSION_LIFETIME``, or the account is gone."""
         with transaction(self.klachten.factory) as session:
-            now = self.klachten.clock.now(session)
-            row = sessions.alive(session, token, now, SESSION_LIFETIME)
+            row = sessions.alive(session, token, sessions.now(), SESSION_LIFETIME)
             if row is None or row.user_id != user_id:
                 return None
             user = session.get(User, user_id)
@@ -185,7 +184,7 @@ class Accounts:
 
     def end_session(self, token: str) -> None:
         with transaction(self.klachten.factory) as session:
-            sessions.end(session, token, self.klachten.clock.now(session))
+            sessions.end(session, token, sessions.now())
 
     def by_token(self, token: str) -> Account | None:
         with transaction(self.klachten.factory) as session:

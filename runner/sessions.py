@@ -11,10 +11,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from .clock import as_utc
+from .clock import RealClock, as_utc
 from .store import WebSession
 
 KEEP = timedelta(days=1)  # longer than any lifetime: older rows are pruned
+wall_clock = RealClock()
+
+
+def now() -> datetime:
+    """Sessions live in real time, also under the virtual clock: advancing the process clock
+    (a demo, a test) signs nobody out."""
+    return wall_clock.now()
 
 
 def _digest(token: str) -> str:

@@ -319,7 +319,7 @@ class StatusDesk:
             matches = verify_access_code(attempt.code[:_MAX_INPUT], stored or _dummy_hash())
             granted = matches and stored is not None
             if granted:
-                token = sessions.start(session, now, dossier_id=dossier_id)
+                token = sessions.start(session, sessions.now(), dossier_id=dossier_id)
             else:
                 self._record_failure(session, attempt, now)
         if not granted:
@@ -330,7 +330,7 @@ class StatusDesk:
     def sign_out(self, granted: StatusPass) -> None:
         """End the pass's server-side session: a copy of the cookie stops working too."""
         with transaction(self.klachten.factory) as session:
-            sessions.end(session, granted.session, self.klachten.clock.now(session))
+            sessions.end(session, granted.session, sessions.now())
 
     def _verify(self, credential: Credential) -> str:
         """The dossier number a credential opens, or AccessDenied / RateLimited."""
@@ -341,7 +341,7 @@ class StatusDesk:
             dossier_id, stored = session.execute(
                 select(Dossier.id, Dossier.access_code_hash)
                 .where(Dossier.number == credential.number)).first() or (None, None)
-            live = sessions.alive(session, credential.session, now, PASS_LIFETIME)
+            live = sessions.alive(session, credential.session, sessions.now(), PASS_LIFETIME)
         if live is None or live.dossier_id != dossier_id:
             stored = None  # signed out, or a pass of another dossier: the same refusal
         try:
