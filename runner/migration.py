@@ -260,7 +260,7 @@ def _open(workflow: BpmnWorkflow) -> list[Task]:
 def _reevaluate_decisions(workflow: BpmnWorkflow,
                           derive: Callable[[dict], None] | None) -> list[str]:
     """Evaluate every completed decision again with its (new) table on the data it had; put
-    the results that differ into the data of the open tasks."""
+    the results that differ into the data of the open tasks (and their parents)."""
     results: dict[str, Any] = {}
     for task in workflow.get_tasks(state=TaskState.COMPLETED):
         if isinstance(task.task_spec, BusinessRuleTaskMixin):
@@ -269,11 +269,21 @@ def _reevaluate_decisions(workflow: BpmnWorkflow,
                     results[name] = value
     if not results:
         return []
-    for task in _open(workflow):
+    for task in _open_with_parents(workflow):
         task.data.update(results)
         if derive is not None:
             derive(task.data)
     return sorted(results)
+
+
+def _open_with_parents(workflow: BpmnWorkflow) -> list[Task]:
+    """The open tasks and their parents: a waiting task merges its parent's data into its
+    own at every update, so a value given to it alone would be overwritten."""
+    tasks = {task.id: task for task in _open(workflow)}
+    for task in list(tasks.values()):
+        if task.parent is not None:
+            tasks.setdefault(task.parent.id, task.parent)
+    return list(tasks.values())
 
 
 def _reschedule(task: Task, before: _Timer) -> None:

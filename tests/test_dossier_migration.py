@@ -361,3 +361,14 @@ def test_a_dossier_stuck_on_a_failing_timer_is_repaired_by_migrating_and_retryin
     assert rows["incidents"] == [] and rows["version"] == 1
     assert [t["taak"] for t in harness.open_tasks()] == ["onderzoek"]
     assert harness.counts_at([20, 22]) == [0, 1]  # the status notice after 21 days
+
+
+def test_a_new_status_interval_holds_notice_after_notice(klachten, dossiers, tmp_path):
+    """With new rule values the running status cycle (started on day 40) takes 14 days, and
+    keeps them once it has fired: the timer inherits its parent's data at every update."""
+    new = klachten.deploy(version_two(tmp_path / "v2"))[0]
+    harness = dossiers["4 onderzoek"]
+    DossierMigrations(klachten).migrate(new, Selection(numbers=(harness.number,)), "bert",
+                                        new_rules=True)
+    assert harness.counts_at([53, 55, 67, 69]) == [0, 1, 1, 2]
+    assert harness.info["termijnen"]["statusbericht"]["dagen"] == 14
