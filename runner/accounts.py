@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
+from . import sessions
 from .definitions import Model
 from .errors import Forbidden, NotFound, ValidationFailed
 from .service import Klachten
@@ -45,6 +47,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     READER: frozenset({READ_DOSSIERS, READ_REGISTER, READ_REPORTS}),
 }
 MAX_NAME = 100
+# A mediator signs in again after this, however active (the idle limit is the cookie's).
+SESSION_LIFETIME = timedelta(hours=8)
 MIN_PASSWORD = 12
 MIN_PASSWORD_SCORE = 3  # zxcvbn: "safely unguessable", resists an offline attack on a slow hash
 _RATED_LENGTH = 72  # zxcvbn's own limit; a longer passphrase is rated on its start
@@ -129,11 +133,14 @@ class Accounts:
             return _account(user)
 
     def set_disabled(self, name: str, disabled: bool) -> Account:
+        """Disable (its sessions and API token end: enabling again revives neither) or
+        enable an account."""
         with transaction(self.klachten.factory) as session:
             user = self._user(session, name)
             user.disabled = disabled
             if disabled:
                 user.token_hash = None
+                sessions.end_all_of_user(session, user.id, self.klachten.clock.now(session))
             return _account(user)
 
     def new_token(self, name: str) -> str:
@@ -160,11 +167,25 @@ class Accounts:
                             "mag geen taken uitvoeren")
         return account
 
-    def by_id(self, user_id: int) -> Account | None:
-        """The account of a session; ``None`` when it is gone or disabled."""
+    def start_session(self, account: Account) -> str:
+        """A server-side session after a successful sign-in; the token goes in the cookie."""
         with transaction(self.klachten.factory) as session:
+            return sessions.start(session, self.klachten.clock.now(session), user_id=account.id)
+
+    def by_session(self, user_id: int, token: str) -> Account | None:
+        """The account of a web session; ``None`` when the session was ended (sign-out, the
+        account disabled), is older than ``SESSION_LIFETIME``, or the account is gone."""
+        with transaction(self.klachten.factory) as session:
+            now = self.klachten.clock.now(session)
+            row = sessions.alive(session, token, now, SESSION_LIFETIME)
+            if row is None or row.user_id != user_id:
+                return None
             user = session.get(User, user_id)
             return _account(user) if user and not user.disabled else None
+
+    def end_session(self, token: str) -> None:
+        with transaction(self.klachten.factory) as session:
+            sessions.end(session, token, self.klachten.clock.now(session))
 
     def by_token(self, token: str) -> Account | None:
         with transaction(self.klachten.factory) as session:

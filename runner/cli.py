@@ -259,6 +259,7 @@ def submit(complaint: dict, actor: str, as_json: bool) -> None:
     click.echo(f"dossier {result.dossier_number}")
     if result.access_code:
         click.echo(f"toegangscode {result.access_code}")
+    _warn_incidents(klachten, result.dossier_number)
 
 
 def _after(klachten: Klachten, number: str, **extra: Any) -> None:
@@ -298,6 +299,16 @@ def complete(task_id: str, data: dict, user: str, as_json: bool) -> None:
         _after(accounts.klachten, number, taak=task_id)
         return
     click.echo(f"taak voltooid in dossier {number}")
+    _warn_incidents(accounts.klachten, number)
+
+
+def _warn_incidents(klachten: Klachten, number: str) -> None:
+    """The model failed after the action: say so (the input is kept; retry after a fix)."""
+    for incident in klachten.dossier(number)["incidenten"]:
+        if incident["opgelost_op"] is None:
+            click.echo(f"incident in dossier {number}: {incident['element']}: "
+                       f"{incident['fout']} (uw invoer is bewaard; klachten retry {number} "
+                       "na herstel)", err=True)
 
 
 @main.command()

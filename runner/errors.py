@@ -46,6 +46,10 @@ class TooManySubmissions(RateLimited):
     """Too many complaints from one client address, or to one e-mail address, in a while."""
 
 
+class SealUnreadable(KlachtenError):
+    """A sealed access code that the secret key at hand does not open."""
+
+
 class NotFound(KlachtenError):
     """A dossier, task or definition that does not exist (or is not visible)."""
 

@@ -17,15 +17,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, false, func, not_, or_, select
 
+from . import language_check
 from .accounts import Account, Accounts
 from .case import spec_properties
 from .clock import as_utc
 from .deadline_display import last_day
 from .definitions import Model
 from .errors import Forbidden, NotFound
+from .language_check import LanguageWarning
 from .service import TASK_COMPLETED, Klachten
 from .store import AuditEntry, Dossier, Instance, OpenTask, transaction
-from .task_form import TaskForm, data_from_fields, describe, labels_and_limits
+from .task_form import TaskForm, data_from_fields, describe, labels_and_limits, text
 
 ON_TIME, DUE_SOON, OVERDUE = "op_tijd", "binnenkort", "te_laat"
 DUE_SOON_WITHIN = timedelta(days=2)
@@ -153,14 +155,16 @@ class Inbox:
         self.check_may_work(account, task_id)
         return self.klachten.complete_task(task_id, data, account.name, expected_version)
 
-    def form(self, account: Account, task_id: str) -> TaskForm:
-        """The task's form to render, for a user who may work it."""
+    def form(self, account: Account, task_id: str, language: str = "nl") -> TaskForm:
+        """The task's form to render (titles in ``language``), for a user who may work it."""
         self.check_may_work(account, task_id)
         task, schema = self.klachten.task_schema(task_id)
-        fields = describe(schema)
+        fields = describe(schema, language)
         labels, limits = labels_and_limits(fields)
-        return TaskForm(task_id, task["dossiernummer"] or "", schema.get("title", task["titel"]),
-                        schema.get("description", ""), task["versie"], fields, labels, limits,
+        return TaskForm(task_id, task["dossiernummer"] or "",
+                        text(schema, "title", language, task["titel"]),
+                        text(schema, "description", language), task["versie"], fields, labels,
+                        limits,
                         self.klachten.task_letter(task_id), task["taak"], task["vervaldatum"])
 
     def submit_form(self, account: Account, task_id: str, fields: Mapping[str, str],
@@ -170,6 +174,18 @@ class Inbox:
         schema = self.klachten.task_schema(task_id)[1]
         return self.complete(account, task_id, data_from_fields(schema, fields),
                              expected_version)
+
+    def language_warnings(self, account: Account, task_id: str, fields: Mapping[str, str]
+                          ) -> list[LanguageWarning]:
+        """The posted texts that reach the member (form property ``x-naar-klager``) but
+        read like the other language than the dossier's: the form warns before completing."""
+        self.check_may_work(account, task_id)
+        schema = self.klachten.task_schema(task_id)[1]
+        with transaction(self.klachten.factory) as session:
+            language = session.scalar(select(Dossier.language).join(
+                OpenTask, OpenTask.dossier_id == Dossier.id).where(OpenTask.id == task_id))
+        return language_check.warnings(fields, language_check.to_member_fields(schema),
+                                       language)
 
     def check_may_work(self, account: Account, task_id: str) -> None:
         """The task is open in one of the account's lanes and not held back from this user."""

@@ -23,7 +23,7 @@ from .case import Case
 from .closed_record import ClosedCase, ClosedRecord, is_closed
 from .definitions import Model
 from .engine import SERIALIZER_VERSION, StoredSpecs, dump_state, load_state
-from .errors import Conflict
+from .errors import Conflict, ExpressionRejected
 from .store import AuditEntry, Dossier, Incident, Instance, OpenTask, WaitingMessage
 
 SYSTEM_ACTOR = "systeem"
@@ -130,12 +130,22 @@ def case_of(instance: Instance, model: Model, specs: StoredSpecs) -> Case | Clos
 
 def record_incidents(loaded: LoadedCase, error: Exception) -> None:
     """Turn tasks left in ERROR by a failing operator into visible incidents."""
+    text = incident_text(error)
     for task in loaded.case.incident_tasks():
         loaded.session.add(Incident(
             dossier_id=loaded.dossier.id, element=task.task_spec.name,
-            step=loaded.case.step()[:200], error=str(error)[:4000], created_at=loaded.now,
+            step=loaded.case.step()[:200], error=text[:4000], created_at=loaded.now,
         ))
-    loaded.record(SYSTEM_ACTOR, "incident", error=str(error)[:500])
+    loaded.record(SYSTEM_ACTOR, "incident", error=text[:500])
+
+
+def incident_text(error: Exception) -> str:
+    """The error with the reason SpiffWorkflow wrapped ("Error evaluating expression ..."
+    says nothing of why: the step budget ran out, a value was too large)."""
+    text, cause = str(error), error.__cause__ or error.__context__
+    if isinstance(cause, ExpressionRejected) and str(cause) not in text:
+        text = f"{text.strip().rstrip('.')}: {cause}"
+    return text
 
 
 def resolve_incidents(loaded: LoadedCase) -> int:

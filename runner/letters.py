@@ -83,17 +83,19 @@ class Letter:
 
 
 def notice_letter(model: Model, notices: Sequence[Notice], dossier_number: str,
-                  address: str) -> Letter:
+                  address: str, bodies: Sequence[str] | None = None) -> Letter:
     """The notices of one mailing (one, or those one action made for a member by post) as
     one letter, with the labels, date words and letterhead of the definition version they
-    were written with, in their language."""
+    were written with, in their language; ``bodies`` are their texts as they leave (with
+    the access code filled in; by default the stored texts)."""
     notice = notices[0]
+    bodies = bodies if bodies is not None else [n.body for n in notices]
     renderer = model.notices(notice.language)
     text = LetterText(
         language=notice.language, address=address,
         date=renderer.date_text(notice.created_at.astimezone(model.timezone).date()),
         dossier_number=dossier_number, code=", ".join(n.code for n in notices),
-        parts=tuple((n.subject, n.body) for n in notices),
+        parts=tuple((n.subject, body) for n, body in zip(notices, bodies, strict=True)),
         labels=letter_labels(renderer.labels), created_at=notice.created_at,
     )
     pdf = render_letter(Letterhead.from_settings(model.settings, notice.language), text)

@@ -49,6 +49,8 @@ class OperatorContext:
     now: datetime
     # Values that must reach a notice but never the stored task data (the access code).
     transient: dict[str, str] = field(default_factory=dict)
+    # Encrypts the access code for the outbox (runner.sealing, a key outside the database).
+    seal: Callable[[str], str] | None = None
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -92,6 +94,22 @@ ACCESS_CODE_REDACTED = "[toegangscode verwijderd na verzending]"
 # The same, in the notice's language (the member reads the stored copy on a reprint).
 ACCESS_CODE_REDACTED_IN = {"nl": ACCESS_CODE_REDACTED,
                            "fr": "[code d'accès retiré après l'envoi]"}
+
+
+# What a stored notice holds where its access code goes; filled in when it leaves (ADR 8).
+ACCESS_CODE_PLACEHOLDER = "[toegangscode: ingevuld bij verzending]"
+
+
+def fill_in_access_code(text: str, code: str) -> str:
+    """The notice as it leaves: the placeholder replaced by the (unsealed) access code."""
+    return text.replace(ACCESS_CODE_PLACEHOLDER, code)
+
+
+def delivered_copy(text: str, stored: str | None, language: str = "nl") -> str:
+    """What the outbox keeps of a notice that left: no access code, and no placeholder."""
+    redacted = ACCESS_CODE_REDACTED_IN.get(language, ACCESS_CODE_REDACTED)
+    return redact_access_code(text.replace(ACCESS_CODE_PLACEHOLDER, redacted), stored,
+                              language)
 
 
 def redact_access_code(text: str, stored: str | None, language: str = "nl") -> str:
@@ -293,6 +311,7 @@ def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
     data = task.data
     language = data.get("taal", "nl")
     code = new_notice_code()
+    access_code = ctx.transient.get("toegangscode")
     settings = ctx.model.settings
     context = {
         **{key: value for key, value in data.items() if not key.startswith("spiff__")},
@@ -303,7 +322,7 @@ def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
                                                    language),
         "statuspagina": public_link(settings.get("statuspagina", "/status")),
         "vandaag": ctx.local_date(ctx.now).isoformat(),
-        "toegangscode": ctx.transient.get("toegangscode"),
+        "toegangscode": ACCESS_CODE_PLACEHOLDER if access_code else None,
     }
     rendered = ctx.model.notices(language).render(soort, context)
     channel, recipient = delivery_address(data.get("klager", {}))
@@ -312,8 +331,17 @@ def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
         dossier_id=ctx.dossier.id, kind=soort, language=language, channel=channel, code=code,
         subject=rendered.subject, body=rendered.body, created_at=ctx.now, recipient=recipient,
         status=status, next_attempt_at=ctx.now if status == NoticeStatus.QUEUED else None,
+        sealed_code=_sealed(ctx, access_code, rendered.body),
     ))
     return {"soort": soort, "code": code, "kanaal": channel, "gemaakt_op": ctx.now.isoformat()}
+
+
+def _sealed(ctx: OperatorContext, access_code: str | None, body: str) -> str | None:
+    """The access code sealed for the outbox, when the notice carries it (the stored body
+    holds only the placeholder). A context without a seal is a dry run (the lint's)."""
+    if not access_code or ACCESS_CODE_PLACEHOLDER not in body or ctx.seal is None:
+        return None
+    return ctx.seal(access_code)
 
 
 @operator("close_dossier")

@@ -22,7 +22,7 @@ worker sends the notice again, with the same Message-ID: at least once, never lo
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -30,11 +30,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from . import facts, settings
-from .errors import Conflict, DeliveryFailed
+from .errors import Conflict, DeliveryFailed, SealUnreadable
 from .instances import SYSTEM_ACTOR
 from .mail import OutgoingMail, Sender, Transport, build_message, transport_from_settings
 from .notices import NoticeStatus
-from .operators import redact_access_code
+from .operators import delivered_copy
 from .store import AuditEntry, Dossier, Notice, transaction
 
 if TYPE_CHECKING:
@@ -77,7 +77,8 @@ class Claimed:
 
     notice_id: int
     attempts: int
-    mail: OutgoingMail
+    mail: OutgoingMail  # its body with the access code's placeholder
+    sealed_code: str | None = None
 
 
 @dataclass
@@ -151,12 +152,17 @@ class Outbox:
             recipient=notice.recipient, recipient_name=dossier.complainant_name,
             subject=notice.subject, body=notice.body, status_page=status_page,
         )
-        return Claimed(notice.id, notice.attempts, mail)
+        return Claimed(notice.id, notice.attempts, mail, notice.sealed_code)
 
     def deliver(self, item: Claimed, report: DeliveryReport) -> None:
         """Send one claimed notice (no transaction open), then record the outcome."""
         try:
-            where = self.transport.send(build_message(item.mail, self.sender))
+            body = self.klachten.outgoing_body(item.mail.body, item.sealed_code)
+            mail = replace(item.mail, body=body)
+            where = self.transport.send(build_message(mail, self.sender))
+        except SealUnreadable as err:
+            self._failed(item, DeliveryFailed(str(err)), report)
+            return
         except DeliveryFailed as err:
             self._failed(item, err, report)
             return
@@ -188,8 +194,9 @@ class Outbox:
             dossier = session.get(Dossier, notice.dossier_id)
             notice.status, notice.sent_at, notice.delivery = NoticeStatus.SENT, now, where
             notice.claimed_until = notice.next_attempt_at = notice.last_error = None
-            notice.body = redact_access_code(notice.body, dossier.access_code_hash,
-                                             notice.language)
+            notice.body = delivered_copy(notice.body, dossier.access_code_hash,
+                                         notice.language)
+            notice.sealed_code = None
             session.add(AuditEntry(dossier_id=dossier.id, at=now, actor=SYSTEM_ACTOR,
                                    action="bericht verzonden", element=notice.kind,
                                    details={"code": notice.code, "via": where}))

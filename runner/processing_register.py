@@ -88,7 +88,7 @@ PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
 NO_PERSONAL_DATA = frozenset({
     "definitions.content_hash", "definitions.files", "definitions.spec",
     "dossiers.number", "dossiers.category", "dossiers.channel", "dossiers.language",
-    "dossiers.outcome", "users.roles",
+    "dossiers.outcome", "users.roles", "access_log.what",
     "audit_log.action", "audit_log.element", "audit_log.step",
     "dossier_facts.received_month", "dossier_facts.category", "dossier_facts.channel",
     "dossier_facts.inadmissible_reason", "dossier_facts.answer_outcome",

@@ -32,7 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .accounts import ADMINISTER, Account
 from .closed_record import ClosedCase, ClosedRecord
 from .definitions import Model
-from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .errors import Conflict, Forbidden, ModelError, NotFound, ValidationFailed
 from .instances import case_of
 from .mail import eml_folder
 from .notices import NoticeStatus
@@ -76,9 +76,14 @@ class Policy:
     def of(cls, model: Model) -> Policy:
         settings = model.settings
         privacy = settings.get("privacy", {})
-        return cls(years=int(settings.get("bewaartermijn_jaren", 5)),
-                   personal=tuple(item["gegeven"] for item in privacy.get("persoonsgegevens", [])),
-                   on_request=bool(privacy.get("wissen_op_verzoek", False)))
+        try:
+            return cls(years=int(settings.get("bewaartermijn_jaren", 5)),
+                       personal=tuple(str(item["gegeven"])
+                                      for item in privacy.get("persoonsgegevens", [])),
+                       on_request=bool(privacy.get("wissen_op_verzoek", False)))
+        except (KeyError, TypeError, ValueError) as err:
+            raise ModelError("instellingen.json: bewaartermijn_jaren is een geheel getal en elk "
+                             "item van privacy.persoonsgegevens heeft een 'gegeven'") from err
 
     def ends(self, closed_at: datetime, model: Model) -> datetime:
         """The instant the retention ends: the closure's local date and time, ``years`` later

@@ -64,11 +64,13 @@ from .notices import STATUS_LABELS, NoticeStatus
 from .operators import (
     OperatorContext,
     complainant_name,
+    delivered_copy,
+    fill_in_access_code,
     number_dossier,
     postal_address,
-    redact_access_code,
 )
 from .rule_texts import RULE_VALUE, fill_rule_values
+from .sealing import CodeSeal
 from .store import (
     AuditEntry,
     Definition,
@@ -110,7 +112,7 @@ class Submitted:
 class Klachten:
     """Runner facade over one database and one clock."""
 
-    def __init__(self, database_url: str, clock: str = "real"):
+    def __init__(self, database_url: str, clock: str = "real", secret: str | None = None):
         self.engine = make_engine(database_url,
                                   idle_timeout=settings.number("KLACHTEN_DB_IDLE_TIMEOUT"))
         self.factory = make_session_factory(self.engine)
@@ -118,6 +120,15 @@ class Klachten:
             clocks.VirtualClock(self.factory) if clock == "virtual" else clocks.RealClock()
         )
         self._models: dict[int, tuple[Model, StoredSpecs]] = {}
+        self._secret = secret  # None: settings.secret_key(), read when first needed
+        self._code_seal: CodeSeal | None = None
+
+    @property
+    def code_seal(self) -> CodeSeal:
+        """Seals the access codes in the outbox (runner.sealing)."""
+        if self._code_seal is None:
+            self._code_seal = CodeSeal(self._secret or settings.secret_key())
+        return self._code_seal
 
     def close(self) -> None:
         """Close the database connections (a command or a test is done with the runner)."""
@@ -312,8 +323,15 @@ class Klachten:
             notice = self._notice(session, dossier, code)
             address = (notice.recipient if notice.channel == "brief"
                        else self._postal_address(session, dossier))
-            return notice_letter(self._dossier_model(session, dossier.id),
-                                 _mailing(session, notice), number, address)
+            mailing = _mailing(session, notice)
+            return notice_letter(self._dossier_model(session, dossier.id), mailing, number,
+                                 address, [self.outgoing_body(n.body, n.sealed_code)
+                                           for n in mailing])
+
+    def outgoing_body(self, body: str, sealed_code: str | None) -> str:
+        """A notice's text as it leaves (e-mail, letter): the access code filled in."""
+        return fill_in_access_code(body, self.code_seal.open(sealed_code)) if sealed_code \
+            else body
 
     def letters_to_print(self) -> list[dict[str, Any]]:
         """The print queue: every letter waiting to be printed and posted, oldest first; the
@@ -405,7 +423,8 @@ class Klachten:
         """One notice posted; the stored copy loses the access code, as after an e-mail
         (ADR 0003)."""
         notice.status, notice.sent_at, notice.delivery = NoticeStatus.POSTED, now, "post"
-        notice.body = redact_access_code(notice.body, dossier.access_code_hash, notice.language)
+        notice.body = delivered_copy(notice.body, dossier.access_code_hash, notice.language)
+        notice.sealed_code = None
         session.add(AuditEntry(dossier_id=dossier.id, at=now, actor=user, action="brief gepost",
                                element=notice.kind, details={"code": notice.code}))
         facts.notice_left(session, dossier.id, notice.kind, now)
@@ -500,10 +519,15 @@ class Klachten:
             number = session.scalar(select(Dossier.number).where(Dossier.id == row.dossier_id))
             schema = (self._model(session, instance.definition_id)[0].form(row.form)
                       if row.form else {"type": "object", "properties": {}})
-            if RULE_VALUE.search(schema.get("description", "")):
+            french = schema.get("x-fr") or {}
+            if RULE_VALUE.search(schema.get("description", "") + french.get("description", "")):
                 case = self._read_case(session, session.get(Dossier, row.dossier_id))[1]
-                schema = {**schema, "description": fill_rule_values(schema["description"],
-                                                                    case.deadlines())}
+                deadlines = case.deadlines()
+                schema = {**schema, "description": fill_rule_values(schema.get("description", ""),
+                                                                    deadlines)}
+                if french.get("description"):  # the French text of the staff pages (x-fr)
+                    schema["x-fr"] = {**french, "description": fill_rule_values(
+                        french["description"], deadlines)}
             return {**_task_dict(row, number), "versie": instance.version}, schema
 
     def diagram(self, number: str) -> tuple[dict, Model, DossierDiagram]:
@@ -627,7 +651,7 @@ class Klachten:
              step: Callable[[LoadedCase], None]) -> OperatorContext:
         """Run engine steps at the action's instant; an operator error becomes an incident."""
         ctx = OperatorContext(session=loaded.session, dossier=loaded.dossier, model=model,
-                              now=loaded.now)
+                              now=loaded.now, seal=lambda code: self.code_seal.seal(code))
         with clocks.frozen_at(loaded.now), operator_context(ctx):
             try:
                 step(loaded)

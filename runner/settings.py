@@ -64,18 +64,20 @@ SETTINGS = (
     Setting("KLACHTEN_TEST_DATABASE_URL", "",
             "Tests only: also run the suite on this PostgreSQL database."),
     Setting("KLACHTEN_SECRET_KEY", "",
-            "Signs the web sessions and CSRF tokens; empty: a random key is generated once and "
+            "Signs the web sessions and CSRF tokens and seals the access codes waiting in the "
+            "outbox (every process needs the same); empty: a random key is generated once and "
             "kept in the file secret_key in the instance folder."),
     Setting("KLACHTEN_STATUS_ATTEMPTS", "10",
             "Failed status-page look-ups (wrong dossier number, access code or notice code) "
-            "allowed per client address and per dossier number within the window."),
+            "allowed per client address within the window; a dossier number with that many "
+            "failures then refuses only the addresses that failed."),
     Setting("KLACHTEN_STATUS_WINDOW_MINUTES", "15",
             "The rate-limit window of the status page, in minutes."),
     Setting("KLACHTEN_PASSWORD", "",
             "klachten user add: the new user's password (otherwise it is asked for)."),
     Setting("KLACHTEN_LOGIN_ATTEMPTS", "5",
-            "Failed mediator logins allowed per client address and per user name within "
-            "the window."),
+            "Failed mediator logins allowed per client address within the window; a user name "
+            "with that many failures then refuses only the addresses that failed."),
     Setting("KLACHTEN_LOGIN_WINDOW_MINUTES", "15", "The rate-limit window of the login page."),
     Setting("KLACHTEN_PROXY_COUNT", "0",
             "Number of trusted reverse proxies in front of the web app; their X-Forwarded-For "
@@ -164,6 +166,15 @@ def private_folder(path: Path) -> Path:
     if folder.stat().st_mode & 0o077:
         folder.chmod(0o700)
     return folder
+
+
+def secret_key() -> str:
+    """``KLACHTEN_SECRET_KEY``, or the instance folder's key file: what the web app signs
+    with and what seals the access codes in the outbox (every process needs the same)."""
+    key = get("KLACHTEN_SECRET_KEY")
+    if key:
+        return str(check_secret_key(key, "KLACHTEN_SECRET_KEY"))
+    return instance_secret_key(Path(get("KLACHTEN_INSTANCE_PATH")))
 
 
 def instance_secret_key(instance_path: Path) -> str:

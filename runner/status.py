@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from . import sessions
 from .case import Case
 from .clock import as_utc
 from .definitions import Model
@@ -82,13 +83,16 @@ class StatusPass:
     number: str
     expires: str
     token: str
+    session: str = ""  # the server-side session (runner.sessions), ended at sign-out
 
     def as_dict(self) -> dict[str, str]:
-        return {"nummer": self.number, "tot": self.expires, "pas": self.token}
+        return {"nummer": self.number, "tot": self.expires, "pas": self.token,
+                "sessie": self.session}
 
     @classmethod
     def from_dict(cls, stored: Mapping) -> StatusPass:
-        return cls(*(str(stored.get(key, ""))[:_MAX_INPUT] for key in ("nummer", "tot", "pas")))
+        return cls(*(str(stored.get(key, ""))[:_MAX_INPUT]
+                     for key in ("nummer", "tot", "pas", "sessie")))
 
 
 Credential = Attempt | StatusPass
@@ -309,16 +313,24 @@ class StatusDesk:
         number = normalise_number(attempt.number)
         with transaction(self.klachten.factory) as session:
             now = self._check_limit(session, attempt)
-            stored = session.scalar(select(Dossier.access_code_hash)
-                                    .where(Dossier.number == number))
+            dossier_id, stored = session.execute(
+                select(Dossier.id, Dossier.access_code_hash)
+                .where(Dossier.number == number)).first() or (None, None)
             matches = verify_access_code(attempt.code[:_MAX_INPUT], stored or _dummy_hash())
             granted = matches and stored is not None
-            if not granted:
+            if granted:
+                token = sessions.start(session, now, dossier_id=dossier_id)
+            else:
                 self._record_failure(session, attempt, now)
         if not granted:
             raise AccessDenied()
         expires = (now + PASS_LIFETIME).isoformat()
-        return StatusPass(number, expires, _pass_token(stored, number, expires))
+        return StatusPass(number, expires, _pass_token(stored, number, expires), token)
+
+    def sign_out(self, granted: StatusPass) -> None:
+        """End the pass's server-side session: a copy of the cookie stops working too."""
+        with transaction(self.klachten.factory) as session:
+            sessions.end(session, granted.session, self.klachten.clock.now(session))
 
     def _verify(self, credential: Credential) -> str:
         """The dossier number a credential opens, or AccessDenied / RateLimited."""
@@ -326,8 +338,12 @@ class StatusDesk:
             return self.sign_in(credential).number
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
-            stored = session.scalar(select(Dossier.access_code_hash)
-                                    .where(Dossier.number == credential.number))
+            dossier_id, stored = session.execute(
+                select(Dossier.id, Dossier.access_code_hash)
+                .where(Dossier.number == credential.number)).first() or (None, None)
+            live = sessions.alive(session, credential.session, now, PASS_LIFETIME)
+        if live is None or live.dossier_id != dossier_id:
+            stored = None  # signed out, or a pass of another dossier: the same refusal
         try:
             expires = datetime.fromisoformat(credential.expires)
         except ValueError:

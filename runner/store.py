@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -229,6 +229,9 @@ class Notice(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # Where it went: the SMTP server that accepted it, or the .eml file it was written to.
     delivery: Mapped[str | None] = mapped_column(Text)
+    # The access code of an acknowledgement until it leaves, encrypted with a key derived
+    # from the secret key (runner.sealing); the body holds a placeholder (ADR 8).
+    sealed_code: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
 
@@ -368,6 +371,21 @@ class FormSubmission(Base):
     sealed_code: Mapped[str | None] = mapped_column(Text)
 
 
+class WebSession(Base):
+    """A signed-in session (a mediator's login, a member's status pass): the cookie holds a
+    random token, the server its SHA-256; ended at sign-out or when the user is disabled."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_web_sessions_created_at", "created_at"),)
+
+
 class User(Base):
     """A mediator's account: roles, argon2 password hash, API token hash (SHA-256)."""
 
@@ -435,10 +453,8 @@ def _private_sqlite_file(url: str) -> None:
     path = Path(database)
     # Never open (and close) a database file that exists: closing any descriptor of it drops
     # every POSIX lock this process's SQLite connections hold on it.
-    try:
+    with suppress(FileExistsError):
         os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
-    except FileExistsError:
-        pass
     for name in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
         if name.exists():
             name.chmod(PRIVATE_FILE)

@@ -29,6 +29,7 @@ from .store import AccessEntry, Dossier, transaction
 FONT = "inzage"
 MARGIN, WIDTH = 15.0, 180.0  # mm on A4
 MAX_RESULTS = 200
+ACCESS_LOGGED_AS = "inzageverzoek"
 NOTICE_KEYS = ("soort", "code", "kanaal", "taal", "aangemaakt_op", "verzonden_op",
                "status_tekst", "ontvanger", "onderwerp", "tekst")
 COMPLAINANT_LABELS = {"voornaam": "Voornaam", "achternaam": "Achternaam", "email": "E-mailadres",
@@ -80,7 +81,8 @@ class SubjectAccess:
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
             numbers = [dossier.number for dossier in _dossiers(session, person)]
-            session.add_all(AccessEntry(dossier_id=dossier_id, user=account.name, at=now)
+            session.add_all(AccessEntry(dossier_id=dossier_id, user=account.name, at=now,
+                                        what=ACCESS_LOGGED_AS)
                             for dossier_id in session.scalars(select(Dossier.id).where(
                                 Dossier.number.in_(numbers))))
         document = {"verzoek": {"gezocht_op": person.describe(), "door": account.name,

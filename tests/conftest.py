@@ -21,6 +21,9 @@ from runner.migrations import upgrade
 from runner.service import Klachten
 
 PG_URL = os.environ.get("KLACHTEN_TEST_DATABASE_URL", "")
+SECRET = "test-secret-key-" + "0123456789abcdef" * 2
+# Every runner of a test, in this process or a child, seals access codes with one key.
+os.environ.setdefault("KLACHTEN_SECRET_KEY", SECRET)
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -189,7 +192,6 @@ def processes_copy(tmp_path) -> Path:
 
 
 # ----- the web app (complainant side)
-SECRET = "test-secret-key-" + "0123456789abcdef" * 2
 
 
 @pytest.fixture

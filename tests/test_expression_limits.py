@@ -100,3 +100,29 @@ def test_ordinary_expressions_are_unaffected(env, expression, expected):
 def test_the_budget_is_per_evaluation(env):
     for _ in range(5):
         assert env.evaluate("sum(1 for a in range(60000))", {}) == 60000
+
+
+def test_a_deployed_model_with_an_endless_condition_cannot_stall_the_runner(klachten,
+                                                                           processes_copy):
+    """Through the real entry points: a model whose admissibility gateway runs a
+    150-million-step generator, deployed; completing the task stops at the gateway within
+    the budget and becomes an incident that names the reason."""
+    from conftest import Harness
+
+    from runner.definitions import read_folder
+
+    bpmn = processes_copy / "klachtenprocedure.bpmn"
+    condition = "ontvankelijkheid['ontvankelijk'] == 'nee'"
+    text = bpmn.read_text(encoding="utf-8")
+    assert condition in text
+    bpmn.write_text(text.replace(condition, "sum(1 for a in range(15000) for b in "
+                                 "range(10000)) &gt; 0 and " + condition), encoding="utf-8")
+    klachten.deploy_unchecked(read_folder(processes_copy))
+    case = Harness(klachten).submit()
+    before = case.info
+    case.admissible()
+    [incident] = case.info["incidenten"]
+    assert incident["element"] == "is_ontvankelijk"
+    assert "te veel stappen (meer dan 100000)" in incident["fout"] or (
+        "duurt te lang" in incident["fout"])
+    assert before["incidenten"] == []

@@ -86,3 +86,57 @@ def _version(page: str) -> str:
     assert found, "geen versie in het formulier"
     return found.group(1)
 
+
+
+def test_the_crashed_dossier_carries_on_after_migrating_to_a_fixed_version(klachten,
+                                                                           tmp_path):
+    from runner.dossier_migration import DossierMigrations, Selection
+
+    _deploy_broken(klachten, tmp_path, BPMN, "'R/' + termijnen['statusbericht']['interval']",
+                   "'R/'+str(termijnen['statusbericht']['dagen'])+'D'")
+    case = Harness(klachten).submit()
+    case.complete("ontvankelijkheid_beoordelen", {"ontvankelijk": "ja"})
+    assert case.info["incidenten"] and case.info["procesversie"] == 2
+    report = DossierMigrations(klachten).migrate(1, Selection(numbers=(case.number,)), "bert")
+    assert [row["resultaat"] for row in report["dossiers"]] == ["gemigreerd"]
+    assert klachten.retry(case.number, "bert") == 1
+    info = case.info
+    assert info["procesversie"] == 1 and "Incident" not in info["stap"]
+    assert all(i["opgelost_op"] for i in info["incidenten"])
+    assert case.counts_at([20, 21.5]) == [0, 1]  # the status notices run again
+
+
+def test_the_kept_complaint_carries_on_after_migrating_to_a_fixed_version(klachten,
+                                                                          tmp_path):
+    from runner.dossier_migration import DossierMigrations, Selection
+
+    _deploy_broken(klachten, tmp_path, _no_default_per_brief)
+    number = klachten.submit(complaint(klager={"voornaam": "Jan"},
+                                       kanaal="telefoon")).dossier_number
+    report = DossierMigrations(klachten).migrate(1, Selection(numbers=(number,)), "bert")
+    assert [row["resultaat"] for row in report["dossiers"]] == ["gemigreerd"]
+    assert klachten.retry(number, "bert") == 1
+    assert [t["taak"] for t in klachten.tasks(number)] == ["ontvankelijkheid_beoordelen"]
+    assert all(i["opgelost_op"] for i in klachten.dossier(number)["incidenten"])
+
+
+def test_the_command_line_names_the_incident_after_completing(klachten, tmp_path,
+                                                              database_url, monkeypatch):
+    from click.testing import CliRunner
+
+    from runner.accounts import Accounts
+    from runner.cli import main
+
+    _deploy_broken(klachten, tmp_path, BPMN, "'R/' + termijnen['statusbericht']['interval']",
+                   "'R/'+str(termijnen['statusbericht']['dagen'])+'D'")
+    Accounts(klachten).add("mia", ["klachtenbemiddelaar"], "een-lang-wachtwoord-voor-mia")
+    case = Harness(klachten).submit()
+    data = tmp_path / "o.json"
+    data.write_text('{"ontvankelijk": "ja"}', encoding="utf-8")
+    monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["complete", case.task("ontvankelijkheid_beoordelen")["id"],
+                                       "--data", str(data), "--user", "mia"])
+    assert result.exit_code == 0
+    assert f"taak voltooid in dossier {case.number}" in result.stdout
+    assert result.stderr.startswith(f"incident in dossier {case.number}: statusbericht_timer: ")
+    assert "uw invoer is bewaard" in result.stderr

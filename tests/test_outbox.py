@@ -17,7 +17,7 @@ from smtp_server import SENDER, SmtpServer, outbox_for
 from sqlalchemy import update
 
 from runner.mail import Sender
-from runner.operators import ACCESS_CODE_REDACTED
+from runner.operators import ACCESS_CODE_PLACEHOLDER, ACCESS_CODE_REDACTED
 from runner.outbox import Outbox, RetryPolicy
 from runner.service import Klachten
 from runner.store import Instance, transaction
@@ -133,7 +133,8 @@ def test_an_unreadable_dossier_still_fails_the_notice_visibly(klachten, smtp_ser
 
 def test_access_code_leaves_the_stored_copy_once_sent(klachten, smtp_server):
     harness = Harness(klachten).submit()
-    assert harness.access_code in harness.info["berichten"][0]["tekst"]
+    waiting = harness.info["berichten"][0]["tekst"]  # sealed until it leaves (ADR 8)
+    assert harness.access_code not in waiting and ACCESS_CODE_PLACEHOLDER in waiting
     outbox_for(klachten, smtp_server).deliver_due()
     [message] = smtp_server.messages
     assert harness.access_code in message.get_body(("plain",)).get_content()

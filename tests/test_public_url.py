@@ -39,7 +39,7 @@ def test_without_the_setting_links_go_to_this_machine(klachten, monkeypatch):
 def environment(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
     monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "i"))
-    monkeypatch.setattr(cli.waitress, "serve", lambda app, **kw: None)
+    monkeypatch.setattr("waitress.serve", lambda app, **kw: None)
     return monkeypatch
 
 

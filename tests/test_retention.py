@@ -229,3 +229,18 @@ def test_one_unreadable_dossier_does_not_stop_the_job(klachten):
     assert Retention(klachten).run().erased == [fine]
     with transaction(klachten.factory) as session:
         assert session.scalar(select(Dossier.erased_at).where(Dossier.number == broken)) is None
+
+
+def test_a_broken_privacy_declaration_is_a_clear_model_error(klachten, processes_copy):
+    import json
+
+    from runner.errors import ModelError
+    from runner.retention import Policy
+
+    settings_file = processes_copy / "instellingen.json"
+    settings = json.loads(settings_file.read_text())
+    settings["privacy"]["persoonsgegevens"].append({"wat": "zonder gegeven"})
+    settings_file.write_text(json.dumps(settings))
+    klachten.deploy(processes_copy)
+    with pytest.raises(ModelError, match="persoonsgegevens"):
+        Policy.of(klachten.latest_model())

@@ -252,3 +252,123 @@ def test_display_name_keeps_letters_and_drops_specials():
     assert display_name("Chloé O'Neil-Dubois") == "Chloé O'Neil-Dubois"
     assert display_name('a, "b" <c@d.e>\r\n') == "a b c d e"
     assert len(display_name("x" * 300)) == 64
+
+
+# ----- 4. no access code in clear at rest
+def _database_text(klachten) -> str:
+    """Every value of every table, as text."""
+    from runner.store import Base
+
+    with transaction(klachten.factory) as session:
+        return "\n".join(str(tuple(row)) for table in Base.metadata.sorted_tables
+                         for row in session.execute(table.select()))
+
+
+def _stored_anywhere(klachten, database_url: str, code: str) -> bool:
+    variants = {code, code.replace("-", "")}
+    text = _database_text(klachten)
+    if any(v in text for v in variants):
+        return True
+    if database_url.startswith("sqlite"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        return any(v.encode() in raw for v in variants)
+    return False
+
+
+def test_waiting_e_mail_holds_no_access_code(klachten, database_url, smtp_server):
+    from smtp_server import outbox_for
+
+    harness = Harness(klachten).submit()
+    assert not _stored_anywhere(klachten, database_url, harness.access_code)
+    assert outbox_for(klachten, smtp_server).deliver_due().sent == 1
+    [message] = smtp_server.messages
+    assert harness.access_code in message.get_body(("plain",)).get_content()
+    assert not _stored_anywhere(klachten, database_url, harness.access_code)
+
+
+def test_letter_waiting_to_be_printed_holds_no_access_code(klachten, database_url):
+    from pypdf import PdfReader
+
+    harness = Harness(klachten).submit(klager={"voornaam": "Jan", "achternaam": "Peeters",
+                                               "adres": "Kerkstraat 1, 9000 Gent"})
+    assert not _stored_anywhere(klachten, database_url, harness.access_code)
+    [waiting] = klachten.letters_to_print()
+    def letter_text() -> str:
+        letter = klachten.letter(harness.number, waiting["code"])
+        return "".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.pdf)).pages)
+
+    assert harness.access_code in letter_text()
+    klachten.mark_posted(harness.number, waiting["code"], "mia")
+    assert harness.access_code not in letter_text()  # a copy made later has no code
+    assert not _stored_anywhere(klachten, database_url, harness.access_code)
+
+
+def test_another_secret_key_cannot_open_the_sealed_code(klachten, database_url, smtp_server):
+    from smtp_server import outbox_for
+
+    from runner.service import Klachten
+
+    Harness(klachten).submit()
+    other = Klachten(database_url, clock="virtual", secret="another-key-" + "9" * 32)
+    try:
+        report = outbox_for(other, smtp_server).deliver_due()
+    finally:
+        other.close()
+    assert report.retrying == 1 and not smtp_server.messages
+    assert "KLACHTEN_SECRET_KEY" in report.errors[0]
+
+
+# ----- 7. sessions end on the server
+def _copy_of_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _with_cookie(app, value: str):
+    other = app.test_client()
+    other.set_cookie("session", value)
+    return other
+
+
+def _signed_in(client, url: str = "/bemiddeling/taken") -> bool:
+    return client.get(url).status_code == 200
+
+
+def test_a_cookie_saved_before_logout_no_longer_works(app, staff: Staff):
+    assert staff.login("mia").status_code == 302
+    saved = _copy_of_cookie(staff.client)
+    assert _signed_in(_with_cookie(app, saved))  # a copy works while the session lives
+    staff.post("/logout", {}, form_page="/bemiddeling/taken")
+    assert not _signed_in(staff.client)
+    thief = _with_cookie(app, saved)
+    answer = thief.get("/bemiddeling/taken")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_disabling_and_enabling_does_not_revive_old_sessions(app, staff: Staff, accounts):
+    staff.login("mia")
+    saved = _copy_of_cookie(staff.client)
+    accounts.set_disabled("mia", True)
+    accounts.set_disabled("mia", False)
+    assert not _signed_in(_with_cookie(app, saved))
+    assert not _signed_in(staff.client)
+    assert staff.login("mia").status_code == 302 and _signed_in(staff.client)
+
+
+def test_a_session_ends_eight_hours_after_the_login_however_active(staff: Staff, klachten):
+    staff.login("mia")
+    for _ in range(23):  # a request every 20 minutes for 7 h 40
+        klachten.clock.set(klachten.clock.now() + timedelta(minutes=20))
+        assert _signed_in(staff.client)
+    klachten.clock.set(klachten.clock.now() + timedelta(minutes=21))
+    assert not _signed_in(staff.client)
+
+
+def test_a_copied_status_cookie_stops_working_at_sign_out(app, site: Site):
+    number, code = site.file_complaint()
+    assert site.sign_in(number, code).status_code == 302
+    saved = _copy_of_cookie(site.client)
+    assert number in _with_cookie(app, saved).get("/status").get_data(as_text=True)
+    site.post("/status/afmelden", {}, form_page="/status")
+    page = _with_cookie(app, saved).get("/status").get_data(as_text=True)
+    assert number not in page and 'name="toegangscode"' in page

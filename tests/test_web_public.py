@@ -304,6 +304,7 @@ def test_klachten_serve_answers_on_localhost(database_url, klachten, tmp_path):
     port = _free_port()
     env = {**os.environ, "KLACHTEN_DATABASE_URL": database_url, "KLACHTEN_CLOCK": "virtual",
            "KLACHTEN_INSTANCE_PATH": str(tmp_path / "i")}
+    env.pop("KLACHTEN_SECRET_KEY", None)  # the key file is made on first start
     server = subprocess.Popen([sys.executable, "-m", "web", "serve", "--port", str(port)],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT)

@@ -116,6 +116,8 @@ def test_admissibility_task_shows_the_pre_check_suggestion_and_its_reason(
     assert "Voorstel van de voorafgaande toets: Niet ontvankelijk" in page
     assert "Reden: Anonieme klacht" in page
     french = visible(_page(mia.client, f"/bemiddeling/taken/{task}?taal=fr"))
+    assert "Évaluer la recevabilité" in french and "La plainte est-elle recevable ?" in french
+    assert "Is de klacht ontvankelijk?" not in french  # the form's own Dutch title
     assert "Proposition du contrôle préalable : Non recevable" in french
     assert "Raison : Plainte anonyme" in french
     assert "Sans rapport avec la mutualité ou ses services" in french  # a reason's option
@@ -243,6 +245,7 @@ def test_werkbak_task_dossier_status_notice_and_api_show_the_same_last_day(
     assert "17 april 2026" not in dossier and "17-04-2026" not in dossier
     french = visible(_page(mediator.client, f"/bemiddeling/taken/{task}?taal=fr"))
     assert f"au plus tard le {last_fr} (encore 3 jours)" in french
+    assert "un message d'état tous les 21 jours" in french  # x-fr, with the rule's value
 
     member = Site(app.test_client())
     member.sign_in(number, code)

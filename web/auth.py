@@ -1,8 +1,10 @@
 """Mediators sign in: Flask-Login sessions, the login and logout pages, and ``requires``.
 
-The session holds only the user's id; every request reloads the account, so a disabled user
-or a changed role takes effect at once. Not signed in: a redirect to the login page (API:
-401). Signed in without the permission: 403.
+The session holds only the user's id and the token of a server-side session
+(``runner.sessions``); every request reloads the account through that session, so a
+disabled user, a changed role or a sign-out takes effect at once, also for a copied cookie,
+and a session ends 8 hours after the login however active. Not signed in: a redirect to the
+login page (API: 401). Signed in without the permission: 403.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .messages import field_errors
 from .redirects import same_site_path
 
 bp = Blueprint("auth", __name__)
+SESSION_TOKEN = "sessie"  # the server-side session's token (runner.sessions)
 
 
 class SignedIn(UserMixin):
@@ -54,7 +57,9 @@ def init_app(app: Flask) -> None:
 
 
 def _load(user_id: str) -> SignedIn | None:
-    account = runner().accounts.by_id(int(user_id)) if user_id.isdigit() else None
+    """The account of a live server-side session (``SESSION_TOKEN``), reloaded each request."""
+    token = str(session.get(SESSION_TOKEN, ""))
+    account = runner().accounts.by_session(int(user_id), token) if user_id.isdigit() else None
     return SignedIn(account) if account else None
 
 
@@ -122,6 +127,7 @@ def login() -> str | tuple[str, int] | Response:
                                expired=bool(kept)), 400
     session.clear()  # a fresh session: no fixation, no leftovers of the public side
     session.permanent = True
+    session[SESSION_TOKEN] = runner().accounts.start_session(account)
     login_user(SignedIn(account))
     target = _next_page(account)
     if kept and staff_page(target):
@@ -132,6 +138,8 @@ def login() -> str | tuple[str, int] | Response:
 
 @bp.post("/logout")
 def logout() -> Response:
+    """Ends the server-side session: a copy of the cookie no longer works either."""
+    runner().accounts.end_session(str(session.get(SESSION_TOKEN, "")))
     logout_user()
     session.clear()
     return redirect(url_for(".login"))

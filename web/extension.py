@@ -50,7 +50,7 @@ class Runner:
 def init_app(app: Flask) -> Runner:
     config = app.config
     url = config["DATABASE_URL"] or settings.sqlite_url(Path(app.instance_path))
-    klachten = Klachten(url, clock=config["CLOCK"])
+    klachten = Klachten(url, clock=config["CLOCK"], secret=config["SECRET_KEY"])
     limit = RateLimit(attempts=int(config["STATUS_ATTEMPTS"]),
                       window=timedelta(minutes=float(config["STATUS_WINDOW_MINUTES"])))
     logins = RateLimit(attempts=int(config["LOGIN_ATTEMPTS"]),

@@ -59,6 +59,7 @@ def claim(task_id: str) -> Response:
 # ----- a task's form
 ADD_ROW = "rij_toevoegen"
 RESTORE = "herstellen"  # back to the form with what was typed before a new login
+LANGUAGE_CONFIRMED = "taal_bevestigd"  # "send it anyway" after the language warning
 CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooid of "
               "geannuleerd, of het dossier veranderde. Hieronder ziet u de actuele toestand.")
 
@@ -71,6 +72,9 @@ def task(task_id: str) -> str | tuple[str, int] | Response:
     if request.form.get("actie") in (ADD_ROW, RESTORE):  # draw the form again, nothing sent
         return _task_page(task_id, add_row=request.form.get("actie") == ADD_ROW)
     try:
+        if not request.form.get(LANGUAGE_CONFIRMED) and (warnings := runner().inbox
+                .language_warnings(current_account(), task_id, request.form)):
+            return _task_page(task_id, language_warnings=warnings)
         runner().inbox.submit_form(current_account(), task_id, request.form,
                                    request.form.get("versie", type=int))
     except ValidationFailed as error:
@@ -92,15 +96,17 @@ def _still_open(task_id: str) -> bool:
 
 
 def _task_page(task_id: str, error: ValidationFailed | None = None,
-               add_row: bool = False) -> str:
-    form = runner().inbox.form(current_account(), task_id)
+               add_row: bool = False, language_warnings: list | None = None) -> str:
+    form = runner().inbox.form(current_account(), task_id, language())
     posted = request.form if request.method == "POST" else {}
     rows = {f.name: row_count(posted, f.name, add_row) for f in form.fields if f.columns}
     errors = field_errors(error, form.limits, labels=form.labels) if error else []
     summary = runner().dossiers.summary(current_account(), form.dossier_number, language())
     return render_template("taak.html", form=form, errors=errors, values=posted, rows=rows,
                            add_row=ADD_ROW, summary=summary,
-                           complainant_labels=COMPLAINANT_LABELS)
+                           complainant_labels=COMPLAINANT_LABELS,
+                           language_warnings=language_warnings or [],
+                           language_confirmed=LANGUAGE_CONFIRMED)
 
 
 # ----- a dossier

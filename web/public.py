@@ -132,6 +132,9 @@ def _session_ended() -> tuple[str, int]:
 
 @bp.post("/status/afmelden")
 def sign_out() -> Response:
+    granted = _signed_in()
+    if granted is not None:
+        runner().desk.sign_out(granted)
     session.pop(DOSSIER, None)
     flash(_("U bent afgemeld. Uw dossiernummer en code zijn van dit toestel gewist."))
     return redirect(url_for(".status"))
