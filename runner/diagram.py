@@ -113,7 +113,8 @@ def _marker(element, kind: str, x: float, y: float, w: float, h: float) -> str:
         definitions = {child.tag.split("}")[1] for child in element}
         inner = ""
         if kind in {"intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}:
-            inner = f'<circle class="bpmn-teken" cx="{cx:g}" cy="{cy:g}" r="{min(w, h) / 2 - 3:g}"/>'
+            ring = min(w, h) / 2 - 3
+            inner = f'<circle class="bpmn-teken" cx="{cx:g}" cy="{cy:g}" r="{ring:g}"/>'
         if "timerEventDefinition" in definitions:
             inner += (f'<circle class="bpmn-teken" cx="{cx:g}" cy="{cy:g}" r="{w / 4:g}"/>'
                       f'<path class="bpmn-teken" d="M {cx:g} {cy - w / 5:g} L {cx:g} {cy:g} '

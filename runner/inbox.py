@@ -27,7 +27,7 @@ from .errors import Forbidden, NotFound
 from .language_check import LanguageWarning
 from .service import TASK_COMPLETED, Klachten
 from .store import AuditEntry, Dossier, Instance, OpenTask, transaction
-from .task_form import TaskForm, data_from_fields, describe, labels_and_limits
+from .task_form import TaskForm, data_from_fields, describe, labels_and_limits, text
 
 ON_TIME, DUE_SOON, OVERDUE = "op_tijd", "binnenkort", "te_laat"
 DUE_SOON_WITHIN = timedelta(days=2)
@@ -155,14 +155,16 @@ class Inbox:
         self.check_may_work(account, task_id)
         return self.klachten.complete_task(task_id, data, account.name, expected_version)
 
-    def form(self, account: Account, task_id: str) -> TaskForm:
-        """The task's form to render, for a user who may work it."""
+    def form(self, account: Account, task_id: str, language: str = "nl") -> TaskForm:
+        """The task's form to render (titles in ``language``), for a user who may work it."""
         self.check_may_work(account, task_id)
         task, schema = self.klachten.task_schema(task_id)
-        fields = describe(schema)
+        fields = describe(schema, language)
         labels, limits = labels_and_limits(fields)
-        return TaskForm(task_id, task["dossiernummer"] or "", schema.get("title", task["titel"]),
-                        schema.get("description", ""), task["versie"], fields, labels, limits,
+        return TaskForm(task_id, task["dossiernummer"] or "",
+                        text(schema, "title", language, task["titel"]),
+                        text(schema, "description", language), task["versie"], fields, labels,
+                        limits,
                         self.klachten.task_letter(task_id), task["taak"], task["vervaldatum"])
 
     def submit_form(self, account: Account, task_id: str, fields: Mapping[str, str],

@@ -519,10 +519,15 @@ class Klachten:
             number = session.scalar(select(Dossier.number).where(Dossier.id == row.dossier_id))
             schema = (self._model(session, instance.definition_id)[0].form(row.form)
                       if row.form else {"type": "object", "properties": {}})
-            if RULE_VALUE.search(schema.get("description", "")):
+            french = schema.get("x-fr") or {}
+            if RULE_VALUE.search(schema.get("description", "") + french.get("description", "")):
                 case = self._read_case(session, session.get(Dossier, row.dossier_id))[1]
-                schema = {**schema, "description": fill_rule_values(schema["description"],
-                                                                    case.deadlines())}
+                deadlines = case.deadlines()
+                schema = {**schema, "description": fill_rule_values(schema.get("description", ""),
+                                                                    deadlines)}
+                if french.get("description"):  # the French text of the staff pages (x-fr)
+                    schema["x-fr"] = {**french, "description": fill_rule_values(
+                        french["description"], deadlines)}
             return {**_task_dict(row, number), "versie": instance.version}, schema
 
     def diagram(self, number: str) -> tuple[dict, Model, DossierDiagram]:

@@ -5,7 +5,8 @@ Widgets: text, ``textarea`` (``"x-widget": "textarea"``), ``radio`` (an enum of 
 values) or ``select``, ``checkbox`` (boolean), ``date`` (``"format": "date"``) and ``rows``
 (an array of objects, such as the recommendations: a few empty rows and, without JavaScript,
 a button that adds one). A designer who adds a user task with a form adds no Python and no
-template.
+template. Titles and descriptions are Dutch; ``"x-fr": {"title": ..., "description": ...}``
+beside them (on the form and on each field) gives the French the staff pages show.
 """
 
 from __future__ import annotations
@@ -49,18 +50,26 @@ class TaskForm:
     due_at: str | None = None  # ISO instant: the first instant after the last day
 
 
-def describe(schema: dict) -> tuple[Field, ...]:
+def text(spec: dict, key: str, language: str, default: str = "") -> str:
+    """A schema's ``title`` or ``description`` in ``language`` (``x-fr``), else the Dutch."""
+    translated = spec.get(f"x-{language}")
+    if isinstance(translated, dict) and translated.get(key):
+        return str(translated[key])
+    return str(spec.get(key, default))
+
+
+def describe(schema: dict, language: str = "nl") -> tuple[Field, ...]:
     required = set(schema.get("required", []))
-    return tuple(_field(name, spec, name in required)
+    return tuple(_field(name, spec, name in required, language)
                  for name, spec in schema.get("properties", {}).items())
 
 
-def _field(name: str, spec: dict, required: bool) -> Field:
+def _field(name: str, spec: dict, required: bool, language: str) -> Field:
     kind = spec.get("type")
-    common = {"name": name, "title": spec.get("title", name),
-              "description": spec.get("description", ""), "required": required}
+    common = {"name": name, "title": text(spec, "title", language, name),
+              "description": text(spec, "description", language), "required": required}
     if kind == "array" and spec.get("items", {}).get("type") == "object":
-        return Field(widget="rows", columns=describe(spec["items"]),
+        return Field(widget="rows", columns=describe(spec["items"], language),
                      max_items=spec.get("maxItems"), **common)
     if kind == "boolean":
         return Field(widget="checkbox", **common)

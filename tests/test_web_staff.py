@@ -4,6 +4,7 @@ page, the werkbak sorts, "Gepost" completes the print-and-post task, the users p
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from conftest import PASSWORD, Harness, Staff, complaint
@@ -100,3 +101,14 @@ def test_an_expired_session_on_a_task_form_keeps_the_typed_text(staff: Staff, kl
     done = staff.post(path, typed, form_page=path)
     assert done.status_code == 302
     assert [t["taak"] for t in harness.open_tasks()] != ["ontvankelijkheid_beoordelen"]
+
+
+def test_a_closed_dossiers_recommendation_task_is_due_30_days_after_closure(klachten):
+    """Issue 12: every closed dossier added a step-8 task without a due date; the model now
+    gives it one (termijnen.dmn, rule ``aanbeveling``, counted from the closure)."""
+    harness = Harness(klachten).submit()
+    harness.message("klacht_ingetrokken", {"bevestigd": True})
+    [task] = harness.open_tasks()
+    assert harness.info["afgesloten"] and task["taak"] == "aanbeveling"
+    due = datetime.fromisoformat(task["vervaldatum"])
+    assert timedelta(days=30) <= due - klachten.clock.now() <= timedelta(days=34)

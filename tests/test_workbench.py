@@ -78,13 +78,6 @@ def _through_national(harness: Harness, **overrides) -> Harness:
 
 
 @pytest.fixture
-def nora(app, accounts) -> Staff:
-    staff = Staff(app.test_client())
-    staff.login("nora")
-    return staff
-
-
-@pytest.fixture
 def mia(app, accounts) -> Staff:
     staff = Staff(app.test_client())
     staff.login("mia")
@@ -93,8 +86,10 @@ def mia(app, accounts) -> Staff:
 
 # ----- 1. the case beside the task
 def test_national_mediator_sees_the_whole_first_handling_beside_the_form(
-        harness: Harness, nora: Staff):
-    _through_national(harness, taal="fr")
+        app, accounts, harness: Harness):
+    _through_national(harness, taal="fr")  # the clock moved: sign in afterwards
+    nora = Staff(app.test_client())
+    nora.login("nora")
     task = harness.task("nationaal_onderzoek")["id"]
     page = visible(_page(nora.client, f"/bemiddeling/taken/{task}"))
     for seen in ("Ik kreeg te weinig terugbetaald", "An", "Peeters", "Taal van de klager: Frans",
@@ -116,6 +111,8 @@ def test_admissibility_task_shows_the_pre_check_suggestion_and_its_reason(
     assert "Voorstel van de voorafgaande toets: Niet ontvankelijk" in page
     assert "Reden: Anonieme klacht" in page
     french = visible(_page(mia.client, f"/bemiddeling/taken/{task}?taal=fr"))
+    assert "Évaluer la recevabilité" in french and "La plainte est-elle recevable ?" in french
+    assert "Is de klacht ontvankelijk?" not in french  # the form's own Dutch title
     assert "Proposition du contrôle préalable : Non recevable" in french
     assert "Raison : Plainte anonyme" in french
     assert "Sans rapport avec la mutualité ou ses services" in french  # a reason's option
@@ -123,8 +120,10 @@ def test_admissibility_task_shows_the_pre_check_suggestion_and_its_reason(
 
 # ----- 2. the timeline
 def test_timeline_in_peoples_words_with_engine_steps_on_request(
-        harness: Harness, mia: Staff, klachten, tmp_path):
-    _through_national(harness)
+        app, accounts, harness: Harness, klachten, tmp_path):
+    _through_national(harness)  # 43 days on the clock: sign in afterwards
+    mia = Staff(app.test_client())
+    mia.login("mia")
     Outbox(klachten, EmlFolder(tmp_path / "mail"), Sender(SENDER)).deliver_due()
     url = f"/bemiddeling/dossiers/{harness.number}"
     page = visible(_page(mia.client, url))
@@ -243,6 +242,7 @@ def test_werkbak_task_dossier_status_notice_and_api_show_the_same_last_day(
     assert "17 april 2026" not in dossier and "17-04-2026" not in dossier
     french = visible(_page(mediator.client, f"/bemiddeling/taken/{task}?taal=fr"))
     assert f"au plus tard le {last_fr} (encore 3 jours)" in french
+    assert "un message d'état tous les 21 jours" in french  # x-fr, with the rule's value
 
     member = Site(app.test_client())
     member.sign_in(number, code)
@@ -258,6 +258,7 @@ def test_werkbak_task_dossier_status_notice_and_api_show_the_same_last_day(
     assert klachten.dossier(number)["termijnen"]["antwoord"]["vervaldag"] == "2026-04-16"
 
     klachten.clock.set(datetime(2026, 4, 18, 9, 0, tzinfo=UTC))
+    mediator.login("mia")  # the session ended with the clock's five days
     late = visible(_page(mediator.client, f"/bemiddeling/taken/{task}?taal=nl"))
     assert f"uiterlijk {last_nl} (2 dagen te laat)" in late
 

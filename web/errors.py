@@ -92,7 +92,8 @@ def handle_runner_error(error: KlachtenError) -> Response:
 
 
 def handle_csrf_error(error: CSRFError) -> Response:
-    if staff_page(request.path) and request.method == "POST" and not _wants_json():
+    ended = current_account() is None  # signed in: a missing token is no expired session
+    if ended and staff_page(request.path) and request.method == "POST" and not _wants_json():
         return expired_staff_form()
     title, message = CSRF_MESSAGE
     return _respond(400, str(title), str(message))

@@ -97,7 +97,7 @@ def _still_open(task_id: str) -> bool:
 
 def _task_page(task_id: str, error: ValidationFailed | None = None,
                add_row: bool = False, language_warnings: list | None = None) -> str:
-    form = runner().inbox.form(current_account(), task_id)
+    form = runner().inbox.form(current_account(), task_id, language())
     posted = request.form if request.method == "POST" else {}
     rows = {f.name: row_count(posted, f.name, add_row) for f in form.fields if f.columns}
     errors = field_errors(error, form.limits, labels=form.labels) if error else []
