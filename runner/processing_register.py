@@ -79,6 +79,12 @@ PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
                                   "Verantwoorden wie wat deed"),
     "instance_migrations.reverted_by": (STAFF, "Wie een migratie terugdraaide",
                                         "Verantwoorden wie wat deed"),
+    "outbox.sealed_code": (MEMBER, "Toegangscode in een bericht dat nog moet vertrekken "
+                                   "(versleuteld, gewist zodra het vertrokken is)",
+                           "Het lid zijn toegangscode bezorgen"),
+    "web_sessions.token_hash": (STAFF, "Aanmelding van een medewerker of statuspas van een "
+                                       "lid (enkel als hash)",
+                                "Sessies bij afmelden of uitschakelen kunnen beëindigen"),
     "rate_limit_events.key": (COUNTER, "Netwerkadres of dossiernummer (enkel als hash)",
                               "Misbruik van de statuspagina en de aanmelding beperken"),
 }

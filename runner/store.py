@@ -451,6 +451,8 @@ def _private_sqlite_file(url: str) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite itself reports the missing folder (a lost database, not a crash)
     # Never open (and close) a database file that exists: closing any descriptor of it drops
     # every POSIX lock this process's SQLite connections hold on it.
     with suppress(FileExistsError):

@@ -262,8 +262,9 @@ def test_beheerder_dry_runs_migrates_and_reverts_on_the_page(staff, klachten, do
                                               "actie": "proef"})
     assert unknown.status_code == 400 and "KL-1999-00001 bestaat niet" in _page(unknown)
     no_token = staff.client.post("/beheer/migratie", data={**form, "actie": "migreren"})
-    # a staff form without its token is treated as expired: sign in again, nothing done
-    assert no_token.status_code == 401 and _rows(klachten, number)["version"] == 1
+    # signed in, a form without its token is refused as expired: nothing done
+    assert no_token.status_code == 400 and "Formulier verlopen" in _page(no_token)
+    assert _rows(klachten, number)["version"] == 1
     staff.post("/logout", {}, form_page="/beheer/migratie")
     staff.login("mia")
     assert staff.get("/beheer/migratie").status_code == 403
