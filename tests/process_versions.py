@@ -27,7 +27,7 @@ SATISFACTION_TASK = """
           <spiffworkflow:property name="stap" value="8" />
         </spiffworkflow:properties>
       </bpmn:extensionElements>
-      <bpmn:incoming>f_melden_aanbeveling</bpmn:incoming>
+      <bpmn:incoming>f_termijn_aanbeveling</bpmn:incoming>
       <bpmn:outgoing>f_tevredenheid_aanbeveling</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:sequenceFlow id="f_tevredenheid_aanbeveling" sourceRef="tevredenheid"
@@ -63,15 +63,16 @@ def remove_element(diagram: Path, element: str, incoming: str, outgoing: str) ->
 
 
 def version_two(target: Path) -> Path:
-    """Adds "Tevredenheid navragen" after the closure notice, removes the admissibility
+    """Adds "Tevredenheid navragen" before the recommendations, removes the admissibility
     pre-check, and shortens the answer target (45 -> 30 days) and the status interval
     (21 -> 14 days)."""
     folder = copy_processes(target)
     diagram = folder / "klachtenprocedure.bpmn"
     remove_element(diagram, "ontvankelijkheid_voorstel", "f_merge_pre", "f_pre_beoordelen")
-    _edit(diagram, 'sourceRef="afsluiting_melden" targetRef="aanbeveling" />',
-          'sourceRef="afsluiting_melden" targetRef="tevredenheid" />' + SATISFACTION_TASK)
-    _edit(diagram, """<bpmn:incoming>f_melden_aanbeveling</bpmn:incoming>
+    _edit(diagram, 'sourceRef="aanbevelingstermijn_berekenen" targetRef="aanbeveling" />',
+          'sourceRef="aanbevelingstermijn_berekenen" targetRef="tevredenheid" />'
+          + SATISFACTION_TASK)
+    _edit(diagram, """<bpmn:incoming>f_termijn_aanbeveling</bpmn:incoming>
       <bpmn:outgoing>f_aanbeveling_reg</bpmn:outgoing>""",
           """<bpmn:incoming>f_tevredenheid_aanbeveling</bpmn:incoming>
       <bpmn:outgoing>f_aanbeveling_reg</bpmn:outgoing>""")
