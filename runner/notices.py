@@ -31,10 +31,11 @@ def new_notice_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 
 
-def neutralise(text: object) -> str:
-    """Remove HTML tags and replace URLs: a notice never echoes a link from free text."""
+def neutralise(text: object, removed: str = "[link verwijderd]") -> str:
+    """Remove HTML tags and replace URLs by ``removed`` (``link_verwijderd`` in the
+    language's ``labels.json``): a notice never echoes a link from free text."""
     plain = _TAG.sub("", str(text or ""))
-    return _URL.sub("[link verwijderd]", plain)
+    return _URL.sub(lambda _match: removed, plain)
 
 
 class NoticeStatus:
@@ -94,7 +95,8 @@ class NoticeRenderer:
             keep_trailing_newline=True,
         )
         self._env.filters.update(
-            veilig=neutralise,
+            veilig=lambda text: neutralise(text, labels.get("link_verwijderd",
+                                                            "[link verwijderd]")),
             datum=self.date_text,
             reden=lambda code: labels.get("reden", {}).get(code, code),
             uitkomst=lambda code: labels.get("uitkomst", {}).get(code, code),

@@ -47,15 +47,17 @@ def test_french_labels_are_used(klachten):
     assert "partiellement fondée" in answer["tekst"]
 
 
-def test_free_text_is_neutralised(harness):
-    harness.submit().admissible().investigate()
+@pytest.mark.parametrize(("language", "removed"), [("nl", "[link verwijderd]"),
+                                                    ("fr", "[lien supprimé]")])
+def test_free_text_is_neutralised(harness, language, removed):
+    harness.submit(taal=language).admissible().investigate()
     harness.complete("gemotiveerd_antwoord", {
         "uitkomst": "gegrond",
         "antwoord": "Zie <a href='https://phish.example/login'>hier</a> of www.evil.example nu.",
     })
     text = harness.info["berichten"][-1]["tekst"]
     assert "phish.example" not in text and "evil.example" not in text and "<a" not in text
-    assert "[link verwijderd]" in text
+    assert removed in text
 
 
 def test_neutralise_and_codes():
