@@ -97,7 +97,8 @@ ACCESS_CODE_REDACTED_IN = {"nl": ACCESS_CODE_REDACTED,
 
 
 # What a stored notice holds where its access code goes; filled in when it leaves (ADR 8).
-ACCESS_CODE_PLACEHOLDER = "[toegangscode: ingevuld bij verzending]"
+# The code's shape without a word, so that it reads the same in every notice language.
+ACCESS_CODE_PLACEHOLDER = "[****-****-****]"
 
 
 def fill_in_access_code(text: str, code: str) -> str:

@@ -44,11 +44,11 @@ def test_deadlines_stay_through_every_step_of_the_first_handling(harness: Harnes
     harness.investigate().answer()
     assert deadlines(harness) == FIRST_HANDLING | {"reactietermijn"}
     assert status_page(harness).reaction_until is not None
-    harness.at_day(80)  # the reaction window ended: closure
-    assert deadlines(harness) == FIRST_HANDLING | {"reactietermijn"}
+    harness.at_day(80)  # the reaction window ended: closure, recommendations due
+    assert deadlines(harness) == FIRST_HANDLING | {"reactietermijn", "aanbeveling"}
     harness.recommend()
     assert harness.info["stap"] == "Afgesloten"
-    assert deadlines(harness) == FIRST_HANDLING | {"reactietermijn"}
+    assert deadlines(harness) == FIRST_HANDLING | {"reactietermijn", "aanbeveling"}
 
 
 def test_deadlines_stay_through_the_national_re_examination(harness: Harness):
@@ -62,7 +62,7 @@ def test_deadlines_stay_through_the_national_re_examination(harness: Harness):
     assert harness.notices().count("statusbericht") >= 2
     harness.complete("nationaal_onderzoek",
                      {"uitkomst": "gegrond", "antwoord": "Na herziening gegrond."}, user="nora")
-    assert deadlines(harness) == NATIONAL
+    assert deadlines(harness) == NATIONAL | {"aanbeveling"}  # closed: recommendations due
 
 
 # ----- item 9: a timer fires at its moment, once

@@ -42,7 +42,8 @@ def test_a_short_secret_key_is_refused_from_the_environment(tmp_path, monkeypatc
         _app(tmp_path)
 
 
-def test_a_short_secret_key_is_refused_from_the_instance_file(tmp_path):
+def test_a_short_secret_key_is_refused_from_the_instance_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("KLACHTEN_SECRET_KEY")  # conftest's key would override the file's
     (tmp_path / "instance").mkdir()
     (tmp_path / "instance" / "klachten.cfg").write_text("SECRET_KEY = 'kort'\n")
     with pytest.raises(ConfigurationError, match="minstens 32 bytes"):
