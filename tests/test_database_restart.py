@@ -95,8 +95,7 @@ def test_web_app_and_worker_recover_from_a_database_restart(cluster, smtp_server
 
     port = free_port()
     web = _start(url, tmp_path / "web", tmp_path / "web.log", "serve", "--no-worker",
-                 "--port", str(port), "--threads", "2",
-                 KLACHTEN_SECRET_KEY="restart-test-" + "0123456789abcdef" * 2)
+                 "--port", str(port), "--threads", "2")  # the key of every process (ADR 8)
     worker = _start(url, tmp_path / "worker", tmp_path / "worker.log", "worker",
                     KLACHTEN_SMTP_URL=smtp_server.url, KLACHTEN_WORKER_INTERVAL="0.2")
     browser = Browser(f"http://127.0.0.1:{port}")
