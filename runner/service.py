@@ -59,6 +59,7 @@ from .instances import (
     resolve_incidents,
     save_case,
 )
+from .labels import named_in
 from .letters import Letter, notice_letter
 from .notices import STATUS_LABELS, NoticeStatus
 from .operators import (
@@ -530,18 +531,19 @@ class Klachten:
                         french["description"], deadlines)}
             return {**_task_dict(row, number), "versie": instance.version}, schema
 
-    def diagram(self, number: str) -> tuple[dict, Model, DossierDiagram]:
+    def diagram(self, number: str, language: str = "nl") -> tuple[dict, Model, DossierDiagram]:
         """A dossier's process data, the model version it runs on and its diagram (the
-        BPMN, the elements done and current, and an SVG drawn on the server)."""
+        BPMN with its names in ``language``, the elements done and current, and an SVG
+        drawn on the server)."""
         with transaction(self.factory) as session:
             dossier = self._dossier(session, number)
             instance, case = self._read_case(session, dossier)
             model = self._model(session, instance.definition_id)[0]
             done, current = case.element_states()
+            bpmn_xml = named_in(model.files[DIAGRAM], model.labels, language)
             return case.data(), model, DossierDiagram(
-                model.files[DIAGRAM], sorted(done), sorted(current),
-                render_svg(model.files[DIAGRAM], done, current,
-                           f"procesdiagram van dossier {number}"))
+                bpmn_xml, sorted(done), sorted(current),
+                render_svg(bpmn_xml, done, current, f"procesdiagram van dossier {number}"))
 
     def case(self, number: str) -> Case | ClosedCase:
         """A dossier's workflow as stored, to read (for example to draw the diagram)."""
@@ -581,7 +583,8 @@ class Klachten:
                 "volgende_timer": _iso(instance.next_timer_at),
                 "termijnen": {
                     name: {k: value.get(k) for k in ("dagen", "eenheid", "doorschuiven",
-                                                     "vervaldag", "uitleg")}
+                                                     "vervaldag", "vervalt_op", "start",
+                                                     "anker", "uitleg")}
                     for name, value in (case.deadlines() if case else {}).items()
                 },
                 "open_taken": [_task_dict(t, dossier.number) for t in session.scalars(
