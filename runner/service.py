@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -93,6 +93,16 @@ UNDELIVERABLE_MESSAGE = "bericht_onbestelbaar"
 # A letter can be marked posted while it waits to be printed, or when its e-mail failed.
 POSTABLE = (NoticeStatus.TO_PRINT, NoticeStatus.FAILED)
 log = logging.getLogger(__name__)
+# The loads of an action, built once; the dossier comes in the same query as its instance.
+_INSTANCE_OF_TASK = (select(Instance, Dossier)
+                     .join(OpenTask, OpenTask.instance_id == Instance.id)
+                     .join(Dossier, Dossier.id == Instance.dossier_id)
+                     .where(OpenTask.id == bindparam("task_id")))
+_DUE_INSTANCE = (select(Instance, Dossier).join(Dossier, Dossier.id == Instance.dossier_id)
+                 .where(Instance.id == bindparam("instance_id"),
+                        Instance.next_timer_at <= bindparam("now")))
+# PostgreSQL: several workers never tick one instance (its row only is locked).
+_DUE_INSTANCE_LOCKED = _DUE_INSTANCE.with_for_update(skip_locked=True, of=Instance)
 
 
 class Deployment(NamedTuple):
@@ -471,13 +481,12 @@ class Klachten:
         """Fire one instance's due timers, unless another worker has it or did it already."""
         try:
             with transaction(self.factory) as session:
-                query = select(Instance).where(Instance.id == instance_id,
-                                               Instance.next_timer_at <= now)
-                if session.get_bind().dialect.name == "postgresql":
-                    query = query.with_for_update(skip_locked=True)
-                instance = session.scalar(query)
-                if instance is None:
+                postgresql = session.get_bind().dialect.name == "postgresql"
+                found = session.execute(_DUE_INSTANCE_LOCKED if postgresql else _DUE_INSTANCE,
+                                        {"instance_id": instance_id, "now": now}).first()
+                if found is None:
                     return False
+                instance = found.Instance  # its dossier came along, for _load
                 loaded, model = self._load(session, instance, now)
                 self._run(loaded, model, lambda lc: lc.case.tick(now, lc.engine_completed))
                 save_case(loaded, model)
@@ -623,10 +632,10 @@ class Klachten:
     @staticmethod
     def _instance_of_task(task_id: str) -> Callable[[Session], Instance]:
         def find(session: Session) -> Instance:
-            row = session.get(OpenTask, task_id)
-            if row is None:
+            found = session.execute(_INSTANCE_OF_TASK, {"task_id": task_id}).first()
+            if found is None:
                 raise NotFound(f"taak {task_id} is niet open of bestaat niet")
-            return session.get(Instance, row.instance_id)
+            return found.Instance  # its dossier came along, for _load
         return find
 
     def _load(self, session: Session, instance: Instance, now: datetime
