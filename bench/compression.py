@@ -26,10 +26,10 @@ from pathlib import Path
 from sqlalchemy import LargeBinary, Text, create_engine, select, text, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from runner.engine import dump_state, load_state
+from runner.bpmn.engine import dump_state, load_state
+from runner.bpmn.store import Instance, make_engine
 from runner.migrations import upgrade
 from runner.service import Klachten
-from runner.store import Instance, make_engine
 
 ROWS, REPEATS = 2_000, 200
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ history below the history marker.
 (b) ``sweep_timers()`` with 10 000 and 100 000 waiting dossiers of which none is due, the
     waiting rows bulk-inserted with SQLAlchemy Core (copies of a real waiting state).
 (c) Bytes stored for one closed dossier (its instance keeps only the compact record of
-    ``runner.closed_record`` once the workflow ended), the SQLite file size per dossier, and
+    ``runner.bpmn.closed_record`` once the workflow ended), the SQLite file size per dossier, and
     the size of the definition stored once.
 """
 
@@ -55,12 +55,13 @@ from sqlalchemy import create_engine, event, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from runner.clock import frozen_at
+from runner.bpmn.clock import frozen_at
+from runner.bpmn.engine import SCRIPT_ENGINE, operator_context
+from runner.bpmn.store import AuditEntry, Base, Definition, Instance
 from runner.definitions import Model
-from runner.engine import SCRIPT_ENGINE, operator_context
 from runner.operators import OperatorContext
 from runner.service import Klachten
-from runner.store import AuditEntry, Base, Definition, Dossier, Instance, Notice
+from runner.store import Dossier, Notice
 
 try:  # the Alembic migrations, when present; otherwise the models create the schema
     from runner.migrations import upgrade as _migrate

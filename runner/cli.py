@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import settings
-from .errors import DatabaseUnavailable, KlachtenError
+from .bpmn.errors import DatabaseUnavailable, RunnerError
 
 if TYPE_CHECKING:  # the engine, the database and the PDF fonts load when a command runs
     from .service import Klachten
@@ -92,7 +92,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except DatabaseUnavailable as err:
             raise _not_ready(str(err)) from err
-        except KlachtenError as err:
+        except RunnerError as err:
             raise click.ClickException(str(err)) from err
         except (OperationalError, ProgrammingError) as err:  # outside a runner transaction
             raise _not_ready(str(err.orig).splitlines()[0] if err.orig else str(err)) from err
@@ -142,7 +142,7 @@ def deploy(folder: Path | None) -> None:
 
 def _deploy(folder: Path | None):
     """Deploy; print the lint's warnings, or every problem when the model is refused."""
-    from .errors import ModelRejected
+    from .bpmn.errors import ModelRejected
 
     try:
         result = _klachten().deploy(folder)
@@ -424,8 +424,8 @@ def retry(number: str, user: str) -> None:
 def migrate(to: int | None, numbers: tuple[str, ...], from_version: int | None, dry_run: bool,
             new_rules: bool, revert: bool, user: str, as_json: bool) -> None:
     """Move running dossiers to another process version (or back with --revert)."""
+    from .bpmn.migration_text import report_text, reverted_text
     from .dossier_migration import DossierMigrations, Selection
-    from .migration_text import report_text, reverted_text
 
     migrations = DossierMigrations(_klachten())
     if revert:

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .accounts import ADMINISTER, READ_DOSSIERS, WORK_TASKS, Account
+from .bpmn.diagram import DossierDiagram
+from .bpmn.errors import Forbidden, ValidationFailed
+from .bpmn.store import transaction
 from .case_summary import CaseSummary, build_summary
-from .diagram import DossierDiagram
-from .errors import Forbidden, ValidationFailed
 from .letters import Letter
 from .register import Entry, recommendations_of
 from .service import Klachten, _iso
-from .store import AccessEntry, Dossier, transaction
+from .store import AccessEntry, Dossier
 from .timeline import Event, timeline
 
 ACCESS_LOG_PAGE = 200

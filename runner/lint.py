@@ -4,7 +4,7 @@
 id of the BPMN element concerned; it never stops at the first one. Checked:
 
 * every ``.bpmn``/``.dmn`` file is well-formed XML without a DOCTYPE
-  (:func:`runner.safe_xml.parse_xml`), every ``.json`` file is valid JSON;
+  (:func:`runner.bpmn.safe_xml.parse_xml`), every ``.json`` file is valid JSON;
 * the model parses (:func:`runner.definitions.parse`), DMN tables included;
 * every service task names an operator of the given registry;
 * every user task names a form (``formJsonSchemaFilename``) that exists in ``forms/`` and
@@ -12,7 +12,7 @@ id of the BPMN element concerned; it never stops at the first one. Checked:
 * every notice kind used by a ``produce_notice`` task has a template in every language,
   the two languages have the same templates, and every template is valid Jinja syntax;
   every ``labels.json`` has the labels of a PDF letter (``brief``);
-* every expression compiles under the restricted policy (:mod:`runner.expressions`):
+* every expression compiles under the restricted policy (:mod:`runner.bpmn.expressions`):
   gateway conditions, service task parameters, the ``vervaldatum`` and ``brief`` properties
   of user tasks, scripts, conditional events and timer expressions; a timer given as a bare ISO 8601
   value (``P8D`` instead of ``'P8D'``) is reported, and a literal timer value must parse;
@@ -63,23 +63,14 @@ from SpiffWorkflow.specs.WorkflowSpec import WorkflowSpec
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
 
 from .accounts import ROLES, ROLES_FILE
-from .definitions import (
-    FORMS_DIR,
-    LABELS,
-    LANGUAGES,
-    NOTICES_DIR,
-    SETTINGS,
-    Model,
-    content_hash,
-    parse,
-    read_folder,
-)
-from .errors import ExpressionRejected, ModelError
-from .expressions import check_expression
+from .bpmn.definitions import FORMS_DIR, content_hash
+from .bpmn.errors import ExpressionRejected, ModelError
+from .bpmn.expressions import check_expression
+from .bpmn.safe_xml import parse_xml
+from .definitions import LABELS, LANGUAGES, NOTICES_DIR, SETTINGS, Model, parse, read_folder
 from .labels import missing_labels
 from .letters import letter_labels
 from .operators import dossier_number_problem
-from .safe_xml import parse_xml
 
 __all__ = ["ERROR", "NOTICE_OPERATOR", "WARNING", "Problem", "errors", "lint", "lint_files"]
 

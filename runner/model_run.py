@@ -32,10 +32,10 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from . import clock as clocks
-from .case import Case
-from .definitions import FORMS_DIR, LANGUAGES, Model, parse
-from .engine import (
+from .bpmn import clock as clocks
+from .bpmn.case import Case
+from .bpmn.definitions import FORMS_DIR
+from .bpmn.engine import (
     StoredSpecs,
     dump_state,
     load_state,
@@ -44,16 +44,18 @@ from .engine import (
     restore_specs,
     serialize_spec,
 )
-from .errors import ValidationFailed
-from .form_samples import samples
-from .forms import validate_form, with_defaults
+from .bpmn.errors import ValidationFailed
+from .bpmn.form_samples import samples
+from .bpmn.forms import validate_form, with_defaults
+from .bpmn.store import Base
+from .definitions import LANGUAGES, Model, parse
 from .letters import notice_letter
 from .lint import ERROR, WARNING, Problem
 from .operators import OperatorContext, delivery_address, postal_address
 from .rule_texts import rule_names
 from .service import COMPLAINT_FORM, UNDELIVERABLE_MESSAGE
 from .status import TEXTS as STATUS_TEXTS
-from .store import Base, Dossier, Notice
+from .store import Dossier, Notice
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 MAX_ACTIONS = 400  # over all paths: bounds the run

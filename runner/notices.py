@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import DictLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import ModelError
+from .bpmn.errors import ModelError
 
 # No 0/O, 1/I/L: a member reads the code from paper and types it in.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

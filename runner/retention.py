@@ -30,27 +30,23 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .accounts import ADMINISTER, Account
-from .closed_record import ClosedCase, ClosedRecord
-from .definitions import Model
-from .errors import Conflict, Forbidden, ModelError, NotFound, ValidationFailed
-from .instances import case_of
-from .mail import eml_folder
-from .notices import NoticeStatus
-from .service import Klachten
-from .store import (
+from .bpmn.closed_record import ClosedCase, ClosedRecord
+from .bpmn.errors import Conflict, Forbidden, ModelError, NotFound, ValidationFailed
+from .bpmn.instances import case_of
+from .bpmn.store import (
     AuditEntry,
     Definition,
-    Dossier,
-    FormSubmission,
     Incident,
     Instance,
     InstanceMigration,
-    Notice,
-    Recommendation,
-    RecommendationNote,
     lost_database,
     transaction,
 )
+from .definitions import Model
+from .mail import eml_folder
+from .notices import NoticeStatus
+from .service import Klachten
+from .store import Dossier, FormSubmission, Notice, Recommendation, RecommendationNote
 
 log = logging.getLogger(__name__)
 

@@ -19,20 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from . import clock as clocks
 from . import facts, settings
-from .case import Case, properties
-from .closed_record import ClosedCase
-from .definitions import (
-    DIAGRAM,
-    Model,
-    content_hash,
-    default_processes_dir,
-    parse,
-    read_folder,
-)
-from .diagram import DossierDiagram, render_svg
-from .engine import (
+from .bpmn import clock as clocks
+from .bpmn.case import Case, properties
+from .bpmn.closed_record import ClosedCase
+from .bpmn.definitions import content_hash
+from .bpmn.diagram import DossierDiagram, render_svg
+from .bpmn.engine import (
     SERIALIZER_VERSION,
     StoredSpecs,
     new_workflow,
@@ -40,17 +33,17 @@ from .engine import (
     restore_specs,
     serialize_spec,
 )
-from .errors import (
+from .bpmn.errors import (
     Conflict,
     Forbidden,
-    KlachtenError,
     ModelRejected,
     NotFound,
+    RunnerError,
     StateUnreadable,
     ValidationFailed,
 )
-from .forms import validate_form, with_defaults
-from .instances import (
+from .bpmn.forms import validate_form, with_defaults
+from .bpmn.instances import (
     SYSTEM_ACTOR,
     LoadedCase,
     case_of,
@@ -59,6 +52,18 @@ from .instances import (
     resolve_incidents,
     save_case,
 )
+from .bpmn.store import (
+    AuditEntry,
+    Definition,
+    Incident,
+    Instance,
+    OpenTask,
+    lost_database,
+    make_engine,
+    make_session_factory,
+    transaction,
+)
+from .definitions import DIAGRAM, Model, default_processes_dir, parse, read_folder
 from .letters import Letter, notice_letter
 from .notices import STATUS_LABELS, NoticeStatus
 from .operators import (
@@ -71,19 +76,7 @@ from .operators import (
 )
 from .rule_texts import RULE_VALUE, fill_rule_values
 from .sealing import CodeSeal
-from .store import (
-    AuditEntry,
-    Definition,
-    Dossier,
-    Incident,
-    Instance,
-    Notice,
-    OpenTask,
-    lost_database,
-    make_engine,
-    make_session_factory,
-    transaction,
-)
+from .store import Dossier, Notice
 
 COMPLAINT_FORM = "klacht.json"
 TASK_COMPLETED = "taak voltooid"
@@ -679,7 +672,7 @@ class Klachten:
 def _not_the_models(error: Exception) -> bool:
     """Errors an action reports as they are: our own (a conflict, bad input) and the
     database's. Anything else the engine raised is the model's, and becomes an incident."""
-    return isinstance(error, KlachtenError | SQLAlchemyError) or lost_database(error)
+    return isinstance(error, RunnerError | SQLAlchemyError) or lost_database(error)
 
 
 def _check_category(category: str, known: list[str] | None) -> None:

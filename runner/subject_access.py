@@ -20,11 +20,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .accounts import ADMINISTER, Account
-from .errors import Forbidden, ValidationFailed
+from .bpmn.errors import Forbidden, ValidationFailed
+from .bpmn.store import transaction
 from .letters import PagedPdf, font_files
 from .operators import redact_access_code
 from .service import Klachten, _iso
-from .store import AccessEntry, Dossier, transaction
+from .store import AccessEntry, Dossier
 
 FONT = "inzage"
 MARGIN, WIDTH = 15.0, 180.0  # mm on A4

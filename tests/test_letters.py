@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from conftest import Harness
 from pypdf import PdfReader
 
+from runner.bpmn.errors import ConfigurationError, Conflict
 from runner.cli import main
-from runner.errors import ConfigurationError, Conflict
 from runner.operators import ACCESS_CODE_REDACTED
 from runner.service import Klachten
 

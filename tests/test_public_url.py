@@ -10,7 +10,7 @@ from conftest import Harness
 from pypdf import PdfReader
 
 from runner import settings
-from runner.errors import ConfigurationError
+from runner.bpmn.errors import ConfigurationError
 from web import cli
 
 

@@ -18,9 +18,11 @@ from conftest import PASSWORD, Harness, Site, Staff, complaint, complaint_fields
 from sqlalchemy import update
 
 from runner import reports
-from runner.errors import RateLimited, ValidationFailed
+from runner.bpmn.errors import ValidationFailed
+from runner.bpmn.store import transaction
+from runner.errors import RateLimited
 from runner.status import RateLimit, check_limit
-from runner.store import Dossier, DossierFacts, transaction
+from runner.store import Dossier, DossierFacts
 from web.cli import main
 
 
@@ -257,7 +259,7 @@ def test_display_name_keeps_letters_and_drops_specials():
 # ----- 4. no access code in clear at rest
 def _database_text(klachten) -> str:
     """Every value of every table, as text."""
-    from runner.store import Base
+    from runner.bpmn.store import Base
 
     with transaction(klachten.factory) as session:
         return "\n".join(str(tuple(row)) for table in Base.metadata.sorted_tables
