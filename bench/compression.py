@@ -82,7 +82,7 @@ def open_state(folder: Path) -> tuple[str, Klachten, int]:
 
 def cpu(state: str, k: Klachten, definition_id: int) -> dict[str, float]:
     with k.factory() as session:
-        specs = k._model(session, definition_id)[1]
+        specs = k.runner.model(session, definition_id)[1]
     workflow = load_state(state, specs)
     blob = zlib.compress(state.encode(), 6)
     return {

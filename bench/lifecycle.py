@@ -136,7 +136,7 @@ def new_database(folder: Path, name: str) -> tuple[Klachten, str, Path]:
 def model_of(k: Klachten) -> tuple[Model, str]:
     with Session(k.engine) as session:
         definition_id = session.scalar(select(func.max(Definition.id)))
-        return k._model(session, definition_id)
+        return k.runner.model(session, definition_id)
 
 
 def open_task_id(k: Klachten, number: str, spec_name: str) -> str:
@@ -364,11 +364,11 @@ RUNNER_DIR = str(ROOT / "runner") + os.sep
 SQLALCHEMY_DIR = f"{os.sep}sqlalchemy{os.sep}"
 # Functions counted on both sides (calls and cumulative time per lifecycle), by dotted name.
 WATCHED = [
-    "engine.load_state", "engine.dump_state", "engine.ScriptEngine.call_service",
-    "instances.LoadedCase.record", "case.Case.step", "case.Case.open_tasks",
-    "case.Case.next_timer_at", "case.Case.validate", "service._validate",
-    "instances._sync_open_tasks", "instances._sync_waiting_messages",
-    "clock.VirtualClock.now",
+    "bpmn.engine.load_state", "bpmn.engine.dump_state", "bpmn.engine.ScriptEngine.call_service",
+    "bpmn.instances.LoadedCase.record", "bpmn.case.Case.step", "bpmn.case.Case.open_tasks",
+    "bpmn.case.Case.next_timer_at", "bpmn.case.Case.validate",
+    "bpmn.instances._sync_open_tasks", "bpmn.instances._sync_waiting_messages",
+    "bpmn.clock.VirtualClock.now",
 ]
 
 

@@ -374,7 +374,7 @@ def _notice_line(notice: dict) -> str:
               help="PDF file to write (default: NUMBER-CODE.pdf here).")
 def letter(number: str, code: str, output: Path | None) -> None:
     """Write a notice as a PDF letter, to print and post."""
-    result = _klachten().letter(number, code)
+    result = _klachten().post.letter(number, code)
     target = output or Path(result.filename)
     target.write_bytes(result.pdf)
     click.echo(f"brief geschreven naar {target}")
@@ -384,7 +384,7 @@ def letter(number: str, code: str, output: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def letters(as_json: bool) -> None:
     """List the letters waiting to be printed and posted, oldest first."""
-    rows = _klachten().letters_to_print()
+    rows = _klachten().post.letters_to_print()
     lines = [f"{n['dossiernummer']}  {'+'.join(n['berichten'])}  {n['soort']}  "
              f"{n['aangemaakt_op']}" for n in rows]
     _out(rows, as_json, "\n".join(lines) or "geen brieven te printen")
@@ -396,7 +396,7 @@ def letters(as_json: bool) -> None:
 @click.option("--user", required=True)
 def posted(number: str, code: str, user: str) -> None:
     """Record that the letter of a notice was printed and posted."""
-    _klachten().mark_posted(number, code, user)
+    _klachten().post.mark_posted(number, code, user)
     click.echo(f"brief {code} van dossier {number} gepost")
 
 

@@ -142,8 +142,8 @@ class DossierMigrations:
             reason = self._not_applicable(instance, to)
             if reason:
                 return {**report, "kan_verplaatst": False, "redenen": [reason]}
-            old_model, old_specs = self.klachten._model(session, instance.definition_id)
-            new_model, new_specs = self.klachten._model(session, to)
+            old_model, old_specs = self.klachten.runner.model(session, instance.definition_id)
+            new_model, new_specs = self.klachten.runner.model(session, to)
             workflow = load_state(instance.state, old_specs)
             diff, diffs = compare(workflow, new_specs, SERIALIZER.registry)
             report.update(_describe(diff, old_model, new_model))
@@ -213,7 +213,7 @@ class DossierMigrations:
                                                               moved.version_after):
                 raise Conflict(f"dossier {number} veranderde na de migratie (stap "
                                f"{instance.step}); terugdraaien zou dat ongedaan maken")
-            model, specs = self.klachten._model(session, moved.from_definition_id)
+            model, specs = self.klachten.runner.model(session, moved.from_definition_id)
             loaded = LoadedCase(session, instance, dossier,
                                 Case(load_state(moved.previous_state, specs), model), now)
             loaded.record(actor, REVERTED, "", van=moved.to_definition_id,

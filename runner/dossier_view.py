@@ -84,7 +84,7 @@ class DossierDesk:
         """A notice of the dossier as a PDF letter (name, address, full text), logged."""
         if not account.may(WORK_TASKS):
             raise Forbidden(f"{account.name} mag geen brieven afdrukken")
-        made = self.klachten.letter(number, code)
+        made = self.klachten.post.letter(number, code)
         with transaction(self.klachten.factory) as session:
             dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
             record_access(session, self.klachten, account, dossier_id, f"brief {code} (pdf)")

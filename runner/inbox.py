@@ -166,7 +166,7 @@ class Inbox:
                         text(schema, "title", language, task["titel"]),
                         text(schema, "description", language), task["versie"], fields, labels,
                         limits,
-                        self.klachten.task_letter(task_id), task["taak"], task["vervaldatum"])
+                        self.klachten.post.task_letter(task_id), task["taak"], task["vervaldatum"])
 
     def submit_form(self, account: Account, task_id: str, fields: Mapping[str, str],
                     expected_version: int | None) -> str:

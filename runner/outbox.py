@@ -159,7 +159,7 @@ class Outbox:
     def deliver(self, item: Claimed, report: DeliveryReport) -> None:
         """Send one claimed notice (no transaction open), then record the outcome."""
         try:
-            body = self.klachten.outgoing_body(item.mail.body, item.sealed_code)
+            body = self.klachten.post.outgoing_body(item.mail.body, item.sealed_code)
             mail = replace(item.mail, body=body)
             where = self.transport.send(build_message(mail, self.sender))
         except SealUnreadable as err:

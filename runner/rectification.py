@@ -48,7 +48,7 @@ class Rectification:
         if unknown:
             raise ValidationFailed({key: "geen contactgegeven" for key in sorted(unknown)})
         klachten = self.klachten
-        with klachten._action(klachten._instance_of_dossier(number)) as (loaded, model):
+        with klachten.runner.action(klachten.instance_of_dossier(number)) as (loaded, model):
             if loaded.dossier.erased_at is not None:
                 raise Conflict(f"dossier {number} is gewist")
             data = loaded.case.data()

@@ -100,7 +100,7 @@ class SubjectAccess:
         data = self.klachten.case(number).data()
         with transaction(self.klachten.factory) as session:
             dossier = session.scalar(select(Dossier).where(Dossier.number == number))
-            model = self.klachten._dossier_model(session, dossier.id)
+            model = self.klachten.dossier_model(session, dossier.id)
             code_hash = dossier.access_code_hash
         declared = model.settings.get("privacy", {}).get("persoonsgegevens", [])
         return {

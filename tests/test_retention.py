@@ -135,7 +135,7 @@ def test_worker_erases_after_the_retention_period_and_nothing_of_the_member_is_l
     assert not any(needle.lower() in mail.lower() for mail in scan_mail(mail_folder)
                    for needle in needles)
     with pytest.raises(Conflict, match="gewist"):
-        klachten.letter(erased, klachten.dossier(erased)["berichten"][0]["code"])
+        klachten.post.letter(erased, klachten.dossier(erased)["berichten"][0]["code"])
     assert figures(klachten) == before
     info = klachten.dossier(erased)
     assert info["afgesloten"] and info["uitkomst"] == "gegrond" and info["categorie"]

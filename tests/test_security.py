@@ -295,13 +295,13 @@ def test_letter_waiting_to_be_printed_holds_no_access_code(klachten, database_ur
     harness = Harness(klachten).submit(klager={"voornaam": "Jan", "achternaam": "Peeters",
                                                "adres": "Kerkstraat 1, 9000 Gent"})
     assert not _stored_anywhere(klachten, database_url, harness.access_code)
-    [waiting] = klachten.letters_to_print()
+    [waiting] = klachten.post.letters_to_print()
     def letter_text() -> str:
-        letter = klachten.letter(harness.number, waiting["code"])
+        letter = klachten.post.letter(harness.number, waiting["code"])
         return "".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.pdf)).pages)
 
     assert harness.access_code in letter_text()
-    klachten.mark_posted(harness.number, waiting["code"], "mia")
+    klachten.post.mark_posted(harness.number, waiting["code"], "mia")
     assert harness.access_code not in letter_text()  # a copy made later has no code
     assert not _stored_anywhere(klachten, database_url, harness.access_code)
 

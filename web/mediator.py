@@ -138,13 +138,13 @@ def letter(number: str, code: str) -> Response:
 @bp.get("/brieven")
 @requires(WORK_TASKS)
 def print_queue() -> str:
-    return render_template("brieven.html", letters=runner().klachten.letters_to_print())
+    return render_template("brieven.html", letters=runner().klachten.post.letters_to_print())
 
 
 @bp.post("/dossiers/<number>/brieven/<code>/gepost")
 @requires(WORK_TASKS)
 def posted(number: str, code: str) -> Response:
-    runner().klachten.mark_posted(number, code, current_account().name)
+    runner().klachten.post.mark_posted(number, code, current_account().name)
     flash(str(_l("Brief %(code)s van dossier %(number)s staat als gepost genoteerd.",
                  code=code, number=number)))
     return redirect(url_for(".print_queue"))

@@ -234,8 +234,9 @@ PRIVATE_FILE = 0o600
 
 def _private_sqlite_file(url: str) -> None:
     """The database file readable and writable by its owner only, whatever the umask: it
-    holds the instances' data and whatever personal data the application keeps beside them. Created here before SQLite opens
-    it; SQLite gives its ``-wal`` and ``-shm`` files the same mode as the database file."""
+    holds the instances' data and whatever personal data the application keeps beside them.
+    Created here before SQLite opens it; SQLite gives its ``-wal`` and ``-shm`` files the
+    same mode as the database file."""
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return
