@@ -1,6 +1,7 @@
 """The report facts of a dossier, derived in the transaction of every action.
 
-``save_case`` calls :func:`derive` after the engine ran, as it derives the open tasks: the
+``save_case`` calls :func:`derive` (registered as its save hook) after the engine ran, as it
+derives the open tasks: the
 classification the mediators recorded through the forms, and each deadline as the dossier's
 own version computed it (``termijnen.dmn`` of the version it runs on, never today's rules)
 together with the instant it was met. Notices that leave the fund later (an e-mail sent by
@@ -22,11 +23,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from .bpmn.instances import LoadedCase, register_save_hook
 from .deadlines import end_of_day_utc
 from .store import Dossier, DossierFacts, Notice
 
 if TYPE_CHECKING:
-    from .case import Case
+    from .bpmn.case import Case
 
 # Deadline names in termijnen.dmn.
 ACK, ANSWER, NATIONAL_ANSWER, STATUS = (
@@ -55,6 +57,12 @@ _PRODUCED_NOTICES = select(Notice.kind, Notice.channel).where(
     Notice.dossier_id == bindparam("key"), Notice.created_at == bindparam("now"))
 
 
+@register_save_hook
+def _after_save(loaded: LoadedCase) -> None:
+    derive(loaded.session, loaded.dossier, loaded.case, loaded.instance.definition_id,
+           loaded.now)
+
+
 def derive(session: Session, dossier: Dossier, case: Case, definition_id: int,
            now: datetime) -> None:
     """Bring the dossier's facts up to date with what this action did. The row is read and
@@ -72,7 +80,7 @@ def derive(session: Session, dossier: Dossier, case: Case, definition_id: int,
     produced = connection.execute(_PRODUCED_NOTICES, {"key": dossier.id, "now": now}).all()
     _record_notices(facts, produced, deadlines, now)
     _track_status(facts, sum(kind == STATUS_NOTICE for kind, _ in produced),
-                  case.status_cycle_running(), now, timezone)
+                  case.cycle_timer_waiting(), now, timezone)
     _record_closure(facts, dossier, timezone)
     if stored is None:
         connection.execute(_INSERT_FACTS, vars(facts))

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
+from .bpmn.errors import ConfigurationError
 
 # Where ``klachten serve`` answers by default: the links' base when no public address is set.
 LOCAL_URL = "http://127.0.0.1:8080"
@@ -90,7 +92,8 @@ SETTINGS = (
     Setting("KLACHTEN_PUBLIC_URL", "",
             "The web app's address as members reach it (https://klachten.ziekenfonds.be): "
             "the base of every link in notices and letters (the status page). Empty: "
-            f"{LOCAL_URL}, klachten serve on this machine; init and serve then warn."),
+            "where klachten serve listens on this machine (default "
+            f"{LOCAL_URL}); init and serve then warn."),
     Setting("KLACHTEN_METRICS_TOKEN", "",
             "Bearer token that a Prometheus scrape of /metrics must send; empty: /metrics "
             "answers 404."),
@@ -117,12 +120,28 @@ def number(name: str) -> float:
     return result
 
 
+# Where this machine's own web app listens: LOCAL_URL, or what ``klachten serve`` was told.
+_local_url = [LOCAL_URL]
+
+
+@contextmanager
+def serving_at(host: str, port: int) -> Iterator[None]:
+    """While ``klachten serve`` listens on ``host:port``, links without
+    ``KLACHTEN_PUBLIC_URL`` go there (every interface: this machine's loopback address)."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    _local_url.append(f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}")
+    try:
+        yield
+    finally:
+        _local_url.pop()
+
+
 def public_url() -> str:
-    """``KLACHTEN_PUBLIC_URL`` without a trailing slash (``LOCAL_URL`` when unset); anything
-    but an http(s) address without query or fragment is a clear error."""
+    """``KLACHTEN_PUBLIC_URL`` without a trailing slash (this machine's address when unset);
+    anything but an http(s) address without query or fragment is a clear error."""
     value = get("KLACHTEN_PUBLIC_URL").strip().rstrip("/")
     if not value:
-        return LOCAL_URL
+        return _local_url[-1]
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
             or parts.fragment:
@@ -142,7 +161,7 @@ def public_url_warning() -> str | None:
     if get("KLACHTEN_PUBLIC_URL").strip():
         return None
     return (f"waarschuwing: KLACHTEN_PUBLIC_URL is niet gezet; de links in berichten en "
-            f"brieven wijzen naar {LOCAL_URL}")
+            f"brieven wijzen naar {_local_url[-1]}")
 
 
 def database_url() -> str:
