@@ -3,7 +3,7 @@ sweep over many waiting dossiers, and the bytes stored per closed dossier.
 
 Run from the repository root::
 
-    PYTHONPATH=. python bench/lifecycle.py [--quick]
+    PYTHONPATH=. python bench/lifecycle.py [--quick] [--dossiers N] [--lifecycle-only]
 
 It prints a Markdown report and writes it to ``BENCHMARKS.md``, keeping the hand-written
 history below the history marker.
@@ -20,7 +20,7 @@ history below the history marker.
 (b) ``sweep_timers()`` with 10 000 and 100 000 waiting dossiers of which none is due, the
     waiting rows bulk-inserted with SQLAlchemy Core (copies of a real waiting state).
 (c) Bytes stored for one closed dossier (its instance keeps only the compact record of
-    ``runner.closed_record`` once the workflow ended), the SQLite file size per dossier, and
+    ``runner.bpmn.closed_record`` once the workflow ended), the SQLite file size per dossier, and
     the size of the definition stored once.
 """
 
@@ -55,12 +55,13 @@ from sqlalchemy import create_engine, event, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from runner.clock import frozen_at
+from runner.bpmn.clock import frozen_at
+from runner.bpmn.engine import SCRIPT_ENGINE, operator_context
+from runner.bpmn.store import AuditEntry, Base, Definition, Instance
 from runner.definitions import Model
-from runner.engine import SCRIPT_ENGINE, operator_context
 from runner.operators import OperatorContext
 from runner.service import Klachten
-from runner.store import AuditEntry, Base, Definition, Dossier, Instance, Notice
+from runner.store import Dossier, Notice
 
 try:  # the Alembic migrations, when present; otherwise the models create the schema
     from runner.migrations import upgrade as _migrate
@@ -135,7 +136,7 @@ def new_database(folder: Path, name: str) -> tuple[Klachten, str, Path]:
 def model_of(k: Klachten) -> tuple[Model, str]:
     with Session(k.engine) as session:
         definition_id = session.scalar(select(func.max(Definition.id)))
-        return k._model(session, definition_id)
+        return k.runner.model(session, definition_id)
 
 
 def open_task_id(k: Klachten, number: str, spec_name: str) -> str:
@@ -363,11 +364,11 @@ RUNNER_DIR = str(ROOT / "runner") + os.sep
 SQLALCHEMY_DIR = f"{os.sep}sqlalchemy{os.sep}"
 # Functions counted on both sides (calls and cumulative time per lifecycle), by dotted name.
 WATCHED = [
-    "engine.load_state", "engine.dump_state", "engine.ScriptEngine.call_service",
-    "instances.LoadedCase.record", "case.Case.step", "case.Case.open_tasks",
-    "case.Case.next_timer_at", "case.Case.validate", "service._validate",
-    "instances._sync_open_tasks", "instances._sync_waiting_messages",
-    "clock.VirtualClock.now",
+    "bpmn.engine.load_state", "bpmn.engine.dump_state", "bpmn.engine.ScriptEngine.call_service",
+    "bpmn.instances.LoadedCase.record", "bpmn.case.Case.step", "bpmn.case.Case.open_tasks",
+    "bpmn.case.Case.next_timer_at", "bpmn.case.Case.validate",
+    "bpmn.instances._sync_open_tasks", "bpmn.instances._sync_waiting_messages",
+    "bpmn.clock.VirtualClock.now",
 ]
 
 
@@ -612,6 +613,18 @@ def kept_history() -> str:
 
 
 
+def lifecycle_table(rows: list[tuple[str, list[int], list[int]]]) -> list[str]:
+    """Table (a): medians and p90s per transaction, runner and raw, and their ratio."""
+    lines = ["| transaction | runner median ms | runner p90 ms | raw median ms | raw p90 ms "
+             "| runner/raw |", "|---|---:|---:|---:|---:|---:|"]
+    for kind, runner_ns, raw_ns in rows:
+        r, w = median(runner_ns), median(raw_ns)
+        bold = "**" if kind.startswith("whole") else ""
+        lines.append(f"| {bold}{kind}{bold} | {ms(r):.1f} | {ms(p90(runner_ns)):.1f} | "
+                     f"{ms(w):.1f} | {ms(p90(raw_ns)):.1f} | {bold}{r / w:.2f}{bold} |")
+    return lines
+
+
 def report(meta: dict[str, str], n: int, life: dict[str, Any], prof: dict[str, Any] | None,
            sweep: dict[str, Any], store: dict[str, Any], elapsed: float) -> str:
     out: list[str] = []
@@ -642,14 +655,7 @@ def report(meta: dict[str, str], n: int, life: dict[str, Any], prof: dict[str, A
         "session (rolled back per dossier), but no form validation, audit, derived rows, "
         "optimistic locking or durable commit.")
     add("")
-    add("| transaction | runner median ms | runner p90 ms | raw median ms | raw p90 ms "
-        "| runner/raw |")
-    add("|---|---:|---:|---:|---:|---:|")
-    for kind, runner_ns, raw_ns in rows:
-        r, w = median(runner_ns), median(raw_ns)
-        bold = "**" if kind.startswith("whole") else ""
-        add(f"| {bold}{kind}{bold} | {ms(r):.1f} | {ms(p90(runner_ns)):.1f} | {ms(w):.1f} | "
-            f"{ms(p90(raw_ns)):.1f} | {bold}{r / w:.2f}{bold} |")
+    out.extend(lifecycle_table(rows))
     add("")
     whole = rows[-1]
     ratio = median(whole[1]) / median(whole[2])
@@ -801,14 +807,21 @@ def analysis(life: dict[str, Any], prof: dict[str, Any]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="30 dossiers instead of 200")
+    parser.add_argument("--dossiers", type=int, help="dossiers per side (overrides --quick)")
+    parser.add_argument("--lifecycle-only", action="store_true",
+                        help="only (a), without profile: print its table, leave BENCHMARKS.md")
     args = parser.parse_args()
-    n = 30 if args.quick else 200
+    n = args.dossiers or (30 if args.quick else 200)
     meta = {**machine(), "command": command_line(), "load_start": _load()}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="klachten-bench-") as tmp:
         folder = Path(tmp)
         print(f"(a) lifecycle, {n} dossiers per side ...", file=sys.stderr)
         life = bench_lifecycle(folder, n)
+        if args.lifecycle_only:
+            life["k"].engine.dispose()
+            print("\n".join(lifecycle_table(life["rows"])))
+            return
         store = storage(life["k"], life["db_path"], life["numbers"][0], life["dossiers"])
         whole = life["rows"][-1]
         prof = None

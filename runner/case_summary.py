@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .case import spec_properties
+from .bpmn.case import spec_properties
 from .deadlines import RECEIPT, explain
 from .definitions import Model
+from .operators import postal_address
 from .task_form import text as form_text
 
 TASK_COMPLETED = "taak voltooid"
@@ -103,6 +104,7 @@ def build_summary(info: dict[str, Any], data: dict[str, Any], model: Model,
     process data, ``model`` the version it runs on, in ``language`` (nl or fr)."""
     labels = model.labels
     complainant = data.get("klager") or {}
+    on_paper = postal_address(complainant)
     audit = info.get("audit", [])
     return CaseSummary(
         number=info["dossiernummer"],
@@ -119,7 +121,9 @@ def build_summary(info: dict[str, Any], data: dict[str, Any], model: Model,
         messages=tuple(_messages(audit, data)),
         notices=tuple({**notice, "soort_label": labels.text("bericht", notice["soort"], language),
                        "status_label": labels.text("berichtstatus", notice["status"], language),
-                       "kanaal_label": labels.text("kanaal", notice["kanaal"], language)}
+                       "kanaal_label": labels.text("kanaal", notice["kanaal"], language),
+                       # A letter, or an e-mail's paper copy to the postal address.
+                       "printable": notice["kanaal"] == "brief" or bool(on_paper)}
                       for notice in info.get("berichten", [])),
         deadlines=tuple(_deadline_rows(info, data, model, language)),
         closed=bool(info.get("afgesloten")),

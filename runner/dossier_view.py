@@ -14,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .accounts import ADMINISTER, READ_DOSSIERS, WORK_TASKS, Account
+from .bpmn.diagram import DossierDiagram
+from .bpmn.errors import Forbidden, ValidationFailed
+from .bpmn.store import transaction
 from .case_summary import CaseSummary, build_summary
-from .diagram import DossierDiagram
-from .errors import Forbidden, ValidationFailed
 from .letters import Letter
 from .register import Entry, recommendations_of
 from .service import Klachten, _iso
-from .store import AccessEntry, Dossier, transaction
+from .store import AccessEntry, Dossier
 from .timeline import Event, timeline
 
 ACCESS_LOG_PAGE = 200
@@ -77,17 +78,18 @@ class DossierDesk:
         """Write the access; returns the dossier's recommendations (read in that transaction)."""
         with transaction(self.klachten.factory) as session:
             dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
-            record_access(session, self.klachten, account, dossier_id, what)
+            record_access(session, self.klachten, account.name, dossier_id, what)
             return recommendations_of(session, dossier_id)
 
     def letter(self, account: Account, number: str, code: str) -> Letter:
         """A notice of the dossier as a PDF letter (name, address, full text), logged."""
         if not account.may(WORK_TASKS):
             raise Forbidden(f"{account.name} mag geen brieven afdrukken")
-        made = self.klachten.letter(number, code)
+        made = self.klachten.post.letter(number, code)
         with transaction(self.klachten.factory) as session:
             dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
-            record_access(session, self.klachten, account, dossier_id, f"brief {code} (pdf)")
+            record_access(session, self.klachten, account.name, dossier_id,
+                          f"brief {code} (pdf)")
         return made
 
     def send_message(self, account: Account, number: str, name: str,
@@ -111,8 +113,14 @@ class DossierDesk:
                      "wat": entry.what} for entry, number in rows]
 
 
-def record_access(session: Session, klachten: Klachten, account: Account,
+def record_access(session: Session, klachten: Klachten, user: str,
                   dossier_id: int | None, what: str) -> None:
     """Write who sees ``what`` (of one dossier, or of none: an export) now."""
-    session.add(AccessEntry(dossier_id=dossier_id, user=account.name, what=what,
+    session.add(AccessEntry(dossier_id=dossier_id, user=user[:100], what=what[:200],
                             at=klachten.clock.now(session)))
+
+
+def log_access(klachten: Klachten, user: str, number: str, what: str) -> None:
+    """Write one access of a dossier in a transaction of its own (the command line's)."""
+    with transaction(klachten.factory) as session:
+        record_access(session, klachten, user, klachten.find_dossier(session, number).id, what)

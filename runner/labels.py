@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from .safe_xml import parse_xml
+from .bpmn.safe_xml import parse_xml
 
 if TYPE_CHECKING:
     from .definitions import Model
@@ -56,7 +56,7 @@ class Labels:
 def used_codes(model: Model) -> Iterator[tuple[str, str]]:
     """``(kind, code)`` of every code the model shows people: categories, steps, user tasks
     and the choices of the user tasks' forms (labelled under the field's name)."""
-    from .case import spec_properties  # the engine wiring, only when linting
+    from .bpmn.case import spec_properties  # the engine wiring, only when linting
 
     for category in model.settings.get("categorieen", []):
         yield CATEGORY, str(category)

@@ -5,7 +5,7 @@ a complainant with first and last name and an e-mail or postal address (the publ
 takes no anonymous complaint; the mediator's intake registers an anonymous letter, which is
 then found niet ontvankelijk), a member number of 11 digits when one is given, the privacy
 acknowledgement and an empty honeypot field. The web layer renders the form and shows the
-reasons of :class:`~runner.errors.ValidationFailed`; it decides nothing here.
+reasons of :class:`~runner.bpmn.errors.ValidationFailed`; it decides nothing here.
 """
 
 from __future__ import annotations
@@ -17,18 +17,33 @@ from datetime import date, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from . import confirmations
+from .bpmn.forms import from_fields, max_lengths, validate_form, without_form_only
+from .bpmn.store import transaction
 from .errors import TooManySubmissions
-from .forms import from_fields, max_lengths, validate_form, without_form_only
 from .service import Klachten
 from .status import RateLimit, client_identity, event_key, record_failures, wait_for_quota
-from .store import transaction
 
 PUBLIC_FORM = "klacht_publiek.json"
 CHANNEL = "web"
 ACTOR = "klager"
-# Each complaint sends an acknowledgement to the address typed in: no mail relay.
-PER_CLIENT = RateLimit(attempts=5, window=timedelta(hours=1))
-PER_EMAIL = RateLimit(attempts=3, window=timedelta(hours=24))
+
+
+@dataclass(frozen=True)
+class SubmissionLimits:
+    """Each complaint sends an acknowledgement to the address typed in: no mail relay
+    (``KLACHTEN_FORM_PER_ADDRESS_PER_HOUR``, ``KLACHTEN_FORM_PER_EMAIL_PER_DAY``)."""
+
+    per_address: RateLimit
+    per_email: RateLimit
+
+    @classmethod
+    def of(cls, per_address_per_hour: int = 5, per_email_per_day: int = 3
+           ) -> SubmissionLimits:
+        return cls(RateLimit(per_address_per_hour, timedelta(hours=1)),
+                   RateLimit(per_email_per_day, timedelta(hours=24)))
+
+
+DEFAULT_LIMITS = SubmissionLimits.of()
 
 
 @dataclass(frozen=True)
@@ -74,14 +89,15 @@ def public_form(klachten: Klachten, language: str) -> PublicForm:
 
 
 def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: str,
-                     form_token: str, client: str = "") -> str:
+                     form_token: str, client: str = "",
+                     limits: SubmissionLimits = DEFAULT_LIMITS) -> str:
     """Validate the posted fields against the public form and start a dossier, once per
     ``form_token`` (see ``runner.confirmations``); returns the dossier number.
 
     ``fields`` are the form's fields by path (``klager.voornaam``); ``language`` (the page's)
     is the preferred language when the form did not say; ``client`` the sender's address.
-    Raises ValidationFailed, or TooManySubmissions beyond 5 complaints an hour from one
-    client address or 3 a day to one e-mail address.
+    Raises ValidationFailed, or TooManySubmissions beyond ``limits`` (by default 5
+    complaints an hour from one client address or 3 a day to one e-mail address).
     """
     schema = klachten.latest_model().form(PUBLIC_FORM)
     data = from_fields(schema, fields)
@@ -92,7 +108,7 @@ def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: st
         now = klachten.clock.now(session)
     if earlier:
         return earlier
-    _throttle(klachten, client, data.get("klager", {}).get("email", ""))
+    _throttle(klachten, client, data.get("klager", {}).get("email", ""), limits)
     complaint = {**without_form_only(schema, data), "kanaal": CHANNEL}
     try:
         return klachten.submit(complaint, actor=ACTOR,
@@ -105,12 +121,13 @@ def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: st
         return twin
 
 
-def _throttle(klachten: Klachten, client: str, email: str) -> None:
+def _throttle(klachten: Klachten, client: str, email: str, limits: SubmissionLimits) -> None:
     """Count this complaint per client address and per e-mail address; refuse it when
     either has had its quota in the window."""
-    quotas = [(event_key("adres", client_identity(client), "formulier"), PER_CLIENT)]
+    quotas = [(event_key("adres", client_identity(client), "formulier"), limits.per_address)]
     if email:
-        quotas.append((event_key("email", email.strip().lower(), "formulier"), PER_EMAIL))
+        quotas.append((event_key("email", email.strip().lower(), "formulier"),
+                       limits.per_email))
     with transaction(klachten.factory) as session:
         now = klachten.clock.now(session)
         wait = max(wait_for_quota(session, key, limit, now) for key, limit in quotas)

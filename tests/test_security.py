@@ -18,9 +18,11 @@ from conftest import PASSWORD, Harness, Site, Staff, complaint, complaint_fields
 from sqlalchemy import update
 
 from runner import reports
-from runner.errors import RateLimited, ValidationFailed
+from runner.bpmn.errors import ValidationFailed
+from runner.bpmn.store import transaction
+from runner.errors import RateLimited
 from runner.status import RateLimit, check_limit
-from runner.store import Dossier, DossierFacts, transaction
+from runner.store import Dossier, DossierFacts
 from web.cli import main
 
 
@@ -257,7 +259,7 @@ def test_display_name_keeps_letters_and_drops_specials():
 # ----- 4. no access code in clear at rest
 def _database_text(klachten) -> str:
     """Every value of every table, as text."""
-    from runner.store import Base
+    from runner.bpmn.store import Base
 
     with transaction(klachten.factory) as session:
         return "\n".join(str(tuple(row)) for table in Base.metadata.sorted_tables
@@ -293,13 +295,13 @@ def test_letter_waiting_to_be_printed_holds_no_access_code(klachten, database_ur
     harness = Harness(klachten).submit(klager={"voornaam": "Jan", "achternaam": "Peeters",
                                                "adres": "Kerkstraat 1, 9000 Gent"})
     assert not _stored_anywhere(klachten, database_url, harness.access_code)
-    [waiting] = klachten.letters_to_print()
+    [waiting] = klachten.post.letters_to_print()
     def letter_text() -> str:
-        letter = klachten.letter(harness.number, waiting["code"])
+        letter = klachten.post.letter(harness.number, waiting["code"])
         return "".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.pdf)).pages)
 
     assert harness.access_code in letter_text()
-    klachten.mark_posted(harness.number, waiting["code"], "mia")
+    klachten.post.mark_posted(harness.number, waiting["code"], "mia")
     assert harness.access_code not in letter_text()  # a copy made later has no code
     assert not _stored_anywhere(klachten, database_url, harness.access_code)
 
@@ -379,3 +381,40 @@ def test_a_copied_status_cookie_stops_working_at_sign_out(app, site: Site):
     site.post("/status/afmelden", {}, form_page="/status")
     page = _with_cookie(app, saved).get("/status").get_data(as_text=True)
     assert number not in page and 'name="toegangscode"' in page
+
+
+@pytest.fixture
+def strict_app(database_url, klachten, accounts, tmp_path):
+    """The web app as a fund would configure it stricter (settings, not code)."""
+    from web import create_app
+    from web.extension import close
+
+    application = create_app({
+        "TESTING": True, "DATABASE_URL": database_url, "CLOCK": "virtual",
+        "SECRET_KEY": "strict-" + "0" * 32, "INSTANCE_PATH": str(tmp_path / "strict"),
+        "STAFF_SESSION_HOURS": "1", "FORM_PER_ADDRESS_PER_HOUR": "2",
+        "FORM_PER_EMAIL_PER_DAY": "1"})
+    yield application
+    close(application)
+
+
+def test_the_limits_are_settings(strict_app, klachten, monkeypatch):
+    """KLACHTEN_STAFF_SESSION_HOURS=1 signs a mediator out after an hour; the public form's
+    quotas follow KLACHTEN_FORM_PER_ADDRESS_PER_HOUR and KLACHTEN_FORM_PER_EMAIL_PER_DAY."""
+    from runner import sessions
+
+    site = Site(strict_app.test_client())
+    assert _submit(site, "an@example.be").status_code == 302
+    assert _submit(site, "an@example.be", address=2).status_code == 429  # the e-mail's one
+    assert _submit(site, "bo@example.be").status_code == 302
+    refused = _submit(site, "cas@example.be")
+    assert refused.status_code == 429 and "Te veel klachten na elkaar" in refused.get_data(
+        as_text=True)
+    wall = {"now": klachten.clock.now()}
+    monkeypatch.setattr(sessions.wall_clock, "now", lambda: wall["now"])
+    staff = Staff(strict_app.test_client())
+    assert staff.login("mia").status_code == 302 and _signed_in(staff.client)
+    wall["now"] += timedelta(minutes=59)
+    assert _signed_in(staff.client)
+    wall["now"] += timedelta(minutes=2)
+    assert not _signed_in(staff.client)

@@ -15,16 +15,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from runner.errors import (
+from runner.bpmn.errors import (
     Conflict,
     DatabaseUnavailable,
     Forbidden,
-    KlachtenError,
     NotFound,
-    RateLimited,
-    TooManySubmissions,
+    RunnerError,
     ValidationFailed,
 )
+from runner.errors import RateLimited, TooManySubmissions
 
 from .auth import current_account, expired_staff_form, staff_page
 
@@ -49,10 +48,15 @@ RUNNER_ERRORS = [
      _l("Uw dossier is intussen veranderd, zodat dit niet meer kan. Bekijk de statuspagina "
         "opnieuw.")),
     (Forbidden, 403, _l("Niet toegestaan"), _l("Dit mag u niet doen.")),
-    (KlachtenError, 500, _l("Er ging iets mis"),
+    (RunnerError, 500, _l("Er ging iets mis"),
      _l("Er ging bij ons iets mis. Probeer het later opnieuw of neem contact op met de "
         "klachtendienst.")),
 ]
+# What staff read instead, where the member's text would send them to the status page.
+STAFF_MESSAGES = {
+    409: _l("Het dossier is intussen veranderd, of dit kan in deze stap niet. Lees de reden "
+            "hieronder en laad de dossierpagina opnieuw."),
+}
 HTTP_MESSAGES = {
     404: (_l("Niet gevonden"), _l("Deze pagina bestaat niet.")),
     405: (_l("Niet toegestaan"), _l("Deze pagina kan zo niet gebruikt worden.")),
@@ -66,12 +70,12 @@ CSRF_MESSAGE = (_l("Formulier verlopen"),
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(KlachtenError, handle_runner_error)
+    app.register_error_handler(RunnerError, handle_runner_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
 
 
-def handle_runner_error(error: KlachtenError) -> Response:
+def handle_runner_error(error: RunnerError) -> Response:
     status, title, message = next((s, t, m) for cls, s, t, m in RUNNER_ERRORS
                                   if isinstance(error, cls))
     headers = {}
@@ -86,8 +90,11 @@ def handle_runner_error(error: KlachtenError) -> Response:
     elif status >= 500:
         log.error("fout bij %s: %s", request.path, error, exc_info=error)
     # Staff get the runner's own reason ("bericht X is verzonden: er is geen brief te
-    # posten"); the public pages keep the general text, which reveals nothing.
-    detail = str(error) if status < 500 and current_account() is not None else ""
+    # posten") and words for their work; the public pages keep the general text, which
+    # reveals nothing.
+    staff = current_account() is not None
+    detail = str(error) if status < 500 and staff else ""
+    text = str(STAFF_MESSAGES.get(status, text)) if staff else text
     return _respond(status, str(title), text, headers, detail)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from runner.store import Base, make_engine
+from runner.bpmn.store import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -14,14 +14,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import KlachtenError
+from .errors import RunnerError
 from .store import ClockSetting, transaction
 
 _current: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
-    "klachten_now", default=None
+    "virtual_now", default=None
 )
+
+
+_READ = select(ClockSetting.now).where(ClockSetting.id == 1)
 
 
 class Clock(Protocol):
@@ -50,6 +54,9 @@ class VirtualClock:
             return self._read(own)
 
     def _read(self, session: Session) -> datetime:
+        stored = session.connection().scalar(_READ)  # Core: no ORM object for one value
+        if stored is not None:
+            return as_utc(stored)
         row = session.get(ClockSetting, 1)
         if row is None:
             row = ClockSetting(id=1, now=self._start())
@@ -58,7 +65,7 @@ class VirtualClock:
 
     def set(self, instant: datetime) -> datetime:
         if instant.tzinfo is None:
-            raise KlachtenError("geef een tijdstip met tijdzone, bv. 2026-03-02T09:00:00+01:00")
+            raise RunnerError("geef een tijdstip met tijdzone, bv. 2026-03-02T09:00:00+01:00")
         with transaction(self._factory) as session:
             row = session.get(ClockSetting, 1)
             if row is None:
