@@ -271,6 +271,8 @@ def test_a_mediators_day(world, browser):  # noqa: F811 - fixture
         walk.go("/bemiddeling/aanbevelingen", "verbeterregister")
         walk.go("/bemiddeling/rapporten", "rapporten")
         walk.go("/bemiddeling/taken?taal=fr", "werkbak-fr")
+        walk.go(f"/bemiddeling/dossiers/{dossiers['investigate']}?taal=fr", "dossier-fr")
+        assert "Termijnen berekenen" not in page.locator("main").inner_text()
         # The hover and focus check sees a style that fails only in that state.
         page.add_style_tag(content="a:hover { color: #e8e8e8 !important; } "
                                    "a:focus-visible { color: #e8e8e8 !important; }")
