@@ -22,6 +22,7 @@ from .accounts import READ_REGISTER, UPDATE_REGISTER, Account
 from .days import DayNotAccepted, parse_day
 from .deadlines import end_of_day_utc
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .search import contains
 from .service import Klachten
 from .store import AuditEntry, Dossier, Recommendation, RecommendationNote, transaction
 
@@ -211,11 +212,9 @@ class Register:
                                                        else query.owner))
         if query.date_from or query.date_to:
             conditions.extend(self._period(query.date_from, query.date_to))
-        term = query.search.strip()[:MAX_SEARCH].lower()
+        term = query.search.strip()[:MAX_SEARCH]
         if term:
-            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") \
-                + "%"
-            conditions.append(or_(*(func.lower(column).like(pattern, escape="\\") for column in (
+            conditions.append(or_(*(contains(column, term) for column in (
                 Recommendation.text, Recommendation.service, Dossier.number))))
         return conditions
 
