@@ -26,10 +26,10 @@ from pathlib import Path
 from sqlalchemy import LargeBinary, Text, create_engine, select, text, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from runner.engine import dump_state, load_state
+from runner.bpmn.engine import dump_state, load_state
+from runner.bpmn.store import Instance, make_engine
 from runner.migrations import upgrade
 from runner.service import Klachten
-from runner.store import Instance, make_engine
 
 ROWS, REPEATS = 2_000, 200
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -82,7 +82,7 @@ def open_state(folder: Path) -> tuple[str, Klachten, int]:
 
 def cpu(state: str, k: Klachten, definition_id: int) -> dict[str, float]:
     with k.factory() as session:
-        specs = k._model(session, definition_id)[1]
+        specs = k.runner.model(session, definition_id)[1]
     workflow = load_state(state, specs)
     blob = zlib.compress(state.encode(), 6)
     return {

@@ -35,10 +35,11 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from runner.accounts import Accounts
+from runner.bpmn.store import Instance, OpenTask
 from runner.inbox import Inbox, InboxQuery
 from runner.migrations import upgrade
 from runner.service import Klachten
-from runner.store import Dossier, Instance, OpenTask
+from runner.store import Dossier
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SIZES = (10_000, 100_000)

@@ -20,7 +20,7 @@ history below the history marker.
 (b) ``sweep_timers()`` with 10 000 and 100 000 waiting dossiers of which none is due, the
     waiting rows bulk-inserted with SQLAlchemy Core (copies of a real waiting state).
 (c) Bytes stored for one closed dossier (its instance keeps only the compact record of
-    ``runner.closed_record`` once the workflow ended), the SQLite file size per dossier, and
+    ``runner.bpmn.closed_record`` once the workflow ended), the SQLite file size per dossier, and
     the size of the definition stored once.
 """
 
@@ -55,12 +55,13 @@ from sqlalchemy import create_engine, event, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from runner.clock import frozen_at
+from runner.bpmn.clock import frozen_at
+from runner.bpmn.engine import SCRIPT_ENGINE, operator_context
+from runner.bpmn.store import AuditEntry, Base, Definition, Instance
 from runner.definitions import Model
-from runner.engine import SCRIPT_ENGINE, operator_context
 from runner.operators import OperatorContext
 from runner.service import Klachten
-from runner.store import AuditEntry, Base, Definition, Dossier, Instance, Notice
+from runner.store import Dossier, Notice
 
 try:  # the Alembic migrations, when present; otherwise the models create the schema
     from runner.migrations import upgrade as _migrate
@@ -135,7 +136,7 @@ def new_database(folder: Path, name: str) -> tuple[Klachten, str, Path]:
 def model_of(k: Klachten) -> tuple[Model, str]:
     with Session(k.engine) as session:
         definition_id = session.scalar(select(func.max(Definition.id)))
-        return k._model(session, definition_id)
+        return k.runner.model(session, definition_id)
 
 
 def open_task_id(k: Klachten, number: str, spec_name: str) -> str:
@@ -363,11 +364,11 @@ RUNNER_DIR = str(ROOT / "runner") + os.sep
 SQLALCHEMY_DIR = f"{os.sep}sqlalchemy{os.sep}"
 # Functions counted on both sides (calls and cumulative time per lifecycle), by dotted name.
 WATCHED = [
-    "engine.load_state", "engine.dump_state", "engine.ScriptEngine.call_service",
-    "instances.LoadedCase.record", "case.Case.step", "case.Case.open_tasks",
-    "case.Case.next_timer_at", "case.Case.validate", "service._validate",
-    "instances._sync_open_tasks", "instances._sync_waiting_messages",
-    "clock.VirtualClock.now",
+    "bpmn.engine.load_state", "bpmn.engine.dump_state", "bpmn.engine.ScriptEngine.call_service",
+    "bpmn.instances.LoadedCase.record", "bpmn.case.Case.step", "bpmn.case.Case.open_tasks",
+    "bpmn.case.Case.next_timer_at", "bpmn.case.Case.validate",
+    "bpmn.instances._sync_open_tasks", "bpmn.instances._sync_waiting_messages",
+    "bpmn.clock.VirtualClock.now",
 ]
 
 

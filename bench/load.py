@@ -65,9 +65,10 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from runner.bpmn.store import Incident, Instance, OpenTask, transaction
 from runner.notices import NoticeStatus
 from runner.service import Klachten
-from runner.store import Dossier, Incident, Instance, Notice, OpenTask, transaction
+from runner.store import Dossier, Notice
 from web import gunicorn_config
 
 ROOT = Path(__file__).resolve().parent.parent

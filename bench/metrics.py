@@ -27,10 +27,11 @@ from inbox import median_ms  # bench/inbox.py, beside this script
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+from runner.bpmn.store import Incident, Instance, OpenTask
 from runner.metrics import snapshot
 from runner.migrations import upgrade
 from runner.service import Klachten
-from runner.store import Dossier, Incident, Instance, Notice, OpenTask
+from runner.store import Dossier, Notice
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SIZES = (10_000, 100_000)

@@ -41,10 +41,11 @@ from sqlalchemy.engine import make_url
 
 from runner import facts
 from runner.accounts import Account, Accounts
+from runner.bpmn.store import Instance
 from runner.migrations import upgrade
 from runner.reports import Period, ReportDesk
 from runner.service import Klachten
-from runner.store import Dossier, DossierFacts, Instance, Recommendation
+from runner.store import Dossier, DossierFacts, Recommendation
 
 YEAR_START = datetime(2025, 1, 1, 8, 0, tzinfo=UTC)
 NOW = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from . import sessions
+from .bpmn.errors import Forbidden, NotFound, ValidationFailed
+from .bpmn.store import transaction
 from .definitions import Model
-from .errors import Forbidden, NotFound, ValidationFailed
 from .service import Klachten
 from .status import RateLimit, check_limit, client_identity, record_failures
-from .store import User, transaction
+from .store import User
 
 ROLES_FILE = "rollen.json"
 MEDIATOR = "klachtenbemiddelaar"

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from .accounts import ADMINISTER, Account, Accounts
+from .bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .bpmn.store import Definition, Instance, transaction
 from .definitions import default_processes_dir
 from .dossier_migration import DossierMigrations, Selection
-from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .service import Deployment, Klachten, _iso
-from .store import Definition, Instance, transaction
 
 
 class Admin:

@@ -8,10 +8,10 @@ import logging
 import threading
 from datetime import date
 
+from .bpmn.store import lost_database
 from .outbox import DeliveryReport, Outbox
 from .retention import Retention
 from .service import Klachten
-from .store import lost_database
 
 MAX_BACKOFF = 60.0  # seconds between two tries while the database cannot be reached
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .case import spec_properties
+from .bpmn.case import spec_properties
 from .definitions import Model
 
 TASK_COMPLETED = "taak voltooid"

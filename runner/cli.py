@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import settings
-from .errors import DatabaseUnavailable, KlachtenError
+from .bpmn.errors import DatabaseUnavailable, RunnerError
 
 if TYPE_CHECKING:  # the engine, the database and the PDF fonts load when a command runs
     from .service import Klachten
@@ -92,7 +92,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except DatabaseUnavailable as err:
             raise _not_ready(str(err)) from err
-        except KlachtenError as err:
+        except RunnerError as err:
             raise click.ClickException(str(err)) from err
         except (OperationalError, ProgrammingError) as err:  # outside a runner transaction
             raise _not_ready(str(err.orig).splitlines()[0] if err.orig else str(err)) from err
@@ -142,7 +142,7 @@ def deploy(folder: Path | None) -> None:
 
 def _deploy(folder: Path | None):
     """Deploy; print the lint's warnings, or every problem when the model is refused."""
-    from .errors import ModelRejected
+    from .bpmn.errors import ModelRejected
 
     try:
         result = _klachten().deploy(folder)
@@ -374,7 +374,7 @@ def _notice_line(notice: dict) -> str:
               help="PDF file to write (default: NUMBER-CODE.pdf here).")
 def letter(number: str, code: str, output: Path | None) -> None:
     """Write a notice as a PDF letter, to print and post."""
-    result = _klachten().letter(number, code)
+    result = _klachten().post.letter(number, code)
     target = output or Path(result.filename)
     target.write_bytes(result.pdf)
     click.echo(f"brief geschreven naar {target}")
@@ -384,7 +384,7 @@ def letter(number: str, code: str, output: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def letters(as_json: bool) -> None:
     """List the letters waiting to be printed and posted, oldest first."""
-    rows = _klachten().letters_to_print()
+    rows = _klachten().post.letters_to_print()
     lines = [f"{n['dossiernummer']}  {'+'.join(n['berichten'])}  {n['soort']}  "
              f"{n['aangemaakt_op']}" for n in rows]
     _out(rows, as_json, "\n".join(lines) or "geen brieven te printen")
@@ -396,7 +396,7 @@ def letters(as_json: bool) -> None:
 @click.option("--user", required=True)
 def posted(number: str, code: str, user: str) -> None:
     """Record that the letter of a notice was printed and posted."""
-    _klachten().mark_posted(number, code, user)
+    _klachten().post.mark_posted(number, code, user)
     click.echo(f"brief {code} van dossier {number} gepost")
 
 
@@ -424,8 +424,8 @@ def retry(number: str, user: str) -> None:
 def migrate(to: int | None, numbers: tuple[str, ...], from_version: int | None, dry_run: bool,
             new_rules: bool, revert: bool, user: str, as_json: bool) -> None:
     """Move running dossiers to another process version (or back with --revert)."""
+    from .bpmn.migration_text import report_text, reverted_text
     from .dossier_migration import DossierMigrations, Selection
-    from .migration_text import report_text, reverted_text
 
     migrations = DossierMigrations(_klachten())
     if revert:

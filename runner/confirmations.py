@@ -23,7 +23,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .store import Dossier, FormSubmission, transaction
+from .bpmn.store import transaction
+from .store import Dossier, FormSubmission
 
 CODE_SHOWN_WITHIN = timedelta(minutes=15)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,100}")

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .accounts import ADMIN, MEDIATOR, NATIONAL, READER, Accounts
-from .errors import ValidationFailed
+from .bpmn.errors import ValidationFailed
 from .service import Klachten
 
 DEMO_USERS = (("mia", MEDIATOR), ("tom", MEDIATOR), ("nora", NATIONAL), ("bert", ADMIN),

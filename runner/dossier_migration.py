@@ -1,7 +1,7 @@
 """Move running dossiers to another process version: the dry run per dossier, the move (one
 transaction per dossier, audited, revertible) and its revert.
 
-The engine part is :mod:`runner.migration`; this module adds what a complaint dossier runs
+The engine part is :mod:`runner.bpmn.migration`; this module adds what a complaint dossier runs
 by (its deadlines, forms and notice texts), the database rows and the audit trail.
 """
 
@@ -18,24 +18,24 @@ from SpiffWorkflow.spiff.specs.defaults import UserTask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import clock as clocks
-from .case import Case, spec_properties
-from .definitions import FORMS_DIR, LANGUAGES, NOTICES_DIR, Model
-from .engine import SERIALIZER, load_state
-from .errors import Conflict, NotFound, ValidationFailed
-from .instances import LoadedCase, save_case
-from .migration import POSITION, InstanceDiff, compare, migrate, timer_dues
-from .operators import recompute_deadline
-from .store import (
+from .bpmn import clock as clocks
+from .bpmn.case import Case, spec_properties
+from .bpmn.definitions import FORMS_DIR
+from .bpmn.engine import SERIALIZER, load_state
+from .bpmn.errors import Conflict, NotFound, ValidationFailed
+from .bpmn.instances import LoadedCase, save_case
+from .bpmn.migration import POSITION, InstanceDiff, compare, migrate, timer_dues
+from .bpmn.store import (
     Definition,
-    Dossier,
-    DossierFacts,
     Instance,
     InstanceMigration,
     OpenTask,
     lost_database,
     transaction,
 )
+from .definitions import LANGUAGES, NOTICES_DIR, Model
+from .operators import recompute_deadline
+from .store import Dossier, DossierFacts
 
 if TYPE_CHECKING:
     from .service import Klachten
@@ -142,8 +142,8 @@ class DossierMigrations:
             reason = self._not_applicable(instance, to)
             if reason:
                 return {**report, "kan_verplaatst": False, "redenen": [reason]}
-            old_model, old_specs = self.klachten._model(session, instance.definition_id)
-            new_model, new_specs = self.klachten._model(session, to)
+            old_model, old_specs = self.klachten.runner.model(session, instance.definition_id)
+            new_model, new_specs = self.klachten.runner.model(session, to)
             workflow = load_state(instance.state, old_specs)
             diff, diffs = compare(workflow, new_specs, SERIALIZER.registry)
             report.update(_describe(diff, old_model, new_model))
@@ -213,7 +213,7 @@ class DossierMigrations:
                                                               moved.version_after):
                 raise Conflict(f"dossier {number} veranderde na de migratie (stap "
                                f"{instance.step}); terugdraaien zou dat ongedaan maken")
-            model, specs = self.klachten._model(session, moved.from_definition_id)
+            model, specs = self.klachten.runner.model(session, moved.from_definition_id)
             loaded = LoadedCase(session, instance, dossier,
                                 Case(load_state(moved.previous_state, specs), model), now)
             loaded.record(actor, REVERTED, "", van=moved.to_definition_id,

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .accounts import ADMINISTER, READ_DOSSIERS, WORK_TASKS, Account
+from .bpmn.diagram import DossierDiagram
+from .bpmn.errors import Forbidden, ValidationFailed
+from .bpmn.store import transaction
 from .case_summary import CaseSummary, build_summary
-from .diagram import DossierDiagram
-from .errors import Forbidden, ValidationFailed
 from .letters import Letter
 from .register import Entry, recommendations_of
 from .service import Klachten, _iso
-from .store import AccessEntry, Dossier, transaction
+from .store import AccessEntry, Dossier
 from .timeline import Event, timeline
 
 ACCESS_LOG_PAGE = 200
@@ -83,7 +84,7 @@ class DossierDesk:
         """A notice of the dossier as a PDF letter (name, address, full text), logged."""
         if not account.may(WORK_TASKS):
             raise Forbidden(f"{account.name} mag geen brieven afdrukken")
-        made = self.klachten.letter(number, code)
+        made = self.klachten.post.letter(number, code)
         with transaction(self.klachten.factory) as session:
             dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
             record_access(session, self.klachten, account, dossier_id, f"brief {code} (pdf)")

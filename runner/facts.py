@@ -1,6 +1,7 @@
 """The report facts of a dossier, derived in the transaction of every action.
 
-``save_case`` calls :func:`derive` after the engine ran, as it derives the open tasks: the
+``save_case`` calls :func:`derive` (registered as its save hook) after the engine ran, as it
+derives the open tasks: the
 classification the mediators recorded through the forms, and each deadline as the dossier's
 own version computed it (``termijnen.dmn`` of the version it runs on, never today's rules)
 together with the instant it was met. Notices that leave the fund later (an e-mail sent by
@@ -21,11 +22,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .bpmn.instances import LoadedCase, register_save_hook
 from .deadlines import end_of_day_utc
 from .store import Dossier, DossierFacts, Notice
 
 if TYPE_CHECKING:
-    from .case import Case
+    from .bpmn.case import Case
 
 # Deadline names in termijnen.dmn.
 ACK, ANSWER, NATIONAL_ANSWER, STATUS = (
@@ -38,6 +40,12 @@ ACK_NOTICE, ANSWER_NOTICE, NATIONAL_NOTICE, STATUS_NOTICE = (
 ADMISSIBILITY, ANSWER_DATA, DISAGREEMENT, NATIONAL_DATA = (
     "ontvankelijkheid", "antwoord", "niet_akkoord", "nationaal_antwoord")
 UNDELIVERABLE_CHANNEL = "geen"  # an anonymous complaint without address: nothing can leave
+
+
+@register_save_hook
+def _after_save(loaded: LoadedCase) -> None:
+    derive(loaded.session, loaded.dossier, loaded.case, loaded.instance.definition_id,
+           loaded.now)
 
 
 def derive(session: Session, dossier: Dossier, case: Case, definition_id: int,
@@ -56,7 +64,7 @@ def derive(session: Session, dossier: Dossier, case: Case, definition_id: int,
         Notice.dossier_id == dossier.id, Notice.created_at == now)).all()
     _record_notices(facts, produced, deadlines, now)
     _track_status(facts, sum(kind == STATUS_NOTICE for kind, _ in produced),
-                  case.status_cycle_running(), now, timezone)
+                  case.cycle_timer_waiting(), now, timezone)
     _record_closure(facts, dossier, timezone)
 
 

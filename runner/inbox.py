@@ -21,15 +21,16 @@ from sqlalchemy.orm import Session
 
 from . import language_check
 from .accounts import Account, Accounts
-from .case import spec_properties
-from .clock import as_utc
+from .bpmn.case import spec_properties
+from .bpmn.clock import as_utc
+from .bpmn.errors import Forbidden, NotFound
+from .bpmn.store import AuditEntry, Instance, OpenTask, transaction
 from .deadline_display import last_day
 from .definitions import Model
-from .errors import Forbidden, NotFound
 from .language_check import LanguageWarning
 from .search import dossier_contains, indexed, matching_dossiers, unindexed
 from .service import TASK_COMPLETED, Klachten
-from .store import AuditEntry, Dossier, Instance, OpenTask, transaction
+from .store import Dossier
 from .task_form import TaskForm, data_from_fields, describe, labels_and_limits, text
 
 ON_TIME, DUE_SOON, OVERDUE = "op_tijd", "binnenkort", "te_laat"
@@ -175,7 +176,7 @@ class Inbox:
                         text(schema, "title", language, task["titel"]),
                         text(schema, "description", language), task["versie"], fields, labels,
                         limits,
-                        self.klachten.task_letter(task_id), task["taak"], task["vervaldatum"])
+                        self.klachten.post.task_letter(task_id), task["taak"], task["vervaldatum"])
 
     def submit_form(self, account: Account, task_id: str, fields: Mapping[str, str],
                     expected_version: int | None) -> str:

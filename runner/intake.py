@@ -9,8 +9,8 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from .accounts import INTAKE, Account
-from .errors import Forbidden, ValidationFailed
-from .forms import from_fields
+from .bpmn.errors import Forbidden, ValidationFailed
+from .bpmn.forms import from_fields
 from .service import COMPLAINT_FORM, Klachten, Submitted
 
 CHANNELS = ("brief", "telefoon", "email", "loket")

@@ -47,7 +47,7 @@ class Labels:
 def used_codes(model: Model) -> Iterator[tuple[str, str]]:
     """``(kind, code)`` of every code the model shows people: categories, steps, user tasks
     and the choices of the user tasks' forms (labelled under the field's name)."""
-    from .case import spec_properties  # the engine wiring, only when linting
+    from .bpmn.case import spec_properties  # the engine wiring, only when linting
 
     for category in model.settings.get("categorieen", []):
         yield CATEGORY, str(category)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from fpdf import FPDF
 
 from . import settings
-from .errors import ConfigurationError, ModelError
+from .bpmn.errors import ConfigurationError, ModelError
 from .notices import localised
 
 if TYPE_CHECKING:

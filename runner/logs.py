@@ -18,7 +18,7 @@ import sys
 from pythonjsonlogger.json import JsonFormatter
 
 from . import settings
-from .errors import ConfigurationError
+from .bpmn.errors import ConfigurationError
 from .operators import ACCESS_CODE_SHAPE
 
 FORMATS = ("text", "json")

@@ -31,7 +31,8 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from . import settings
-from .errors import ConfigurationError, DeliveryFailed
+from .bpmn.errors import ConfigurationError
+from .errors import DeliveryFailed
 
 # Scheme of KLACHTEN_SMTP_URL -> (security, default port)
 _SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}

@@ -19,9 +19,10 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .bpmn.store import Incident, Instance, OpenTask, transaction
 from .notices import NoticeStatus
 from .service import Klachten
-from .store import Incident, Instance, Notice, OpenTask, transaction
+from .store import Notice
 
 # Notices that wait for someone: the worker (queued), a mediator (failed), the post (letters).
 BACKLOG = (NoticeStatus.QUEUED, NoticeStatus.FAILED, NoticeStatus.TO_PRINT)

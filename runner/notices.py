@@ -13,12 +13,16 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import DictLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import ModelError
+from .bpmn.clock import as_utc
+from .bpmn.errors import ModelError
+
+if TYPE_CHECKING:
+    from .store import Notice
 
 # No 0/O, 1/I/L: a member reads the code from paper and types it in.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -129,3 +133,17 @@ def localised(settings: dict[str, Any], key: str, language: str) -> dict[str, An
 def _labels(templates: dict[str, str]) -> dict[str, Any]:
     raw = templates.get("labels.json")
     return json.loads(raw) if raw else {}
+
+
+def notice_dict(notice: Notice) -> dict[str, Any]:
+    """A notice as the CLI's JSON, the API and the dossier page show it."""
+    def iso(value: datetime | None) -> str | None:
+        return as_utc(value).isoformat() if value else None
+
+    return {"soort": notice.kind, "taal": notice.language, "kanaal": notice.channel,
+            "code": notice.code, "onderwerp": notice.subject, "tekst": notice.body,
+            "aangemaakt_op": iso(notice.created_at), "status": notice.status,
+            "status_tekst": STATUS_LABELS.get(notice.status, notice.status),
+            "ontvanger": notice.recipient, "pogingen": notice.attempts,
+            "fout": notice.last_error, "volgende_poging": iso(notice.next_attempt_at),
+            "verzonden_op": iso(notice.sent_at), "afgeleverd_via": notice.delivery}

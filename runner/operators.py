@@ -15,15 +15,16 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from .bpmn.engine import OPERATORS as OPERATORS  # the registry this module fills
+from .bpmn.engine import operator
+from .bpmn.errors import ModelError
 from .deadlines import RECEIPT, BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
 from .definitions import Model
-from .errors import ModelError
 from .notices import INITIAL_STATUS, NoticeStatus, localised, new_notice_code
 from .settings import public_link
 from .store import Dossier, DossierSequence, Notice, Recommendation
@@ -58,18 +59,6 @@ class OperatorContext:
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.timezone).date()
-
-
-Operator = Callable[..., Any]
-OPERATORS: dict[str, Operator] = {}
-
-
-def operator(name: str) -> Callable[[Operator], Operator]:
-    def register(func: Operator) -> Operator:
-        OPERATORS[name] = func
-        return func
-
-    return register
 
 
 def hash_access_code(code: str, salt: str | None = None) -> str:

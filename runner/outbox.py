@@ -30,12 +30,14 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from . import facts, settings
-from .errors import Conflict, DeliveryFailed, SealUnreadable
-from .instances import SYSTEM_ACTOR
+from .bpmn.errors import Conflict
+from .bpmn.instances import SYSTEM_ACTOR
+from .bpmn.store import AuditEntry, transaction
+from .errors import DeliveryFailed, SealUnreadable
 from .mail import OutgoingMail, Sender, Transport, build_message, transport_from_settings
 from .notices import NoticeStatus
 from .operators import delivered_copy
-from .store import AuditEntry, Dossier, Notice, transaction
+from .store import Dossier, Notice
 
 if TYPE_CHECKING:
     from .service import Klachten
@@ -157,7 +159,7 @@ class Outbox:
     def deliver(self, item: Claimed, report: DeliveryReport) -> None:
         """Send one claimed notice (no transaction open), then record the outcome."""
         try:
-            body = self.klachten.outgoing_body(item.mail.body, item.sealed_code)
+            body = self.klachten.post.outgoing_body(item.mail.body, item.sealed_code)
             mail = replace(item.mail, body=body)
             where = self.transport.send(build_message(mail, self.sender))
         except SealUnreadable as err:

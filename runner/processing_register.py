@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .accounts import ADMINISTER, Account
+from .bpmn.errors import Forbidden
 from .definitions import Model
-from .errors import Forbidden
 from .mail import MAIL_FOLDER
 
 # How long, by who the data is about.

@@ -5,7 +5,7 @@ a complainant with first and last name and an e-mail or postal address (the publ
 takes no anonymous complaint; the mediator's intake registers an anonymous letter, which is
 then found niet ontvankelijk), a member number of 11 digits when one is given, the privacy
 acknowledgement and an empty honeypot field. The web layer renders the form and shows the
-reasons of :class:`~runner.errors.ValidationFailed`; it decides nothing here.
+reasons of :class:`~runner.bpmn.errors.ValidationFailed`; it decides nothing here.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from datetime import date, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from . import confirmations
+from .bpmn.forms import from_fields, max_lengths, validate_form, without_form_only
+from .bpmn.store import transaction
 from .errors import TooManySubmissions
-from .forms import from_fields, max_lengths, validate_form, without_form_only
 from .service import Klachten
 from .status import RateLimit, client_identity, event_key, record_failures, wait_for_quota
-from .store import transaction
 
 PUBLIC_FORM = "klacht_publiek.json"
 CHANNEL = "web"

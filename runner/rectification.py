@@ -16,13 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .accounts import WORK_TASKS, Account
-from .closed_record import ClosedCase
-from .errors import Conflict, Forbidden, ValidationFailed
-from .forms import validate_form
-from .instances import LoadedCase
+from .bpmn.closed_record import ClosedCase
+from .bpmn.errors import Conflict, Forbidden, ValidationFailed
+from .bpmn.forms import validate_form
+from .bpmn.instances import LoadedCase
+from .bpmn.store import AuditEntry, Incident
 from .operators import complainant_name
 from .service import COMPLAINT_FORM, Klachten
-from .store import AuditEntry, Incident, Notice
+from .store import Notice
 
 CONTACT_FIELDS = ("voornaam", "achternaam", "email", "adres", "telefoon", "lidnummer")
 CORRECTED = "contactgegevens gecorrigeerd"
@@ -47,7 +48,7 @@ class Rectification:
         if unknown:
             raise ValidationFailed({key: "geen contactgegeven" for key in sorted(unknown)})
         klachten = self.klachten
-        with klachten._action(klachten._instance_of_dossier(number)) as (loaded, model):
+        with klachten.runner.action(klachten.instance_of_dossier(number)) as (loaded, model):
             if loaded.dossier.erased_at is not None:
                 raise Conflict(f"dossier {number} is gewist")
             data = loaded.case.data()

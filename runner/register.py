@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .accounts import READ_REGISTER, UPDATE_REGISTER, Account
+from .bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .bpmn.store import AuditEntry, transaction
 from .days import DayNotAccepted, parse_day
 from .deadlines import end_of_day_utc
-from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .search import contains
 from .service import Klachten
-from .store import AuditEntry, Dossier, Recommendation, RecommendationNote, transaction
+from .store import Dossier, Recommendation, RecommendationNote
 
 OPEN, IN_PROGRESS, DONE, REJECTED = "open", "in_behandeling", "uitgevoerd", "afgewezen"
 STATUSES = (OPEN, IN_PROGRESS, DONE, REJECTED)

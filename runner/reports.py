@@ -25,13 +25,14 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from .accounts import READ_REPORTS, Account
+from .bpmn.errors import Forbidden, ValidationFailed
+from .bpmn.store import Instance, transaction
 from .days import DayNotAccepted, parse_day
 from .deadlines import end_of_day_utc
 from .definitions import DEFAULT_TIMEZONE
 from .dossier_view import record_access
-from .errors import Forbidden, ValidationFailed
 from .service import Klachten
-from .store import Dossier, DossierFacts, Instance, Recommendation, transaction
+from .store import Dossier, DossierFacts, Recommendation
 
 # Periods are local days of the fund (the facts' received_month is counted the same way).
 TIMEZONE = ZoneInfo(DEFAULT_TIMEZONE)

@@ -31,28 +31,24 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .accounts import ADMINISTER, Account
-from .closed_record import ClosedCase, ClosedRecord
+from .bpmn.closed_record import ClosedCase, ClosedRecord
+from .bpmn.errors import Conflict, Forbidden, ModelError, NotFound, ValidationFailed
+from .bpmn.instances import case_of
+from .bpmn.store import (
+    AuditEntry,
+    Definition,
+    Incident,
+    Instance,
+    InstanceMigration,
+    lost_database,
+    transaction,
+)
 from .definitions import Model
-from .errors import Conflict, Forbidden, ModelError, NotFound, ValidationFailed
-from .instances import case_of
 from .mail import eml_folder
 from .notices import NoticeStatus
 from .search import purge_deleted
 from .service import Klachten
-from .store import (
-    AuditEntry,
-    Definition,
-    Dossier,
-    FormSubmission,
-    Incident,
-    Instance,
-    InstanceMigration,
-    Notice,
-    Recommendation,
-    RecommendationNote,
-    lost_database,
-    transaction,
-)
+from .store import Dossier, FormSubmission, Notice, Recommendation, RecommendationNote
 
 log = logging.getLogger(__name__)
 
@@ -152,14 +148,14 @@ class Retention:
             .order_by(Dossier.closed_at)).all()
         due = []
         for dossier_id, number, held, closed_at, definition_id in rows:
-            model = self.klachten._model(session, definition_id)[0]
+            model = self.klachten.runner.model(session, definition_id)[0]
             if Policy.of(model).ends(closed_at, model) <= now:
                 due.append((dossier_id, number or "", held))
         return due
 
     def _models(self, session: Session) -> list[Model]:
         ids = session.scalars(select(Definition.id)).all()
-        return [self.klachten._model(session, definition_id)[0] for definition_id in ids]
+        return [self.klachten.runner.model(session, definition_id)[0] for definition_id in ids]
 
     # ----- erasure on request (art. 17)
     def erase_on_request(self, account: Account, number: str, reason: str) -> None:
@@ -171,10 +167,10 @@ class Retention:
                                    {"reden": "required"})
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
-            dossier = self.klachten._dossier(session, number)
+            dossier = self.klachten.find_dossier(session, number)
             instance = _instance(session, dossier.id)
             _check_erasable(dossier, instance)
-            model = self.klachten._model(session, instance.definition_id)[0]
+            model = self.klachten.runner.model(session, instance.definition_id)[0]
             if not Policy.of(model).on_request:
                 raise Conflict(f"dossier {number}: het procesmodel van dit dossier staat wissen "
                                "op verzoek niet toe")
@@ -231,7 +227,7 @@ class Retention:
                 instance = _instance(session, dossier_id)
                 if not instance.completed:
                     return False
-                model, specs = self.klachten._model(session, instance.definition_id)
+                model, specs = self.klachten.runner.model(session, instance.definition_id)
                 policy = Policy.of(model)
                 case = case_of(instance, model, specs)
                 record = case.record if isinstance(case, ClosedCase) else ClosedRecord.of(case)

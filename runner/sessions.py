@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from .clock import RealClock, as_utc
+from .bpmn.clock import RealClock, as_utc
 from .store import WebSession
 
 KEEP = timedelta(days=1)  # longer than any lifetime: older rows are pruned

@@ -38,15 +38,16 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from . import sessions
-from .case import Case
-from .clock import as_utc
+from .bpmn.case import Case
+from .bpmn.clock import as_utc
+from .bpmn.forms import from_fields, validate_form, without_form_only
+from .bpmn.store import transaction
 from .definitions import Model
 from .errors import AccessDenied, RateLimited
-from .forms import from_fields, validate_form, without_form_only
 from .operators import hash_access_code, verify_access_code
 from .rule_texts import fill_rule_values
 from .service import Klachten
-from .store import Dossier, Notice, RateLimitEvent, transaction
+from .store import Dossier, Notice, RateLimitEvent
 
 TEXTS = "statuspagina.json"
 DISAGREE_FORM = "niet_akkoord.json"

@@ -20,12 +20,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .accounts import ADMINISTER, Account
-from .errors import Forbidden, ValidationFailed
+from .bpmn.errors import Forbidden, ValidationFailed
+from .bpmn.store import transaction
 from .letters import PagedPdf, font_files
 from .operators import redact_access_code
 from .search import contains
 from .service import Klachten, _iso
-from .store import AccessEntry, Dossier, transaction
+from .store import AccessEntry, Dossier
 
 FONT = "inzage"
 MARGIN, WIDTH = 15.0, 180.0  # mm on A4
@@ -100,7 +101,7 @@ class SubjectAccess:
         data = self.klachten.case(number).data()
         with transaction(self.klachten.factory) as session:
             dossier = session.scalar(select(Dossier).where(Dossier.number == number))
-            model = self.klachten._dossier_model(session, dossier.id)
+            model = self.klachten.dossier_model(session, dossier.id)
             code_hash = dossier.access_code_hash
         declared = model.settings.get("privacy", {}).get("persoonsgegevens", [])
         return {

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .forms import from_fields
+from .bpmn.forms import from_fields
 
 CHECKED = "ja"
 RADIO_MAX = 4

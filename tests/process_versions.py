@@ -9,10 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from runner.definitions import content_hash, default_processes_dir, parse, read_folder
-from runner.engine import serialize_spec
+from runner.bpmn.definitions import content_hash
+from runner.bpmn.engine import serialize_spec
+from runner.bpmn.store import Definition, transaction
+from runner.definitions import default_processes_dir, parse, read_folder
 from runner.service import Klachten
-from runner.store import Definition, transaction
 
 SATISFACTION_FORM = {"title": "Tevredenheid navragen", "type": "object",
                      "properties": {"tevreden": {"type": "string", "title": "Tevreden?",

@@ -10,9 +10,10 @@ import pytest
 from conftest import Harness, complaint, run_together
 from sqlalchemy import create_engine, event, func, select, text
 
-from runner.errors import Conflict, NotFound
+from runner.bpmn.errors import Conflict, NotFound
+from runner.bpmn.store import transaction
 from runner.service import Klachten
-from runner.store import Notice, transaction
+from runner.store import Notice
 
 
 def test_two_workers_fire_each_due_timer_exactly_once(klachten, database_url):

@@ -34,18 +34,11 @@ from worker_processes import (
     with_application_name,
 )
 
-from runner.errors import Conflict, DatabaseUnavailable, ValidationFailed
+from runner.bpmn.errors import Conflict, DatabaseUnavailable, ValidationFailed
+from runner.bpmn.store import AuditEntry, Incident, Instance, transaction
 from runner.operators import existing_sequence_numbers
 from runner.service import Klachten
-from runner.store import (
-    AuditEntry,
-    Dossier,
-    DossierSequence,
-    Incident,
-    Instance,
-    Notice,
-    transaction,
-)
+from runner.store import Dossier, DossierSequence, Notice
 
 pytestmark = [pytest.mark.postgresql,
               pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]

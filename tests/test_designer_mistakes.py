@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from runner.bpmn.errors import ModelRejected
+from runner.bpmn.store import Definition, transaction
 from runner.cli import main
 from runner.definitions import default_processes_dir
-from runner.errors import ModelRejected
 from runner.lint import errors, lint
 from runner.operators import OPERATORS
-from runner.store import Definition, transaction
 
 BPMN = "klachtenprocedure.bpmn"
 

@@ -16,9 +16,9 @@ from process_versions import (
 )
 from sqlalchemy import select
 
+from runner.bpmn.errors import Conflict, NotFound, ValidationFailed
+from runner.bpmn.store import Instance, OpenTask, WaitingMessage, transaction
 from runner.dossier_migration import DossierMigrations, Selection
-from runner.errors import Conflict, NotFound, ValidationFailed
-from runner.store import Instance, OpenTask, WaitingMessage, transaction
 
 LETTER = {"voornaam": "Bert", "achternaam": "Claes", "adres": "Straat 1, 1000 Brussel"}
 NEW_TASK = "Tevredenheid navragen (tevredenheid)"

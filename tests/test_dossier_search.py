@@ -12,11 +12,11 @@ from conftest import Harness, Staff
 from sqlalchemy import text
 
 from runner.accounts import Account
+from runner.bpmn.store import transaction
 from runner.inbox import COUNT_LIMIT
 from runner.rectification import Rectification
 from runner.retention import Retention
 from runner.search import matching_dossiers
-from runner.store import transaction
 
 ADMIN = Account(3, "bert", ("beheerder",), False)
 MEDIATOR = Account(2, "mia", ("klachtenbemiddelaar",), False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.errors import ExpressionRejected
-from runner.expressions import MAX_SIZE, MAX_STEPS, RestrictedEnvironment
+from runner.bpmn.errors import ExpressionRejected
+from runner.bpmn.expressions import MAX_SIZE, MAX_STEPS, RestrictedEnvironment
 
 
 @pytest.fixture

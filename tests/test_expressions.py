@@ -8,9 +8,9 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 
-from runner.errors import ExpressionRejected
-from runner.expressions import RestrictedEnvironment, check_expression
-from runner.safe_xml import parse_xml
+from runner.bpmn.errors import ExpressionRejected
+from runner.bpmn.expressions import RestrictedEnvironment, check_expression
+from runner.bpmn.safe_xml import parse_xml
 
 
 @pytest.fixture
@@ -229,7 +229,7 @@ def test_runtime_errors_are_not_rejections(env, data):
 
 
 def test_compiled_code_is_cached(env):
-    from runner import expressions
+    from runner.bpmn import expressions
 
     expressions._compile.cache_clear()
     for _ in range(5):

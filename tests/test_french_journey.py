@@ -72,7 +72,7 @@ def test_by_letter_every_pdf_is_french(klachten, copy):
     notices = harness.info["berichten"]
     assert [n["soort"] for n in notices] == EVERY_KIND
     for notice in notices:
-        pdf = klachten.letter(harness.number, notice["code"]).pdf
+        pdf = klachten.post.letter(harness.number, notice["code"]).pdf
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
         assert "MUTUALITÉ" in text and "Madame, Monsieur," in text and "Page 1 sur" in text
         assert "Rue de l'Église 12" in text and notice["code"] in text

@@ -7,8 +7,9 @@ from conftest import Harness
 from sqlalchemy import select
 
 from runner import operators
-from runner.errors import Conflict
-from runner.store import Dossier, Instance, transaction
+from runner.bpmn.errors import Conflict
+from runner.bpmn.store import Instance, transaction
+from runner.store import Dossier
 
 
 def test_failing_operator_becomes_incident_and_retry_recovers(harness: Harness, monkeypatch):

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from conftest import Harness
 from pypdf import PdfReader
 
+from runner.bpmn.errors import ConfigurationError, Conflict
 from runner.cli import main
-from runner.errors import ConfigurationError, Conflict
 from runner.operators import ACCESS_CODE_REDACTED
 from runner.service import Klachten
 
@@ -41,7 +41,7 @@ def test_letter_text_with_accents(klachten, language):
     harness = _by_paper(klachten, language)
     [notice] = harness.info["berichten"]
     assert (notice["kanaal"], notice["status"]) == ("brief", "te printen")
-    letter = klachten.letter(harness.number, notice["code"])
+    letter = klachten.post.letter(harness.number, notice["code"])
     assert letter.pdf.startswith(b"%PDF") and letter.filename == \
         f"{harness.number}-{notice['code']}.pdf"
     text = _text(letter.pdf)
@@ -55,7 +55,7 @@ def test_letter_text_with_accents(klachten, language):
 def test_address_sits_in_the_envelope_window(klachten):
     """DIN 5008 / C5 window: 20 mm from the left, from 45 mm to 90 mm below the top."""
     harness = _by_paper(klachten, "nl")
-    letter = klachten.letter(harness.number, harness.info["berichten"][0]["code"])
+    letter = klachten.post.letter(harness.number, harness.info["berichten"][0]["code"])
     page = PdfReader(io.BytesIO(letter.pdf)).pages[0]
     height = float(page.mediabox.height)
     placed: dict[str, tuple[float, float]] = {}
@@ -73,14 +73,14 @@ def test_address_sits_in_the_envelope_window(klachten):
 def test_print_and_post_task_posts_its_letter(klachten):
     harness = _by_paper(klachten, "nl")
     task = harness.task("ontvangstmelding_posten")
-    code = klachten.task_letter(task["id"])
+    code = klachten.post.task_letter(task["id"])
     assert code == harness.info["berichten"][0]["code"]
-    assert [n["code"] for n in klachten.letters_to_print()] == [code]
+    assert [n["code"] for n in klachten.post.letters_to_print()] == [code]
     harness.complete("ontvangstmelding_posten", {"gepost_op": "2026-03-03"})
     [notice] = harness.info["berichten"]
     assert notice["status"] == "gepost" and notice["verzonden_op"]
     assert harness.access_code not in notice["tekst"] and ACCESS_CODE_REDACTED in notice["tekst"]
-    assert klachten.letters_to_print() == []
+    assert klachten.post.letters_to_print() == []
     assert "brief gepost" in [entry["wat"] for entry in harness.info["audit"]]
 
 
@@ -91,30 +91,30 @@ def test_other_letters_wait_in_the_print_queue(klachten):
     answer = harness.info["berichten"][-1]
     assert (answer["soort"], answer["status"]) == ("antwoord", "te printen")
     assert "nationale.klachten@ziekenfonds.example" in _text(
-        klachten.letter(harness.number, answer["code"]).pdf)
-    klachten.mark_posted(harness.number, answer["code"], "mia")
-    klachten.mark_posted(harness.number, answer["code"], "mia")  # twice changes nothing
+        klachten.post.letter(harness.number, answer["code"]).pdf)
+    klachten.post.mark_posted(harness.number, answer["code"], "mia")
+    klachten.post.mark_posted(harness.number, answer["code"], "mia")  # twice changes nothing
     assert harness.info["berichten"][-1]["status"] == "gepost"
-    assert klachten.letters_to_print() == []
+    assert klachten.post.letters_to_print() == []
 
 
 def test_a_copy_on_paper_of_an_email(klachten):
     harness = Harness(klachten).submit()  # e-mail and postal address known
     [notice] = harness.info["berichten"]
-    text = _text(klachten.letter(harness.number, notice["code"]).pdf)
+    text = _text(klachten.post.letter(harness.number, notice["code"]).pdf)
     assert "Kerkstraat 1" in text and "9000 Gent" in text
     with pytest.raises(Conflict, match="geen brief te posten"):
-        klachten.mark_posted(harness.number, notice["code"], "mia")
+        klachten.post.mark_posted(harness.number, notice["code"], "mia")
     email_only = Harness(klachten).submit(klager={"email": "an@example.be"})
     with pytest.raises(Conflict, match="geen postadres"):
-        klachten.letter(email_only.number, email_only.info["berichten"][0]["code"])
+        klachten.post.letter(email_only.number, email_only.info["berichten"][0]["code"])
 
 
 def test_missing_font_is_a_clear_error(klachten, monkeypatch, tmp_path):
     harness = _by_paper(klachten, "nl")
     monkeypatch.setenv("KLACHTEN_LETTER_FONT", str(tmp_path / "Geen.ttf"))
     with pytest.raises(ConfigurationError, match="fonts-dejavu-core"):
-        klachten.letter(harness.number, harness.info["berichten"][0]["code"])
+        klachten.post.letter(harness.number, harness.info["berichten"][0]["code"])
 
 
 def test_letter_commands(klachten, database_url, tmp_path, monkeypatch):
@@ -147,7 +147,7 @@ def _arabic_letter(klachten, monkeypatch, fallback: str | None = None) -> str:
         "uitkomst": "gegrond",
         "antwoord": f"Nous avons parlé avec {ARABIC_NAME} au guichet ; 12 ؋ remboursés."})
     answer = next(n for n in harness.info["berichten"] if n["soort"] == "antwoord")
-    return _text(klachten.letter(harness.number, answer["code"]).pdf)
+    return _text(klachten.post.letter(harness.number, answer["code"]).pdf)
 
 
 def test_arabic_is_shaped_and_placed_right_to_left(klachten, monkeypatch):

@@ -14,7 +14,7 @@ import pytest
 from conftest import Harness
 from smtp_server import PASSWORD, SENDER, USER, SmtpServer, outbox_for
 
-from runner.errors import ConfigurationError
+from runner.bpmn.errors import ConfigurationError
 from runner.mail import (
     EmlFolder,
     OutgoingMail,

@@ -41,16 +41,16 @@ def test_the_inadmissibility_states_the_recourse(klachten, language):
 
 def test_answer_and_closure_at_one_moment_are_one_letter(klachten):
     harness = _inadmissible_by_post(klachten, "fr")
-    [letter] = klachten.letters_to_print()
+    [letter] = klachten.post.letters_to_print()
     kinds = {n["code"]: n["soort"] for n in harness.info["berichten"]}
     assert [kinds[code] for code in letter["berichten"]] == ["onontvankelijkheid", "afsluiting"]
-    text = _pdf_text(klachten.letter(harness.number, letter["berichten"][1]).pdf)
+    text = _pdf_text(klachten.post.letter(harness.number, letter["berichten"][1]).pdf)
     assert text.count("Madame, Monsieur,") == 2  # both notices, one address block
     assert text.count("Markt 2") == 1
     assert "ne peut pas être traitée" in text and "est clôturé" in text
     assert all(code in text for code in letter["berichten"])
-    klachten.mark_posted(harness.number, letter["berichten"][0], "mia")
-    assert klachten.letters_to_print() == []
+    klachten.post.mark_posted(harness.number, letter["berichten"][0], "mia")
+    assert klachten.post.letters_to_print() == []
     assert {n["status"] for n in harness.info["berichten"]} == {"gepost"}
     posted = [e for e in harness.info["audit"] if e["wat"] == "brief gepost"]
     assert len(posted) == 3  # the acknowledgement, then the two of the one letter
@@ -60,5 +60,5 @@ def test_an_email_copy_on_paper_stays_one_notice(klachten):
     harness = Harness(klachten).submit().complete("ontvankelijkheid_beoordelen", {
         "ontvankelijk": "nee", "reden": "geen_verband", "motivatie": "Geen klacht over ons."})
     notices = harness.info["berichten"]
-    text = _pdf_text(klachten.letter(harness.number, notices[1]["code"]).pdf)
+    text = _pdf_text(klachten.post.letter(harness.number, notices[1]["code"]).pdf)
     assert notices[1]["code"] in text and notices[2]["code"] not in text

@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from runner.bpmn.store import Base
 from runner.migrations import alembic_config, current_revision, head_revision, upgrade
 from runner.search import SEARCH_TABLE, TRIGRAM_INDEXES, is_managed
-from runner.store import Base
 
 PG_URL_VARIABLE = "KLACHTEN_TEST_DATABASE_URL"
 MODEL_TABLES = set(Base.metadata.tables)

@@ -12,8 +12,9 @@ from conftest import Harness, complaint
 from sqlalchemy import func, select
 from test_designer_mistakes import BPMN, _edit, _no_default_per_brief
 
+from runner.bpmn.store import transaction
 from runner.definitions import default_processes_dir, read_folder
-from runner.store import Dossier, transaction
+from runner.store import Dossier
 
 
 def _deploy_broken(klachten, tmp_path: Path, *edit) -> None:

@@ -197,7 +197,7 @@ def test_log_filter_removes_addresses_and_access_codes(capsys, json_logs):
 
 
 def test_log_settings_are_checked(json_logs):
-    from runner.errors import ConfigurationError
+    from runner.bpmn.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="KLACHTEN_LOG_FORMAT"):
         logs.configure("xml", "INFO")

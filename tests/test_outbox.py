@@ -16,11 +16,11 @@ from conftest import Harness, run_together
 from smtp_server import SENDER, SmtpServer, outbox_for
 from sqlalchemy import update
 
+from runner.bpmn.store import Instance, transaction
 from runner.mail import Sender
 from runner.operators import ACCESS_CODE_PLACEHOLDER, ACCESS_CODE_REDACTED
 from runner.outbox import Outbox, RetryPolicy
 from runner.service import Klachten
-from runner.store import Instance, transaction
 
 REFUSED = "550 5.1.1 Deze mailbox bestaat niet"
 REACH = "klager_anders_bereiken"

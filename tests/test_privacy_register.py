@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, LargeBinary, String, Text
 
-from runner.case import spec_properties
+from runner.bpmn.case import spec_properties
+from runner.bpmn.store import Base
 from runner.definitions import default_processes_dir, parse, read_folder
 from runner.processing_register import NO_PERSONAL_DATA, PERSONAL_COLUMNS, register
-from runner.store import Base
 
 TEXT_TYPES = (String, Text, JSON, LargeBinary)
 

@@ -9,10 +9,11 @@ from conftest import START, Harness, complaint
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
+from runner.bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from runner.bpmn.store import transaction
 from runner.definitions import read_folder
-from runner.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runner.operators import ACCESS_CODE_PLACEHOLDER, verify_access_code
-from runner.store import Dossier, Recommendation, transaction
+from runner.store import Dossier, Recommendation
 
 ANONYMOUS: dict = {}
 

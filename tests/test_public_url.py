@@ -10,12 +10,12 @@ from conftest import Harness
 from pypdf import PdfReader
 
 from runner import settings
-from runner.errors import ConfigurationError
+from runner.bpmn.errors import ConfigurationError
 from web import cli
 
 
 def _letter_text(harness: Harness, code: str) -> str:
-    pdf = harness.k.letter(harness.number, code).pdf
+    pdf = harness.k.post.letter(harness.number, code).pdf
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 

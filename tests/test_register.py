@@ -11,9 +11,10 @@ from conftest import START, Harness, Staff
 from sqlalchemy import select
 
 from runner.accounts import Account, Accounts
-from runner.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from runner.bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from runner.bpmn.store import transaction
 from runner.register import PAGE_SIZE, Change, Register, RegisterQuery
-from runner.store import Dossier, Recommendation, transaction
+from runner.store import Dossier, Recommendation
 
 KINE = {"tekst": "Leg de terugbetaling van kinesitherapie beter uit.", "dienst": "Kine"}
 DESK = {"tekst": "Langer open aan het loket op woensdag.", "dienst": "Onthaal"}

@@ -11,10 +11,11 @@ from report_world import description, person
 from sqlalchemy import select
 
 from runner.accounts import ROLES, Account
-from runner.errors import Forbidden, ValidationFailed
+from runner.bpmn.errors import Forbidden, ValidationFailed
+from runner.bpmn.store import transaction
 from runner.reports import CSV_COLUMNS, Period, ReportDesk
 from runner.service import _iso
-from runner.store import Dossier, DossierFacts, transaction
+from runner.store import Dossier, DossierFacts
 
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
 READER = Account(1, "lea", ("lezer",), False)

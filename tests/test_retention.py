@@ -14,12 +14,13 @@ from sqlalchemy import select
 
 from runner.accounts import Account
 from runner.background import Worker
-from runner.errors import Conflict, Forbidden, ValidationFailed
+from runner.bpmn.errors import Conflict, Forbidden, ValidationFailed
+from runner.bpmn.store import AuditEntry, Base, Instance, transaction
 from runner.mail import EmlFolder, Sender
 from runner.outbox import Outbox
 from runner.reports import Period, ReportDesk
 from runner.retention import Retention
-from runner.store import AuditEntry, Base, Dossier, Instance, transaction
+from runner.store import Dossier
 
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
 READER = Account(1, "lea", ("lezer",), False)
@@ -134,7 +135,7 @@ def test_worker_erases_after_the_retention_period_and_nothing_of_the_member_is_l
     assert not any(needle.lower() in mail.lower() for mail in scan_mail(mail_folder)
                    for needle in needles)
     with pytest.raises(Conflict, match="gewist"):
-        klachten.letter(erased, klachten.dossier(erased)["berichten"][0]["code"])
+        klachten.post.letter(erased, klachten.dossier(erased)["berichten"][0]["code"])
     assert figures(klachten) == before
     info = klachten.dossier(erased)
     assert info["afgesloten"] and info["uitkomst"] == "gegrond" and info["categorie"]
@@ -234,7 +235,7 @@ def test_one_unreadable_dossier_does_not_stop_the_job(klachten):
 def test_a_broken_privacy_declaration_is_a_clear_model_error(klachten, processes_copy):
     import json
 
-    from runner.errors import ModelError
+    from runner.bpmn.errors import ModelError
     from runner.retention import Policy
 
     settings_file = processes_copy / "instellingen.json"

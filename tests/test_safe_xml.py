@@ -8,8 +8,8 @@ import pytest
 from lxml import etree
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 
-from runner.errors import ModelError
-from runner.safe_xml import parse_xml, read_xml_file
+from runner.bpmn.errors import ModelError
+from runner.bpmn.safe_xml import parse_xml, read_xml_file
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -74,7 +74,7 @@ def test_doctype_in_utf16_is_rejected():
 
 def test_doctype_is_rejected_after_parsing_too(monkeypatch):
     """The post-parse docinfo check holds even if the byte scan is bypassed."""
-    from runner import safe_xml
+    from runner.bpmn import safe_xml
 
     monkeypatch.setattr(safe_xml, "_DECLARATION", re.compile(rb"(?!)"))
     for payload in (XXE, PLAIN_DOCTYPE, EXTERNAL_DTD):

@@ -18,9 +18,11 @@ from conftest import PASSWORD, Harness, Site, Staff, complaint, complaint_fields
 from sqlalchemy import update
 
 from runner import reports
-from runner.errors import RateLimited, ValidationFailed
+from runner.bpmn.errors import ValidationFailed
+from runner.bpmn.store import transaction
+from runner.errors import RateLimited
 from runner.status import RateLimit, check_limit
-from runner.store import Dossier, DossierFacts, transaction
+from runner.store import Dossier, DossierFacts
 from web.cli import main
 
 
@@ -257,7 +259,7 @@ def test_display_name_keeps_letters_and_drops_specials():
 # ----- 4. no access code in clear at rest
 def _database_text(klachten) -> str:
     """Every value of every table, as text."""
-    from runner.store import Base
+    from runner.bpmn.store import Base
 
     with transaction(klachten.factory) as session:
         return "\n".join(str(tuple(row)) for table in Base.metadata.sorted_tables
@@ -293,13 +295,13 @@ def test_letter_waiting_to_be_printed_holds_no_access_code(klachten, database_ur
     harness = Harness(klachten).submit(klager={"voornaam": "Jan", "achternaam": "Peeters",
                                                "adres": "Kerkstraat 1, 9000 Gent"})
     assert not _stored_anywhere(klachten, database_url, harness.access_code)
-    [waiting] = klachten.letters_to_print()
+    [waiting] = klachten.post.letters_to_print()
     def letter_text() -> str:
-        letter = klachten.letter(harness.number, waiting["code"])
+        letter = klachten.post.letter(harness.number, waiting["code"])
         return "".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.pdf)).pages)
 
     assert harness.access_code in letter_text()
-    klachten.mark_posted(harness.number, waiting["code"], "mia")
+    klachten.post.mark_posted(harness.number, waiting["code"], "mia")
     assert harness.access_code not in letter_text()  # a copy made later has no code
     assert not _stored_anywhere(klachten, database_url, harness.access_code)
 

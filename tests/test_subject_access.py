@@ -15,10 +15,11 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from runner.accounts import Account
+from runner.bpmn.errors import Forbidden, ValidationFailed
+from runner.bpmn.store import Instance, transaction
 from runner.cli import main
-from runner.errors import Forbidden, ValidationFailed
 from runner.rectification import Rectification
-from runner.store import AccessEntry, Dossier, Instance, Notice, transaction
+from runner.store import AccessEntry, Dossier, Notice
 from runner.subject_access import Person, SubjectAccess
 
 ADMIN = Account(3, "bert", ("beheerder",), False)

@@ -8,11 +8,11 @@ import pytest
 from conftest import Harness
 from sqlalchemy import select
 
-from runner.case import Case
-from runner.closed_record import ClosedCase, ClosedRecord
-from runner.engine import dump_state, load_state, restore_specs
-from runner.errors import ModelError
-from runner.store import Definition, transaction
+from runner.bpmn.case import Case
+from runner.bpmn.closed_record import ClosedCase, ClosedRecord
+from runner.bpmn.engine import dump_state, load_state, restore_specs
+from runner.bpmn.errors import ModelError
+from runner.bpmn.store import Definition, transaction
 
 
 def _set_status_interval(folder, days: int) -> None:

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from conftest import PASSWORD, SECRET, Staff
 
 from runner.accounts import Accounts
+from runner.bpmn.errors import ConfigurationError, Forbidden, ValidationFailed
 from runner.cli import main
-from runner.errors import ConfigurationError, Forbidden, ValidationFailed
 
 SHORT_KEYS = ["x", "0123456789abcdef0123456789abcde", "é" * 15]  # 1, 31 and 30 bytes
 WEAK = ["aaaaaaaaaaaa", "abcabcabcabc", "password1234", "wachtwoord123", "123456789012",

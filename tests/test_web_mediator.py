@@ -8,7 +8,8 @@ import pytest
 from conftest import PASSWORD, Harness, Staff
 
 from runner.accounts import Accounts
-from runner.errors import Forbidden, RateLimited, ValidationFailed
+from runner.bpmn.errors import Forbidden, ValidationFailed
+from runner.errors import RateLimited
 from runner.inbox import OVERDUE, Inbox, InboxQuery
 
 
@@ -20,7 +21,8 @@ def _text(response) -> str:
 def test_password_is_argon2_and_sign_in_is_uniform(accounts, klachten):
     from sqlalchemy import select
 
-    from runner.store import User, transaction
+    from runner.bpmn.store import transaction
+    from runner.store import User
 
     with transaction(klachten.factory) as session:
         stored = session.scalar(select(User.password_hash).where(User.name == "mia"))
@@ -93,7 +95,8 @@ def test_inbox_shows_own_lanes_sorted_with_deadline_state(accounts, harness, kla
 
 def test_national_task_is_hidden_from_and_refused_to_the_first_line_answerer(
         accounts, harness, klachten):
-    from runner.store import User, transaction
+    from runner.bpmn.store import transaction
+    from runner.store import User
 
     with transaction(klachten.factory) as session:  # mia also holds the national role
         from sqlalchemy import select
@@ -296,7 +299,8 @@ def test_unknown_task_is_404(staff: Staff):
 # ----- the dossier page
 def test_dossier_page_with_diagram_notices_and_access_log(staff: Staff, harness: Harness,
                                                           klachten):
-    from runner.store import AccessEntry, transaction
+    from runner.bpmn.store import transaction
+    from runner.store import AccessEntry
 
     harness.submit(omschrijving="<script>alert(1)</script> te weinig terugbetaald")
     harness.admissible()

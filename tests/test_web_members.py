@@ -9,9 +9,10 @@ import re
 from conftest import Harness, Site
 from sqlalchemy import func, select
 
+from runner.bpmn.store import transaction
 from runner.confirmations import CODE_SHOWN_WITHIN
 from runner.status import PASS_LIFETIME
-from runner.store import Dossier, FormSubmission, Notice, transaction
+from runner.store import Dossier, FormSubmission, Notice
 
 FORM_TOKEN = re.compile(r'name="formulier" value="([^"]+)"')
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import Harness, Site, complaint_fields
 from sqlalchemy import select
 
-from runner.store import AuditEntry, transaction
+from runner.bpmn.store import AuditEntry, transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,6 +14,7 @@ import pytest
 from conftest import Harness, Site
 from sqlalchemy import func, select
 
+from runner.bpmn.store import transaction
 from runner.errors import AccessDenied, RateLimited
 from runner.status import (
     PASS_LIFETIME,
@@ -23,7 +24,7 @@ from runner.status import (
     StatusPass,
     _client_key,
 )
-from runner.store import RateLimitEvent, transaction
+from runner.store import RateLimitEvent
 
 UNIFORM = "Het dossiernummer of de code klopt niet."
 TOKEN = re.compile(r'name="csrf_token" value="[^"]*"')

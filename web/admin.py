@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from runner.accounts import ADMINISTER, ROLES
-from runner.errors import ModelRejected, ValidationFailed
+from runner.bpmn.errors import ModelRejected, ValidationFailed
 
 from .auth import current_account, requires
 from .extension import runner

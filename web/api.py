@@ -16,8 +16,8 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from runner.accounts import INTAKE, READ_DOSSIERS, READ_REGISTER, WORK_TASKS, Account
-from runner.errors import ValidationFailed
-from runner.forms import validate_form
+from runner.bpmn.errors import ValidationFailed
+from runner.bpmn.forms import validate_form
 from runner.inbox import InboxQuery, InboxRow
 from runner.register import Entry, RegisterQuery
 from runner.service import COMPLAINT_FORM

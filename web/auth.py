@@ -27,7 +27,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from werkzeug.wrappers import Response
 
 from runner.accounts import ADMINISTER, READ_REPORTS, WORK_TASKS, Account
-from runner.errors import DatabaseUnavailable, ValidationFailed
+from runner.bpmn.errors import DatabaseUnavailable, ValidationFailed
 
 from .extension import runner
 from .messages import field_errors

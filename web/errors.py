@@ -15,16 +15,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from runner.errors import (
+from runner.bpmn.errors import (
     Conflict,
     DatabaseUnavailable,
     Forbidden,
-    KlachtenError,
     NotFound,
-    RateLimited,
-    TooManySubmissions,
+    RunnerError,
     ValidationFailed,
 )
+from runner.errors import RateLimited, TooManySubmissions
 
 from .auth import current_account, expired_staff_form, staff_page
 
@@ -49,7 +48,7 @@ RUNNER_ERRORS = [
      _l("Uw dossier is intussen veranderd, zodat dit niet meer kan. Bekijk de statuspagina "
         "opnieuw.")),
     (Forbidden, 403, _l("Niet toegestaan"), _l("Dit mag u niet doen.")),
-    (KlachtenError, 500, _l("Er ging iets mis"),
+    (RunnerError, 500, _l("Er ging iets mis"),
      _l("Er ging bij ons iets mis. Probeer het later opnieuw of neem contact op met de "
         "klachtendienst.")),
 ]
@@ -66,12 +65,12 @@ CSRF_MESSAGE = (_l("Formulier verlopen"),
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(KlachtenError, handle_runner_error)
+    app.register_error_handler(RunnerError, handle_runner_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
 
 
-def handle_runner_error(error: KlachtenError) -> Response:
+def handle_runner_error(error: RunnerError) -> Response:
     status, title, message = next((s, t, m) for cls, s, t, m in RUNNER_ERRORS
                                   if isinstance(error, cls))
     headers = {}

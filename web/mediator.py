@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from runner.accounts import ADMINISTER, INTAKE, READ_DOSSIERS, WORK_TASKS
-from runner.errors import Conflict, KlachtenError, ValidationFailed
+from runner.bpmn.errors import Conflict, RunnerError, ValidationFailed
 from runner.inbox import DEFAULT_SORT, DUE_SOON, ON_TIME, OVERDUE, InboxQuery
 from runner.intake import CHANNELS
 from runner.task_form import row_count
@@ -90,7 +90,7 @@ def task(task_id: str) -> str | tuple[str, int] | Response:
 def _still_open(task_id: str) -> bool:
     try:
         runner().inbox.form(current_account(), task_id)
-    except KlachtenError:
+    except RunnerError:
         return False
     return True
 
@@ -138,13 +138,13 @@ def letter(number: str, code: str) -> Response:
 @bp.get("/brieven")
 @requires(WORK_TASKS)
 def print_queue() -> str:
-    return render_template("brieven.html", letters=runner().klachten.letters_to_print())
+    return render_template("brieven.html", letters=runner().klachten.post.letters_to_print())
 
 
 @bp.post("/dossiers/<number>/brieven/<code>/gepost")
 @requires(WORK_TASKS)
 def posted(number: str, code: str) -> Response:
-    runner().klachten.mark_posted(number, code, current_account().name)
+    runner().klachten.post.mark_posted(number, code, current_account().name)
     flash(str(_l("Brief %(code)s van dossier %(number)s staat als gepost genoteerd.",
                  code=code, number=number)))
     return redirect(url_for(".print_queue"))

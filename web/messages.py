@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from runner.errors import ValidationFailed
+from runner.bpmn.errors import ValidationFailed
 
 LABELS = {
     "klager.voornaam": _l("Voornaam"),

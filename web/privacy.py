@@ -13,7 +13,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from runner.accounts import ADMINISTER, WORK_TASKS
-from runner.errors import Conflict, ValidationFailed
+from runner.bpmn.errors import Conflict, ValidationFailed
 from runner.subject_access import Person
 
 from .auth import current_account, requires

@@ -28,8 +28,9 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from runner.bpmn.errors import ValidationFailed
 from runner.confirmations import new_form_token, usable_token
-from runner.errors import AccessDenied, ValidationFailed
+from runner.errors import AccessDenied
 from runner.public_form import confirmation as confirmation_of
 from runner.public_form import public_form, submit_complaint
 from runner.status import Attempt, StatusPass

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from runner.accounts import READ_REGISTER, UPDATE_REGISTER
-from runner.errors import Conflict, ValidationFailed
+from runner.bpmn.errors import Conflict, ValidationFailed
 from runner.register import (
     DONE,
     IN_PROGRESS,

@@ -17,8 +17,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from runner.accounts import READ_REPORTS
+from runner.bpmn.errors import ValidationFailed
 from runner.charts import bar_chart
-from runner.errors import ValidationFailed
 from runner.report_document import Document, Table, render_pdf
 from runner.reports import AGE_BANDS, Compliance, Period, Report, Share
 

@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from runner.store import make_engine
+from runner.bpmn.store import make_engine
 
 __all__ = ["alembic_config", "current_revision", "head_revision", "upgrade"]
 

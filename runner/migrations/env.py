@@ -12,8 +12,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from runner.bpmn.store import Base, make_engine
 from runner.search import is_managed
-from runner.store import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -6,7 +6,7 @@ This module compiles every expression and script with RestrictedPython
 (``compile_restricted_eval`` / ``compile_restricted_exec``) and runs the result with
 a small set of guarded builtins.
 
-Rejected at compile time (raised as :class:`~runner.errors.ExpressionRejected`):
+Rejected at compile time (raised as :class:`~runner.bpmn.errors.ExpressionRejected`):
 
 * syntax errors;
 * ``import`` / ``from ... import`` statements;
@@ -64,7 +64,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (
     BasePythonScriptEngineEnvironment,
 )
 
-from runner.errors import ExpressionRejected
+from .errors import ExpressionRejected
 
 __all__ = ["RestrictedEnvironment", "check_expression"]
 

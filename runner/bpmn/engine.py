@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -33,16 +33,29 @@ from .errors import StateUnreadable
 from .expressions import RestrictedEnvironment
 
 if TYPE_CHECKING:
-    from .definitions import Model
-    from .operators import OperatorContext
+    from .definitions import ProcessModel
 
-_context: contextvars.ContextVar[OperatorContext | None] = contextvars.ContextVar(
-    "klachten_operator_context", default=None
-)
+# A service task's operator: called as ``operator(context, task, **parameters)`` with the
+# context the action set (:func:`operator_context`); its JSON-able result is the task's.
+Operator = Callable[..., Any]
+OPERATORS: dict[str, Operator] = {}
+
+_context: contextvars.ContextVar[Any] = contextvars.ContextVar("operator_context", default=None)
+
+
+def operator(name: str) -> Callable[[Operator], Operator]:
+    """Register a function as the operator of the service tasks named ``name``."""
+    def register(func: Operator) -> Operator:
+        OPERATORS[name] = func
+        return func
+
+    return register
 
 
 @contextmanager
-def operator_context(ctx: OperatorContext) -> Iterator[None]:
+def operator_context(ctx: Any) -> Iterator[None]:
+    """Let the operators of the engine steps run inside this block see ``ctx``: what the
+    application gives them to work with (its session, its rows, the instant)."""
     token = _context.set(ctx)
     try:
         yield
@@ -61,8 +74,6 @@ class ScriptEngine(PythonScriptEngine):
         super().__init__(environment=RestrictedEnvironment())
 
     def call_service(self, task, **kwargs) -> str:
-        from .operators import OPERATORS
-
         name = kwargs["operation_name"]
         params = {key: spec["value"] for key, spec in kwargs.get("operation_params", {}).items()}
         ctx = _context.get()
@@ -128,7 +139,7 @@ SERIALIZER = _make_serializer()
 SERIALIZER_VERSION = SERIALIZER.VERSION
 
 
-def serialize_spec(model: Model) -> str:
+def serialize_spec(model: ProcessModel) -> str:
     """The definition's specs as JSON, stored once per definition version."""
     registry = SERIALIZER.registry
     return json.dumps({

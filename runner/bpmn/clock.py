@@ -16,11 +16,11 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import KlachtenError
+from .errors import RunnerError
 from .store import ClockSetting, transaction
 
 _current: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
-    "klachten_now", default=None
+    "virtual_now", default=None
 )
 
 
@@ -58,7 +58,7 @@ class VirtualClock:
 
     def set(self, instant: datetime) -> datetime:
         if instant.tzinfo is None:
-            raise KlachtenError("geef een tijdstip met tijdzone, bv. 2026-03-02T09:00:00+01:00")
+            raise RunnerError("geef een tijdstip met tijdzone, bv. 2026-03-02T09:00:00+01:00")
         with transaction(self._factory) as session:
             row = session.get(ClockSetting, 1)
             if row is None:

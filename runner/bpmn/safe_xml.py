@@ -16,7 +16,7 @@ import re
 
 from lxml import etree
 
-from runner.errors import ModelError
+from .errors import ModelError
 
 __all__ = ["parse_xml", "read_xml_file"]
 

@@ -2,7 +2,7 @@
 of the engine state once the workflow has ended.
 
 A finished workflow is never stepped again, so its serialized task tree (about 27 KB) is
-dead weight. When an action ends the workflow, ``runner.instances.save_case`` stores this
+dead weight. When an action ends the workflow, ``runner.bpmn.instances.save_case`` stores this
 record instead (``instances.archive``: zlib-compressed JSON, about 1 KB) and empties
 ``instances.state``. :class:`ClosedCase` answers what the dossier page, the status page,
 the diagram highlight, the reports' facts and the access request ask of a case; an engine
@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from .case import CLOSED_STEP, Case, OpenTaskInfo
-from .definitions import Model
+from .definitions import ProcessModel
 from .errors import Conflict, NotFound, StateUnreadable
 
 RECORD_FORMAT = 1
@@ -56,7 +56,7 @@ class ClosedRecord:
 class ClosedCase:
     """A closed dossier read from its :class:`ClosedRecord`: nothing open, nothing waiting."""
 
-    def __init__(self, record: ClosedRecord, model: Model):
+    def __init__(self, record: ClosedRecord, model: ProcessModel):
         self.record = record
         self.model = model
 
@@ -91,7 +91,7 @@ class ClosedCase:
     def open_steps(self) -> list[tuple[str, str]]:
         return []
 
-    def status_cycle_running(self) -> bool:
+    def cycle_timer_waiting(self) -> bool:
         return False
 
     def next_timer_at(self) -> datetime | None:

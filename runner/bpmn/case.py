@@ -1,6 +1,6 @@
 """One dossier's workflow: what is open, and the engine steps an action may take.
 
-The case never touches the database; ``runner.instances`` loads it, guards, calls one of
+The case never touches the database; ``runner.bpmn.instances`` loads it, guards, calls one of
 these methods and saves. The step shown to people is derived here from the engine state
 (ready user tasks and waiting events with their ``stap`` property), never kept separately.
 """
@@ -31,7 +31,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from . import clock as clocks
-from .definitions import Model
+from .definitions import ProcessModel
 from .errors import Conflict, ModelError, NotFound
 from .forms import validate_form
 
@@ -85,7 +85,7 @@ class _OpenWork:
 
 
 class Case:
-    def __init__(self, workflow: BpmnWorkflow, model: Model):
+    def __init__(self, workflow: BpmnWorkflow, model: ProcessModel):
         self.workflow = workflow
         self.model = model
         self._open: _OpenWork | None = None
@@ -134,7 +134,7 @@ class Case:
 
     def letter_code(self, task: Task) -> str | None:
         """The notice code of the letter a print-and-post task is about: its ``brief``
-        property, an expression such as ``ontvangstmelding['code']``."""
+        property, an expression such as ``brief['code']``."""
         expression = properties(task).get(LETTER_PROPERTY)
         if not expression:
             return None
@@ -192,8 +192,8 @@ class Case:
             if isinstance(definition, TimerEventDefinition):
                 yield task, definition
 
-    def status_cycle_running(self) -> bool:
-        """Whether a cycle timer (the status updates of an investigation) is waiting."""
+    def cycle_timer_waiting(self) -> bool:
+        """Whether a cycle timer (a repeating reminder, say) is waiting."""
         return any(isinstance(definition, CycleTimerEventDefinition)
                    for _, definition in self._timer_tasks())
 
@@ -259,8 +259,8 @@ class Case:
 
     def _step_tasks(self) -> list[Task]:
         """The tasks that say which step the dossier is in: the ready user tasks, else the
-        waiting events that carry a ``stap``; the user tasks of event subprocesses (reach
-        the complainant another way) come beside the step, never instead of it."""
+        waiting events that carry a ``stap``; the user tasks of event subprocesses (a side
+        path such as reaching someone another way) come beside the step, never instead of it."""
         main, side = [], []
         for task in self.ready_user_tasks():
             (side if self._in_event_subprocess(task) else main).append(task)

@@ -3,13 +3,17 @@
 ``open_case`` loads the instance row with its version; ``save_case`` writes the state and
 everything derived from it (open tasks, waiting messages, next timer, step), which fails
 with :class:`Conflict` when another action changed the row meanwhile (optimistic locking on
-``instances.version``). Audit entries and outbox rows are written in the same transaction.
+``instances.version``). Audit entries are written in the same transaction, and so is what
+the application derives from the saved case through the hooks it registers
+(:func:`register_save_hook`: an application's report figures, say).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.specs.defaults import UserTask
@@ -18,15 +22,20 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import facts
 from .case import Case
 from .closed_record import ClosedCase, ClosedRecord, is_closed
-from .definitions import Model
+from .definitions import ProcessModel
 from .engine import SERIALIZER_VERSION, StoredSpecs, dump_state, load_state
 from .errors import Conflict, ExpressionRejected
-from .store import AuditEntry, Dossier, Incident, Instance, OpenTask, WaitingMessage
+from .store import AuditEntry, Incident, Instance, OpenTask, WaitingMessage
 
 SYSTEM_ACTOR = "systeem"
+
+
+class CaseFile(Protocol):
+    """The application's row an instance belongs to (``instances.dossier_id``)."""
+
+    id: int
 
 
 @dataclass
@@ -35,7 +44,7 @@ class LoadedCase:
 
     session: Session
     instance: Instance
-    dossier: Dossier
+    dossier: CaseFile
     case: Case | ClosedCase
     now: datetime
     audit: list[dict] = field(default_factory=list)
@@ -57,8 +66,20 @@ class LoadedCase:
         self.record(SYSTEM_ACTOR, action, spec.name, naam=spec.bpmn_name)
 
 
-def save_case(loaded: LoadedCase, model: Model, state: str | None = None) -> None:
-    """Write state and derived rows (open tasks, waiting messages, report facts); a
+# Called by save_case, in the action's transaction, after the runner's own derived rows.
+SaveHook = Callable[[LoadedCase], None]
+_SAVE_HOOKS: list[SaveHook] = []
+
+
+def register_save_hook(hook: SaveHook) -> SaveHook:
+    """Let the application derive its own rows from every saved case (usable as a decorator)."""
+    if hook not in _SAVE_HOOKS:
+        _SAVE_HOOKS.append(hook)
+    return hook
+
+
+def save_case(loaded: LoadedCase, model: ProcessModel, state: str | None = None) -> None:
+    """Write state and derived rows (open tasks, waiting messages, the hooks'); a
     concurrent change raises Conflict. ``state``: the exact serialized text to keep (a
     reverted migration restores the stored state byte for byte), instead of dumping it. A
     workflow that has ended is stored as its compact :class:`ClosedRecord` instead of its
@@ -80,7 +101,8 @@ def save_case(loaded: LoadedCase, model: Model, state: str | None = None) -> Non
         raise Conflict("het dossier werd intussen gewijzigd; laad het opnieuw") from err
     _sync_open_tasks(loaded)
     _sync_waiting_messages(loaded)
-    facts.derive(session, loaded.dossier, case, instance.definition_id, loaded.now)
+    for hook in _SAVE_HOOKS:
+        hook(loaded)
     if loaded.audit:
         session.execute(insert(AuditEntry), loaded.audit)
         loaded.audit.clear()
@@ -116,12 +138,13 @@ def _sync_waiting_messages(loaded: LoadedCase) -> None:
                         [{"instance_id": instance.id, "name": name} for name in wanted - stored])
 
 
-def open_case(session: Session, instance: Instance, dossier: Dossier, model: Model,
+def open_case(session: Session, instance: Instance, dossier: CaseFile,
+              model: ProcessModel,
               specs: StoredSpecs, now: datetime) -> LoadedCase:
     return LoadedCase(session, instance, dossier, case_of(instance, model, specs), now)
 
 
-def case_of(instance: Instance, model: Model, specs: StoredSpecs) -> Case | ClosedCase:
+def case_of(instance: Instance, model: ProcessModel, specs: StoredSpecs) -> Case | ClosedCase:
     """The stored case: the workflow of a running dossier, the record of a closed one."""
     if instance.archive is not None:
         return ClosedCase(ClosedRecord.unpack(instance.archive), model)

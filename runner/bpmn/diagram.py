@@ -172,7 +172,7 @@ def _label(kind: str, name: str, x: float, y: float, w: float, h: float, label) 
 
 def _wrap(name: str, width: int) -> list[str]:
     """Lines of at most ``width`` characters, broken between words only: a long word
-    (klachtenbemiddelaar) keeps its own line."""
+    (Verwerkingsverantwoordelijke) keeps its own line."""
     return textwrap.wrap(name, width, break_long_words=False, break_on_hyphens=False) or [""]
 
 

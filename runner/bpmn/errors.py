@@ -1,0 +1,70 @@
+"""Typed errors of the runner.
+
+Views and the CLI catch these and turn them into a status code, a page, a problem
+document or one clear line. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+
+class RunnerError(Exception):
+    """Base of every error the runner raises on purpose."""
+
+    exit_code = 1
+
+
+class ValidationFailed(RunnerError):
+    """Input did not pass validation; ``reasons`` maps a field path to a message."""
+
+    def __init__(self, reasons: dict[str, str], codes: dict[str, str] | None = None):
+        self.reasons = dict(reasons)
+        # Per field, what failed as a stable code (a JSON Schema keyword such as ``required``
+        # or ``maxLength``, or a runner code): the web translates these, not the Dutch text.
+        self.codes = dict(codes or {})
+        summary = "; ".join(f"{field}: {reason}" for field, reason in self.reasons.items())
+        super().__init__(f"ongeldige invoer: {summary}")
+
+
+class NotFound(RunnerError):
+    """A dossier, task or definition that does not exist (or is not visible)."""
+
+
+class Conflict(RunnerError):
+    """The action lost a race or is no longer possible: task not ready, version changed."""
+
+
+class Forbidden(RunnerError):
+    """The user may not do this (for example separation of duties)."""
+
+
+class ModelError(RunnerError):
+    """The process model in ``processes/`` is invalid or unsafe."""
+
+
+class ModelRejected(ModelError):
+    """A deploy refused because the lint found errors; ``problems`` has each of them."""
+
+    def __init__(self, problems: list) -> None:
+        self.problems = problems
+        found = [problem for problem in problems if getattr(problem, "severity", "") == "fout"]
+        first = f"; de eerste: {found[0]}" if found else ""
+        super().__init__(f"procesmodel niet gedeployed, er is niets veranderd: {len(found)} "
+                         f"fout(en){first}")
+
+
+class ExpressionRejected(ModelError):
+    """A BPMN/DMN expression uses something the restricted environment forbids."""
+
+
+class StateUnreadable(RunnerError):
+    """A stored instance state that cannot be restored (damaged, or from another format)."""
+
+
+class ConfigurationError(RunnerError):
+    """A setting that cannot be used (an SMTP URL without a host, a number that is not one)."""
+
+
+class DatabaseUnavailable(RunnerError):
+    """The database could not be reached, or it ended the session (a restart, a failover,
+    the idle timeout). The action's transaction saved nothing: trying again later helps.
+    The message is the driver's first line, without the statement or its values."""
