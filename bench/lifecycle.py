@@ -3,7 +3,7 @@ sweep over many waiting dossiers, and the bytes stored per closed dossier.
 
 Run from the repository root::
 
-    PYTHONPATH=. python bench/lifecycle.py [--quick]
+    PYTHONPATH=. python bench/lifecycle.py [--quick] [--dossiers N] [--lifecycle-only]
 
 It prints a Markdown report and writes it to ``BENCHMARKS.md``, keeping the hand-written
 history below the history marker.
@@ -613,6 +613,18 @@ def kept_history() -> str:
 
 
 
+def lifecycle_table(rows: list[tuple[str, list[int], list[int]]]) -> list[str]:
+    """Table (a): medians and p90s per transaction, runner and raw, and their ratio."""
+    lines = ["| transaction | runner median ms | runner p90 ms | raw median ms | raw p90 ms "
+             "| runner/raw |", "|---|---:|---:|---:|---:|---:|"]
+    for kind, runner_ns, raw_ns in rows:
+        r, w = median(runner_ns), median(raw_ns)
+        bold = "**" if kind.startswith("whole") else ""
+        lines.append(f"| {bold}{kind}{bold} | {ms(r):.1f} | {ms(p90(runner_ns)):.1f} | "
+                     f"{ms(w):.1f} | {ms(p90(raw_ns)):.1f} | {bold}{r / w:.2f}{bold} |")
+    return lines
+
+
 def report(meta: dict[str, str], n: int, life: dict[str, Any], prof: dict[str, Any] | None,
            sweep: dict[str, Any], store: dict[str, Any], elapsed: float) -> str:
     out: list[str] = []
@@ -643,14 +655,7 @@ def report(meta: dict[str, str], n: int, life: dict[str, Any], prof: dict[str, A
         "session (rolled back per dossier), but no form validation, audit, derived rows, "
         "optimistic locking or durable commit.")
     add("")
-    add("| transaction | runner median ms | runner p90 ms | raw median ms | raw p90 ms "
-        "| runner/raw |")
-    add("|---|---:|---:|---:|---:|---:|")
-    for kind, runner_ns, raw_ns in rows:
-        r, w = median(runner_ns), median(raw_ns)
-        bold = "**" if kind.startswith("whole") else ""
-        add(f"| {bold}{kind}{bold} | {ms(r):.1f} | {ms(p90(runner_ns)):.1f} | {ms(w):.1f} | "
-            f"{ms(p90(raw_ns)):.1f} | {bold}{r / w:.2f}{bold} |")
+    out.extend(lifecycle_table(rows))
     add("")
     whole = rows[-1]
     ratio = median(whole[1]) / median(whole[2])
@@ -802,14 +807,21 @@ def analysis(life: dict[str, Any], prof: dict[str, Any]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="30 dossiers instead of 200")
+    parser.add_argument("--dossiers", type=int, help="dossiers per side (overrides --quick)")
+    parser.add_argument("--lifecycle-only", action="store_true",
+                        help="only (a), without profile: print its table, leave BENCHMARKS.md")
     args = parser.parse_args()
-    n = 30 if args.quick else 200
+    n = args.dossiers or (30 if args.quick else 200)
     meta = {**machine(), "command": command_line(), "load_start": _load()}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="klachten-bench-") as tmp:
         folder = Path(tmp)
         print(f"(a) lifecycle, {n} dossiers per side ...", file=sys.stderr)
         life = bench_lifecycle(folder, n)
+        if args.lifecycle_only:
+            life["k"].engine.dispose()
+            print("\n".join(lifecycle_table(life["rows"])))
+            return
         store = storage(life["k"], life["db_path"], life["numbers"][0], life["dossiers"])
         whole = life["rows"][-1]
         prof = None

@@ -5,6 +5,7 @@ Domain errors become one clear line on stderr and a non-zero exit, never a trace
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 import signal
@@ -332,7 +333,9 @@ def message(number: str, name: str, data: dict | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def dossier(number: str, as_json: bool) -> None:
     """Show a dossier: step, deadlines, open tasks, notices, audit trail, incidents."""
-    info = _klachten().dossier(number)
+    klachten = _klachten()
+    info = klachten.dossier(number)
+    _log_access(klachten, number, "dossier (opdrachtregel)")
     _out(info, as_json, _dossier_text(info))
 
 
@@ -359,6 +362,13 @@ def _dossier_text(info: dict) -> str:
     return "\n".join(lines)
 
 
+def _log_access(klachten: Klachten, number: str, what: str) -> None:
+    """The access log names the system account that ran the command."""
+    from .dossier_view import log_access
+
+    log_access(klachten, f"{getpass.getuser()} (opdrachtregel)", number, what)
+
+
 def _notice_line(notice: dict) -> str:
     line = (f"  {notice['aangemaakt_op']}  {notice['soort']} ({notice['taal']}, "
             f"{notice['kanaal']})  code {notice['code']}  {notice['status_tekst']}")
@@ -374,7 +384,9 @@ def _notice_line(notice: dict) -> str:
               help="PDF file to write (default: NUMBER-CODE.pdf here).")
 def letter(number: str, code: str, output: Path | None) -> None:
     """Write a notice as a PDF letter, to print and post."""
-    result = _klachten().post.letter(number, code)
+    klachten = _klachten()
+    result = klachten.post.letter(number, code)
+    _log_access(klachten, number, f"brief {code.upper()} (opdrachtregel)")
     target = output or Path(result.filename)
     target.write_bytes(result.pdf)
     click.echo(f"brief geschreven naar {target}")

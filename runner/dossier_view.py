@@ -77,7 +77,7 @@ class DossierDesk:
         """Write the access; returns the dossier's recommendations (read in that transaction)."""
         with transaction(self.klachten.factory) as session:
             dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
-            record_access(session, self.klachten, account, dossier_id, what)
+            record_access(session, self.klachten, account.name, dossier_id, what)
             return recommendations_of(session, dossier_id)
 
     def letter(self, account: Account, number: str, code: str) -> Letter:
@@ -87,7 +87,8 @@ class DossierDesk:
         made = self.klachten.post.letter(number, code)
         with transaction(self.klachten.factory) as session:
             dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
-            record_access(session, self.klachten, account, dossier_id, f"brief {code} (pdf)")
+            record_access(session, self.klachten, account.name, dossier_id,
+                          f"brief {code} (pdf)")
         return made
 
     def send_message(self, account: Account, number: str, name: str,
@@ -111,8 +112,14 @@ class DossierDesk:
                      "wat": entry.what} for entry, number in rows]
 
 
-def record_access(session: Session, klachten: Klachten, account: Account,
+def record_access(session: Session, klachten: Klachten, user: str,
                   dossier_id: int | None, what: str) -> None:
     """Write who sees ``what`` (of one dossier, or of none: an export) now."""
-    session.add(AccessEntry(dossier_id=dossier_id, user=account.name, what=what,
+    session.add(AccessEntry(dossier_id=dossier_id, user=user[:100], what=what[:200],
                             at=klachten.clock.now(session)))
+
+
+def log_access(klachten: Klachten, user: str, number: str, what: str) -> None:
+    """Write one access of a dossier in a transaction of its own (the command line's)."""
+    with transaction(klachten.factory) as session:
+        record_access(session, klachten, user, klachten.find_dossier(session, number).id, what)

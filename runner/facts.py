@@ -16,10 +16,11 @@ them here too (``tests/test_reports.py`` drives the real diagram and would fail)
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .bpmn.instances import LoadedCase, register_save_hook
@@ -42,6 +43,20 @@ ADMISSIBILITY, ANSWER_DATA, DISAGREEMENT, NATIONAL_DATA = (
 UNDELIVERABLE_CHANNEL = "geen"  # an anonymous complaint without address: nothing can leave
 
 
+class Facts(SimpleNamespace):
+    """One ``dossier_facts`` row as plain attributes, one per column: worked on in Python,
+    then written with the columns that changed."""
+
+
+# Built once: building a statement costs more than running it.
+_FACTS = DossierFacts.__table__
+_SELECT_FACTS = select(_FACTS).where(_FACTS.c.dossier_id == bindparam("key"))
+_INSERT_FACTS = insert(_FACTS)
+_UPDATE_FACTS = update(_FACTS).where(_FACTS.c.dossier_id == bindparam("key"))
+_PRODUCED_NOTICES = select(Notice.kind, Notice.channel).where(
+    Notice.dossier_id == bindparam("key"), Notice.created_at == bindparam("now"))
+
+
 @register_save_hook
 def _after_save(loaded: LoadedCase) -> None:
     derive(loaded.session, loaded.dossier, loaded.case, loaded.instance.definition_id,
@@ -50,22 +65,29 @@ def _after_save(loaded: LoadedCase) -> None:
 
 def derive(session: Session, dossier: Dossier, case: Case, definition_id: int,
            now: datetime) -> None:
-    """Bring the dossier's facts up to date with what this action did."""
+    """Bring the dossier's facts up to date with what this action did. The row is read and
+    written with Core statements (only the columns that changed): the ORM keeps no copy, so
+    the action's pending rows (its notices) must be flushed before."""
     timezone = case.model.timezone
-    facts = session.get(DossierFacts, dossier.id)
-    if facts is None:
-        facts = _new_facts(dossier, definition_id, timezone)
-        session.add(facts)
+    connection = session.connection()
+    row = connection.execute(_SELECT_FACTS, {"key": dossier.id}).first()
+    stored = row._asdict() if row is not None else None
+    facts = Facts(**stored) if stored is not None else _new_facts(dossier, definition_id, timezone)
     data = case.data()
     deadlines = case.deadlines(data)
     _classify(facts, data)
     _take_deadlines(facts, deadlines)
-    produced = session.execute(select(Notice.kind, Notice.channel).where(
-        Notice.dossier_id == dossier.id, Notice.created_at == now)).all()
+    produced = connection.execute(_PRODUCED_NOTICES, {"key": dossier.id, "now": now}).all()
     _record_notices(facts, produced, deadlines, now)
     _track_status(facts, sum(kind == STATUS_NOTICE for kind, _ in produced),
                   case.cycle_timer_waiting(), now, timezone)
     _record_closure(facts, dossier, timezone)
+    if stored is None:
+        connection.execute(_INSERT_FACTS, vars(facts))
+        return
+    changed = {key: value for key, value in vars(facts).items() if stored[key] != value}
+    if changed:
+        connection.execute(_UPDATE_FACTS, {**changed, "key": dossier.id})
 
 
 def notice_left(session: Session, dossier_id: int, kind: str, at: datetime) -> None:
@@ -80,15 +102,15 @@ def _local_date(instant: datetime, timezone: ZoneInfo) -> date:
     return instant.astimezone(timezone).date()
 
 
-def _new_facts(dossier: Dossier, definition_id: int, timezone: ZoneInfo) -> DossierFacts:
+def _new_facts(dossier: Dossier, definition_id: int, timezone: ZoneInfo) -> Facts:
     received = _local_date(dossier.received_at, timezone)
-    return DossierFacts(
+    return Facts(**{column.key: None for column in _FACTS.columns} | dict(
         dossier_id=dossier.id, definition_id=definition_id, received_at=dossier.received_at,
         received_month=received.strftime("%Y-%m"), category=dossier.category[:100],
-        channel=dossier.channel, escalated=False, status_met=0, status_missed=0)
+        channel=dossier.channel, escalated=False, status_met=0, status_missed=0))
 
 
-def _classify(facts: DossierFacts, data: dict) -> None:
+def _classify(facts: Facts, data: dict) -> None:
     decision = data.get(ADMISSIBILITY) or {}
     if decision.get("ontvankelijk") in ("ja", "nee"):
         facts.admissible = decision["ontvankelijk"] == "ja"
@@ -103,7 +125,7 @@ def _due(deadlines: dict[str, dict], name: str) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _take_deadlines(facts: DossierFacts, deadlines: dict[str, dict]) -> None:
+def _take_deadlines(facts: Facts, deadlines: dict[str, dict]) -> None:
     """Keep each deadline as first computed by the dossier's version; an inadmissible
     complaint gets no answer target (its motivated refusal has its own deadline)."""
     facts.answer_due_at = (None if facts.admissible is False
@@ -113,7 +135,7 @@ def _take_deadlines(facts: DossierFacts, deadlines: dict[str, dict]) -> None:
         facts.status_interval_days = int(deadlines[STATUS]["dagen"])
 
 
-def _record_notices(facts: DossierFacts, produced: list[tuple[str, str]],
+def _record_notices(facts: Facts, produced: list[tuple[str, str]],
                     deadlines: dict[str, dict], now: datetime) -> None:
     """The acknowledgement deadline applies from the action that produced the notice, unless
     the complainant left no address (nothing can be sent: no deadline to meet or miss)."""
@@ -126,7 +148,7 @@ def _record_notices(facts: DossierFacts, produced: list[tuple[str, str]],
             facts.national_at = now
 
 
-def _track_status(facts: DossierFacts, updates: int, running: bool, now: datetime,
+def _track_status(facts: Facts, updates: int, running: bool, now: datetime,
                   timezone: ZoneInfo) -> None:
     """Status updates are due every interval while an investigation with a status cycle
     runs. An update counts as met when it came by the end of the interval's last day. One
@@ -147,7 +169,7 @@ def _track_status(facts: DossierFacts, updates: int, running: bool, now: datetim
         facts.status_since = now
 
 
-def _intervals_missed(facts: DossierFacts, now: datetime, timezone: ZoneInfo) -> int:
+def _intervals_missed(facts: Facts, now: datetime, timezone: ZoneInfo) -> int:
     """0 while the running interval's last day has not ended; else 1 plus each further
     whole interval that passed."""
     last_day = _local_date(facts.status_since, timezone) + timedelta(
@@ -158,7 +180,7 @@ def _intervals_missed(facts: DossierFacts, now: datetime, timezone: ZoneInfo) ->
     return 1 + int(late / timedelta(days=facts.status_interval_days))
 
 
-def _record_closure(facts: DossierFacts, dossier: Dossier, timezone: ZoneInfo) -> None:
+def _record_closure(facts: Facts, dossier: Dossier, timezone: ZoneInfo) -> None:
     if dossier.closed_at is None or facts.closed_at is not None:
         return
     facts.closed_at, facts.outcome = dossier.closed_at, dossier.outcome

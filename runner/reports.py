@@ -182,7 +182,7 @@ class ReportDesk:
         """The CSV export: the header, then one row per dossier, read in batches."""
         self._check(account)
         with transaction(self.klachten.factory) as session:
-            record_access(session, self.klachten, account, None,
+            record_access(session, self.klachten, account.name, None,
                           f"CSV-export {period.first.isoformat()} tot {period.last.isoformat()}")
         yield list(CSV_COLUMNS)
         with transaction(self.klachten.factory) as session:

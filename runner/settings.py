@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -79,6 +81,14 @@ SETTINGS = (
             "Failed mediator logins allowed per client address within the window; a user name "
             "with that many failures then refuses only the addresses that failed."),
     Setting("KLACHTEN_LOGIN_WINDOW_MINUTES", "15", "The rate-limit window of the login page."),
+    Setting("KLACHTEN_STAFF_SESSION_HOURS", "8",
+            "A mediator signs in again after this many hours, however active (after 30 idle "
+            "minutes too)."),
+    Setting("KLACHTEN_FORM_PER_ADDRESS_PER_HOUR", "5",
+            "Complaints the public form accepts per client address per hour (each sends an "
+            "acknowledgement: no mail relay)."),
+    Setting("KLACHTEN_FORM_PER_EMAIL_PER_DAY", "3",
+            "Complaints the public form accepts per e-mail address per 24 hours."),
     Setting("KLACHTEN_PROXY_COUNT", "0",
             "Number of trusted reverse proxies in front of the web app; their X-Forwarded-For "
             "gives the client address that the rate limit counts."),
@@ -90,7 +100,8 @@ SETTINGS = (
     Setting("KLACHTEN_PUBLIC_URL", "",
             "The web app's address as members reach it (https://klachten.ziekenfonds.be): "
             "the base of every link in notices and letters (the status page). Empty: "
-            f"{LOCAL_URL}, klachten serve on this machine; init and serve then warn."),
+            "where klachten serve listens on this machine (default "
+            f"{LOCAL_URL}); init and serve then warn."),
     Setting("KLACHTEN_METRICS_TOKEN", "",
             "Bearer token that a Prometheus scrape of /metrics must send; empty: /metrics "
             "answers 404."),
@@ -117,12 +128,28 @@ def number(name: str) -> float:
     return result
 
 
+# Where this machine's own web app listens: LOCAL_URL, or what ``klachten serve`` was told.
+_local_url = [LOCAL_URL]
+
+
+@contextmanager
+def serving_at(host: str, port: int) -> Iterator[None]:
+    """While ``klachten serve`` listens on ``host:port``, links without
+    ``KLACHTEN_PUBLIC_URL`` go there (every interface: this machine's loopback address)."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    _local_url.append(f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}")
+    try:
+        yield
+    finally:
+        _local_url.pop()
+
+
 def public_url() -> str:
-    """``KLACHTEN_PUBLIC_URL`` without a trailing slash (``LOCAL_URL`` when unset); anything
-    but an http(s) address without query or fragment is a clear error."""
+    """``KLACHTEN_PUBLIC_URL`` without a trailing slash (this machine's address when unset);
+    anything but an http(s) address without query or fragment is a clear error."""
     value = get("KLACHTEN_PUBLIC_URL").strip().rstrip("/")
     if not value:
-        return LOCAL_URL
+        return _local_url[-1]
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
             or parts.fragment:
@@ -142,7 +169,7 @@ def public_url_warning() -> str | None:
     if get("KLACHTEN_PUBLIC_URL").strip():
         return None
     return (f"waarschuwing: KLACHTEN_PUBLIC_URL is niet gezet; de links in berichten en "
-            f"brieven wijzen naar {LOCAL_URL}")
+            f"brieven wijzen naar {_local_url[-1]}")
 
 
 def database_url() -> str:

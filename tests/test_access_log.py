@@ -59,3 +59,27 @@ def test_the_beheerder_reads_what_was_seen(staff: Staff, harness: Harness):
     page = staff.get("/beheer/toegang").get_data(as_text=True)
     assert f"brief {code} (pdf)" in page and "CSV-export 2026-01-01 tot 2026-12-31" in page
     assert "<th scope=\"col\">Wat</th>" in page
+
+
+def test_reading_a_dossier_or_a_letter_on_the_command_line_is_logged(
+        harness: Harness, klachten, accounts, database_url, tmp_path, monkeypatch):
+    """The command line shows the same personal data as the dossier page: the access log
+    names the system account that ran it."""
+    import getpass
+
+    from click.testing import CliRunner
+
+    from runner.cli import main
+
+    harness.submit()
+    code = harness.info["berichten"][0]["code"]
+    monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
+    monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
+    monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "instance"))
+    for args in (["dossier", harness.number],
+                 ["letter", harness.number, code.lower(), "-o", str(tmp_path / "b.pdf")]):
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    who = f"{getpass.getuser()} (opdrachtregel)"
+    assert _log(klachten, accounts) == [(who, harness.number, f"brief {code} (opdrachtregel)"),
+                                        (who, harness.number, "dossier (opdrachtregel)")]

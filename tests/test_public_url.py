@@ -78,3 +78,19 @@ def test_serve_prints_the_public_address_and_does_not_warn(environment):
     serve = CliRunner().invoke(cli.main, ["serve", "--no-worker"], catch_exceptions=False)
     assert serve.exit_code == 0 and WARNING not in serve.stderr
     assert "publiek adres in berichten en brieven: https://klachten.fonds.be" in serve.stdout
+
+
+def test_serve_on_another_port_links_there_while_unset(environment):
+    """``klachten serve --port 8765`` without KLACHTEN_PUBLIC_URL: the status link of a
+    notice made while it serves goes to port 8765, where the member can reach it."""
+    environment.delenv("KLACHTEN_PUBLIC_URL", raising=False)
+    seen = []
+    environment.setattr("waitress.serve",
+                        lambda app, **kw: seen.append(settings.public_link("/status")))
+    serve = CliRunner().invoke(cli.main, ["serve", "--no-worker", "--port", "8765"],
+                               catch_exceptions=False)
+    assert serve.exit_code == 0
+    assert seen == ["http://127.0.0.1:8765/status"]
+    assert "publiek adres in berichten en brieven: http://127.0.0.1:8765" in serve.stdout
+    assert "wijzen naar http://127.0.0.1:8765" in serve.stderr
+    assert settings.public_url() == "http://127.0.0.1:8080"  # after serve: the default again

@@ -217,9 +217,11 @@ class Case:
         a task not reached yet, holds none or a stale copy; the end of a status branch
         leaves such a join behind as the latest change), outside event subprocesses (which
         hold only the data of the message that started them)."""
-        tasks = [task for task in self.workflow.get_tasks()
-                 if task.state & _DATA_STATES and not self._in_event_subprocess(task)]
-        return max(tasks, key=lambda task: task.last_state_change).data if tasks else {}
+        latest_first = sorted((task for task in self.workflow.get_tasks()
+                               if task.state & _DATA_STATES),
+                              key=lambda task: task.last_state_change, reverse=True)
+        return next((task.data for task in latest_first
+                     if not self._in_event_subprocess(task)), {})
 
     def _in_event_subprocess(self, task: Task) -> bool:
         """Whether ``task`` runs in an event subprocess started by a message (such a

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import RunnerError
@@ -22,6 +23,9 @@ from .store import ClockSetting, transaction
 _current: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
     "virtual_now", default=None
 )
+
+
+_READ = select(ClockSetting.now).where(ClockSetting.id == 1)
 
 
 class Clock(Protocol):
@@ -50,6 +54,9 @@ class VirtualClock:
             return self._read(own)
 
     def _read(self, session: Session) -> datetime:
+        stored = session.connection().scalar(_READ)  # Core: no ORM object for one value
+        if stored is not None:
+            return as_utc(stored)
         row = session.get(ClockSetting, 1)
         if row is None:
             row = ClockSetting(id=1, now=self._start())

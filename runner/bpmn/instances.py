@@ -18,9 +18,9 @@ from typing import Protocol
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import Task
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, inspect, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .case import Case
 from .closed_record import ClosedCase, ClosedRecord, is_closed
@@ -83,59 +83,98 @@ def save_case(loaded: LoadedCase, model: ProcessModel, state: str | None = None)
     concurrent change raises Conflict. ``state``: the exact serialized text to keep (a
     reverted migration restores the stored state byte for byte), instead of dumping it. A
     workflow that has ended is stored as its compact :class:`ClosedRecord` instead of its
-    engine state."""
+    engine state.
+
+    An existing instance is written by one Core ``UPDATE ... WHERE version = ?`` (its
+    object then holds the written values as committed); the derived rows and the audit by
+    Core statements on the action's connection, without the ORM's unit of work."""
     session, instance, case = loaded.session, loaded.instance, loaded.case
+    values = {"serializer_version": SERIALIZER_VERSION, "step": case.step()[:200],
+              "completed": is_closed(case), "has_incident": bool(case.incident_tasks()),
+              "next_timer_at": case.next_timer_at(), "updated_at": loaded.now}
     if isinstance(case, Case) and case.workflow.is_completed():
-        instance.archive, instance.state = ClosedRecord.of(case).pack(), ""
+        values.update(archive=ClosedRecord.of(case).pack(), state="")
     elif isinstance(case, Case):
-        instance.state = dump_state(case.workflow) if state is None else state
-    instance.serializer_version = SERIALIZER_VERSION
-    instance.step = case.step()[:200]
-    instance.completed = is_closed(case)
-    instance.has_incident = bool(case.incident_tasks())
-    instance.next_timer_at = case.next_timer_at()
-    instance.updated_at = loaded.now
-    try:
-        session.flush()
-    except StaleDataError as err:
-        raise Conflict("het dossier werd intussen gewijzigd; laad het opnieuw") from err
-    _sync_open_tasks(loaded)
-    _sync_waiting_messages(loaded)
+        values["state"] = dump_state(case.workflow) if state is None else state
+    if instance.id is None:  # a new instance: inserted by the flush below
+        for key, value in values.items():
+            setattr(instance, key, value)
+    else:
+        _update_instance(session.connection(), instance, values)
+    session.flush()  # what the operators wrote, before the hooks read it
+    connection = session.connection()
+    _sync_open_tasks(loaded, connection)
+    _sync_waiting_messages(loaded, connection)
     for hook in _SAVE_HOOKS:
         hook(loaded)
     if loaded.audit:
-        session.execute(insert(AuditEntry), loaded.audit)
+        connection.execute(_INSERT_AUDIT, loaded.audit)
         loaded.audit.clear()
 
 
-def _sync_open_tasks(loaded: LoadedCase) -> None:
+def _update_instance(connection: Connection, instance: Instance, values: dict) -> None:
+    """One ``UPDATE`` of the instance row if its version is still the one loaded, with
+    ``values`` and whatever the caller changed on the object (a migration's definition);
+    the object then holds them as committed, so the ORM writes nothing more."""
+    state = inspect(instance)
+    changed = {prop.key: getattr(instance, prop.key) for prop in state.mapper.column_attrs
+               if prop.key not in state.unmodified}
+    values = {**changed, **values, "version": instance.version + 1}
+    written = connection.execute(_UPDATE_INSTANCE, {
+        **values, "row_id": instance.id, "row_version": instance.version})
+    if written.rowcount != 1:
+        raise Conflict("het dossier werd intussen gewijzigd; laad het opnieuw")
+    for key, value in values.items():
+        set_committed_value(instance, key, value)
+
+
+def _sync_open_tasks(loaded: LoadedCase, connection: Connection) -> None:
     """Make the inbox rows match the engine's ready user tasks (claims on kept rows stay)."""
-    session, instance = loaded.session, loaded.instance
-    stored = set(session.scalars(select(OpenTask.id).where(OpenTask.instance_id == instance.id)))
+    instance = loaded.instance
+    stored = set(connection.scalars(_OPEN_TASK_IDS, {"instance_id": instance.id}))
     ready_ids = {str(task.id) for task in loaded.case.ready_user_tasks()}
     if stored - ready_ids:
-        session.execute(delete(OpenTask).where(OpenTask.id.in_(stored - ready_ids)))
+        connection.execute(_DELETE_OPEN_TASKS, {"ids": list(stored - ready_ids)})
     if ready_ids - stored:
-        session.execute(insert(OpenTask), [
+        connection.execute(_INSERT_OPEN_TASK, [
             {"id": info.id, "instance_id": instance.id, "dossier_id": instance.dossier_id,
              "spec_name": info.spec_name, "title": info.title[:200], "lane": info.lane,
              "step": info.step, "form": info.form, "due_at": info.due_at,
-             "created_at": loaded.now}
+             "created_at": loaded.now, "claimed_by": None}
             for info in loaded.case.open_tasks() if info.id not in stored
         ])
 
 
-def _sync_waiting_messages(loaded: LoadedCase) -> None:
-    session, instance = loaded.session, loaded.instance
+def _sync_waiting_messages(loaded: LoadedCase, connection: Connection) -> None:
+    instance = loaded.instance
     wanted = loaded.case.waiting_messages()
-    stored = set(session.scalars(
-        select(WaitingMessage.name).where(WaitingMessage.instance_id == instance.id)))
+    stored = set(connection.scalars(_WAITING_MESSAGE_NAMES, {"instance_id": instance.id}))
     if stored - wanted:
-        session.execute(delete(WaitingMessage).where(
-            WaitingMessage.instance_id == instance.id, WaitingMessage.name.in_(stored - wanted)))
+        connection.execute(_DELETE_WAITING_MESSAGES, {"instance_id": instance.id,
+                                                      "names": list(stored - wanted)})
     if wanted - stored:
-        session.execute(insert(WaitingMessage),
-                        [{"instance_id": instance.id, "name": name} for name in wanted - stored])
+        connection.execute(_INSERT_WAITING_MESSAGE,
+                           [{"instance_id": instance.id, "name": name}
+                            for name in wanted - stored])
+
+
+# The statements of every save, built once (building a statement costs more than running it).
+_INSTANCES, _OPEN_TASKS = Instance.__table__, OpenTask.__table__
+_WAITING, _AUDIT = WaitingMessage.__table__, AuditEntry.__table__
+_UPDATE_INSTANCE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("row_id"),
+                                            _INSTANCES.c.version == bindparam("row_version"))
+_OPEN_TASK_IDS = select(_OPEN_TASKS.c.id).where(
+    _OPEN_TASKS.c.instance_id == bindparam("instance_id"))
+_DELETE_OPEN_TASKS = delete(_OPEN_TASKS).where(
+    _OPEN_TASKS.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_OPEN_TASK = insert(_OPEN_TASKS)
+_WAITING_MESSAGE_NAMES = select(_WAITING.c.name).where(
+    _WAITING.c.instance_id == bindparam("instance_id"))
+_DELETE_WAITING_MESSAGES = delete(_WAITING).where(
+    _WAITING.c.instance_id == bindparam("instance_id"),
+    _WAITING.c.name.in_(bindparam("names", expanding=True)))
+_INSERT_WAITING_MESSAGE = insert(_WAITING)
+_INSERT_AUDIT = insert(_AUDIT)
 
 
 def open_case(session: Session, instance: Instance, dossier: CaseFile,

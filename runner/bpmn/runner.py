@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,10 @@ from .store import (
 )
 
 SWEEP_BATCH = 100
+# A timer's instance if still due, built once; on PostgreSQL claimed (SKIP LOCKED).
+_DUE_INSTANCE = select(Instance).where(Instance.id == bindparam("instance_id"),
+                                       Instance.next_timer_at <= bindparam("now"))
+_DUE_INSTANCE_LOCKED = _DUE_INSTANCE.with_for_update(skip_locked=True)
 log = logging.getLogger(__name__)
 
 Find = Callable[[Session], Instance]
@@ -180,11 +184,9 @@ class ProcessRunner:
         """Fire one instance's due timers, unless another worker has it or did it already."""
         try:
             with transaction(self.factory) as session:
-                query = select(Instance).where(Instance.id == instance_id,
-                                               Instance.next_timer_at <= now)
-                if session.get_bind().dialect.name == "postgresql":
-                    query = query.with_for_update(skip_locked=True)
-                instance = session.scalar(query)
+                postgresql = session.get_bind().dialect.name == "postgresql"
+                instance = session.scalar(_DUE_INSTANCE_LOCKED if postgresql else _DUE_INSTANCE,
+                                          {"instance_id": instance_id, "now": now})
                 if instance is None:
                     return False
                 loaded, model = self.load(session, instance, now)
