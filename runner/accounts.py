@@ -48,7 +48,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     READER: frozenset({READ_DOSSIERS, READ_REGISTER, READ_REPORTS}),
 }
 MAX_NAME = 100
-# A mediator signs in again after this, however active (the idle limit is the cookie's).
+# A mediator signs in again after this, however active (the idle limit is the cookie's);
+# KLACHTEN_STAFF_SESSION_HOURS.
 SESSION_LIFETIME = timedelta(hours=8)
 MIN_PASSWORD = 12
 MIN_PASSWORD_SCORE = 3  # zxcvbn: "safely unguessable", resists an offline attack on a slow hash
@@ -107,9 +108,11 @@ def check_password(password: str, user_inputs: tuple[str, ...] = ()) -> str:
 class Accounts:
     """Users of one runner; every method is one transaction."""
 
-    def __init__(self, klachten: Klachten, limit: RateLimit | None = None):
+    def __init__(self, klachten: Klachten, limit: RateLimit | None = None,
+                 session_lifetime: timedelta = SESSION_LIFETIME):
         self.klachten = klachten
         self.limit = limit or RateLimit(attempts=5, window=RateLimit().window)
+        self.session_lifetime = session_lifetime
 
     # ----- management (CLI, admin pages)
     def add(self, name: str, roles: list[str] | tuple[str, ...], password: str) -> Account:
@@ -175,9 +178,9 @@ class Accounts:
 
     def by_session(self, user_id: int, token: str) -> Account | None:
         """The account of a web session; ``None`` when the session was ended (sign-out, the
-        account disabled), is older than ``SESSION_LIFETIME``, or the account is gone."""
+        account disabled), is older than ``session_lifetime``, or the account is gone."""
         with transaction(self.klachten.factory) as session:
-            row = sessions.alive(session, token, sessions.now(), SESSION_LIFETIME)
+            row = sessions.alive(session, token, sessions.now(), self.session_lifetime)
             if row is None or row.user_id != user_id:
                 return None
             user = session.get(User, user_id)

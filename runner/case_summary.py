@@ -15,6 +15,7 @@ from typing import Any
 
 from .bpmn.case import spec_properties
 from .definitions import Model
+from .operators import postal_address
 
 TASK_COMPLETED = "taak voltooid"
 MESSAGE_RECEIVED = "bericht ontvangen"
@@ -91,6 +92,7 @@ def build_summary(info: dict[str, Any], data: dict[str, Any], model: Model,
     process data, ``model`` the version it runs on, in ``language`` (nl or fr)."""
     labels = model.labels
     complainant = data.get("klager") or {}
+    on_paper = postal_address(complainant)
     audit = info.get("audit", [])
     return CaseSummary(
         number=info["dossiernummer"],
@@ -107,7 +109,9 @@ def build_summary(info: dict[str, Any], data: dict[str, Any], model: Model,
         messages=tuple(_messages(audit, data)),
         notices=tuple({**notice, "soort_label": labels.text("bericht", notice["soort"], language),
                        "status_label": labels.text("berichtstatus", notice["status"], language),
-                       "kanaal_label": labels.text("kanaal", notice["kanaal"], language)}
+                       "kanaal_label": labels.text("kanaal", notice["kanaal"], language),
+                       # A letter, or an e-mail's paper copy to the postal address.
+                       "printable": notice["kanaal"] == "brief" or bool(on_paper)}
                       for notice in info.get("berichten", [])),
         deadlines=tuple(ShownDeadlineRow(labels.text("termijn", name, language),
                                          value["vervaldag"], value.get("uitleg", ""))

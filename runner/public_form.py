@@ -26,9 +26,24 @@ from .status import RateLimit, client_identity, event_key, record_failures, wait
 PUBLIC_FORM = "klacht_publiek.json"
 CHANNEL = "web"
 ACTOR = "klager"
-# Each complaint sends an acknowledgement to the address typed in: no mail relay.
-PER_CLIENT = RateLimit(attempts=5, window=timedelta(hours=1))
-PER_EMAIL = RateLimit(attempts=3, window=timedelta(hours=24))
+
+
+@dataclass(frozen=True)
+class SubmissionLimits:
+    """Each complaint sends an acknowledgement to the address typed in: no mail relay
+    (``KLACHTEN_FORM_PER_ADDRESS_PER_HOUR``, ``KLACHTEN_FORM_PER_EMAIL_PER_DAY``)."""
+
+    per_address: RateLimit
+    per_email: RateLimit
+
+    @classmethod
+    def of(cls, per_address_per_hour: int = 5, per_email_per_day: int = 3
+           ) -> SubmissionLimits:
+        return cls(RateLimit(per_address_per_hour, timedelta(hours=1)),
+                   RateLimit(per_email_per_day, timedelta(hours=24)))
+
+
+DEFAULT_LIMITS = SubmissionLimits.of()
 
 
 @dataclass(frozen=True)
@@ -74,14 +89,15 @@ def public_form(klachten: Klachten, language: str) -> PublicForm:
 
 
 def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: str,
-                     form_token: str, client: str = "") -> str:
+                     form_token: str, client: str = "",
+                     limits: SubmissionLimits = DEFAULT_LIMITS) -> str:
     """Validate the posted fields against the public form and start a dossier, once per
     ``form_token`` (see ``runner.confirmations``); returns the dossier number.
 
     ``fields`` are the form's fields by path (``klager.voornaam``); ``language`` (the page's)
     is the preferred language when the form did not say; ``client`` the sender's address.
-    Raises ValidationFailed, or TooManySubmissions beyond 5 complaints an hour from one
-    client address or 3 a day to one e-mail address.
+    Raises ValidationFailed, or TooManySubmissions beyond ``limits`` (by default 5
+    complaints an hour from one client address or 3 a day to one e-mail address).
     """
     schema = klachten.latest_model().form(PUBLIC_FORM)
     data = from_fields(schema, fields)
@@ -92,7 +108,7 @@ def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: st
         now = klachten.clock.now(session)
     if earlier:
         return earlier
-    _throttle(klachten, client, data.get("klager", {}).get("email", ""))
+    _throttle(klachten, client, data.get("klager", {}).get("email", ""), limits)
     complaint = {**without_form_only(schema, data), "kanaal": CHANNEL}
     try:
         return klachten.submit(complaint, actor=ACTOR,
@@ -105,12 +121,13 @@ def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: st
         return twin
 
 
-def _throttle(klachten: Klachten, client: str, email: str) -> None:
+def _throttle(klachten: Klachten, client: str, email: str, limits: SubmissionLimits) -> None:
     """Count this complaint per client address and per e-mail address; refuse it when
     either has had its quota in the window."""
-    quotas = [(event_key("adres", client_identity(client), "formulier"), PER_CLIENT)]
+    quotas = [(event_key("adres", client_identity(client), "formulier"), limits.per_address)]
     if email:
-        quotas.append((event_key("email", email.strip().lower(), "formulier"), PER_EMAIL))
+        quotas.append((event_key("email", email.strip().lower(), "formulier"),
+                       limits.per_email))
     with transaction(klachten.factory) as session:
         now = klachten.clock.now(session)
         wait = max(wait_for_quota(session, key, limit, now) for key, limit in quotas)

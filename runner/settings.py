@@ -81,6 +81,14 @@ SETTINGS = (
             "Failed mediator logins allowed per client address within the window; a user name "
             "with that many failures then refuses only the addresses that failed."),
     Setting("KLACHTEN_LOGIN_WINDOW_MINUTES", "15", "The rate-limit window of the login page."),
+    Setting("KLACHTEN_STAFF_SESSION_HOURS", "8",
+            "A mediator signs in again after this many hours, however active (after 30 idle "
+            "minutes too)."),
+    Setting("KLACHTEN_FORM_PER_ADDRESS_PER_HOUR", "5",
+            "Complaints the public form accepts per client address per hour (each sends an "
+            "acknowledgement: no mail relay)."),
+    Setting("KLACHTEN_FORM_PER_EMAIL_PER_DAY", "3",
+            "Complaints the public form accepts per e-mail address per 24 hours."),
     Setting("KLACHTEN_PROXY_COUNT", "0",
             "Number of trusted reverse proxies in front of the web app; their X-Forwarded-For "
             "gives the client address that the rate limit counts."),

@@ -167,3 +167,26 @@ def test_the_fallback_font_has_what_the_letter_font_lacks(klachten, monkeypatch)
 def test_a_missing_fallback_font_is_a_clear_error(klachten, monkeypatch):
     with pytest.raises(ConfigurationError, match="fonts-noto-core"):
         _arabic_letter(klachten, monkeypatch, fallback="/nergens/Arabisch.ttf")
+
+
+def test_the_dossier_page_offers_a_letter_only_where_one_can_be_made(klachten, staff):
+    """A mediator sees "Brief (PDF)" for an e-mail with a postal address, and a reason
+    instead of a link that would fail for one without; a refused letter says why in words
+    for staff, not the member's "see the status page"."""
+    with_address = Harness(klachten).submit()
+    email_only = Harness(klachten).submit(klager={"email": "an@example.be"})
+    staff.login("mia")
+    page = staff.get(f"/bemiddeling/dossiers/{with_address.number}").get_data(as_text=True)
+    code = with_address.info["berichten"][0]["code"]
+    assert f"/brieven/{code}.pdf" in page
+    assert staff.get(f"/bemiddeling/dossiers/{with_address.number}/brieven/{code}.pdf"
+                     ).mimetype == "application/pdf"
+    page = staff.get(f"/bemiddeling/dossiers/{email_only.number}").get_data(as_text=True)
+    assert ".pdf" not in page and "Brief (PDF)" not in page
+    assert "Geen brief mogelijk: er is geen postadres van de klager bekend." in page
+    code = email_only.info["berichten"][0]["code"]
+    refused = staff.get(f"/bemiddeling/dossiers/{email_only.number}/brieven/{code}.pdf")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "geen postadres van de klager bekend" in text and "statuspagina" not in text
+    assert "laad de dossierpagina opnieuw" in text

@@ -381,3 +381,40 @@ def test_a_copied_status_cookie_stops_working_at_sign_out(app, site: Site):
     site.post("/status/afmelden", {}, form_page="/status")
     page = _with_cookie(app, saved).get("/status").get_data(as_text=True)
     assert number not in page and 'name="toegangscode"' in page
+
+
+@pytest.fixture
+def strict_app(database_url, klachten, accounts, tmp_path):
+    """The web app as a fund would configure it stricter (settings, not code)."""
+    from web import create_app
+    from web.extension import close
+
+    application = create_app({
+        "TESTING": True, "DATABASE_URL": database_url, "CLOCK": "virtual",
+        "SECRET_KEY": "strict-" + "0" * 32, "INSTANCE_PATH": str(tmp_path / "strict"),
+        "STAFF_SESSION_HOURS": "1", "FORM_PER_ADDRESS_PER_HOUR": "2",
+        "FORM_PER_EMAIL_PER_DAY": "1"})
+    yield application
+    close(application)
+
+
+def test_the_limits_are_settings(strict_app, klachten, monkeypatch):
+    """KLACHTEN_STAFF_SESSION_HOURS=1 signs a mediator out after an hour; the public form's
+    quotas follow KLACHTEN_FORM_PER_ADDRESS_PER_HOUR and KLACHTEN_FORM_PER_EMAIL_PER_DAY."""
+    from runner import sessions
+
+    site = Site(strict_app.test_client())
+    assert _submit(site, "an@example.be").status_code == 302
+    assert _submit(site, "an@example.be", address=2).status_code == 429  # the e-mail's one
+    assert _submit(site, "bo@example.be").status_code == 302
+    refused = _submit(site, "cas@example.be")
+    assert refused.status_code == 429 and "Te veel klachten na elkaar" in refused.get_data(
+        as_text=True)
+    wall = {"now": klachten.clock.now()}
+    monkeypatch.setattr(sessions.wall_clock, "now", lambda: wall["now"])
+    staff = Staff(strict_app.test_client())
+    assert staff.login("mia").status_code == 302 and _signed_in(staff.client)
+    wall["now"] += timedelta(minutes=59)
+    assert _signed_in(staff.client)
+    wall["now"] += timedelta(minutes=2)
+    assert not _signed_in(staff.client)

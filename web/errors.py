@@ -52,6 +52,11 @@ RUNNER_ERRORS = [
      _l("Er ging bij ons iets mis. Probeer het later opnieuw of neem contact op met de "
         "klachtendienst.")),
 ]
+# What staff read instead, where the member's text would send them to the status page.
+STAFF_MESSAGES = {
+    409: _l("Het dossier is intussen veranderd, of dit kan in deze stap niet. Lees de reden "
+            "hieronder en laad de dossierpagina opnieuw."),
+}
 HTTP_MESSAGES = {
     404: (_l("Niet gevonden"), _l("Deze pagina bestaat niet.")),
     405: (_l("Niet toegestaan"), _l("Deze pagina kan zo niet gebruikt worden.")),
@@ -85,8 +90,11 @@ def handle_runner_error(error: RunnerError) -> Response:
     elif status >= 500:
         log.error("fout bij %s: %s", request.path, error, exc_info=error)
     # Staff get the runner's own reason ("bericht X is verzonden: er is geen brief te
-    # posten"); the public pages keep the general text, which reveals nothing.
-    detail = str(error) if status < 500 and current_account() is not None else ""
+    # posten") and words for their work; the public pages keep the general text, which
+    # reveals nothing.
+    staff = current_account() is not None
+    detail = str(error) if status < 500 and staff else ""
+    text = str(STAFF_MESSAGES.get(status, text)) if staff else text
     return _respond(status, str(title), text, headers, detail)
 
 

@@ -19,6 +19,7 @@ from runner.dossier_view import DossierDesk
 from runner.inbox import Inbox
 from runner.intake import Intake
 from runner.processing_register import ProcessingRegister
+from runner.public_form import SubmissionLimits
 from runner.rectification import Rectification
 from runner.register import Register
 from runner.reports import ReportDesk
@@ -45,6 +46,7 @@ class Runner:
     subject_access: SubjectAccess
     rectification: Rectification
     processing_register: ProcessingRegister
+    form_limits: SubmissionLimits
 
 
 def init_app(app: Flask) -> Runner:
@@ -55,13 +57,17 @@ def init_app(app: Flask) -> Runner:
                       window=timedelta(minutes=float(config["STATUS_WINDOW_MINUTES"])))
     logins = RateLimit(attempts=int(config["LOGIN_ATTEMPTS"]),
                        window=timedelta(minutes=float(config["LOGIN_WINDOW_MINUTES"])))
-    accounts = Accounts(klachten, logins)
+    accounts = Accounts(klachten, logins,
+                        timedelta(hours=float(config["STAFF_SESSION_HOURS"])))
+    form_limits = SubmissionLimits.of(int(config["FORM_PER_ADDRESS_PER_HOUR"]),
+                                      int(config["FORM_PER_EMAIL_PER_DAY"]))
     app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit), accounts,
                                        Inbox(klachten, accounts), DossierDesk(klachten),
                                        Intake(klachten), Admin(klachten, accounts),
                                        Register(klachten), ReportDesk(klachten),
                                        Retention(klachten), SubjectAccess(klachten),
-                                       Rectification(klachten), ProcessingRegister(klachten))
+                                       Rectification(klachten), ProcessingRegister(klachten),
+                                       form_limits)
     return app.extensions[EXTENSION]
 
 

@@ -62,7 +62,8 @@ def complaint_form() -> Page:
         return _form_page()
     token = usable_token(request.form.get(FORM_TOKEN))
     try:
-        submit_complaint(runner().klachten, request.form, language(), token, _client())
+        submit_complaint(runner().klachten, request.form, language(), token, _client(),
+                         runner().form_limits)
     except ValidationFailed as error:
         return _form_page(error, token), 400
     session.permanent = True
