@@ -2,7 +2,8 @@
 
 Sorted by due date (or another column, either way); each row says whether its deadline is
 on time, due within two days or overdue, from the clock. Filters (step, category,
-overdue), a search on the dossier number or the complainant's name, and pagination. The
+overdue), a search on the dossier number or the complainant's name (through the trigram
+index of ``runner.search``), and pagination. The
 national re-examination is not offered to the user who completed the first-line answer in
 that dossier (``andere_gebruiker_dan``).
 """
@@ -15,7 +16,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, false, func, not_, or_, select
+from sqlalchemy import and_, exists, false, func, literal, not_, or_, select
+from sqlalchemy.orm import Session
 
 from . import language_check
 from .accounts import Account, Accounts
@@ -26,6 +28,7 @@ from .bpmn.store import AuditEntry, Instance, OpenTask, transaction
 from .deadline_display import last_day
 from .definitions import Model
 from .language_check import LanguageWarning
+from .search import dossier_contains, indexed, matching_dossiers, unindexed
 from .service import TASK_COMPLETED, Klachten
 from .store import Dossier
 from .task_form import TaskForm, data_from_fields, describe, labels_and_limits, text
@@ -33,6 +36,8 @@ from .task_form import TaskForm, data_from_fields, describe, labels_and_limits, 
 ON_TIME, DUE_SOON, OVERDUE = "op_tijd", "binnenkort", "te_laat"
 DUE_SOON_WITHIN = timedelta(days=2)
 PAGE_SIZE = 25
+COUNT_LIMIT = 1000  # tasks counted; beyond it the werkbak says "more than 1 000"
+FEW_HITS = 300  # a search with at most this many hits is listed from the search index
 
 
 # The columns the werkbak sorts on (``sorteer``), each with the dossier number as tie-break.
@@ -86,6 +91,7 @@ class InboxPage:
     query: InboxQuery
     steps: list[str]
     categories: list[str]
+    more: bool = False  # more tasks match than ``total`` (COUNT_LIMIT)
 
 
 def deadline_state(due_at: datetime | None, now: datetime) -> str:
@@ -104,29 +110,33 @@ class Inbox:
         model = self.klachten.latest_model()
         lanes = self.accounts.lanes(account, model)
         visible = self._visible(account, model)
+        by_index = indexed(query.search)
+        # With a term the index can look up, the count goes from the dossiers it finds to
+        # their tasks by dossier id: the lane's index must not be walked (runner.search).
+        counting = self._visible(account, model, lane_index=False) if by_index else visible
         categories = list(model.settings.get("categorieen", []))
         steps = _steps(model, lanes)
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
-            filtered = visible
+            found = []
             if query.step:
-                filtered = and_(filtered, OpenTask.step == query.step)
+                found.append(OpenTask.step == query.step)
             if query.overdue:
-                filtered = and_(filtered, OpenTask.due_at < now)
-            # Dossier columns only when a filter needs them: joining every visible task just
-            # to count them costs more than the count itself (bench/inbox.py).
-            by_dossier = _dossier_filter(query)
-            counted = select(func.count(OpenTask.id)).where(filtered)
-            if by_dossier is not None:
-                counted = counted.join(Dossier, Dossier.id == OpenTask.dossier_id).where(
-                    by_dossier)
-            total = session.scalar(counted) or 0
+                found.append(OpenTask.due_at < now)
+            if by_index:
+                found.append(OpenTask.dossier_id.in_(
+                    matching_dossiers(query.search, session.get_bind().dialect.name)))
+            on_dossier = _dossier_filter(query)
+            total, more = _count(session, and_(counting, *found), on_dossier)
             pages = max(1, -(-total // PAGE_SIZE))
             page = min(max(1, query.page), pages)
+            # Few hits: fetch them by dossier id and sort them. Many: walk the lane in the
+            # order asked (ix_open_tasks_lane_due) until a page is full, which is soon.
+            shown = counting if total <= FEW_HITS else visible
             listed = (select(OpenTask, Dossier).join(Dossier, Dossier.id == OpenTask.dossier_id)
-                      .where(filtered))
-            if by_dossier is not None:
-                listed = listed.where(by_dossier)
+                      .where(shown, *found))
+            if on_dossier is not None:
+                listed = listed.where(on_dossier)
             # NULLS LAST in the ORDER BY itself (not an IS NULL expression), so the database
             # walks ix_open_tasks_lane_due instead of sorting every visible task.
             rows = session.execute(
@@ -134,7 +144,7 @@ class Inbox:
                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
 
             listed_rows = [_row(task, dossier, now, model.timezone) for task, dossier in rows]
-            return InboxPage(listed_rows, total, page, pages, query, steps, categories)
+            return InboxPage(listed_rows, total, page, pages, query, steps, categories, more)
 
     def claim(self, account: Account, task_id: str) -> None:
         """Assign an open task to oneself (a task someone else claimed is taken over)."""
@@ -206,11 +216,11 @@ class Inbox:
                       else "scheiding van functies: iemand anders moet ze uitvoeren")
             raise Forbidden(f"{account.name} mag taak {task_id} niet uitvoeren ({reason})")
 
-    def _visible(self, account: Account, model: Model | None = None):
+    def _visible(self, account: Account, model: Model | None = None, lane_index: bool = True):
         """Tasks in the account's lanes, minus those that separation of duties holds back
         from it (read before a transaction: the model comes from its own)."""
         model = model or self.klachten.latest_model()
-        condition = self._in_lanes(account)
+        condition = self._in_lanes(account, lane_index)
         for name, other in _separations(model).items():
             earlier = exists().where(AuditEntry.dossier_id == OpenTask.dossier_id,
                                      AuditEntry.element == other,
@@ -220,10 +230,12 @@ class Inbox:
         return condition
 
 
-    def _in_lanes(self, account: Account):
+    def _in_lanes(self, account: Account, lane_index: bool = True):
         """Tasks in a lane that the account's roles work, by the ``rollen.json`` of the
         version each dossier runs on: a lane renamed in a new version keeps the tasks of
-        dossiers on the old one visible. One plain condition when all versions agree."""
+        dossiers on the old one visible. One plain condition when all versions agree.
+        Without ``lane_index`` SQLite may not walk a lane's index to find them."""
+        lane = OpenTask.lane if lane_index else unindexed(OpenTask.lane)
         groups: dict[tuple[str, ...], list[int]] = {}
         models = self.klachten.models()
         for version, model in models.items():
@@ -232,8 +244,8 @@ class Inbox:
         if not groups:
             return false()
         if len(groups) == 1 and len(next(iter(groups.values()))) == len(models):
-            return OpenTask.lane.in_(next(iter(groups)))
-        return or_(*(and_(OpenTask.lane.in_(lanes), OpenTask.instance_id.in_(
+            return lane.in_(next(iter(groups)))
+        return or_(*(and_(lane.in_(lanes), OpenTask.instance_id.in_(
             select(Instance.id).where(Instance.definition_id.in_(versions))))
             for lanes, versions in groups.items()))
 
@@ -251,15 +263,27 @@ def _separations(model: Model) -> dict[str, str]:
 
 
 def _dossier_filter(query: InboxQuery):
-    """The part of the query on dossier columns (category, search), or None."""
+    """The part of the query on the dossier's own row (category, a search term too short
+    for the index), or None."""
     conditions = []
     if query.category:
         conditions.append(Dossier.category == query.category)
-    if query.search.strip():
-        term = f"%{query.search.strip()[:100].lower()}%"
-        conditions.append(or_(func.lower(Dossier.number).like(term),
-                              func.lower(Dossier.complainant_name).like(term)))
+    if query.search.strip() and not indexed(query.search):
+        conditions.append(dossier_contains(query.search))
     return and_(*conditions) if conditions else None
+
+
+def _count(session: Session, filtered, on_dossier) -> tuple[int, bool]:
+    """How many tasks match, counted up to COUNT_LIMIT, and whether there are more: the
+    count costs the same with 10 000 or 100 000 open tasks. Dossier columns are joined only
+    when a filter needs them, and count(*) lets the database read only an index
+    (ix_open_tasks_lane_spec) instead of every task's row."""
+    matching = select(literal(1)).select_from(OpenTask).where(filtered)
+    if on_dossier is not None:
+        matching = matching.join(Dossier, Dossier.id == OpenTask.dossier_id).where(on_dossier)
+    counted = session.scalar(select(func.count()).select_from(
+        matching.limit(COUNT_LIMIT + 1).subquery())) or 0
+    return min(counted, COUNT_LIMIT), counted > COUNT_LIMIT
 
 
 def _row(task: OpenTask, dossier: Dossier, now: datetime, timezone: ZoneInfo) -> InboxRow:

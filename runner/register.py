@@ -23,6 +23,7 @@ from .bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .bpmn.store import AuditEntry, transaction
 from .days import DayNotAccepted, parse_day
 from .deadlines import end_of_day_utc
+from .search import contains
 from .service import Klachten
 from .store import Dossier, Recommendation, RecommendationNote
 
@@ -212,11 +213,9 @@ class Register:
                                                        else query.owner))
         if query.date_from or query.date_to:
             conditions.extend(self._period(query.date_from, query.date_to))
-        term = query.search.strip()[:MAX_SEARCH].lower()
+        term = query.search.strip()[:MAX_SEARCH]
         if term:
-            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") \
-                + "%"
-            conditions.append(or_(*(func.lower(column).like(pattern, escape="\\") for column in (
+            conditions.append(or_(*(contains(column, term) for column in (
                 Recommendation.text, Recommendation.service, Dossier.number))))
         return conditions
 

@@ -10,7 +10,8 @@ outcome, the report facts, the recommendations) and empties the rest, in one tra
 per dossier: the complainant's identity and contact data, the declared process data, the
 notices' subjects, bodies and addresses, their ``.eml`` files, the audit details and any
 copy of a personal value in incidents and recommendations, the state kept to revert a
-migration and a sealed access code. The erasure itself is audited
+migration and a sealed access code; the name leaves the werkbak's search index
+(``runner.search``). The erasure itself is audited
 without personal data. Several workers may run the job at once: a dossier is claimed with
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serializes writers) and re-checked, and
 the instance's optimistic lock turns a concurrent change into a skip, never a lost update.
@@ -45,6 +46,7 @@ from .bpmn.store import (
 from .definitions import Model
 from .mail import eml_folder
 from .notices import NoticeStatus
+from .search import purge_deleted
 from .service import Klachten
 from .store import Dossier, FormSubmission, Notice, Recommendation, RecommendationNote
 
@@ -115,6 +117,8 @@ class Retention:
                 result.due.append(number)
             elif self._erase_or_log(dossier_id, number, now):
                 result.erased.append(number)
+        if result.erased:
+            self._purge_search_index()
         return result
 
     def _erase_or_log(self, dossier_id: int, number: str, now: datetime) -> bool:
@@ -173,6 +177,13 @@ class Retention:
         if not self._erase(dossier.id, now, ON_REQUEST, account.name, reason[:MAX_REASON]):
             raise Conflict(f"dossier {number} werd intussen gewijzigd of gewist; "
                            "probeer opnieuw")
+        self._purge_search_index()
+
+    def _purge_search_index(self) -> None:
+        """The erased names leave the search index's pages too (once per run: it rewrites
+        the index)."""
+        with transaction(self.klachten.factory) as session:
+            purge_deleted(session)
 
     # ----- legal hold
     def hold(self, account: Account, number: str, reason: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .accounts import ADMINISTER, Account
@@ -24,6 +24,7 @@ from .bpmn.errors import Forbidden, ValidationFailed
 from .bpmn.store import transaction
 from .letters import PagedPdf, font_files
 from .operators import redact_access_code
+from .search import contains
 from .service import Klachten, _iso
 from .store import AccessEntry, Dossier
 
@@ -130,8 +131,7 @@ def _check(account: Account) -> None:
 def _dossiers(session: Session, person: Person) -> list[Dossier]:
     criteria = []
     if len(person.name) >= 2:
-        pattern = "%" + person.name.lower().replace("\\", "").replace("%", "").replace("_", "")
-        criteria.append(func.lower(Dossier.complainant_name).like(pattern + "%"))
+        criteria.append(contains(Dossier.complainant_name, person.name))
     if person.email:
         criteria.append(Dossier.complainant_email == person.email)
     if person.member_number:

@@ -21,9 +21,13 @@ from sqlalchemy.pool import NullPool
 
 from runner.bpmn.store import Base
 from runner.migrations import alembic_config, current_revision, head_revision, upgrade
+from runner.search import SEARCH_TABLE, TRIGRAM_INDEXES, is_managed
 
 PG_URL_VARIABLE = "KLACHTEN_TEST_DATABASE_URL"
 MODEL_TABLES = set(Base.metadata.tables)
+# SQLite's search index: the FTS5 table and the shadow tables it keeps its index in.
+SEARCH_TABLES = {SEARCH_TABLE, *(f"{SEARCH_TABLE}_{part}"
+                                 for part in ("config", "data", "docsize", "idx"))}
 
 
 def _postgres_url(tmp_name: str) -> Iterator[str]:
@@ -31,6 +35,9 @@ def _postgres_url(tmp_name: str) -> Iterator[str]:
     schema = f"klachten_test_{tmp_name}"
     admin = create_engine(base_url, poolclass=NullPool)
     with admin.begin() as connection:
+        # As a database administrator would: pg_trgm in public, not in a test's own schema
+        # (dropping that schema would take the extension along from under other tests).
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
@@ -79,14 +86,16 @@ def _differences(url: str) -> list:
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True,
+                "include_name": lambda name, type_, _parents: not is_managed(name, type_)})
             return compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
 
 
 def test_head_is_the_newest_revision() -> None:
-    assert head_revision() == "0009"
+    assert head_revision() == "0010"
 
 
 def test_fresh_database_has_no_revision(database_url: str) -> None:
@@ -97,7 +106,8 @@ def test_upgrade_creates_every_table(database_url: str) -> None:
     upgrade(database_url)
 
     tables, details = _inspect(database_url)
-    assert tables == MODEL_TABLES | {"alembic_version"}
+    search = SEARCH_TABLES if database_url.startswith("sqlite") else set()
+    assert tables == MODEL_TABLES | search | {"alembic_version"}
     assert current_revision(database_url) == head_revision()
     # A few things the application relies on, checked by name:
     assert details["instances"]["columns"]["version"]["nullable"] is False
@@ -168,4 +178,38 @@ def test_0003_keeps_existing_recommendations_open_without_owner(database_url: st
     finally:
         engine.dispose()
     assert tuple(row) == ("open", "", "", 1, None)
+    assert _differences(database_url) == []
+
+
+def test_0010_builds_the_search_index_from_existing_dossiers_and_drops_it(
+        database_url: str) -> None:
+    upgrade(database_url, "0009")
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO dossiers (id, number, complainant_name, category, channel, language,"
+                " received_at) VALUES (1, 'KL-2026-00001', 'Griet Vandevelde', 'andere', 'web',"
+                " 'nl', '2026-03-02 09:00:00')"))
+        upgrade(database_url)
+        sqlite = engine.dialect.name == "sqlite"
+        with engine.connect() as connection:
+            if sqlite:
+                found = connection.scalars(text(
+                    "SELECT rowid FROM dossier_search WHERE dossier_search MATCH '\"devel\"'"))
+                assert list(found) == [1]
+            else:
+                indexes = {i["name"] for i in inspect(connection).get_indexes("dossiers")}
+                assert set(TRIGRAM_INDEXES) <= indexes
+        command.downgrade(alembic_config(database_url), "0009")
+        tables, details = _inspect(database_url)
+        assert not tables & SEARCH_TABLES
+        assert not set(TRIGRAM_INDEXES) & set(details["dossiers"]["indexes"])
+        if sqlite:
+            with engine.connect() as connection:
+                assert connection.scalar(text(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")) == 0
+    finally:
+        engine.dispose()
+    upgrade(database_url)
     assert _differences(database_url) == []

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from runner.accounts import INTAKE, READ_DOSSIERS, READ_REGISTER, WORK_TASKS, Account
 from runner.bpmn.errors import ValidationFailed
 from runner.bpmn.forms import validate_form
-from runner.inbox import InboxQuery
+from runner.inbox import InboxQuery, InboxRow
 from runner.register import Entry, RegisterQuery
 from runner.service import COMPLAINT_FORM
 
@@ -125,12 +125,16 @@ def tasks() -> Response:
         step=args.get("stap", ""), category=args.get("categorie", ""),
         overdue=args.get("te_laat") == "ja", search=args.get("zoek", ""),
         page=args.get("pagina", 1)))
-    return jsonify(totaal=page.total, pagina=page.page, paginas=page.pages, taken=[{
-        "id": row.task_id, "dossiernummer": row.dossier_number, "klager": row.complainant,
-        "categorie": row.category, "stap": row.step, "titel": row.title, "rol": row.lane,
-        "vervaldatum": row.due_at.isoformat() if row.due_at else None,
-        "laatste_dag": row.last_day.isoformat() if row.last_day else None,
-        "termijn": row.deadline_state, "geclaimd_door": row.claimed_by} for row in page.rows])
+    return jsonify(totaal=page.total, meer=page.more, pagina=page.page, paginas=page.pages,
+                   taken=[_task(row) for row in page.rows])
+
+
+def _task(row: InboxRow) -> dict:
+    return {"id": row.task_id, "dossiernummer": row.dossier_number, "klager": row.complainant,
+            "categorie": row.category, "stap": row.step, "titel": row.title, "rol": row.lane,
+            "vervaldatum": row.due_at.isoformat() if row.due_at else None,
+            "laatste_dag": row.last_day.isoformat() if row.last_day else None,
+            "termijn": row.deadline_state, "geclaimd_door": row.claimed_by}
 
 
 @bp.post("/taken/<task_id>")

@@ -13,9 +13,16 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from runner.bpmn.store import Base, make_engine
+from runner.search import is_managed
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def include_name(name: str | None, type_: str, _parent_names: dict) -> bool:
+    """Autogenerate compares the models' objects, not the search index that the
+    migrations create beside them (:mod:`runner.search`)."""
+    return not is_managed(name, type_)
 
 
 def _configure(connection: Connection) -> None:
@@ -25,6 +32,7 @@ def _configure(connection: Connection) -> None:
         # SQLite cannot ALTER most things; batch mode recreates the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
 
 

@@ -1,0 +1,110 @@
+"""Searching text in the database: LIKE patterns with their wildcards escaped, and the
+dossier search index (dossier number and complainant's name) behind the werkbak's search.
+
+A search is a case-insensitive substring match. From three characters on it goes through a
+trigram index, so that it costs about as much with 100 000 dossiers as with 10 000: on
+SQLite the FTS5 table ``dossier_search`` (tokenizer ``trigram``, external content
+``dossiers``, kept in step by triggers on ``dossiers``, migration 0010), on PostgreSQL the
+``pg_trgm`` GIN indexes on ``lower(number)`` and ``lower(complainant_name)``. A shorter term
+has no trigram: it is a LIKE over the dossiers, with its wildcards escaped.
+
+An erased or rectified name leaves the index with the row's update (the triggers delete the
+old value; PostgreSQL's index follows the row). FTS5 records such a delete as a marker
+beside the old segment; :func:`purge_deleted` merges the segments, so that the erased name
+is gone from the index's pages too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import Integer, column, func, or_, table, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select, select
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from .store import Dossier
+
+SEARCH_TABLE = "dossier_search"  # SQLite: the FTS5 table (and its shadow tables dossier_search_*)
+TRIGRAM_INDEXES = ("ix_dossiers_number_trgm", "ix_dossiers_complainant_name_trgm")  # PostgreSQL
+TRIGRAM = 3  # characters: a shorter term has no trigram to look up
+MAX_TERM = 100
+
+_index = table(SEARCH_TABLE, column("rowid", Integer), column(SEARCH_TABLE))
+
+
+def escape_like(term: str) -> str:
+    """``term`` with LIKE's wildcards and the escape character escaped (use ``escape="\\\\"``)."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains(expression: ColumnElement[str], term: str) -> ColumnElement[bool]:
+    """``expression`` contains ``term``, case-insensitively, ``%`` and ``_`` taken literally."""
+    return func.lower(expression).like(f"%{escape_like(term.lower())}%", escape="\\")
+
+
+def is_managed(name: str | None, type_: str) -> bool:
+    """Whether a database object is the search index, which the migrations create outside
+    the models (Alembic's ``include_name`` leaves it out of the comparison)."""
+    if not name:
+        return False
+    if type_ == "table":
+        return name == SEARCH_TABLE or name.startswith(f"{SEARCH_TABLE}_")
+    return type_ == "index" and name in TRIGRAM_INDEXES
+
+
+def search_term(term: str) -> str:
+    return term.strip()[:MAX_TERM]
+
+
+def indexed(term: str) -> bool:
+    """Whether the index can look ``term`` up (a term of at least three characters)."""
+    return len(search_term(term)) >= TRIGRAM
+
+
+def matching_dossiers(term: str, dialect: str) -> Select:
+    """The ids of the dossiers whose number or complainant's name contains ``term``, through
+    the index (for an :func:`indexed` term)."""
+    term = search_term(term)
+    if dialect == "sqlite":
+        # One FTS5 phrase of the term's trigrams: a substring of either column.
+        phrase = '"' + term.replace('"', '""') + '"'
+        return select(_index.c.rowid).where(_index.c[SEARCH_TABLE].op("MATCH")(phrase))
+    # PostgreSQL: the trigram indexes serve these LIKEs.
+    return select(Dossier.id).where(dossier_contains(term))
+
+
+def dossier_contains(term: str) -> ColumnElement[bool]:
+    """The dossier's number or complainant's name contains ``term`` (a LIKE on the row)."""
+    term = search_term(term)
+    return or_(contains(Dossier.number, term), contains(Dossier.complainant_name, term))
+
+
+class unindexed(ColumnElement[Any]):
+    """A column that SQLite must not look up by an index (its unary ``+``): where the search
+    index gives a few dossiers, their tasks come by dossier id, not by walking a whole lane."""
+
+    inherit_cache = True
+    _traverse_internals: ClassVar = [("wrapped", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, wrapped: ColumnElement[Any]):
+        self.wrapped = wrapped
+        self.type = wrapped.type
+
+
+@compiles(unindexed)
+def _plain(element: unindexed, compiler, **kw) -> str:
+    return compiler.process(element.wrapped, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unary_plus(element: unindexed, compiler, **kw) -> str:
+    return "+" + compiler.process(element.wrapped, **kw)
+
+
+def purge_deleted(session: Session) -> None:
+    """Merge the SQLite search index's segments, so that deleted names are gone from it
+    (after an erasure; PostgreSQL's index needs nothing beyond its usual vacuum)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"INSERT INTO {SEARCH_TABLE}({SEARCH_TABLE}) VALUES ('optimize')"))
