@@ -3,7 +3,7 @@ sweep over many waiting dossiers, and the bytes stored per closed dossier.
 
 Run from the repository root::
 
-    PYTHONPATH=. python bench/lifecycle.py [--quick] [--dossiers N] [--lifecycle-only]
+    PYTHONPATH=. python bench/lifecycle.py [--quick] [--dossiers N] [--lifecycle-only [--cpu]]
 
 It prints a Markdown report and writes it to ``BENCHMARKS.md``, keeping the hand-written
 history below the history marker.
@@ -73,7 +73,8 @@ REPORT = ROOT / "BENCHMARKS.md"
 HISTORY_MARKER = "<!-- history: kept by bench/lifecycle.py -->"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 REACTION_WINDOW_PASSED = timedelta(days=36)  # 30 days, rolled past a weekend and holiday
-TARGET_RATIO = 1.5
+TARGET_RATIO = 1.2  # runner/raw per lifecycle (issue 16; it was 1.5)
+SWEEP_TARGET_RATIO = 1.5  # 100 000 / 10 000 waiting dossiers: flat
 WARMUP = 3
 
 COMPLAINT = {
@@ -106,14 +107,20 @@ def p90(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
+# What a transaction's time is: wall time, or with --cpu the CPU time of this thread (leaves
+# out fsync waits and the time other processes had the cores: for comparing two versions of
+# the code on a loaded machine; the figures of record are wall time on a quiet one).
+CLOCK: Callable[[], int] = time.perf_counter_ns
+
+
 def timed(call: Callable[[], Any], profile: cProfile.Profile | None = None) -> tuple[Any, int]:
     """Run ``call``; return its result and wall time in ns (profiled when ``profile`` is set)."""
     if profile is not None:
         profile.enable()
     try:
-        start = time.perf_counter_ns()
+        start = CLOCK()
         result = call()
-        return result, time.perf_counter_ns() - start
+        return result, CLOCK() - start
     finally:
         if profile is not None:
             profile.disable()
@@ -719,9 +726,9 @@ def report(meta: dict[str, str], n: int, life: dict[str, Any], prof: dict[str, A
     add("")
     small, large = sweep["results"][0], sweep["results"][-1]
     sweep_ratio = median(large["sweeps"]) / median(small["sweeps"])
-    sweep_verdict = "meets" if sweep_ratio <= TARGET_RATIO else "does NOT meet"
+    sweep_verdict = "meets" if sweep_ratio <= SWEEP_TARGET_RATIO else "does NOT meet"
     add(f"Ratio {large['counted']:,} / {small['counted']:,}: **{sweep_ratio:.2f}** "
-        f"({sweep_verdict} the target: flat, at most {TARGET_RATIO}).")
+        f"({sweep_verdict} the target: flat, at most {SWEEP_TARGET_RATIO}).")
     add("")
     add("The sweep's select as the runner issued it, and SQLite's plan for it:")
     add("")
@@ -788,13 +795,14 @@ def analysis(life: dict[str, Any], prof: dict[str, Any]) -> list[str]:
     sa_runner, sa_raw = groups.get("sqlalchemy", (0.0, 0.0))
     largest = prof["groups"][0][2] == "sqlalchemy"
     lines.append(
-        f"- **SQLAlchemy ORM** has {'the largest' if largest else 'a'} surplus in own time "
-        f"(+{sa_runner - sa_raw:.0f} ms per profiled lifecycle): loading the instance, "
-        "dossier and definition rows, the optimistic-lock flush, audit and outbox inserts, "
+        f"- **SQLAlchemy** has {'the largest' if largest else 'a'} surplus in own time "
+        f"(+{sa_runner - sa_raw:.0f} ms per profiled lifecycle): loading the instance and "
+        "dossier rows (ORM), the operators' rows (the ORM's flush: outbox, dossier), the "
+        "optimistic-lock update, audit and report facts (Core), "
         "and the derived rows (`_sync_open_tasks` "
-        f"{watched.get('instances._sync_open_tasks', (0, 0))[1]:.0f} ms, "
+        f"{watched.get('bpmn.instances._sync_open_tasks', (0, 0))[1]:.0f} ms, "
         "`_sync_waiting_messages` "
-        f"{watched.get('instances._sync_waiting_messages', (0, 0))[1]:.0f} ms, each a select "
+        f"{watched.get('bpmn.instances._sync_waiting_messages', (0, 0))[1]:.0f} ms, each a select "
         "in every action, plus writes when something changed). cProfile overstates "
         "call-heavy Python like this, so the real share is smaller than the profiled one.")
     lines.append(
@@ -810,7 +818,14 @@ def main() -> None:
     parser.add_argument("--dossiers", type=int, help="dossiers per side (overrides --quick)")
     parser.add_argument("--lifecycle-only", action="store_true",
                         help="only (a), without profile: print its table, leave BENCHMARKS.md")
+    parser.add_argument("--cpu", action="store_true",
+                        help="with --lifecycle-only: CPU time of the thread instead of wall time")
     args = parser.parse_args()
+    if args.cpu and not args.lifecycle_only:
+        parser.error("--cpu only with --lifecycle-only: BENCHMARKS.md records wall time")
+    if args.cpu:
+        global CLOCK
+        CLOCK = time.thread_time_ns
     n = args.dossiers or (30 if args.quick else 200)
     meta = {**machine(), "command": command_line(), "load_start": _load()}
     started = time.perf_counter()

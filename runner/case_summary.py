@@ -9,13 +9,16 @@ Python here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from .bpmn.case import spec_properties
+from .deadlines import RECEIPT, explain
 from .definitions import Model
 from .operators import postal_address
+from .task_form import text as form_text
 
 TASK_COMPLETED = "taak voltooid"
 MESSAGE_RECEIVED = "bericht ontvangen"
@@ -24,6 +27,14 @@ COMPLAINANT_FIELDS = ("voornaam", "achternaam", "email", "adres", "telefoon", "l
 # Messages from the complainant whose data the case shows: (variable, reason field).
 COMPLAINANT_MESSAGES = {"klager_niet_akkoord": "niet_akkoord",
                         "klacht_ingetrokken": "intrekking"}
+# Deadlines met by something other than a user task (termijnen.dmn names): the notice that
+# left the fund (its first of that kind), or the complainant's message in time.
+DEADLINE_NOTICES = {"ontvangstmelding": "ontvangstmelding", "statusbericht": "statusbericht"}
+DEADLINE_MESSAGES = {"reactietermijn": "klager_niet_akkoord"}
+ANCHOR = "anker"  # labels of what a deadline counts from ("de ontvangst", "het antwoord")
+# A user task's due date in the diagram: termijnen['antwoord']['vervalt_op'], or a deadline
+# variable of its own: aanbevelingstermijn['vervalt_op'].
+_TASK_DEADLINE = re.compile(r"(\w+)(?:\['([^']+)'\])?\['vervalt_op'\]")
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,7 @@ class ShownDeadlineRow:
     name: str  # the deadline kind's label
     last_day: str  # ISO date
     explanation: str
+    done_at: str | None = None  # ISO instant its work was done; None while it runs
 
 
 @dataclass(frozen=True)
@@ -113,12 +125,62 @@ def build_summary(info: dict[str, Any], data: dict[str, Any], model: Model,
                        # A letter, or an e-mail's paper copy to the postal address.
                        "printable": notice["kanaal"] == "brief" or bool(on_paper)}
                       for notice in info.get("berichten", [])),
-        deadlines=tuple(ShownDeadlineRow(labels.text("termijn", name, language),
-                                         value["vervaldag"], value.get("uitleg", ""))
-                        for name, value in info.get("termijnen", {}).items()),
+        deadlines=tuple(_deadline_rows(info, data, model, language)),
         closed=bool(info.get("afgesloten")),
         outcome=labels.text("uitkomst", info.get("uitkomst"), language),
     )
+
+
+def _deadline_rows(info: dict[str, Any], data: dict[str, Any], model: Model,
+                   language: str):
+    done, labels = deadlines_done(info, data, model), model.labels
+    for name, value in info.get("termijnen", {}).items():
+        anchor = labels.text(ANCHOR, value.get("anker") or RECEIPT, language)
+        yield ShownDeadlineRow(labels.text("termijn", name, language), value["vervaldag"],
+                               explain(value, anchor, language), done.get(name))
+
+
+def deadlines_done(info: dict[str, Any], data: dict[str, Any], model: Model
+                   ) -> dict[str, str]:
+    """The instant each deadline's work was done, by deadline name: the last completion of
+    the user tasks that the diagram gives that deadline as due date (once none of them is
+    open any more), the first notice of its kind that left the fund, or the complainant's
+    message."""
+    audit = info.get("audit", [])
+    deadlines = info.get("termijnen", {})
+    still_open = {_instant(task["vervaldatum"]) for task in info.get("open_taken", [])
+                  if task.get("vervaldatum")}
+    done: dict[str, str] = {}
+    for spec in model.user_task_specs():
+        name = _task_deadline(spec_properties(spec).get("vervaldatum", ""), data)
+        due = deadlines.get(name, {}).get("vervalt_op")
+        if not due or _instant(due) in still_open:
+            continue
+        completed = [e["op"] for e in audit
+                     if e["wat"] == TASK_COMPLETED and e["element"] == spec.name]
+        if completed:
+            done[name] = max(completed + ([done[name]] if name in done else []))
+    for name, kind in DEADLINE_NOTICES.items():
+        left = [n.get("verzonden_op") for n in info.get("berichten", []) if n["soort"] == kind]
+        if left and left[0]:
+            done.setdefault(name, left[0])
+    for name, message in DEADLINE_MESSAGES.items():
+        received = [e["op"] for e in audit
+                    if e["wat"] == MESSAGE_RECEIVED and e["element"] == message]
+        if received:
+            done.setdefault(name, received[0])
+    return done
+
+
+def _task_deadline(expression: str, data: dict[str, Any]) -> str:
+    """The deadline a user task's ``vervaldatum`` expression names ("" when none)."""
+    match = _TASK_DEADLINE.search(expression or "")
+    if match is None:
+        return ""
+    if match.group(2):
+        return match.group(2)
+    variable = data.get(match.group(1))
+    return str(variable.get("termijn", "")) if isinstance(variable, dict) else ""
 
 
 def _suggestion(value: Any, model: Model, language: str) -> Suggestion | None:
@@ -153,7 +215,7 @@ def _answers(schema: dict, result: dict, model: Model, language: str):
         value = result.get(name)
         if value in (None, "", []) or not isinstance(spec, dict):
             continue
-        title = spec.get("title", name)
+        title = form_text(spec, "title", language, name)
         if isinstance(value, list):
             columns = spec.get("items", {}).get("properties", {})
             for row in value:

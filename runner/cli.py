@@ -20,6 +20,8 @@ from . import settings
 from .bpmn.errors import DatabaseUnavailable, RunnerError
 
 if TYPE_CHECKING:  # the engine, the database and the PDF fonts load when a command runs
+    from collections.abc import Callable
+
     from .service import Klachten
 
 _DURATION = re.compile(
@@ -277,10 +279,24 @@ def _after(klachten: Klachten, number: str, **extra: Any) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def tasks(number: str | None, as_json: bool) -> None:
     """List open user tasks, earliest due first."""
-    rows = _klachten().tasks(number)
+    klachten = _klachten()
+    rows = klachten.tasks(number)
+    due = _deadline_text(klachten)
     lines = [f"{t['id']}  {t['dossiernummer']}  {t['titel']}  [{t['rol']}]  "
-             f"vervalt {t['vervaldatum'] or '-'}" for t in rows]
+             f"{due(t['vervaldatum'])}" for t in rows]
     _out(rows, as_json, "\n".join(lines) or "geen open taken")
+
+
+def _deadline_text(klachten: Klachten) -> Callable[..., str]:
+    """A due date (a last day or a due instant) as every page shows it, in Dutch:
+    uiterlijk 15 december 2026 (nog 3 dagen); ``-`` without one."""
+    from .deadline_display import shown
+
+    now, zone = klachten.clock.now(), klachten.latest_model().timezone
+
+    def text(due: str | None, done_at: str | None = None) -> str:
+        return shown(due, now, zone, done_at).text("nl") if due else "-"
+    return text
 
 
 @main.command()
@@ -336,19 +352,24 @@ def dossier(number: str, as_json: bool) -> None:
     klachten = _klachten()
     info = klachten.dossier(number)
     _log_access(klachten, number, "dossier (opdrachtregel)")
-    _out(info, as_json, _dossier_text(info))
+    _out(info, as_json, "" if as_json else _dossier_text(klachten, info))
 
 
-def _dossier_text(info: dict) -> str:
+def _dossier_text(klachten: Klachten, info: dict) -> str:
+    from .case_summary import deadlines_done
+
+    data, model, _ = klachten.diagram(info["dossiernummer"])
+    done = deadlines_done(info, data, model)
+    due = _deadline_text(klachten)
     lines = [f"Dossier {info['dossiernummer']}  stap: {info['stap'] or '-'}",
              f"ontvangen {info['ontvangen_op']}  {info['categorie']}  via {info['kanaal']}"]
     if info["afgesloten"]:
         lines.append(f"afgesloten {info['afgesloten_op']}: {info['uitkomst']}")
     lines.append("Termijnen:")
-    lines += [f"  {name}: {t['vervaldag']}  ({t['uitleg']})"
+    lines += [f"  {name}: {due(t['vervaldag'], done.get(name))}  ({t['uitleg']})"
               for name, t in info["termijnen"].items()]
     lines.append("Open taken:")
-    lines += [f"  {t['id']}  {t['titel']}  vervalt {t['vervaldatum'] or '-'}"
+    lines += [f"  {t['id']}  {t['titel']}  {due(t['vervaldatum'])}"
               for t in info["open_taken"]]
     lines.append("Berichten:")
     lines += [_notice_line(n) for n in info["berichten"]]

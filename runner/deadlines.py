@@ -18,6 +18,7 @@ from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 import holidays
+from babel.dates import format_date
 from dateutil.easter import easter
 
 Unit = Literal["kalenderdagen", "werkdagen"]
@@ -32,7 +33,34 @@ _MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "a
 # What a deadline counts from when the caller names nothing else (stap 2: the receipt).
 RECEIPT = "de ontvangst"
 
-_UNIT_SINGULAR = {"kalenderdagen": "kalenderdag", "werkdagen": "werkdag"}
+_LOCALES = {"nl": "nl_BE", "fr": "fr_BE"}
+# The explanation's sentences per language ({prefix}: what was counted from which day).
+_PHRASES: dict[str, dict] = {
+    "nl": {"units": {"kalenderdagen": ("kalenderdag", "kalenderdagen"),
+                     "werkdagen": ("werkdag", "werkdagen")},
+           "same_day": "{count}, dus de dag van {anchor} zelf, {day}",
+           "from": "{count} vanaf de dag na {anchor} van {day}",
+           "working": "{prefix}, zonder weekends en feestdagen: vervaldag {due}",
+           "due": "{prefix}: vervaldag {due}",
+           "last_day": "de laatste dag, {day}, is {why}",
+           "not_moved": "{prefix}: {reason}, niet verschoven",
+           "moved": "{prefix}: {reason}, verschoven naar {due}",
+           "weekend_holiday": "een {weekday} en een feestdag ({name})",
+           "weekend": "een {weekday}", "holiday": "een feestdag ({name})",
+           "skipped": ("overgeslagen feestdag", "overgeslagen feestdagen")},
+    "fr": {"units": {"kalenderdagen": ("jour calendrier", "jours calendrier"),
+                     "werkdagen": ("jour ouvrable", "jours ouvrables")},
+           "same_day": "{count}, donc le jour même de {anchor}, {day}",
+           "from": "{count} à partir du lendemain de {anchor} du {day}",
+           "working": "{prefix}, sans week-ends ni jours fériés : échéance {due}",
+           "due": "{prefix} : échéance {due}",
+           "last_day": "le dernier jour, {day}, est {why}",
+           "not_moved": "{prefix} : {reason}, non reporté",
+           "moved": "{prefix} : {reason}, reporté au {due}",
+           "weekend_holiday": "un {weekday} et un jour férié ({name})",
+           "weekend": "un {weekday}", "holiday": "un jour férié ({name})",
+           "skipped": ("jour férié sauté", "jours fériés sautés")},
+}
 
 # The ten Belgian legal holidays (wet van 4 januari 1974 betreffende de feestdagen).
 # Fixed ones as (month, day): Nieuwjaar, Dag van de Arbeid, Nationale feestdag,
@@ -139,42 +167,56 @@ def _weekday_nl(day: date) -> str:
     return _WEEKDAYS_NL[day.weekday()]
 
 
-def day_text(day: date) -> str:
-    """A date in Dutch words: "6 april 2026"."""
-    return f"{day.day} {_MONTHS_NL[day.month - 1]} {day.year}"
+def day_text(day: date, language: str = "nl") -> str:
+    """A date in words: "6 april 2026", "6 avril 2026"."""
+    if language == "nl":
+        return f"{day.day} {_MONTHS_NL[day.month - 1]} {day.year}"
+    return format_date(day, "d MMMM y", locale=_LOCALES.get(language, language))
 
 
-def _named_day(day: date) -> str:
-    return f"{_weekday_nl(day)} {day_text(day)}"
+def _weekday(day: date, language: str) -> str:
+    if language == "nl":
+        return _weekday_nl(day)
+    return format_date(day, "EEEE", locale=_LOCALES.get(language, language))
 
 
-def _count(days: int, unit: str) -> str:
-    return f"{days} {_UNIT_SINGULAR[unit] if days == 1 else unit}"
+def _named_day(day: date, language: str = "nl") -> str:
+    return f"{_weekday(day, language)} {day_text(day, language)}"
 
 
-def _why_not_working(day: date, calendar: BelgianCalendar) -> str:
-    """Dutch reason why ``day`` is not a working day, e.g. 'een zaterdag' or 'een feestdag (X)'."""
-    name = calendar.holiday_name(day)
+def _count(days: int, unit: str, language: str = "nl") -> str:
+    names = _phrases(language)["units"][unit]
+    return f"{days} {names[0] if days == 1 else names[1]}"
+
+
+def _why_not_working(day: date, calendar: BelgianCalendar, language: str = "nl") -> str:
+    """Why ``day`` is not a working day: 'een zaterdag', 'een feestdag (X)', 'un samedi'."""
+    phrases, name = _phrases(language), calendar.holiday_name(day)
+    weekday = _weekday(day, language)
     if day.weekday() >= 5 and name is not None:
-        return f"een {_weekday_nl(day)} en een feestdag ({name})"
+        return phrases["weekend_holiday"].format(weekday=weekday, name=name)
     if day.weekday() >= 5:
-        return f"een {_weekday_nl(day)}"
-    return f"een feestdag ({name})"
+        return phrases["weekend"].format(weekday=weekday)
+    return phrases["holiday"].format(name=name)
 
 
-def _skipped_holidays(days: list[date], calendar: BelgianCalendar) -> str:
+def _skipped_holidays(days: list[date], calendar: BelgianCalendar, language: str = "nl") -> str:
     """" (overgeslagen feestdag: Paasmaandag, maandag 6 april 2026)" for the legal holidays
     on a weekday among ``days`` (those that moved the deadline), or "" when there are none."""
-    named = [f"{calendar.holiday_name(day)}, {_named_day(day)}" for day in days
+    named = [f"{calendar.holiday_name(day)}, {_named_day(day, language)}" for day in days
              if day.weekday() < 5 and calendar.is_holiday(day)]
     if not named:
         return ""
-    label = "overgeslagen feestdag" if len(named) == 1 else "overgeslagen feestdagen"
+    label = _phrases(language)["skipped"][0 if len(named) == 1 else 1]
     return f" ({label}: {'; '.join(named)})"
 
 
+def _phrases(language: str) -> dict:
+    return _PHRASES.get(language, _PHRASES["nl"])
+
+
 def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar,
-                     anchor: str = RECEIPT) -> Deadline:
+                     anchor: str = RECEIPT, language: str = "nl") -> Deadline:
     """Compute the last day on time for ``rule`` when the deadline counts from ``start``,
     the day of ``anchor`` ("de ontvangst", "het antwoord"), which the explanation names.
 
@@ -187,14 +229,15 @@ def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar,
     does not matter. With ``days == 0`` the last day is ``start`` if that is a working day,
     else the next working day.
 
-    The explanation (Dutch, for the mediator) says what was counted from which day, the
+    The explanation (for the mediator, in ``language``: nl or fr, ``anchor`` already in that
+    language, the calendar's holiday names too) says what was counted from which day, the
     last day, why it moved and which legal holidays it skipped, by name.
     """
-    count = _count(rule.days, rule.unit)
-    if rule.days == 0:
-        prefix = f"{count}, dus de dag van {anchor} zelf, {day_text(start)}"
-    else:
-        prefix = f"{count} vanaf de dag na {anchor} van {day_text(start)}"
+    phrases = _phrases(language)
+    count = _count(rule.days, rule.unit, language)
+    start_text = day_text(start, language)
+    prefix = (phrases["same_day"] if rule.days == 0 else phrases["from"]).format(
+        count=count, anchor=anchor, day=start_text)
 
     if rule.unit == "werkdagen" and rule.days > 0:
         day = start
@@ -206,23 +249,39 @@ def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar,
                 remaining -= 1
             else:
                 skipped.append(day)
-        explanation = (f"{prefix}, zonder weekends en feestdagen: vervaldag {_named_day(day)}"
-                       + _skipped_holidays(skipped, calendar))
+        explanation = (phrases["working"].format(prefix=prefix, due=_named_day(day, language))
+                       + _skipped_holidays(skipped, calendar, language))
         return Deadline(rule.name, start, day, explanation)
 
     # Calendar days, or zero working days (the due date must then be a working day).
     roll_forward = rule.roll_forward or rule.unit == "werkdagen"
     last = start + timedelta(days=rule.days)
     if calendar.is_working_day(last):
-        return Deadline(rule.name, start, last, f"{prefix}: vervaldag {_named_day(last)}")
-    reason = f"de laatste dag, {day_text(last)}, is {_why_not_working(last, calendar)}"
+        return Deadline(rule.name, start, last,
+                        phrases["due"].format(prefix=prefix, due=_named_day(last, language)))
+    reason = phrases["last_day"].format(day=day_text(last, language),
+                                        why=_why_not_working(last, calendar, language))
     if not roll_forward:
-        return Deadline(rule.name, start, last, f"{prefix}: {reason}, niet verschoven")
+        return Deadline(rule.name, start, last,
+                        phrases["not_moved"].format(prefix=prefix, reason=reason))
     due = calendar.next_working_day(last)
     between = [last + timedelta(days=n) for n in range(1, (due - last).days)]
-    explanation = (f"{prefix}: {reason}, verschoven naar {_named_day(due)}"
-                   + _skipped_holidays(between, calendar))
+    explanation = (phrases["moved"].format(prefix=prefix, reason=reason,
+                                           due=_named_day(due, language))
+                   + _skipped_holidays(between, calendar, language))
     return Deadline(rule.name, start, due, explanation)
+
+
+def explain(deadline: dict, anchor: str, language: str) -> str:
+    """A computed deadline's explanation (a deadline dict as ``compute_deadline``'s operator
+    stores it, with ``start``) again, in ``language``, ``anchor`` already translated; its
+    stored (Dutch) explanation when it lacks what is needed."""
+    if language == "nl" or not deadline.get("start"):
+        return str(deadline.get("uitleg", ""))
+    rule = rule_from_row({"termijn": "uitleg", **{k: deadline[k] for k in (
+        "dagen", "eenheid", "doorschuiven") if deadline.get(k) is not None}})
+    return compute_deadline(rule, date.fromisoformat(deadline["start"]),
+                            BelgianCalendar(language), anchor, language).explanation
 
 
 def end_of_day_utc(day: date, zone: ZoneInfo) -> datetime:

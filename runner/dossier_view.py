@@ -52,7 +52,7 @@ class DossierDesk:
         if not account.may(READ_DOSSIERS):
             raise Forbidden(f"{account.name} mag geen dossiers inzien")
         info = self.klachten.dossier(number)
-        data, model, diagram = self.klachten.diagram(number)
+        data, model, diagram = self.klachten.diagram(number, language)
         summary = build_summary(info, data, model, language)
         recommendations = self._log_access(account, number, what)
         return DossierView(info, summary.complainant, summary.description, diagram,
@@ -67,11 +67,12 @@ class DossierDesk:
         self._log_access(account, number, TASK_PAGE)
         return build_summary(info, data, model, language)
 
-    def diagram_xml(self, account: Account, number: str) -> str:
-        """The BPMN of the version the dossier runs on (no personal data: not logged)."""
+    def diagram_xml(self, account: Account, number: str, language: str = "nl") -> str:
+        """The BPMN of the version the dossier runs on, its names in ``language`` (no
+        personal data: not logged)."""
         if not account.may(READ_DOSSIERS):
             raise Forbidden(f"{account.name} mag geen dossiers inzien")
-        return self.klachten.diagram(number)[2].bpmn_xml
+        return self.klachten.diagram(number, language)[2].bpmn_xml
 
     def _log_access(self, account: Account, number: str, what: str) -> list[Entry]:
         """Write the access; returns the dossier's recommendations (read in that transaction)."""

@@ -12,12 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from lxml import etree
+
+from .bpmn.safe_xml import parse_xml
+
 if TYPE_CHECKING:
     from .definitions import Model
 
 LANGUAGES = ("nl", "fr")
 FALLBACK = "nl"
 CATEGORY, STEP, TASK = "categorie", "stap", "taak"
+# The names of the diagram's other elements (events, gateways, service tasks) by id, and of
+# its lanes (the roles) by name: the staff pages show them in the reader's language.
+ELEMENT, ROLE = "element", "rol"
+_BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+_NAMES_THAT_MATCH = frozenset({"message", "signal", "error", "escalation"})  # never renamed
 
 
 class Labels:
@@ -51,9 +60,12 @@ def used_codes(model: Model) -> Iterator[tuple[str, str]]:
 
     for category in model.settings.get("categorieen", []):
         yield CATEGORY, str(category)
+    users = {spec.name for spec in model.user_task_specs()}
     for spec in model.all_task_specs():
         if step := spec_properties(spec).get(STEP):
             yield STEP, step
+        if spec.name not in users and getattr(spec, "bpmn_name", None):
+            yield ELEMENT, spec.name
     for spec in model.user_task_specs():
         yield TASK, spec.name
         form = spec_properties(spec).get("formJsonSchemaFilename")
@@ -76,3 +88,20 @@ def missing_labels(model: Model) -> list[tuple[str, str, str]]:
     labels = model.labels
     return sorted({(kind, code, language) for kind, code in used_codes(model)
                    for language in LANGUAGES if not labels.has(kind, code, language)})
+
+
+def named_in(bpmn_xml: str, labels: Labels, language: str) -> str:
+    """The diagram with every element's name in ``language``: user tasks by their task
+    label, lanes by their role label, other elements by their element label (a name
+    without a label stays as the designer wrote it)."""
+    root = parse_xml(bpmn_xml.encode(), "diagram")
+    for element in root.iter(f"{_BPMN}*"):
+        name, code = element.get("name"), element.get("id")
+        kind = element.tag.removeprefix(_BPMN)
+        if not name or kind in _NAMES_THAT_MATCH:
+            continue
+        kind, code = ((TASK, code) if kind == "userTask" else (ROLE, name) if kind == "lane"
+                      else (ELEMENT, code))
+        if labels.has(kind, code, language):
+            element.set("name", labels.text(kind, code, language))
+    return etree.tostring(root, encoding="unicode")

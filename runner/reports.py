@@ -28,6 +28,7 @@ from .accounts import READ_REPORTS, Account
 from .bpmn.errors import Forbidden, ValidationFailed
 from .bpmn.store import Instance, transaction
 from .days import DayNotAccepted, parse_day
+from .deadline_display import last_day
 from .deadlines import end_of_day_utc
 from .definitions import DEFAULT_TIMEZONE
 from .dossier_view import record_access
@@ -344,12 +345,12 @@ _CSV_FACTS = ("received_at", "closed_at", "category", "channel", "admissible",
 
 
 def _day(instant: datetime | None, before: bool = False) -> str:
-    """The local date of ``instant``; ``before``: of the instant just before it (a due
-    instant is the first moment after the due day)."""
+    """The local date of ``instant``; ``before``: ``instant`` is a due instant (the first
+    moment after the due day), give its last day as every view does."""
     if instant is None:
         return ""
     if before:
-        instant -= timedelta(microseconds=1)
+        return last_day(instant, TIMEZONE).isoformat()
     return instant.astimezone(TIMEZONE).date().isoformat()
 
 

@@ -37,6 +37,7 @@ from .bpmn.instances import SYSTEM_ACTOR, LoadedCase, case_of, resolve_incidents
 from .bpmn.runner import Find, ProcessRunner
 from .bpmn.store import AuditEntry, Incident, Instance, OpenTask, transaction
 from .definitions import DIAGRAM, Model, default_processes_dir, parse, read_folder
+from .labels import named_in
 from .notices import NoticeStatus, notice_dict
 from .operators import OperatorContext, complainant_name, number_dossier
 from .post_room import PostRoom, post_letter
@@ -53,6 +54,7 @@ _INSTANCE_OF_TASK = (select(Instance, Dossier)
                      .join(OpenTask, OpenTask.instance_id == Instance.id)
                      .join(Dossier, Dossier.id == Instance.dossier_id)
                      .where(OpenTask.id == bindparam("task_id")))
+_FOUND_DOSSIER = "klachten.found_dossier"  # session.info key: the dossier a find loaded
 
 
 class Deployment(NamedTuple):
@@ -82,7 +84,9 @@ class _Procedure:
 
     @staticmethod
     def case_file(session: Session, case_file_id: int) -> Dossier:
-        return session.get(Dossier, case_file_id)
+        found = session.info.pop(_FOUND_DOSSIER, None)  # held here: the session's map is weak
+        return found if found is not None and found.id == case_file_id else session.get(
+            Dossier, case_file_id)
 
     def operator_context(self, loaded: LoadedCase, model: Model) -> OperatorContext:
         return OperatorContext(session=loaded.session, dossier=loaded.dossier, model=model,
@@ -307,18 +311,19 @@ class Klachten:
                         french["description"], deadlines)}
             return {**_task_dict(row, number), "versie": instance.version}, schema
 
-    def diagram(self, number: str) -> tuple[dict, Model, DossierDiagram]:
+    def diagram(self, number: str, language: str = "nl") -> tuple[dict, Model, DossierDiagram]:
         """A dossier's process data, the model version it runs on and its diagram (the
-        BPMN, the elements done and current, and an SVG drawn on the server)."""
+        BPMN with its names in ``language``, the elements done and current, and an SVG
+        drawn on the server)."""
         with transaction(self.factory) as session:
             dossier = self.find_dossier(session, number)
             instance, case = self.read_case(session, dossier)
             model = self.runner.model(session, instance.definition_id)[0]
             done, current = case.element_states()
+            bpmn_xml = named_in(model.files[DIAGRAM], model.labels, language)
             return case.data(), model, DossierDiagram(
-                model.files[DIAGRAM], sorted(done), sorted(current),
-                render_svg(model.files[DIAGRAM], done, current,
-                           f"procesdiagram van dossier {number}"))
+                bpmn_xml, sorted(done), sorted(current),
+                render_svg(bpmn_xml, done, current, f"procesdiagram van dossier {number}"))
 
     def case(self, number: str) -> Case | ClosedCase:
         """A dossier's workflow as stored, to read (for example to draw the diagram)."""
@@ -358,7 +363,8 @@ class Klachten:
                 "volgende_timer": _iso(instance.next_timer_at),
                 "termijnen": {
                     name: {k: value.get(k) for k in ("dagen", "eenheid", "doorschuiven",
-                                                     "vervaldag", "uitleg")}
+                                                     "vervaldag", "vervalt_op", "start",
+                                                     "anker", "uitleg")}
                     for name, value in (case.deadlines() if case else {}).items()
                 },
                 "open_taken": [_task_dict(t, dossier.number) for t in session.scalars(
@@ -413,7 +419,8 @@ class Klachten:
             found = session.execute(_INSTANCE_OF_TASK, {"task_id": task_id}).first()
             if found is None:
                 raise NotFound(f"taak {task_id} is niet open of bestaat niet")
-            return found.Instance  # its dossier came along: case_file finds it in the session
+            session.info[_FOUND_DOSSIER] = found.Dossier  # for case_file, without a query
+            return found.Instance
         return find
 
     @staticmethod

@@ -15,6 +15,7 @@ from typing import Any
 
 from .case_summary import Decision, build_summary
 from .definitions import Model
+from .labels import ELEMENT, FALLBACK, Labels
 
 # Kinds of events (the page has a sentence per kind).
 RECEIVED, DECISION, NOTICE, POSTED, FROM_COMPLAINANT, CLOSED = (
@@ -26,7 +27,8 @@ _AUDIT_KINDS = {"klacht ontvangen": RECEIVED, "brief gepost": POSTED,
                 "opnieuw proberen": RETRIED, "aanbeveling gewijzigd": REGISTER,
                 "opvolgnotitie toegevoegd": REGISTER}
 # The outbox's "bericht verzonden" is the notice's own event (with its delivery state).
-_ENGINE_ACTIONS = {"stap uitgevoerd", "gebeurtenis", "bericht verzonden"}
+NOTICE_SENT = "bericht verzonden"
+_ENGINE_ACTIONS = {"stap uitgevoerd", "gebeurtenis", NOTICE_SENT}
 _DETAIL_LENGTH = 160
 _NONE, _ARROW = "\u2013", " \u2192 "
 
@@ -64,8 +66,8 @@ def timeline(info: dict[str, Any], data: dict[str, Any], model: Model,
             events.append(Event(at, FROM_COMPLAINANT, actor, entry["element"],
                                 _short(message.reason if message else "")))
         elif action in _ENGINE_ACTIONS:
-            events.append(Event(at, ENGINE, actor, details.get("naam") or _engine_subject(
-                action, entry["element"], labels, language), technical=True))
+            events.append(Event(at, ENGINE, actor, _engine_subject(
+                action, entry["element"], details, labels, language), technical=True))
         elif action == "klacht ontvangen":
             events.append(Event(at, RECEIVED, actor,
                                 labels.text("kanaal", details.get("kanaal"), language)))
@@ -81,8 +83,13 @@ def timeline(info: dict[str, Any], data: dict[str, Any], model: Model,
     return sorted(events, key=lambda event: event.at)
 
 
-def _engine_subject(action: str, element: str, labels, language: str) -> str:
-    return f"{labels.text('bericht', element, language)}: {action}"
+def _engine_subject(action: str, element: str, details: dict, labels: Labels,
+                    language: str) -> str:
+    """An engine step by the element's label in ``language`` (the name the diagram gave it
+    when it has none), a notice that left by its kind."""
+    if action != NOTICE_SENT and labels.has(ELEMENT, element, FALLBACK):
+        return labels.text(ELEMENT, element, language)
+    return details.get("naam") or f"{labels.text('bericht', element, language)}: {action}"
 
 
 def _notices(notices) -> list[Event]:

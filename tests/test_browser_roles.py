@@ -6,7 +6,9 @@ at 1440 and 390 px, the mediator, the national mediator, the beheerder and the l
 * a computed check of every visible link and button: its text colour against the
   background it is really drawn on (ancestors' colours blended), at least 4.5:1, and a
   name (text, value or aria-label); this catches what axe leaves out (for example a link
-  styled white-on-transparent over a white page is "incomplete" for axe);
+  styled white-on-transparent over a white page is "incomplete" for axe); and the same
+  check while the mouse is on it and while it has the keyboard focus, for one control of
+  each kind (``:hover`` and ``:focus-visible`` styles);
 * no horizontal scrolling at the tested width.
 """
 
@@ -31,7 +33,9 @@ PASSWORD = "een-lang-wachtwoord"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
-CONTROLS_CONTRAST = """() => {
+# The colours a control is really drawn in: its text colour against the background behind
+# it (ancestors' colours blended); ``window.kontrast(el)`` gives a problem or null.
+CONTRAST_HELPERS = """() => {
   const parse = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
     const p = m[1].split(',').map(parseFloat);
     return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
@@ -48,23 +52,41 @@ CONTROLS_CONTRAST = """() => {
     let bg = {r: 255, g: 255, b: 255, a: 1};
     for (let i = layers.length - 1; i >= 0; i--) bg = blend(layers[i], bg);
     return bg; };
-  const found = [];
-  for (const el of document.querySelectorAll(
-      'a[href], button, input[type=submit], input[type=button], summary')) {
+  window.kontrastControls = () => [...document.querySelectorAll(
+      'a[href], button, input[type=submit], input[type=button], summary')].filter(el => {
     const box = el.getBoundingClientRect(); const s = getComputedStyle(el);
-    if (!box.width || !box.height || box.right < 0 || s.visibility === 'hidden') continue;
-    if (el.closest('.onzichtbaar') || !el.checkVisibility({visibilityProperty: true})) continue;
-    const name = (el.innerText || el.textContent || el.value || el.getAttribute('aria-label')
-                  || el.getAttribute('title') || '').trim();
-    if (!name) { found.push(el.outerHTML.slice(0, 120) + ': geen naam'); continue; }
-    const bg = background(el); if (!bg) continue;
+    return box.width && box.height && box.right >= 0 && s.visibility !== 'hidden'
+      && !el.closest('.onzichtbaar') && el.checkVisibility({visibilityProperty: true}); });
+  window.kontrastName = el => (el.innerText || el.textContent || el.value
+    || el.getAttribute('aria-label') || el.getAttribute('title') || '').trim();
+  window.kontrast = el => {
+    const name = window.kontrastName(el), s = getComputedStyle(el);
+    const bg = background(el); if (!bg) return null;
     let fg = parse(s.color); if (fg.a < 1) fg = blend(fg, bg);
     const [a, b] = [luminance(fg), luminance(bg)];
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    if (ratio < 4.5) found.push(`${name.slice(0, 40)}: ${ratio.toFixed(2)}:1 (${s.color} op ` +
-                                `rgb(${bg.r}, ${bg.g}, ${bg.b}))`);
+    return ratio < 4.5 ? `${name.slice(0, 40)}: ${ratio.toFixed(2)}:1 (${s.color} op ` +
+                         `rgb(${bg.r}, ${bg.g}, ${bg.b}))` : null; };
+}"""
+CONTROLS_CONTRAST = """() => {
+  const found = [];
+  for (const el of window.kontrastControls()) {
+    if (!window.kontrastName(el)) { found.push(el.outerHTML.slice(0, 120) + ': geen naam');
+                                    continue; }
+    const problem = window.kontrast(el); if (problem) found.push(problem);
   }
   return found;
+}"""
+# One control of each kind (its tag, classes and those of its parents) gets data-kontrast=N:
+# the walk hovers and focuses each in turn and measures it in that state.
+MARK_KINDS = """() => {
+  const kinds = new Map();
+  for (const el of window.kontrastControls()) {
+    const key = [el, el.parentElement, el.parentElement?.parentElement]
+      .map(e => e ? `${e.tagName}.${e.className}` : '').join('>');
+    if (!kinds.has(key)) { el.dataset.kontrast = kinds.size; kinds.set(key, el); }
+  }
+  return kinds.size;
 }"""
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
@@ -83,6 +105,7 @@ class Walk:
         page = self.page
         where = f"{self.name} {label} ({self.width} px, {page.url})"
         assert page.evaluate(OVERFLOW) <= 1, f"{where}: de pagina scrolt horizontaal"
+        page.evaluate(CONTRAST_HELPERS)
         assert page.evaluate(CONTROLS_CONTRAST) == [], where
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("async () => await axe.run(document, {runOnly: ['color-contrast']})")
@@ -92,6 +115,25 @@ class Walk:
         shot = f"rol-{self.name}-{label}-{self.width}.png"
         page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
         self.seen.append(shot)
+        assert self.hovered_and_focused() == [], where
+
+    def hovered_and_focused(self) -> list[str]:
+        """The contrast of one control of each kind while the mouse is on it and while it
+        has the keyboard focus (a key pressed first: the focus as a keyboard user sees it)."""
+        page, found = self.page, []
+        for n in range(page.evaluate(MARK_KINDS)):
+            control = page.locator(f"[data-kontrast='{n}']")
+            control.hover()
+            if problem := control.evaluate("el => window.kontrast(el)"):
+                found.append(f"hover {problem}")
+            page.mouse.move(0, 0)
+            page.keyboard.press("Shift")
+            control.focus()
+            if problem := control.evaluate("el => window.kontrast(el)"):
+                found.append(f"focus {problem}")
+            control.blur()
+        page.evaluate("window.scrollTo(0, 0)")
+        return found
 
     def go(self, path: str, label: str) -> None:
         self.page.goto(self.base + path)
@@ -229,6 +271,13 @@ def test_a_mediators_day(world, browser):  # noqa: F811 - fixture
         walk.go("/bemiddeling/aanbevelingen", "verbeterregister")
         walk.go("/bemiddeling/rapporten", "rapporten")
         walk.go("/bemiddeling/taken?taal=fr", "werkbak-fr")
+        walk.go(f"/bemiddeling/dossiers/{dossiers['investigate']}?taal=fr", "dossier-fr")
+        assert "Termijnen berekenen" not in page.locator("main").inner_text()
+        # The hover and focus check sees a style that fails only in that state.
+        page.add_style_tag(content="a:hover { color: #e8e8e8 !important; } "
+                                   "a:focus-visible { color: #e8e8e8 !important; }")
+        states = {problem.split()[0] for problem in walk.hovered_and_focused()}
+        assert states == {"hover", "focus"}, states
     finally:
         walk.close()
 

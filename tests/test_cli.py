@@ -43,11 +43,18 @@ def test_lifecycle_through_the_cli(cli, tmp_path):
     assert "dossier KL-2026-00001" in out and "toegangscode" in out
     [task] = json.loads(cli("tasks", "--json").output)
     assert task["taak"] == "ontvankelijkheid_beoordelen" and task["stap"] == "3"
+    # The due date as the pages show it: the last day in words and the days left.
+    assert "uiterlijk 17 maart 2026 (nog 15 dagen)" in cli("tasks").output
     cli("complete", task["id"], "--data", _write(tmp_path, "o.json", {"ontvankelijk": "ja"}),
         "--user", "mia")
     assert "21 dagen" not in cli("clock", "advance", "P22D").output
     out = cli("worker", "--once").output
     assert "1 dossier" in out and "2 bericht(en) verzonden" in out
+    text = cli("dossier", "KL-2026-00001").output
+    assert "ontvankelijkheid: uiterlijk 17 maart 2026 (op tijd, op 2 maart 2026)" in text
+    assert ("ontvangstmelding: uiterlijk 10 maart 2026 (14 dagen te laat, op 24 maart 2026)"
+            in text)  # the worker first ran 22 days later
+    assert "antwoord: uiterlijk 16 april 2026 (nog 23 dagen)" in text
     assert len(list((tmp_path / "instance" / "mail").glob("*.eml"))) == 2
     info = json.loads(cli("dossier", "KL-2026-00001", "--json").output)
     assert [n["soort"] for n in info["berichten"]] == ["ontvangstmelding", "statusbericht"]

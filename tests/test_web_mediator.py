@@ -309,7 +309,7 @@ def test_dossier_page_with_diagram_notices_and_access_log(staff: Staff, harness:
     assert "Peeters" in page and "&lt;script&gt;alert(1)" in page and "<script>alert" not in page
     # Labels and local time (received 09:00 UTC = 10:00 in Brussels), not keys and ISO text.
     assert "<dt>Voornaam</dt>" in page and "<dt>voornaam</dt>" not in page
-    assert "02-03-2026, 10:00" in page and "2026-03-02T09:00" not in page
+    assert "2 maart 2026, 10:00" in page and "2026-03-02T09:00" not in page
     assert "<svg" in page and "bpmn-gedaan" in page and "bpmn-huidig" in page
     assert 'data-element="onderzoek"' in page
     ack = harness.info["berichten"][0]

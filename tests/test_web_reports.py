@@ -28,7 +28,7 @@ def test_every_role_reads_the_reports(staff: Staff, user):
     page = response.get_data(as_text=True)
     # Default: the last twelve months up to today (the clock is on 2 March 2026).
     assert response.status_code == 200 and "Rapport klachten" in page
-    assert "van 2025-04-01 tot en met 2026-03-02" in page
+    assert "van 1 april 2025 tot en met 2 maart 2026" in page  # days in words, as everywhere
     assert '<a href="/bemiddeling/rapporten">Rapporten</a>' in page  # in the menu
 
 
@@ -90,3 +90,12 @@ def test_pdf_and_csv(staff: Staff, generated):
         for value in (someone["voornaam"], someone["achternaam"], someone["email"],
                       someone["adres"], description(key)):
             assert value not in text
+
+
+def test_the_report_names_codes_by_their_labels_in_the_pages_language(staff: Staff, generated):
+    staff.login("lea")
+    page = staff.get("/bemiddeling/rapporten", query_string={**YEAR, "taal": "fr"})
+    html = page.get_data(as_text=True)
+    assert "<bdi>Remboursement</bdi>" in html and "<bdi>Site web</bdi>" in html
+    assert "<bdi>terugbetaling</bdi>" not in html and "<bdi>web</bdi>" not in html
+    assert "du 1 janvier 2026 au 31 décembre 2026" in html  # the period in words

@@ -4,6 +4,7 @@ every page, the notice and the API."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -12,6 +13,7 @@ import pytest
 from conftest import Harness, Site, Staff
 from smtp_server import SENDER
 
+from runner.definitions import default_processes_dir
 from runner.labels import missing_labels
 from runner.lint import lint
 from runner.mail import EmlFolder, Sender
@@ -29,7 +31,7 @@ class _VisibleText(HTMLParser):
     designer's drawing, replaced by bpmn-js)."""
 
     SKIPPED = frozenset({"script", "style", "svg"})
-    INLINE = frozenset({"a", "strong", "em", "span", "b", "i", "code", "abbr"})
+    INLINE = frozenset({"a", "strong", "em", "span", "b", "i", "code", "abbr", "bdi"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -147,7 +149,7 @@ def test_dossier_page_keeps_the_address_lines(harness: Harness, mia: Staff):
     harness.submit(klager={"voornaam": "An", "achternaam": "Peeters",
                            "adres": "Kerkstraat 1\n9000 Gent"})
     html = _page(mia.client, f"/bemiddeling/dossiers/{harness.number}")
-    assert re.search(r'<dd class="adres">Kerkstraat 1\n9000 Gent</dd>', html)
+    assert re.search(r'<dd class="adres"><bdi>Kerkstraat 1\n9000 Gent</bdi></dd>', html)
 
 
 # ----- 4. labels, never codes
@@ -199,8 +201,6 @@ def test_step_filter_and_columns_read_labels(harness: Harness, mia: Staff):
 
 
 def test_a_designer_adds_a_category_with_labels_and_lint_checks_both(processes_copy):
-    import json
-
     settings = processes_copy / "instellingen.json"
     data = json.loads(settings.read_text())
     data["categorieen"].append("medische kosten")
@@ -262,3 +262,78 @@ def test_werkbak_task_dossier_status_notice_and_api_show_the_same_last_day(
     late = visible(_page(mediator.client, f"/bemiddeling/taken/{task}?taal=nl"))
     assert f"uiterlijk {last_nl} (2 dagen te laat)" in late
 
+
+
+def test_a_met_deadline_shows_the_day_it_was_met_and_a_late_one_its_delay(
+        app, accounts, klachten, harness: Harness, tmp_path):
+    """Received on 2 March 2026: the acknowledgement leaves that day and the admissibility
+    is decided that day; another dossier's admissibility is decided two days late."""
+    harness.submit()
+    Outbox(klachten, EmlFolder(tmp_path / "mail"), Sender(SENDER)).deliver_due()
+    harness.admissible()
+    late = Harness(klachten).submit()
+    late.advance(17).admissible()  # 19 March; its last day was 17 March
+    harness.advance(3)  # 22 March: both last days long past
+    mia = Staff(app.test_client())
+    mia.login("mia")
+    page = visible(_page(mia.client, f"/bemiddeling/dossiers/{harness.number}"))
+    assert "Ontvangstmelding uiterlijk 10 maart 2026 (op tijd, op 2 maart 2026)" in page
+    assert ("Beslissing over de ontvankelijkheid uiterlijk 17 maart 2026 "
+            "(op tijd, op 2 maart 2026)") in page
+    assert "Gemotiveerd antwoord uiterlijk 16 april 2026 (nog 25 dagen)" in page
+    french = visible(_page(mia.client, f"/bemiddeling/dossiers/{harness.number}?taal=fr"))
+    assert "Accusé de réception au plus tard le 10 mars 2026 (respecté, le 2 mars 2026)" in french
+    other = visible(_page(mia.client, f"/bemiddeling/dossiers/{late.number}?taal=nl"))
+    assert ("Beslissing over de ontvankelijkheid uiterlijk 17 maart 2026 "
+            "(2 dagen te laat, op 19 maart 2026)") in other
+    assert "Ontvangstmelding uiterlijk 10 maart 2026 (12 dagen te laat)" in other  # not sent
+
+
+# ----- 3. French all the way on the staff pages
+def _without_notices(html: str) -> str:
+    """The page without the notices' own texts (written in the complainant's language)."""
+    return re.sub(r'<section aria-labelledby="berichten-titel">.*?</section>', "", html,
+                  flags=re.S)
+
+
+def test_french_staff_pages_name_tasks_steps_and_deadlines_in_french(
+        app, accounts, harness: Harness, klachten):
+    _through_national(harness)
+    mia, nora = Staff(app.test_client()), Staff(app.test_client())
+    mia.login("mia")
+    nora.login("nora")
+    url = f"/bemiddeling/dossiers/{harness.number}"
+    html = _without_notices(_page(mia.client, url, query_string={
+        "taal": "fr", "systeemstappen": "ja"}))
+    dossier = visible(html)
+    for french in ("Système : Calculer les délais", "Système : Par lettre ?",
+                   "mia: Évaluer la recevabilité", "La plainte est-elle recevable ? Recevable",
+                   "Accusé de réception: 8 jours calendrier à partir du lendemain de la "
+                   "réception du 2 mars 2026 : échéance mardi 10 mars 2026",
+                   "à partir du lendemain de la réponse du 14 avril 2026 : le dernier jour, "
+                   "14 mai 2026, est un jour férié (Ascension), reporté au vendredi 15 mai 2026"):
+        assert french in dossier, french
+    assert ">Calculer les<" in html and ">Termijnen<" not in html  # the server-drawn diagram
+    xml = _page(mia.client, f"{url}/diagram.bpmn", query_string={"taal": "fr"})
+    assert 'name="Calculer les délais"' in xml and 'name="Termijnen berekenen"' not in xml
+    assert 'name="klager_niet_akkoord"' in xml  # a message's name is how it is matched
+    task = harness.task("nationaal_onderzoek")["id"]
+    pages = [dossier, visible(_page(nora.client, f"/bemiddeling/taken/{task}?taal=fr")),
+             visible(_page(nora.client, "/bemiddeling/taken?taal=fr"))]
+    labels = json.loads((default_processes_dir() / "labels.json").read_text())
+    dutch = {entry["nl"] for kind in ("taak", "element", "termijn", "stap")
+             for entry in labels[kind].values() if entry["nl"] != entry["fr"]}
+    dutch |= {"kalenderdagen", "vervaldag", "verschoven", "Motivatie", "Bevindingen"}
+    for text in pages:
+        for words in dutch:
+            if len(words) > 3:
+                assert not re.search(rf"\b{re.escape(words)}\b", text), words
+
+
+def test_lint_reports_an_element_without_a_french_label(processes_copy):
+    labels_file = processes_copy / "labels.json"
+    labels = json.loads(labels_file.read_text())
+    del labels["element"]["per_brief"]["fr"]
+    labels_file.write_text(json.dumps(labels))
+    problems = [p.message for p in lint(processes_copy, OPERATORS)]
+    assert "element 'per_brief' heeft geen label in het fr" in problems

@@ -1,5 +1,6 @@
 """Template filters that show the model's codes as labels and deadlines as their last day,
-in the page's language: ``{{ code|label("categorie") }}``, ``{{ due|termijn }}``.
+in the page's language: ``{{ code|label("categorie") }}``, ``{{ due|termijn }}``; and text
+that people typed isolated from the page around it: ``{{ name|bdi }}``.
 
 Labels come from the newest model's ``labels.json``; a deadline is shown by
 :mod:`runner.deadline_display`, the one place that decides how (also for the API and the
@@ -11,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, g
+from markupsafe import Markup
 
 from runner.deadline_display import ShownDeadline, day_text, shown
 from runner.labels import Labels
@@ -20,7 +22,7 @@ from .i18n import language
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(label=label, termijn=deadline, dag=day)
+    app.jinja_env.filters.update(label=label, termijn=deadline, dag=day, bdi=isolated)
 
 
 def label(code: object, kind: str, default: str | None = None) -> str:
@@ -32,12 +34,23 @@ def label(code: object, kind: str, default: str | None = None) -> str:
     return labels.text(kind, code, language())
 
 
-def deadline(due: date | datetime | str | None) -> ShownDeadline | None:
-    """The deadline as people read it: ``.by(language)`` and ``.remaining(language)``."""
+def isolated(text: object) -> Markup:
+    """Typed text (a name, an address, a motivation) in its own ``<bdi>``: its direction is
+    its own (Arabic reads right to left) and a direction override inside it (U+202E) ends
+    with it, so it never reorders the labels and words that follow on the line."""
+    if text is None or text == "":
+        return Markup("")
+    return Markup("<bdi>{}</bdi>").format(text)
+
+
+def deadline(due: date | datetime | str | None,
+             done_at: datetime | str | None = None) -> ShownDeadline | None:
+    """The deadline as people read it: ``.by(language)`` and ``.remaining(language)``
+    (met or late once ``done_at``, the instant its work was done, is given)."""
     if not due:
         return None
     now = _cached("now", lambda: runner().klachten.clock.now())
-    return shown(due, now, _zone())
+    return shown(due, now, _zone(), done_at)
 
 
 def day(due: date | datetime | str | None) -> str:

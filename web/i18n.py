@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, request, session, url_for
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import Babel, format_time, get_locale, to_user_timezone
 
+from runner.deadline_display import day_text
 from runner.definitions import DEFAULT_TIMEZONE
 
 LANGUAGES = {"nl": "Nederlands", "fr": "Français"}
@@ -56,16 +57,17 @@ def switch_url(code: str) -> str:
 
 
 def long_date(value: date | str | None) -> str:
-    """A day (a date or its ISO text) written out: 2 maart 2026."""
+    """A day (a date or its ISO text) in words, as every page writes days: 2 maart 2026."""
     if not value:
         return ""
-    return format_date(date.fromisoformat(value) if isinstance(value, str) else value,
-                       format="long")
+    return day_text(date.fromisoformat(value) if isinstance(value, str) else value, language())
 
 
 def local_instant(value: datetime | str | None) -> str:
-    """An instant (a datetime or its ISO text, as the runner gives it) in local time."""
+    """An instant (a datetime or its ISO text, as the runner gives it) in local time, its
+    day in the same words as :func:`long_date`: 2 maart 2026, 10:00."""
     if not value:
         return ""
     instant = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return format_datetime(instant, format="short")
+    local = to_user_timezone(instant)
+    return f"{day_text(local.date(), language())}, {format_time(local, format='short')}"

@@ -122,7 +122,7 @@ def dossier(number: str) -> str:
 @requires(READ_DOSSIERS)
 def diagram_xml(number: str) -> Response:
     """The BPMN the dossier runs on, for the diagram viewer of the dossier page."""
-    return Response(runner().dossiers.diagram_xml(current_account(), number),
+    return Response(runner().dossiers.diagram_xml(current_account(), number, language()),
                     mimetype="application/xml")
 
 

@@ -23,13 +23,14 @@ from runner.report_document import Document, Table, render_pdf
 from runner.reports import AGE_BANDS, Compliance, Period, Report, Share
 
 from .auth import current_account, requires
+from .display import label
 from .extension import runner
+from .i18n import long_date
 from .messages import field_errors
+from .register import STATUS_LABELS
 
 bp = Blueprint("reports", __name__, url_prefix="/bemiddeling/rapporten")
 
-REASONS = {"anoniem": _l("anoniem"), "geen_verband": _l("geen verband met het ziekenfonds"),
-           "reeds_behandeld": _l("reeds behandeld"), "andere": _l("andere reden")}
 COUNT, SHARE = _l("Aantal"), _l("Aandeel")
 NONE = "\u2013"  # an en dash: no figure
 
@@ -121,23 +122,29 @@ def _document(report: Report) -> Document:
     title = (_l("Jaarverslag klachten %(year)s", year=period.calendar_year)
              if period.calendar_year else _l("Rapport klachten"))
     subtitle = _l("Dossiers ontvangen van %(first)s tot en met %(last)s; opgemaakt op "
-                  "%(made)s.", first=period.first.isoformat(), last=period.last.isoformat(),
-                  made=report.made_on.isoformat())
+                  "%(made)s.", first=long_date(period.first), last=long_date(period.last),
+                  made=long_date(report.made_on))
     return Document(str(title), str(subtitle), str(get_locale() or "nl"), [
         _counts(_l("Ontvangen klachten per maand"), _l("Maand"), report.per_month),
-        _counts(_l("Per categorie"), _l("Categorie"), report.per_category),
-        _counts(_l("Per kanaal"), _l("Kanaal"), report.per_channel),
+        _counts(_l("Per categorie"), _l("Categorie"), _labelled(report.per_category, "categorie")),
+        _counts(_l("Per kanaal"), _l("Kanaal"), _labelled(report.per_channel, "kanaal")),
         _admissibility(report),
         _counts(_l("Redenen van niet-ontvankelijkheid"), _l("Reden"),
-                [(str(REASONS.get(code, code)), n) for code, n in report.inadmissible_reasons]),
-        _counts(_l("Uitkomst van het gemotiveerd antwoord"), _l("Uitkomst"), report.outcomes),
+                _labelled(report.inadmissible_reasons, "reden")),
+        _counts(_l("Uitkomst van het gemotiveerd antwoord"), _l("Uitkomst"),
+                _labelled(report.outcomes, "uitkomst")),
         _escalations(report),
         _deadlines(report),
         _lead_time(report),
         _open_dossiers(report),
         _counts(_l("Aanbevelingen per status (geregistreerd in de periode)"), _l("Status"),
-                report.recommendations),
+                [(str(STATUS_LABELS.get(code, code)), n) for code, n in report.recommendations]),
     ], report.at, str(_l("Pagina {pagina} van {totaal}")))
+
+
+def _labelled(rows: list[tuple[str, int]], kind: str) -> list[tuple[str, int]]:
+    """Counts per code as counts per label (labels.json, in the page's language)."""
+    return [(label(code, kind), n) for code, n in rows]
 
 
 def _counts(title, label, rows: list[tuple[str, int]]) -> Table:
@@ -165,10 +172,11 @@ def _escalations(report: Report) -> Table:
     rows = [[str(_l("Gemotiveerde antwoorden")), str(share.total), ""],
             [str(_l("Niet akkoord: naar de nationale klachtenbemiddelaar")), str(share.count),
              _percent(share)]]
+    outcomes = _labelled(report.national_outcomes, "uitkomst")
     rows += [[str(_l("Uitkomst nationaal: %(outcome)s", outcome=outcome)), str(n), ""]
-             for outcome, n in report.national_outcomes]
+             for outcome, n in outcomes]
     return Table(str(_l("Escalaties naar de nationale klachtenbemiddelaar")),
-                 ["", str(COUNT), str(SHARE)], rows, chart=report.national_outcomes)
+                 ["", str(COUNT), str(SHARE)], rows, chart=outcomes)
 
 
 def _deadlines(report: Report) -> Table:
@@ -210,6 +218,7 @@ def _band(low: int, high: int | None) -> str:
 def _open_dossiers(report: Report) -> Table:
     headers = [str(_l("Stap")), *(_band(low, high) for low, high in AGE_BANDS),
                str(_l("Totaal"))]
-    rows = [[step, *map(str, counts), str(sum(counts))] for step, counts in report.open_by_step]
+    rows = [[label(step, "stap"), *map(str, counts), str(sum(counts))]
+            for step, counts in report.open_by_step]
     return Table(str(_l("Open dossiers per stap en leeftijd (nu)")), headers, rows,
-                 chart=[(step, sum(counts)) for step, counts in report.open_by_step])
+                 chart=[(row[0], int(row[-1])) for row in rows])

@@ -15,12 +15,29 @@ from .errors import ValidationFailed
 
 def validate_form(schema: dict, data: object) -> None:
     """Raise ValidationFailed with ``{field path: Dutch message}`` for every error."""
-    validator_cls = jsonschema.validators.validator_for(schema)
-    validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(_validator(schema).iter_errors(data),
+                    key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ValidationFailed({_field(error): _dutch(error) for error in errors},
                                {_field(error): str(error.validator) for error in errors})
+
+
+def _validator(schema: dict) -> jsonschema.protocols.Validator:
+    """The schema's validator, built once per schema object (the models that hold the
+    schemas are themselves kept per process); the cache keeps the schema, so its id stays
+    its own."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        validator_cls = jsonschema.validators.validator_for(schema)
+        cached = (schema, validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER))
+        if len(_VALIDATORS) >= _MAX_VALIDATORS:
+            _VALIDATORS.clear()
+        _VALIDATORS[id(schema)] = cached
+    return cached[1]
+
+
+_MAX_VALIDATORS = 512
+_VALIDATORS: dict[int, tuple[dict, jsonschema.protocols.Validator]] = {}
 
 
 def with_defaults(schema: dict, data: dict) -> dict:
