@@ -96,10 +96,21 @@ def _chart(pdf: FPDF, bars: list[tuple[str, int]]) -> None:
             pdf.add_page()
         y = pdf.get_y()
         pdf.set_xy(MARGIN, y)
-        pdf.cell(CHART_LABEL - 2, CHART_ROW - 1, label[:40], align="R")
+        pdf.cell(CHART_LABEL - 2, CHART_ROW - 1, _fitted(pdf, label, CHART_LABEL - 3),
+                 align="R")
         length = room * value / largest
         if length:
             pdf.rect(MARGIN + CHART_LABEL, y + 0.5, length, CHART_ROW - 2, style="F")
         pdf.set_xy(MARGIN + CHART_LABEL + length + 1, y)
         pdf.cell(14, CHART_ROW - 1, str(value))
         pdf.set_y(y + CHART_ROW)
+
+
+def _fitted(pdf: FPDF, label: str, width: float) -> str:
+    """``label`` as it fits in ``width`` mm, shortened with an ellipsis (the table above
+    the chart has it in full)."""
+    if pdf.get_string_width(label) <= width:
+        return label
+    while label and pdf.get_string_width(label + "…") > width:
+        label = label[:-1]
+    return label.rstrip() + "…"

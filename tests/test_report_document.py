@@ -39,3 +39,19 @@ def test_tables_after_a_chart_are_not_drawn_on_dark_grey(tmp_path):
     with_table = _dark_grey_pixels([CHART, PLAIN], tmp_path / "b")
     assert chart_only > 0  # the bars themselves are dark grey
     assert with_table - chart_only < chart_only / 2, (chart_only, with_table)
+
+
+def test_a_long_label_beside_a_bar_ends_in_an_ellipsis_and_stays_whole_in_the_table():
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    long = "Sans rapport avec la mutualité ou ses services"
+    table = Table("Motifs", ["Motif", "Nombre"], [[long, "1"], ["Plainte anonyme", "1"]],
+                  chart=[(long, 1), ("Plainte anonyme", 1)])
+    document = Document("Rapport", "Une période", "fr", [table],
+                        datetime(2026, 11, 30, tzinfo=UTC), "Page {pagina} sur {totaal}")
+    text = PdfReader(BytesIO(render_pdf(document))).pages[0].extract_text()
+    assert long in text  # the table
+    assert "Sans rapport avec la mutualité ou ses\u2026 1" in text  # the chart
+    assert "Plainte anonyme\u2026" not in text  # a short label stays whole
