@@ -17,6 +17,7 @@ from typing import Any
 from .bpmn.case import spec_properties
 from .deadlines import RECEIPT, explain
 from .definitions import Model
+from .labels import ANCHOR
 from .operators import postal_address
 from .task_form import text as form_text
 
@@ -31,7 +32,6 @@ COMPLAINANT_MESSAGES = {"klager_niet_akkoord": "niet_akkoord",
 # left the fund (its first of that kind), or the complainant's message in time.
 DEADLINE_NOTICES = {"ontvangstmelding": "ontvangstmelding", "statusbericht": "statusbericht"}
 DEADLINE_MESSAGES = {"reactietermijn": "klager_niet_akkoord"}
-ANCHOR = "anker"  # labels of what a deadline counts from ("de ontvangst", "het antwoord")
 # A user task's due date in the diagram: termijnen['antwoord']['vervalt_op'], or a deadline
 # variable of its own: aanbevelingstermijn['vervalt_op'].
 _TASK_DEADLINE = re.compile(r"(\w+)(?:\['([^']+)'\])?\['vervalt_op'\]")

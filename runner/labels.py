@@ -9,6 +9,7 @@ a label in one of the languages (:func:`missing_labels`).
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ CATEGORY, STEP, TASK = "categorie", "stap", "taak"
 # The names of the diagram's other elements (events, gateways, service tasks) by id, and of
 # its lanes (the roles) by name: the staff pages show them in the reader's language.
 ELEMENT, ROLE = "element", "rol"
+ANCHOR = "anker"  # what a deadline counts from, a deadline operator's parameter
 _BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 _NAMES_THAT_MATCH = frozenset({"message", "signal", "error", "escalation"})  # never renamed
 
@@ -54,8 +56,9 @@ class Labels:
 
 
 def used_codes(model: Model) -> Iterator[tuple[str, str]]:
-    """``(kind, code)`` of every code the model shows people: categories, steps, user tasks
-    and the choices of the user tasks' forms (labelled under the field's name)."""
+    """``(kind, code)`` of every code the model shows people: categories, steps, user tasks,
+    the diagram's other named elements, the anchors its deadlines count from and the choices
+    of the user tasks' forms (labelled under the field's name)."""
     from .bpmn.case import spec_properties  # the engine wiring, only when linting
 
     for category in model.settings.get("categorieen", []):
@@ -66,11 +69,24 @@ def used_codes(model: Model) -> Iterator[tuple[str, str]]:
             yield STEP, step
         if spec.name not in users and getattr(spec, "bpmn_name", None):
             yield ELEMENT, spec.name
+        if anchor := _literal((getattr(spec, "operation_params", None) or {}).get(ANCHOR)):
+            yield ANCHOR, anchor
     for spec in model.user_task_specs():
         yield TASK, spec.name
         form = spec_properties(spec).get("formJsonSchemaFilename")
         if form and f"forms/{form}" in model.files:
             yield from _choices(model.form(form))
+
+
+def _literal(parameter: object) -> str:
+    """A service task parameter written as a fixed text ('het antwoord'), else ""."""
+    if not isinstance(parameter, dict) or not isinstance(parameter.get("value"), str):
+        return ""
+    try:
+        value = ast.literal_eval(parameter["value"].strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 def _choices(schema: dict) -> Iterator[tuple[str, str]]:

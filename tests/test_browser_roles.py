@@ -271,6 +271,7 @@ def test_a_mediators_day(world, browser):  # noqa: F811 - fixture
         walk.go("/bemiddeling/aanbevelingen", "verbeterregister")
         walk.go("/bemiddeling/rapporten", "rapporten")
         walk.go("/bemiddeling/taken?taal=fr", "werkbak-fr")
+        assert page.locator("nav.kop__menu").bounding_box()["height"] < 40  # also in French
         walk.go(f"/bemiddeling/dossiers/{dossiers['investigate']}?taal=fr", "dossier-fr")
         assert "Termijnen berekenen" not in page.locator("main").inner_text()
         # The hover and focus check sees a style that fails only in that state.

@@ -330,10 +330,12 @@ def test_french_staff_pages_name_tasks_steps_and_deadlines_in_french(
                 assert not re.search(rf"\b{re.escape(words)}\b", text), words
 
 
-def test_lint_reports_an_element_without_a_french_label(processes_copy):
+def test_lint_reports_an_element_or_anchor_without_a_french_label(processes_copy):
     labels_file = processes_copy / "labels.json"
     labels = json.loads(labels_file.read_text())
     del labels["element"]["per_brief"]["fr"]
+    del labels["anker"]["het antwoord"]["fr"]
     labels_file.write_text(json.dumps(labels))
     problems = [p.message for p in lint(processes_copy, OPERATORS)]
     assert "element 'per_brief' heeft geen label in het fr" in problems
+    assert "anker 'het antwoord' heeft geen label in het fr" in problems
