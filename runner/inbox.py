@@ -10,7 +10,7 @@ that dossier (``andere_gebruiker_dan``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, false, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from . import language_check
 from .accounts import Account, Accounts
@@ -109,11 +110,12 @@ class Inbox:
         # The model is read once (its own transaction), before the page's transaction.
         model = self.klachten.latest_model()
         lanes = self.accounts.lanes(account, model)
-        visible = self._visible(account, model)
+        visibility = self._visibility(account, model)
+        visible = visibility(True)
         by_index = indexed(query.search)
         # With a term the index can look up, the count goes from the dossiers it finds to
         # their tasks by dossier id: the lane's index must not be walked (runner.search).
-        counting = self._visible(account, model, lane_index=False) if by_index else visible
+        counting = visibility(False) if by_index else visible
         categories = list(model.settings.get("categorieen", []))
         steps = _steps(model, lanes)
         with transaction(self.klachten.factory) as session:
@@ -216,36 +218,45 @@ class Inbox:
                       else "scheiding van functies: iemand anders moet ze uitvoeren")
             raise Forbidden(f"{account.name} mag taak {task_id} niet uitvoeren ({reason})")
 
-    def _visible(self, account: Account, model: Model | None = None, lane_index: bool = True):
+    def _visible(self, account: Account, model: Model | None = None):
         """Tasks in the account's lanes, minus those that separation of duties holds back
         from it (read before a transaction: the model comes from its own)."""
+        return self._visibility(account, model)(True)
+
+    def _visibility(self, account: Account, model: Model | None = None
+                    ) -> Callable[[bool], ColumnElement[bool]]:
+        """:meth:`_visible` as a function of whether SQLite may walk the lane's index (the
+        versions and roles are read once for both)."""
         model = model or self.klachten.latest_model()
-        condition = self._in_lanes(account, lane_index)
-        for name, other in _separations(model).items():
-            earlier = exists().where(AuditEntry.dossier_id == OpenTask.dossier_id,
-                                     AuditEntry.element == other,
-                                     AuditEntry.action == TASK_COMPLETED,
-                                     AuditEntry.actor == account.name)
-            condition = and_(condition, not_(and_(OpenTask.spec_name == name, earlier)))
-        return condition
+        in_lanes = self._in_lanes(account)
 
+        def visible(lane_index: bool) -> ColumnElement[bool]:
+            condition = in_lanes(OpenTask.lane if lane_index else unindexed(OpenTask.lane))
+            for name, other in _separations(model).items():
+                earlier = exists().where(AuditEntry.dossier_id == OpenTask.dossier_id,
+                                         AuditEntry.element == other,
+                                         AuditEntry.action == TASK_COMPLETED,
+                                         AuditEntry.actor == account.name)
+                condition = and_(condition, not_(and_(OpenTask.spec_name == name, earlier)))
+            return condition
 
-    def _in_lanes(self, account: Account, lane_index: bool = True):
+        return visible
+
+    def _in_lanes(self, account: Account) -> Callable[[Any], ColumnElement[bool]]:
         """Tasks in a lane that the account's roles work, by the ``rollen.json`` of the
         version each dossier runs on: a lane renamed in a new version keeps the tasks of
-        dossiers on the old one visible. One plain condition when all versions agree.
-        Without ``lane_index`` SQLite may not walk a lane's index to find them."""
-        lane = OpenTask.lane if lane_index else unindexed(OpenTask.lane)
+        dossiers on the old one visible. One plain condition when all versions agree. A
+        function of the lane column (plain, or one SQLite may not look up by its index)."""
         groups: dict[tuple[str, ...], list[int]] = {}
         models = self.klachten.models()
         for version, model in models.items():
             groups.setdefault(tuple(self.accounts.lanes(account, model)), []).append(version)
         groups.pop((), None)
         if not groups:
-            return false()
+            return lambda _lane: false()
         if len(groups) == 1 and len(next(iter(groups.values()))) == len(models):
-            return lane.in_(next(iter(groups)))
-        return or_(*(and_(lane.in_(lanes), OpenTask.instance_id.in_(
+            return lambda lane: lane.in_(next(iter(groups)))
+        return lambda lane: or_(*(and_(lane.in_(lanes), OpenTask.instance_id.in_(
             select(Instance.id).where(Instance.definition_id.in_(versions))))
             for lanes, versions in groups.items()))
 
