@@ -158,15 +158,20 @@ def test_downgrade_to_base_and_up_again(database_url: str) -> None:
     assert _differences(database_url) == []
 
 
+def _insert_dossier(connection, name: str, category: str) -> None:
+    """Dossier 1 as an older schema stores it, written before the upgrade under test."""
+    connection.execute(text(
+        "INSERT INTO dossiers (id, number, complainant_name, category, channel, language,"
+        " received_at) VALUES (1, 'KL-2026-00001', :name, :category, 'web', 'nl',"
+        " '2026-03-02 09:00:00')"), {"name": name, "category": category})
+
+
 def test_0003_keeps_existing_recommendations_open_without_owner(database_url: str) -> None:
     upgrade(database_url, "0002")
     engine = create_engine(database_url, poolclass=NullPool)
     try:
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO dossiers (id, number, complainant_name, category, channel, language,"
-                " received_at) VALUES (1, 'KL-2026-00001', 'An', 'terugbetaling', 'web', 'nl',"
-                " '2026-03-02 09:00:00')"))
+            _insert_dossier(connection, "An", "terugbetaling")
             connection.execute(text(
                 "INSERT INTO recommendations (dossier_id, text, service, status, created_at)"
                 " VALUES (1, 'Beter uitleggen.', 'Kine', 'open', '2026-04-16 09:00:00')"))
@@ -187,10 +192,7 @@ def test_0010_builds_the_search_index_from_existing_dossiers_and_drops_it(
     engine = create_engine(database_url, poolclass=NullPool)
     try:
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO dossiers (id, number, complainant_name, category, channel, language,"
-                " received_at) VALUES (1, 'KL-2026-00001', 'Griet Vandevelde', 'andere', 'web',"
-                " 'nl', '2026-03-02 09:00:00')"))
+            _insert_dossier(connection, "Griet Vandevelde", "andere")
         upgrade(database_url)
         sqlite = engine.dialect.name == "sqlite"
         with engine.connect() as connection:

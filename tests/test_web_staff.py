@@ -20,7 +20,16 @@ def _text(response) -> str:
 def test_each_role_lands_on_its_own_start_page(staff: Staff, user, start):
     response = staff.login(user)
     assert response.status_code == 302 and response.headers["Location"] == start
-    assert staff.get(start).status_code == 200
+    page = staff.get(start)
+    assert page.status_code == 200
+    # The member's reassurance ("your complaint ... free and confidential") is not theirs.
+    assert "kosteloos en vertrouwelijk" not in _text(page)
+
+
+def test_the_public_pages_say_handling_is_free_and_confidential(client):
+    for url in ("/klacht", "/status"):
+        assert "De behandeling van uw klacht is kosteloos en vertrouwelijk." in _text(
+            client.get(url))
 
 
 def test_gepost_in_the_print_queue_completes_the_posting_task(staff: Staff, klachten):
