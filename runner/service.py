@@ -54,7 +54,6 @@ _INSTANCE_OF_TASK = (select(Instance, Dossier)
                      .join(OpenTask, OpenTask.instance_id == Instance.id)
                      .join(Dossier, Dossier.id == Instance.dossier_id)
                      .where(OpenTask.id == bindparam("task_id")))
-_FOUND_DOSSIER = "klachten.found_dossier"  # session.info key: the dossier a find loaded
 
 
 class Deployment(NamedTuple):
@@ -84,9 +83,7 @@ class _Procedure:
 
     @staticmethod
     def case_file(session: Session, case_file_id: int) -> Dossier:
-        found = session.info.pop(_FOUND_DOSSIER, None)  # held here: the session's map is weak
-        return found if found is not None and found.id == case_file_id else session.get(
-            Dossier, case_file_id)
+        return session.get(Dossier, case_file_id)
 
     def operator_context(self, loaded: LoadedCase, model: Model) -> OperatorContext:
         return OperatorContext(session=loaded.session, dossier=loaded.dossier, model=model,
@@ -415,12 +412,11 @@ class Klachten:
 
     @staticmethod
     def _instance_of_task(task_id: str) -> Find:
-        def find(session: Session) -> Instance:
+        def find(session: Session) -> tuple[Instance, Dossier]:
             found = session.execute(_INSTANCE_OF_TASK, {"task_id": task_id}).first()
             if found is None:
                 raise NotFound(f"taak {task_id} is niet open of bestaat niet")
-            session.info[_FOUND_DOSSIER] = found.Dossier  # for case_file, without a query
-            return found.Instance
+            return found.Instance, found.Dossier  # the dossier without a second query
         return find
 
     @staticmethod

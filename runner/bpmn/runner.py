@@ -40,7 +40,8 @@ _DUE_INSTANCE = select(Instance).where(Instance.id == bindparam("instance_id"),
 _DUE_INSTANCE_LOCKED = _DUE_INSTANCE.with_for_update(skip_locked=True)
 log = logging.getLogger(__name__)
 
-Find = Callable[[Session], Instance]
+# Selects an action's instance; it may bring its case file along (one query instead of two).
+Find = Callable[[Session], "Instance | tuple[Instance, CaseFile]"]
 Step = Callable[[LoadedCase], None]
 
 
@@ -121,9 +122,10 @@ class ProcessRunner:
         return latest
 
     # ----- actions
-    def load(self, session: Session, instance: Instance, now: datetime
-             ) -> tuple[LoadedCase, ProcessModel]:
-        case_file = self.application.case_file(session, instance.dossier_id)
+    def load(self, session: Session, instance: Instance, now: datetime,
+             case_file: CaseFile | None = None) -> tuple[LoadedCase, ProcessModel]:
+        if case_file is None:
+            case_file = self.application.case_file(session, instance.dossier_id)
         model, specs = self.model(session, instance.definition_id)
         return open_case(session, instance, case_file, model, specs, now), model
 
@@ -134,10 +136,11 @@ class ProcessRunner:
         transaction. ``expected_version``: the instance's row version the caller saw."""
         with transaction(self.factory) as session:
             now = self.clock.now(session)
-            instance = find(session)
+            found = find(session)
+            instance, case_file = found if isinstance(found, tuple) else (found, None)
             if expected_version is not None and instance.version != expected_version:
                 raise Conflict("het dossier werd intussen gewijzigd; laad het opnieuw")
-            loaded, model = self.load(session, instance, now)
+            loaded, model = self.load(session, instance, now, case_file)
             yield loaded, model
             save_case(loaded, model)
 
