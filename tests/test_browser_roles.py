@@ -139,6 +139,12 @@ class Walk:
         self.page.goto(self.base + path)
         self.check(label)
 
+    def follow(self, control) -> None:
+        """Click a link or a submit button and wait for the page it leads to (checking the
+        page before it arrived would read the one being left, or none)."""
+        with self.page.expect_navigation():
+            control.click()
+
     def sign_in(self, user: str, lands_on: str) -> None:
         self.page.goto(f"{self.base}/login")
         self.check("aanmelden")
@@ -213,7 +219,7 @@ def test_a_member_files_follows_and_disagrees(world, browser, language, viewport
         assert walk.page.locator("section.antwoord").is_visible()
         button = walk.page.locator("a.knop[href='/status/niet-akkoord']")
         assert button.is_visible()
-        button.click()
+        walk.follow(button)
         walk.check("niet-akkoord")
         walk.page.locator("#veld-reden").fill("Het bedrag klopt nog altijd niet.")
         walk.page.locator("form.formulier button[type=submit]").click()
@@ -222,11 +228,11 @@ def test_a_member_files_follows_and_disagrees(world, browser, language, viewport
         walk.page.goto(f"{base}/status/bericht")
         walk.page.locator("#veld-bericht-nummer").fill(number)
         walk.page.locator("#veld-bericht-code").fill("ABCD1234")
-        walk.page.locator("form.formulier button[type=submit]").click()
+        walk.follow(walk.page.locator("form.formulier button[type=submit]"))
         assert walk.page.locator("#veld-bericht-code").input_value() == "ABCD1234"
         walk.check("bericht-nee")
         walk.page.goto(f"{base}/status")
-        walk.page.locator("form.afmelden button").click()
+        walk.follow(walk.page.locator("form.afmelden button"))
         walk.check("afgemeld")
         walk.page.goto(f"{base}/status/niet-akkoord")
         assert walk.page.locator("#afgemeld").is_visible()
@@ -256,10 +262,10 @@ def test_a_mediators_day(world, browser):  # noqa: F811 - fixture
         walk.sign_in("mia", "/bemiddeling/taken")
         walk.check("werkbak")
         assert page.locator("nav.kop__menu").bounding_box()["height"] < 40  # one line
-        page.locator("th a.sorteer", has_text="Klager").click()
+        walk.follow(page.locator("th a.sorteer", has_text="Klager"))
         walk.check("werkbak-gesorteerd")
         walk.go("/bemiddeling/brieven", "te-posten")
-        page.locator("form button.knop", has_text="Gepost").first.click()
+        walk.follow(page.locator("form button.knop", has_text="Gepost").first)
         assert dossiers["post"] not in page.locator("main table").inner_text() \
             if page.locator("main table").count() else True
         walk.check("gepost")
