@@ -42,9 +42,14 @@ def last_day(due: date | datetime | str, zone: ZoneInfo) -> date:
     return due
 
 
-def day_text(day: date, language: str) -> str:
+def locale_of(language: str) -> str:
+    """The Belgian locale of a page language (nl or fr) for dates in words."""
+    return _LOCALES.get(language, "nl_BE")
+
+
+def day_text(day: date, language: str = "nl") -> str:
     """A day in words: 15 december 2026, 15 décembre 2026."""
-    return format_date(day, format="long", locale=_LOCALES.get(language, "nl_BE"))
+    return format_date(day, format="long", locale=locale_of(language))
 
 
 @dataclass(frozen=True)

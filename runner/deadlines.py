@@ -21,19 +21,17 @@ import holidays
 from babel.dates import format_date
 from dateutil.easter import easter
 
+from .deadline_display import day_text, locale_of
+
 Unit = Literal["kalenderdagen", "werkdagen"]
 
 UNITS: tuple[str, ...] = get_args(Unit)
 
 _ONE_DAY = timedelta(days=1)
 
-_WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-_MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-              "september", "oktober", "november", "december")
 # What a deadline counts from when the caller names nothing else (stap 2: the receipt).
 RECEIPT = "de ontvangst"
 
-_LOCALES = {"nl": "nl_BE", "fr": "fr_BE"}
 # The explanation's sentences per language ({prefix}: what was counted from which day).
 _PHRASES: dict[str, dict] = {
     "nl": {"units": {"kalenderdagen": ("kalenderdag", "kalenderdagen"),
@@ -163,21 +161,9 @@ class BelgianCalendar:
         return day
 
 
-def _weekday_nl(day: date) -> str:
-    return _WEEKDAYS_NL[day.weekday()]
-
-
-def day_text(day: date, language: str = "nl") -> str:
-    """A date in words: "6 april 2026", "6 avril 2026"."""
-    if language == "nl":
-        return f"{day.day} {_MONTHS_NL[day.month - 1]} {day.year}"
-    return format_date(day, "d MMMM y", locale=_LOCALES.get(language, language))
-
-
 def _weekday(day: date, language: str) -> str:
-    if language == "nl":
-        return _weekday_nl(day)
-    return format_date(day, "EEEE", locale=_LOCALES.get(language, language))
+    """maandag, lundi"""
+    return format_date(day, "EEEE", locale=locale_of(language))
 
 
 def _named_day(day: date, language: str = "nl") -> str:
