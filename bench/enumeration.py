@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from runner.members.status_page import RateLimit
 from runner.migrations import upgrade
 from runner.service import Klachten
-from runner.status import RateLimit
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 TARGET_MS = 2.0

@@ -1,4 +1,4 @@
-"""Benchmark: one inbox page (``runner.inbox.Inbox.page``) with 10 000 and 100 000 open tasks.
+"""Benchmark: one inbox page (``runner.work.inbox.Inbox.page``) with 10 000 and 100 000 open tasks.
 
 Run from the repository root::
 
@@ -35,12 +35,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from runner.accounts import Accounts
+from runner.accounts.users import Accounts
 from runner.bpmn.store import Instance, OpenTask
-from runner.inbox import Inbox, InboxQuery
 from runner.migrations import upgrade
 from runner.service import Klachten
 from runner.store import Dossier
+from runner.work.inbox import Inbox, InboxQuery
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SIZES = (10_000, 100_000)

@@ -58,7 +58,7 @@ from sqlalchemy.pool import StaticPool
 from runner.bpmn.clock import frozen_at
 from runner.bpmn.engine import SCRIPT_ENGINE, operator_context
 from runner.bpmn.store import AuditEntry, Base, Definition, Instance
-from runner.definitions import Model
+from runner.definition.model import Model
 from runner.operators import OperatorContext
 from runner.service import Klachten
 from runner.store import Dossier, Notice

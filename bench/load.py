@@ -66,7 +66,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from runner.bpmn.store import Incident, Instance, OpenTask, transaction
-from runner.notices import NoticeStatus
+from runner.notices.texts import NoticeStatus
 from runner.service import Klachten
 from runner.store import Dossier, Notice
 from web import gunicorn_config

@@ -1,4 +1,4 @@
-"""Benchmark: one Prometheus scrape (``runner.metrics.snapshot``) with 10 000 and 100 000
+"""Benchmark: one Prometheus scrape (``runner.ops.metrics.snapshot``) with 10 000 and 100 000
 dossiers, on SQLite and PostgreSQL.
 
 Run from the repository root::
@@ -28,8 +28,8 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from runner.bpmn.store import Incident, Instance, OpenTask
-from runner.metrics import snapshot
 from runner.migrations import upgrade
+from runner.ops.metrics import snapshot
 from runner.service import Klachten
 from runner.store import Dossier, Notice
 

@@ -16,7 +16,7 @@ export: 3 calls after one):
 - the CSV export of every row of the year, streamed to the end.
 
 Then the cost of deriving the facts in each action: submit and admissibility decision of
-200 dossiers through the process, and the time spent in ``runner.facts.derive`` inside
+200 dossiers through the process, and the time spent in ``runner.reports.facts.derive`` inside
 them. With ``--postgres`` the report figures are also measured on a fresh database that
 the script creates on that server and drops afterwards (``VACUUM ANALYZE`` after each bulk
 load, as autovacuum would do). Run it on a quiet machine: the figures are wall-clock medians.
@@ -39,11 +39,11 @@ from typing import Any
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from runner import facts
-from runner.accounts import Account, Accounts
+from runner.accounts.users import Account, Accounts
 from runner.bpmn.store import Instance
 from runner.migrations import upgrade
-from runner.reports import Period, ReportDesk
+from runner.reports import facts
+from runner.reports.figures import Period, ReportDesk
 from runner.service import Klachten
 from runner.store import Dossier, DossierFacts, Recommendation
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from .accounts import ADMINISTER, Account, Accounts
-from .bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from .bpmn.store import Definition, Instance, transaction
-from .definitions import default_processes_dir
-from .dossier_migration import DossierMigrations, Selection
-from .service import Deployment, Klachten, _iso
+from runner.accounts.users import ADMINISTER, Account, Accounts
+from runner.bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from runner.bpmn.store import Definition, Instance, transaction
+from runner.definition.model import default_processes_dir
+from runner.design.dossier_migration import DossierMigrations, Selection
+from runner.service import Deployment, Klachten, _iso
 
 
 class Admin:
@@ -40,8 +40,8 @@ class Admin:
                      "lopende_dossiers": running} for id_, at, digest, running in rows]
 
     def lint(self, account: Account) -> list[str]:
-        from .lint import lint
-        from .operators import OPERATORS
+        from runner.design.lint import lint
+        from runner.operators import OPERATORS
 
         self._check(account)
         return [str(problem) for problem in lint(default_processes_dir(), OPERATORS)]

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import settings
-from .bpmn.errors import DatabaseUnavailable, RunnerError
+from runner import settings
+from runner.bpmn.errors import DatabaseUnavailable, RunnerError
 
 if TYPE_CHECKING:  # the engine, the database and the PDF fonts load when a command runs
     from collections.abc import Callable
 
-    from .service import Klachten
+    from runner.service import Klachten
 
 _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -72,7 +72,7 @@ class JsonFile(click.ParamType):
 
 
 def _klachten() -> Klachten:
-    from .service import Klachten
+    from runner.service import Klachten
 
     klachten = Klachten(settings.database_url(), clock=settings.get("KLACHTEN_CLOCK"))
     click.get_current_context().call_on_close(klachten.close)
@@ -80,7 +80,7 @@ def _klachten() -> Klachten:
 
 
 def _out(value: Any, as_json: bool, text: str) -> None:
-    from .service import dumps
+    from runner.service import dumps
 
     click.echo(dumps(value) if as_json else text)
 
@@ -114,7 +114,7 @@ def main() -> None:
 @main.command()
 def init() -> None:
     """Create or upgrade the database schema and deploy processes/ (when it lints clean)."""
-    from .migrations import upgrade
+    from runner.migrations import upgrade
 
     settings.public_url()  # a wrong address stops before anything changes
     url = settings.database_url()
@@ -145,7 +145,7 @@ def deploy(folder: Path | None) -> None:
 
 def _deploy(folder: Path | None):
     """Deploy; print the lint's warnings, or every problem when the model is refused."""
-    from .bpmn.errors import ModelRejected
+    from runner.bpmn.errors import ModelRejected
 
     try:
         result = _klachten().deploy(folder)
@@ -167,10 +167,10 @@ def _deploy(folder: Path | None):
 def lint(folder: Path | None, static: bool) -> None:
     """Check a process folder before deploying it, and run it on every path with sample
     data; exit 1 on any error (warnings are shown and do not fail)."""
-    from .definitions import default_processes_dir
-    from .lint import errors
-    from .lint import lint as run_lint
-    from .operators import OPERATORS
+    from runner.definition.model import default_processes_dir
+    from runner.design.lint import errors
+    from runner.design.lint import lint as run_lint
+    from runner.operators import OPERATORS
 
     problems = run_lint(folder or default_processes_dir(), OPERATORS, run=not static)
     for problem in problems:
@@ -190,8 +190,8 @@ def worker(once: bool, as_json: bool) -> None:
     The loop survives a database restart (it waits and tries again) and stops cleanly on
     SIGTERM or Ctrl-C after the sweep in progress.
     """
-    from . import logs
-    from .background import Worker
+    from runner.ops import logs
+    from runner.worker import Worker
 
     logs.configure()
     work = Worker(_klachten())
@@ -290,7 +290,7 @@ def tasks(number: str | None, as_json: bool) -> None:
 def _deadline_text(klachten: Klachten) -> Callable[..., str]:
     """A due date (a last day or a due instant) as every page shows it, in Dutch:
     uiterlijk 15 december 2026 (nog 3 dagen); ``-`` without one."""
-    from .deadline_display import shown
+    from runner.deadlines.display import shown
 
     now, zone = klachten.clock.now(), klachten.latest_model().timezone
 
@@ -308,7 +308,7 @@ def _deadline_text(klachten: Klachten) -> Callable[..., str]:
 def complete(task_id: str, data: dict, user: str, as_json: bool) -> None:
     """Complete a user task with form data from a JSON file, as the enabled account
     ``--user``: only a task of its lanes, separation of duties as on the web and the API."""
-    from .inbox import Inbox
+    from runner.work.inbox import Inbox
 
     accounts = _accounts()
     number = Inbox(accounts.klachten, accounts).complete(accounts.working(user), task_id, data)
@@ -356,7 +356,7 @@ def dossier(number: str, as_json: bool) -> None:
 
 
 def _dossier_text(klachten: Klachten, info: dict) -> str:
-    from .case_summary import deadlines_done
+    from runner.work.case_summary import deadlines_done
 
     data, model, _ = klachten.diagram(info["dossiernummer"])
     done = deadlines_done(info, data, model)
@@ -385,7 +385,7 @@ def _dossier_text(klachten: Klachten, info: dict) -> str:
 
 def _log_access(klachten: Klachten, number: str, what: str) -> None:
     """The access log names the system account that ran the command."""
-    from .dossier_view import log_access
+    from runner.work.dossier_view import log_access
 
     log_access(klachten, f"{getpass.getuser()} (opdrachtregel)", number, what)
 
@@ -457,8 +457,8 @@ def retry(number: str, user: str) -> None:
 def migrate(to: int | None, numbers: tuple[str, ...], from_version: int | None, dry_run: bool,
             new_rules: bool, revert: bool, user: str, as_json: bool) -> None:
     """Move running dossiers to another process version (or back with --revert)."""
-    from .bpmn.migration_text import report_text, reverted_text
-    from .dossier_migration import DossierMigrations, Selection
+    from runner.bpmn.migration_text import report_text, reverted_text
+    from runner.design.dossier_migration import DossierMigrations, Selection
 
     migrations = DossierMigrations(_klachten())
     if revert:
@@ -477,7 +477,7 @@ def migrate(to: int | None, numbers: tuple[str, ...], from_version: int | None, 
 
 # ----- accounts
 def _accounts():
-    from .accounts import Accounts
+    from runner.accounts.users import Accounts
 
     return Accounts(_klachten())
 
@@ -531,7 +531,7 @@ def user_token(name: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Only list the dossiers whose retention ended.")
 def retention(dry_run: bool) -> None:
     """Erase the closed dossiers whose retention period ended (the worker does it daily)."""
-    from .retention import Retention
+    from runner.privacy.retention import Retention
 
     result = Retention(_klachten()).run(dry_run=dry_run)
     for number in result.due:
@@ -563,7 +563,7 @@ def _account(name: str):
 @click.option("--release", is_flag=True, help="Lift the hold instead.")
 def privacy_hold(number: str, reason: str, user: str, release: bool) -> None:
     """Set (or with --release lift) a legal hold: the dossier is never erased meanwhile."""
-    from .retention import Retention
+    from runner.privacy.retention import Retention
 
     account = _account(user)
     retention_ = Retention(_klachten())
@@ -581,14 +581,14 @@ def privacy_hold(number: str, reason: str, user: str, release: bool) -> None:
 @click.option("--user", required=True, help="The beheerder who erases.")
 def privacy_erase(number: str, reason: str, user: str) -> None:
     """Erase a closed dossier on the member's request (art. 17), where the model allows it."""
-    from .retention import Retention
+    from runner.privacy.retention import Retention
 
     Retention(_klachten()).erase_on_request(_account(user), number, reason)
     click.echo(f"dossier {number} gewist")
 
 
 def _person(name: str, email: str, member_number: str):
-    from .subject_access import Person
+    from runner.privacy.subject_access import Person
 
     return Person(name or "", email or "", member_number or "")
 
@@ -601,7 +601,7 @@ def _person(name: str, email: str, member_number: str):
 @click.option("--json", "as_json", is_flag=True)
 def privacy_search(name: str, email: str, member_number: str, user: str, as_json: bool) -> None:
     """Find every dossier of a person by name, e-mail address or member number."""
-    from .subject_access import SubjectAccess
+    from runner.privacy.subject_access import SubjectAccess
 
     rows = SubjectAccess(_klachten()).find(_account(user),
                                            _person(name, email, member_number))
@@ -619,8 +619,8 @@ def privacy_search(name: str, email: str, member_number: str, user: str, as_json
               help="PDF file to write; the JSON goes beside it (.json).")
 def privacy_export(name: str, email: str, member_number: str, user: str, output: Path) -> None:
     """Answer an access request (art. 15): everything held about a person, PDF and JSON."""
-    from .service import dumps
-    from .subject_access import SubjectAccess
+    from runner.privacy.subject_access import SubjectAccess
+    from runner.service import dumps
 
     export = SubjectAccess(_klachten()).export(_account(user),
                                                _person(name, email, member_number))
@@ -638,7 +638,7 @@ def privacy_export(name: str, email: str, member_number: str, user: str, output:
 @click.option("--user", required=True, help="The mediator who corrects.")
 def privacy_correct(number: str, changes: tuple[str, ...], user: str) -> None:
     """Correct a complainant's contact data (art. 16); the old value is not kept."""
-    from .rectification import Rectification
+    from runner.privacy.rectification import Rectification
 
     fields = {}
     for change in changes:

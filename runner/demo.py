@@ -7,9 +7,9 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 
-from .accounts import ADMIN, MEDIATOR, NATIONAL, READER, Accounts
-from .bpmn.errors import ValidationFailed
-from .service import Klachten
+from runner.accounts.users import ADMIN, MEDIATOR, NATIONAL, READER, Accounts
+from runner.bpmn.errors import ValidationFailed
+from runner.service import Klachten
 
 DEMO_USERS = (("mia", MEDIATOR), ("tom", MEDIATOR), ("nora", NATIONAL), ("bert", ADMIN),
               ("lea", READER))

@@ -4,7 +4,7 @@ public form's limits, sealed access codes, notice delivery), on top of
 
 from __future__ import annotations
 
-from .bpmn.errors import RunnerError, ValidationFailed
+from runner.bpmn.errors import RunnerError, ValidationFailed
 
 
 class AccessDenied(ValidationFailed):

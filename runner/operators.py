@@ -20,14 +20,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from .bpmn.engine import OPERATORS as OPERATORS  # the registry this module fills
-from .bpmn.engine import operator
-from .bpmn.errors import ModelError
-from .deadlines import RECEIPT, BelgianCalendar, compute_deadline, end_of_day_utc, rule_from_row
-from .definitions import Model
-from .notices import INITIAL_STATUS, NoticeStatus, localised, new_notice_code
-from .settings import public_link
-from .store import Dossier, DossierSequence, Notice, Recommendation
+from runner.bpmn.engine import OPERATORS as OPERATORS  # the registry this module fills
+from runner.bpmn.engine import operator
+from runner.bpmn.errors import ModelError
+from runner.deadlines.calendar import (
+    RECEIPT,
+    BelgianCalendar,
+    compute_deadline,
+    end_of_day_utc,
+    rule_from_row,
+)
+from runner.definition.model import Model
+from runner.notices.texts import INITIAL_STATUS, NoticeStatus, localised, new_notice_code
+from runner.settings import public_link
+from runner.store import Dossier, DossierSequence, Notice, Recommendation
 
 _CALENDAR = BelgianCalendar()
 THIS_STEP = "deze stap"  # what compute_deadline counts from when the diagram names nothing
@@ -50,7 +56,7 @@ class OperatorContext:
     now: datetime
     # Values that must reach a notice but never the stored task data (the access code).
     transient: dict[str, str] = field(default_factory=dict)
-    # Encrypts the access code for the outbox (runner.sealing, a key outside the database).
+    # Encrypts the access code for the outbox (runner.notices.sealing, a key outside the database).
     seal: Callable[[str], str] | None = None
 
     @property

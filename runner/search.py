@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select, select
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from .store import Dossier
+from runner.store import Dossier
 
 SEARCH_TABLE = "dossier_search"  # SQLite: the FTS5 table (and its shadow tables dossier_search_*)
 TRIGRAM_INDEXES = ("ix_dossiers_number_trgm", "ix_dossiers_complainant_name_trgm")  # PostgreSQL

@@ -18,13 +18,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from . import settings
-from .bpmn import clock as clocks
-from .bpmn.case import Case, properties
-from .bpmn.closed_record import ClosedCase
-from .bpmn.diagram import DossierDiagram, render_svg
-from .bpmn.engine import SERIALIZER_VERSION, new_workflow
-from .bpmn.errors import (
+from runner import settings
+from runner.bpmn import clock as clocks
+from runner.bpmn.case import Case, properties
+from runner.bpmn.closed_record import ClosedCase
+from runner.bpmn.diagram import DossierDiagram, render_svg
+from runner.bpmn.engine import SERIALIZER_VERSION, new_workflow
+from runner.bpmn.errors import (
     Conflict,
     Forbidden,
     ModelRejected,
@@ -32,18 +32,18 @@ from .bpmn.errors import (
     StateUnreadable,
     ValidationFailed,
 )
-from .bpmn.forms import validate_form, with_defaults
-from .bpmn.instances import SYSTEM_ACTOR, LoadedCase, case_of, resolve_incidents, save_case
-from .bpmn.runner import Find, ProcessRunner
-from .bpmn.store import AuditEntry, Incident, Instance, OpenTask, transaction
-from .definitions import DIAGRAM, Model, default_processes_dir, parse, read_folder
-from .labels import named_in
-from .notices import NoticeStatus, notice_dict
-from .operators import OperatorContext, complainant_name, number_dossier
-from .post_room import PostRoom, post_letter
-from .rule_texts import RULE_VALUE, fill_rule_values
-from .sealing import CodeSeal
-from .store import Dossier, Notice
+from runner.bpmn.forms import validate_form, with_defaults
+from runner.bpmn.instances import SYSTEM_ACTOR, LoadedCase, case_of, resolve_incidents, save_case
+from runner.bpmn.runner import Find, ProcessRunner
+from runner.bpmn.store import AuditEntry, Incident, Instance, OpenTask, transaction
+from runner.definition.labels import named_in
+from runner.definition.model import DIAGRAM, Model, default_processes_dir, parse, read_folder
+from runner.definition.rule_texts import RULE_VALUE, fill_rule_values
+from runner.notices.post_room import PostRoom, post_letter
+from runner.notices.sealing import CodeSeal
+from runner.notices.texts import NoticeStatus, notice_dict
+from runner.operators import OperatorContext, complainant_name, number_dossier
+from runner.store import Dossier, Notice
 
 COMPLAINT_FORM = "klacht.json"
 TASK_COMPLETED = "taak voltooid"
@@ -104,7 +104,7 @@ class Klachten:
 
     @property
     def code_seal(self) -> CodeSeal:
-        """Seals the access codes in the outbox (runner.sealing)."""
+        """Seals the access codes in the outbox (runner.notices.sealing)."""
         if self._code_seal is None:
             self._code_seal = CodeSeal(self._secret or settings.secret_key())
         return self._code_seal
@@ -117,12 +117,12 @@ class Klachten:
     def deploy(self, folder: Path | None = None) -> Deployment:
         """Store ``folder`` as a new version unless its content hash is known already.
 
-        The model is linted first (:func:`runner.lint.lint_files`, which also runs it): any
+        The model is linted first (:func:`runner.design.lint.lint_files`, which also runs it): any
         error refuses the deploy with :class:`ModelRejected` and nothing is stored;
         warnings come back with the result.
         """
-        from .lint import errors, lint_files
-        from .operators import OPERATORS
+        from runner.design.lint import errors, lint_files
+        from runner.operators import OPERATORS
 
         files = read_folder(folder or default_processes_dir())
         known = self.runner.known_version(files)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .bpmn.errors import ConfigurationError
+from runner.bpmn.errors import ConfigurationError
 
 # Where ``klachten serve`` answers by default: the links' base when no public address is set.
 LOCAL_URL = "http://127.0.0.1:8080"

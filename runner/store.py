@@ -21,13 +21,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .bpmn.store import Base, UtcDateTime
+from runner.bpmn.store import Base, UtcDateTime
 
 
 class Dossier(Base):
     """A complaint file. The complainant's name, e-mail address and member number are kept
-    here too, so a beheerder can find every dossier of a person (``runner.subject_access``);
-    ``runner.retention`` empties them when the dossier is erased (``erased_at``). A legal
+    here too, so a beheerder can find every dossier of a person (``runner.privacy.subject_access``);
+    ``runner.privacy.retention`` empties them when the dossier is erased (``erased_at``). A legal
     hold keeps a dossier from being erased."""
 
     __tablename__ = "dossiers"
@@ -90,14 +90,15 @@ class Notice(Base):
     # Where it went: the SMTP server that accepted it, or the .eml file it was written to.
     delivery: Mapped[str | None] = mapped_column(Text)
     # The access code of an acknowledgement until it leaves, encrypted with a key derived
-    # from the secret key (runner.sealing); the body holds a placeholder (ADR 8).
+    # from the secret key (runner.notices.sealing); the body holds a placeholder (ADR 8).
     sealed_code: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
 
 
 class Recommendation(Base):
-    """The improvement register (step 8), followed up by the mediators (``runner.register``).
+    """The improvement register (step 8), followed up by the mediators
+    (``runner.reports.improvement_register``).
 
     ``version`` guards edits (two mediators never silently overwrite each other); the owner is
     free text: the service or person responsible, not necessarily a user of klachten.
@@ -130,10 +131,10 @@ class RecommendationNote(Base):
 
 
 class DossierFacts(Base):
-    """What the reports need of one dossier, derived by ``runner.facts`` in the transaction of
-    each action (like ``open_tasks``): classification, and each deadline as the dossier's own
-    version computed it with the instant it was met. Reports aggregate this table in SQL and
-    never load engine state."""
+    """What the reports need of one dossier, derived by ``runner.reports.facts`` in the
+    transaction of each action (like ``open_tasks``): classification, and each deadline as the
+    dossier's own version computed it with the instant it was met. Reports aggregate this table
+    in SQL and never load engine state."""
 
     __tablename__ = "dossier_facts"
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), primary_key=True,
@@ -199,7 +200,7 @@ class AccessEntry(Base):
 
 
 class FormSubmission(Base):
-    """One posted complaint form (``runner.confirmations``): the hash of its one-time form
+    """One posted complaint form (``runner.members.confirmations``): the hash of its one-time form
     token, the dossier it made, and for a short while the access code sealed with a key
     only the member's browser holds, until the confirmation page has shown it once."""
 

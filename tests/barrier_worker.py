@@ -13,8 +13,8 @@ import sys
 import time
 
 from runner import settings
-from runner.background import Worker
 from runner.service import Klachten
+from runner.worker import Worker
 
 
 def main() -> None:

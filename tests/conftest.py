@@ -16,7 +16,7 @@ import pytest
 from smtp_server import SmtpServer
 from sqlalchemy import create_engine, text
 
-from runner.definitions import default_processes_dir
+from runner.definition.model import default_processes_dir
 from runner.migrations import upgrade
 from runner.service import Klachten
 
@@ -273,7 +273,7 @@ PASSWORD = "een-lang-wachtwoord"
 
 @pytest.fixture
 def accounts(klachten):
-    from runner.accounts import Accounts
+    from runner.accounts.users import Accounts
 
     accounts = Accounts(klachten)
     for name, role in [("mia", "klachtenbemiddelaar"), ("nora", "nationale klachtenbemiddelaar"),

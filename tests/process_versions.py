@@ -12,7 +12,7 @@ from sqlalchemy import select
 from runner.bpmn.definitions import content_hash
 from runner.bpmn.engine import serialize_spec
 from runner.bpmn.store import Definition, transaction
-from runner.definitions import default_processes_dir, parse, read_folder
+from runner.definition.model import default_processes_dir, parse, read_folder
 from runner.service import Klachten
 
 SATISFACTION_FORM = {"title": "Tevredenheid navragen", "type": "object",

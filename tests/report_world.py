@@ -11,8 +11,8 @@ from __future__ import annotations
 from conftest import Harness
 from smtp_server import SENDER
 
-from runner.mail import EmlFolder, Sender
-from runner.outbox import Outbox
+from runner.notices.mail import EmlFolder, Sender
+from runner.notices.outbox import Outbox
 
 
 def person(key: str) -> dict:

@@ -15,8 +15,8 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from runner.mail import Sender, SmtpTransport, parse_smtp_url
-from runner.outbox import Outbox
+from runner.notices.mail import Sender, SmtpTransport, parse_smtp_url
+from runner.notices.outbox import Outbox
 from runner.service import Klachten
 
 USER, PASSWORD = "klachten", "geheim wachtwoord"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from conftest import Harness, Staff
 
-from runner.accounts import Accounts
-from runner.dossier_view import DossierDesk
+from runner.accounts.users import Accounts
+from runner.work.dossier_view import DossierDesk
 
 YEAR = {"van": "2026-01-01", "tot": "2026-12-31"}
 

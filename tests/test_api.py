@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 from conftest import Harness, complaint
 
-from runner.accounts import Accounts
+from runner.accounts.users import Accounts
 
 PASSWORD = "een-lang-wachtwoord"
 

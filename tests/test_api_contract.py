@@ -13,7 +13,7 @@ from conftest import PASSWORD, Harness
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
-from runner.accounts import Accounts
+from runner.accounts.users import Accounts
 
 
 @pytest.fixture

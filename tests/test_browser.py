@@ -220,7 +220,7 @@ def _task_link(page, klachten: Klachten, number: str, name: str) -> None:
 
 
 def test_mediator_walks_a_dossier_from_intake_to_recommendation(served, browser):
-    from runner.accounts import Accounts
+    from runner.accounts.users import Accounts
 
     base, database_url, klachten = served
     Accounts(klachten).add("mia", ["klachtenbemiddelaar"], "een-lang-wachtwoord")
@@ -292,7 +292,7 @@ def _sign_in_as(page, base: str, name: str, password: str) -> None:
 
 
 def test_accessibility_audit_of_the_mediator_and_admin_pages(served, browser):
-    from runner.accounts import Accounts
+    from runner.accounts.users import Accounts
 
     _require(AXE.exists(), "axe-core (npm install axe-core)")
     base, _, klachten = served
@@ -335,7 +335,7 @@ def test_accessibility_audit_of_the_mediator_and_admin_pages(served, browser):
 
 
 def test_mediator_follows_up_a_recommendation_in_the_register(served, browser):
-    from runner.accounts import Accounts
+    from runner.accounts.users import Accounts
 
     base, _, klachten = served
     _require(AXE.exists(), "axe-core (npm install axe-core)")
@@ -381,7 +381,7 @@ def test_reports_page_in_chromium_on_screen_and_printed(served, browser, tmp_pat
     audit, and the print view without the menu and the period form."""
     from report_world import Generated
 
-    from runner.accounts import Accounts
+    from runner.accounts.users import Accounts
 
     base, _, klachten = served
     Generated(klachten, tmp_path).build()

@@ -11,7 +11,7 @@ from conftest import Harness
 from test_browser import _cli, browser, served  # noqa: F401 - fixtures
 from test_browser_roles import DESKTOP, PASSWORD, Walk
 
-from runner.accounts import Accounts
+from runner.accounts.users import Accounts
 
 RLO, PDF = "\u202e", "\u202c"
 # An override that is never closed: without isolation it runs to the end of the paragraph.

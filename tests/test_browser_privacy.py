@@ -7,7 +7,7 @@ from __future__ import annotations
 from conftest import Harness
 from test_browser import AXE, _axe, _require, _shot, _sign_in_as, browser, served
 
-from runner.accounts import Accounts
+from runner.accounts.users import Accounts
 
 __all__ = ["browser", "served"]  # the fixtures, shared with test_browser
 MEMBER = {"voornaam": "Lotte", "achternaam": "Maes", "email": "lotte.maes@example.be",

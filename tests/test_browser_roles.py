@@ -27,7 +27,7 @@ from test_browser import (  # noqa: F401 - fixtures
     served,
 )
 
-from runner.accounts import Accounts
+from runner.accounts.users import Accounts
 
 PASSWORD = "een-lang-wachtwoord"
 DESKTOP = {"width": 1440, "height": 900}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from runner.charts import bar_chart
+from runner.reports.charts import bar_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -155,7 +155,7 @@ def test_not_initialised_database_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_user_commands(cli, monkeypatch, database_url):
-    from runner.accounts import Accounts
+    from runner.accounts.users import Accounts
     from runner.service import Klachten
 
     monkeypatch.setenv("KLACHTEN_PASSWORD", "een-lang-wachtwoord")

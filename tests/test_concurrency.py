@@ -71,8 +71,8 @@ def test_concurrent_submissions_get_distinct_gapless_numbers(klachten, database_
 
 
 def test_racing_register_edits_one_wins_the_other_gets_a_conflict(klachten, database_url):
-    from runner.accounts import MEDIATOR, Account
-    from runner.register import Change, Register, RegisterQuery
+    from runner.accounts.users import MEDIATOR, Account
+    from runner.reports.improvement_register import Change, Register, RegisterQuery
 
     harness = Harness(klachten).submit().admissible().investigate().answer().at_day(45)
     harness.recommend([{"tekst": "Beter uitleggen.", "dienst": "Kine"}])
@@ -133,8 +133,8 @@ def _removed_after_first_read(klachten: Klachten, database_url: str, task_id: st
 
 
 def _mediator(klachten: Klachten):
-    from runner.accounts import Accounts
-    from runner.inbox import Inbox
+    from runner.accounts.users import Accounts
+    from runner.work.inbox import Inbox
 
     accounts = Accounts(klachten)
     mia = accounts.add("mia", ["klachtenbemiddelaar"], "een-lang-wachtwoord")

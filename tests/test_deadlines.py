@@ -1,4 +1,4 @@
-"""Tests for runner.deadlines: Belgian deadline computation.
+"""Tests for runner.deadlines.calendar: Belgian deadline computation.
 
 Every expected date below was worked out by hand and checked against a printed calendar;
 none is computed by the code under test.
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from runner.deadlines import (
+from runner.deadlines.calendar import (
     BelgianCalendar,
     Deadline,
     DeadlineRule,

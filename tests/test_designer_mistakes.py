@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from runner.bpmn.errors import ModelRejected
 from runner.bpmn.store import Definition, transaction
 from runner.cli import main
-from runner.definitions import default_processes_dir
-from runner.lint import errors, lint
+from runner.definition.model import default_processes_dir
+from runner.design.lint import errors, lint
 from runner.operators import OPERATORS
 
 BPMN = "klachtenprocedure.bpmn"

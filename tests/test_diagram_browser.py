@@ -12,8 +12,8 @@ from conftest import Harness
 from PIL import Image
 from test_browser import ARTIFACTS, ROOT, _require, browser, served  # noqa: F401 (fixtures)
 
-from runner.accounts import Accounts
-from runner.definitions import DIAGRAM
+from runner.accounts.users import Accounts
+from runner.definition.model import DIAGRAM
 
 REFERENCE = ROOT / "node_modules" / "bpmn-js" / "dist"
 PASSWORD = "een-lang-wachtwoord"

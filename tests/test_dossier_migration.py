@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from runner.bpmn.errors import Conflict, NotFound, ValidationFailed
 from runner.bpmn.store import Instance, OpenTask, WaitingMessage, transaction
-from runner.dossier_migration import DossierMigrations, Selection
+from runner.design.dossier_migration import DossierMigrations, Selection
 
 LETTER = {"voornaam": "Bert", "achternaam": "Claes", "adres": "Straat 1, 1000 Brussel"}
 NEW_TASK = "Tevredenheid navragen (tevredenheid)"
@@ -325,7 +325,7 @@ def test_a_dossier_changed_during_its_migration_is_left_as_the_other_action_made
     keeps its state, the others move."""
     from sqlalchemy import update
 
-    import runner.dossier_migration as module
+    import runner.design.dossier_migration as module
 
     new = klachten.deploy(version_two(tmp_path / "v2"))[0]
     raced, other = dossiers["4 onderzoek"].number, dossiers["5 antwoord"].number

@@ -11,12 +11,12 @@ import pytest
 from conftest import Harness, Staff
 from sqlalchemy import text
 
-from runner.accounts import Account
+from runner.accounts.users import Account
 from runner.bpmn.store import transaction
-from runner.inbox import COUNT_LIMIT
-from runner.rectification import Rectification
-from runner.retention import Retention
+from runner.privacy.rectification import Rectification
+from runner.privacy.retention import Retention
 from runner.search import matching_dossiers
+from runner.work.inbox import COUNT_LIMIT
 
 ADMIN = Account(3, "bert", ("beheerder",), False)
 MEDIATOR = Account(2, "mia", ("klachtenbemiddelaar",), False)
@@ -123,7 +123,7 @@ def _trigrams(value: str) -> set[str]:
 
 
 def test_a_werkbak_with_more_tasks_than_it_counts_says_so(klachten, mia, monkeypatch):
-    monkeypatch.setattr("runner.inbox.COUNT_LIMIT", 2)
+    monkeypatch.setattr("runner.work.inbox.COUNT_LIMIT", 2)
     for first in ("An", "Jan", "Els"):
         _file(klachten, first, "Peeters")
 

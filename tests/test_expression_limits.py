@@ -109,7 +109,7 @@ def test_a_deployed_model_with_an_endless_condition_cannot_stall_the_runner(klac
     the budget and becomes an incident that names the reason."""
     from conftest import Harness
 
-    from runner.definitions import read_folder
+    from runner.definition.model import read_folder
 
     bpmn = processes_copy / "klachtenprocedure.bpmn"
     condition = "ontvankelijkheid['ontvankelijk'] == 'nee'"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import Staff
 
-from runner.accounts import Accounts
+from runner.accounts.users import Accounts
 
 REPORTS = ("/bemiddeling/rapporten", "/bemiddeling/rapporten/afdrukken",
            "/bemiddeling/rapporten/rapport.pdf", "/bemiddeling/rapporten/dossiers.csv")

@@ -10,7 +10,7 @@ import pytest
 from conftest import Harness
 from pypdf import PdfReader
 
-from runner.language_check import detect
+from runner.work.language_check import detect
 
 NAME = {"voornaam": "Chloé", "achternaam": "Lefèvre-Dubois"}
 ADDRESS = "Rue de l'Église 12, 1000 Bruxelles"

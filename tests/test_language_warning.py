@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from conftest import Harness, Staff
 
-from runner.inbox import Inbox
-from runner.language_check import LanguageWarning, detect
+from runner.work.inbox import Inbox
+from runner.work.language_check import LanguageWarning, detect
 
 DUTCH = "Uw klacht gaat over uw werkgever en niet over het ziekenfonds."
 FRENCH = "Votre plainte concerne votre employeur et non la mutualité."

@@ -1,4 +1,4 @@
-"""Tests for runner.lint: the shipped model is clean, and each kind of mistake is reported.
+"""Tests for runner.design.lint: the shipped model is clean, and each kind of mistake is reported.
 
 Every test copies ``processes/`` and breaks one thing. Which element is broken is looked up
 in the copied diagram, so the tests keep working while the model grows.
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from runner.definitions import DIAGRAM, default_processes_dir
-from runner.lint import Problem, lint
+from runner.definition.model import DIAGRAM, default_processes_dir
+from runner.design.lint import Problem, lint
 
 OPERATORS = frozenset(
     {

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from runner import logs
+from runner.ops import logs
 
 FORGED = "2026-11-30 12:00:00,000 INFO klachten.request: GET / 200 INJECTED"
 
@@ -42,7 +42,7 @@ def test_a_404_path_cannot_forge_a_request_line(client, capsys, log_format):
 
 
 def test_control_characters_in_messages_arguments_and_extras_are_escaped(capsys, log_format):
-    logging.getLogger("runner.outbox").warning(
+    logging.getLogger("runner.notices.outbox").warning(
         "bericht %s geweigerd\n%s", "7\r\n" + FORGED, "\u2028tweede\x00regel",
         extra={"detail": "a\nb"})
     lines = _lines(capsys)

@@ -15,7 +15,7 @@ from conftest import Harness
 from smtp_server import PASSWORD, SENDER, USER, SmtpServer, outbox_for
 
 from runner.bpmn.errors import ConfigurationError
-from runner.mail import (
+from runner.notices.mail import (
     EmlFolder,
     OutgoingMail,
     Sender,
@@ -24,7 +24,7 @@ from runner.mail import (
     html_body,
     parse_smtp_url,
 )
-from runner.outbox import Outbox
+from runner.notices.outbox import Outbox
 
 PUBLIC_URL = "https://klachten.ziekenfonds.example"
 STATUS_PAGE = f"{PUBLIC_URL}/status"

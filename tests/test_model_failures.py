@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from test_designer_mistakes import BPMN, _edit, _no_default_per_brief
 
 from runner.bpmn.store import transaction
-from runner.definitions import default_processes_dir, read_folder
+from runner.definition.model import default_processes_dir, read_folder
 from runner.store import Dossier
 
 
@@ -91,7 +91,7 @@ def _version(page: str) -> str:
 
 def test_the_crashed_dossier_carries_on_after_migrating_to_a_fixed_version(klachten,
                                                                            tmp_path):
-    from runner.dossier_migration import DossierMigrations, Selection
+    from runner.design.dossier_migration import DossierMigrations, Selection
 
     _deploy_broken(klachten, tmp_path, BPMN, "'R/' + termijnen['statusbericht']['interval']",
                    "'R/'+str(termijnen['statusbericht']['dagen'])+'D'")
@@ -109,7 +109,7 @@ def test_the_crashed_dossier_carries_on_after_migrating_to_a_fixed_version(klach
 
 def test_the_kept_complaint_carries_on_after_migrating_to_a_fixed_version(klachten,
                                                                           tmp_path):
-    from runner.dossier_migration import DossierMigrations, Selection
+    from runner.design.dossier_migration import DossierMigrations, Selection
 
     _deploy_broken(klachten, tmp_path, _no_default_per_brief)
     number = klachten.submit(complaint(klager={"voornaam": "Jan"},
@@ -125,7 +125,7 @@ def test_the_command_line_names_the_incident_after_completing(klachten, tmp_path
                                                               database_url, monkeypatch):
     from click.testing import CliRunner
 
-    from runner.accounts import Accounts
+    from runner.accounts.users import Accounts
     from runner.cli import main
 
     _deploy_broken(klachten, tmp_path, BPMN, "'R/' + termijnen['statusbericht']['interval']",

@@ -11,9 +11,9 @@ from alembic import command
 from conftest import PG_URL, SECRET, Harness
 from prometheus_client.parser import text_string_to_metric_families
 
-from runner import logs
-from runner.metrics import snapshot
 from runner.migrations import alembic_config, head_revision
+from runner.ops import logs
+from runner.ops.metrics import snapshot
 
 TOKEN = "scrape-token-0123456789"
 
@@ -118,7 +118,7 @@ def test_snapshot_of_known_data(known):
 
 
 def test_snapshot_after_the_worker_caught_up(known, tmp_path, monkeypatch):
-    from runner.background import Worker
+    from runner.worker import Worker
 
     monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "instance"))
     Worker(known.k).run_once()
@@ -189,11 +189,11 @@ def test_json_request_lines_carry_no_personal_data(site, capsys, json_logs):
 
 
 def test_log_filter_removes_addresses_and_access_codes(capsys, json_logs):
-    logging.getLogger("runner.outbox").warning(
+    logging.getLogger("runner.notices.outbox").warning(
         "bericht 7: 550 <%s> refused; code %s", "an.peeters@example.be", "ABCD-EFGH-JKMN")
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["message"] == "bericht 7: 550 <[e-mail]> refused; code [code]"
-    assert line["level"] == "WARNING" and line["logger"] == "runner.outbox"
+    assert line["level"] == "WARNING" and line["logger"] == "runner.notices.outbox"
 
 
 def test_log_settings_are_checked(json_logs):

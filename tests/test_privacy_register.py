@@ -7,8 +7,8 @@ from sqlalchemy import JSON, LargeBinary, String, Text
 
 from runner.bpmn.case import spec_properties
 from runner.bpmn.store import Base
-from runner.definitions import default_processes_dir, parse, read_folder
-from runner.processing_register import NO_PERSONAL_DATA, PERSONAL_COLUMNS, register
+from runner.definition.model import default_processes_dir, parse, read_folder
+from runner.privacy.processing_register import NO_PERSONAL_DATA, PERSONAL_COLUMNS, register
 
 TEXT_TYPES = (String, Text, JSON, LargeBinary)
 
@@ -24,7 +24,7 @@ def test_every_column_that_can_hold_personal_data_is_in_the_register():
     columns = text_columns()
     unclassified = columns - set(PERSONAL_COLUMNS) - NO_PERSONAL_DATA
     assert not unclassified, (f"kolommen zonder plaats in het verwerkingsregister: "
-                              f"{sorted(unclassified)} (runner/processing_register.py)")
+                              f"{sorted(unclassified)} (runner/privacy/processing_register.py)")
     assert not (set(PERSONAL_COLUMNS) | NO_PERSONAL_DATA) - columns, "verouderde kolommen"
     assert not set(PERSONAL_COLUMNS) & NO_PERSONAL_DATA
 

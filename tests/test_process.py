@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from runner.bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runner.bpmn.store import transaction
-from runner.definitions import read_folder
+from runner.definition.model import read_folder
 from runner.operators import ACCESS_CODE_PLACEHOLDER, verify_access_code
 from runner.store import Dossier, Recommendation
 

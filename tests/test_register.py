@@ -10,10 +10,10 @@ import pytest
 from conftest import START, Harness, Staff
 from sqlalchemy import select
 
-from runner.accounts import Account, Accounts
+from runner.accounts.users import Account, Accounts
 from runner.bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runner.bpmn.store import transaction
-from runner.register import PAGE_SIZE, Change, Register, RegisterQuery
+from runner.reports.improvement_register import PAGE_SIZE, Change, Register, RegisterQuery
 from runner.store import Dossier, Recommendation
 
 KINE = {"tekst": "Leg de terugbetaling van kinesitherapie beter uit.", "dienst": "Kine"}
@@ -336,7 +336,7 @@ def test_bad_filter_is_a_dutch_message_and_the_page_is_in_french_too(
 
 
 def test_only_mediators_get_the_edit_permission():
-    from runner.accounts import PERMISSIONS, READ_REGISTER, ROLES, UPDATE_REGISTER
+    from runner.accounts.users import PERMISSIONS, READ_REGISTER, ROLES, UPDATE_REGISTER
 
     assert all(READ_REGISTER in PERMISSIONS[role] for role in ROLES)
     assert {role for role in ROLES if UPDATE_REGISTER in PERMISSIONS[role]} == {
@@ -344,7 +344,7 @@ def test_only_mediators_get_the_edit_permission():
 
 
 def test_every_status_and_sort_has_a_label():
-    from runner.register import SORTS, STATUSES
+    from runner.reports.improvement_register import SORTS, STATUSES
     from web.register import SORT_LABELS, STATUS_LABELS
 
     assert list(STATUS_LABELS) == list(STATUSES) and set(SORT_LABELS) == set(SORTS)

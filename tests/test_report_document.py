@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runner.report_document import Document, Table, render_pdf
+from runner.reports.document import Document, Table, render_pdf
 
 CHART = Table("Per maand", ["Maand", "Aantal"], [["2026-01", "4"], ["2026-02", "2"]],
               chart=[("2026-01", 4), ("2026-02", 2)])

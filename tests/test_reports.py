@@ -10,10 +10,10 @@ from conftest import Harness
 from report_world import description, person
 from sqlalchemy import select
 
-from runner.accounts import ROLES, Account
+from runner.accounts.users import ROLES, Account
 from runner.bpmn.errors import Forbidden, ValidationFailed
 from runner.bpmn.store import transaction
-from runner.reports import CSV_COLUMNS, Period, ReportDesk
+from runner.reports.figures import CSV_COLUMNS, Period, ReportDesk
 from runner.service import _iso
 from runner.store import Dossier, DossierFacts
 

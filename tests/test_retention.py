@@ -12,15 +12,15 @@ import pytest
 from conftest import Harness, run_together
 from sqlalchemy import select
 
-from runner.accounts import Account
-from runner.background import Worker
+from runner.accounts.users import Account
 from runner.bpmn.errors import Conflict, Forbidden, ValidationFailed
 from runner.bpmn.store import AuditEntry, Base, Instance, transaction
-from runner.mail import EmlFolder, Sender
-from runner.outbox import Outbox
-from runner.reports import Period, ReportDesk
-from runner.retention import Retention
+from runner.notices.mail import EmlFolder, Sender
+from runner.notices.outbox import Outbox
+from runner.privacy.retention import Retention
+from runner.reports.figures import Period, ReportDesk
 from runner.store import Dossier
+from runner.worker import Worker
 
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
 READER = Account(1, "lea", ("lezer",), False)
@@ -236,7 +236,7 @@ def test_a_broken_privacy_declaration_is_a_clear_model_error(klachten, processes
     import json
 
     from runner.bpmn.errors import ModelError
-    from runner.retention import Policy
+    from runner.privacy.retention import Policy
 
     settings_file = processes_copy / "instellingen.json"
     settings = json.loads(settings_file.read_text())

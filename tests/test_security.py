@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from conftest import PASSWORD, Harness, Site, Staff, complaint, complaint_fields
 from sqlalchemy import update
 
-from runner import reports
 from runner.bpmn.errors import ValidationFailed
 from runner.bpmn.store import transaction
 from runner.errors import RateLimited
-from runner.status import RateLimit, check_limit
+from runner.members.status_page import RateLimit, check_limit
+from runner.reports import figures as reports
 from runner.store import Dossier, DossierFacts
 from web.cli import main
 
@@ -119,7 +119,7 @@ def test_intake_and_api_refuse_an_unknown_category(staff: Staff, client, klachte
         "kanaal": "telefoon", "klager.voornaam": "An", "klager.achternaam": "Peeters",
         "categorie": "=1+1", "taal": "nl", "omschrijving": "Te weinig terugbetaald."})
     assert page.status_code == 400
-    from runner.accounts import Accounts
+    from runner.accounts.users import Accounts
 
     token = Accounts(klachten).new_token("mia")
     answer = client.post("/api/v1/klachten", json=complaint(categorie="@SUM(1)"),
@@ -249,7 +249,7 @@ def test_a_display_name_never_becomes_another_recipient(klachten, smtp_server, n
 
 
 def test_display_name_keeps_letters_and_drops_specials():
-    from runner.mail import display_name
+    from runner.notices.mail import display_name
 
     assert display_name("Chloé O'Neil-Dubois") == "Chloé O'Neil-Dubois"
     assert display_name('a, "b" <c@d.e>\r\n') == "a b c d e"
@@ -359,7 +359,7 @@ def test_disabling_and_enabling_does_not_revive_old_sessions(app, staff: Staff, 
 
 def test_a_session_ends_eight_hours_after_the_login_however_active(staff: Staff, klachten,
                                                                    monkeypatch):
-    from runner import sessions
+    from runner.accounts import sessions
 
     wall = {"now": klachten.clock.now()}  # sessions live in real time: a stand-in for it
     monkeypatch.setattr(sessions.wall_clock, "now", lambda: wall["now"])
@@ -401,7 +401,7 @@ def strict_app(database_url, klachten, accounts, tmp_path):
 def test_the_limits_are_settings(strict_app, klachten, monkeypatch):
     """KLACHTEN_STAFF_SESSION_HOURS=1 signs a mediator out after an hour; the public form's
     quotas follow KLACHTEN_FORM_PER_ADDRESS_PER_HOUR and KLACHTEN_FORM_PER_EMAIL_PER_DAY."""
-    from runner import sessions
+    from runner.accounts import sessions
 
     site = Site(strict_app.test_client())
     assert _submit(site, "an@example.be").status_code == 302

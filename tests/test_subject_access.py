@@ -14,13 +14,13 @@ from conftest import Harness
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from runner.accounts import Account
+from runner.accounts.users import Account
 from runner.bpmn.errors import Forbidden, ValidationFailed
 from runner.bpmn.store import Instance, transaction
 from runner.cli import main
-from runner.rectification import Rectification
+from runner.privacy.rectification import Rectification
+from runner.privacy.subject_access import Person, SubjectAccess
 from runner.store import AccessEntry, Dossier, Notice
-from runner.subject_access import Person, SubjectAccess
 
 ADMIN = Account(3, "bert", ("beheerder",), False)
 MEDIATOR = Account(1, "mia", ("klachtenbemiddelaar",), False)
@@ -135,7 +135,7 @@ def test_a_corrected_address_is_where_the_next_notice_goes(klachten, harness):
 
 
 def test_privacy_commands(database_url, tmp_path, monkeypatch, klachten):
-    from runner.accounts import Accounts
+    from runner.accounts.users import Accounts
 
     Accounts(klachten).add("bert", ["beheerder"], "een-lang-wachtwoord")
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from runner.cli import main
-from runner.status import Attempt, StatusDesk
+from runner.members.status_page import Attempt, StatusDesk
 
 PERIOD = timedelta(days=21)
 FIRST_HANDLING = {"antwoord", "ontvangstmelding", "ontvankelijkheid", "statusbericht"}

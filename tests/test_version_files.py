@@ -81,7 +81,7 @@ def test_a_changed_rule_value_changes_every_text_that_states_it(klachten, proces
 
 
 def test_a_text_naming_an_unknown_rule_fails_the_lint(processes_copy):
-    from runner.lint import errors, lint
+    from runner.design.lint import errors, lint
     from runner.operators import OPERATORS
 
     _replace(processes_copy, "forms/onderzoek.json", "{statusbericht.dagen}", "{status.dagen}")

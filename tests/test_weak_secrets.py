@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import PASSWORD, SECRET, Staff
 
-from runner.accounts import Accounts
+from runner.accounts.users import Accounts
 from runner.bpmn.errors import ConfigurationError, Forbidden, ValidationFailed
 from runner.cli import main
 

@@ -7,10 +7,10 @@ import re
 import pytest
 from conftest import PASSWORD, Harness, Staff
 
-from runner.accounts import Accounts
+from runner.accounts.users import Accounts
 from runner.bpmn.errors import Forbidden, ValidationFailed
 from runner.errors import RateLimited
-from runner.inbox import OVERDUE, Inbox, InboxQuery
+from runner.work.inbox import OVERDUE, Inbox, InboxQuery
 
 
 def _text(response) -> str:
@@ -405,7 +405,7 @@ def test_serve_demo_creates_accounts_and_dossiers_and_runs_the_worker(
         monkeypatch, database_url, klachten, tmp_path):
     from click.testing import CliRunner
 
-    from runner import background
+    from runner import worker as background
     from web import cli
 
     started = []
@@ -433,7 +433,7 @@ def test_serve_demo_creates_accounts_and_dossiers_and_runs_the_worker(
 
 def test_background_worker_sends_the_outbox_and_stops(klachten, harness, tmp_path,
                                                       monkeypatch):
-    from runner.background import BackgroundWorker, Worker
+    from runner.worker import BackgroundWorker, Worker
 
     monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "i"))
     monkeypatch.delenv("KLACHTEN_SMTP_URL", raising=False)

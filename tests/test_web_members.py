@@ -10,8 +10,8 @@ from conftest import Harness, Site
 from sqlalchemy import func, select
 
 from runner.bpmn.store import transaction
-from runner.confirmations import CODE_SHOWN_WITHIN
-from runner.status import PASS_LIFETIME
+from runner.members.confirmations import CODE_SHOWN_WITHIN
+from runner.members.status_page import PASS_LIFETIME
 from runner.store import Dossier, FormSubmission, Notice
 
 FORM_TOKEN = re.compile(r'name="formulier" value="([^"]+)"')

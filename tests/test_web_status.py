@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from runner.bpmn.store import transaction
 from runner.errors import AccessDenied, RateLimited
-from runner.status import (
+from runner.members.status_page import (
     PASS_LIFETIME,
     Attempt,
     RateLimit,

@@ -14,7 +14,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from runner.definitions import default_processes_dir, parse, read_folder
+from runner.definition.model import default_processes_dir, parse, read_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = default_processes_dir()

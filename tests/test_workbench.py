@@ -13,12 +13,12 @@ import pytest
 from conftest import Harness, Site, Staff
 from smtp_server import SENDER
 
-from runner.definitions import default_processes_dir
-from runner.labels import missing_labels
-from runner.lint import lint
-from runner.mail import EmlFolder, Sender
+from runner.definition.labels import missing_labels
+from runner.definition.model import default_processes_dir
+from runner.design.lint import lint
+from runner.notices.mail import EmlFolder, Sender
+from runner.notices.outbox import Outbox
 from runner.operators import OPERATORS
-from runner.outbox import Outbox
 
 MOTIVATION = "De klager is bekend en de klacht gaat over onze dienst."
 FINDINGS = "Het bedrag van de kinesitherapie werd verkeerd berekend."

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from runner.accounts import ADMINISTER, ROLES
+from runner.accounts.users import ADMINISTER, ROLES
 from runner.bpmn.errors import ModelRejected, ValidationFailed
 
 from .auth import current_account, requires

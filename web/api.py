@@ -15,12 +15,12 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from runner.accounts import INTAKE, READ_DOSSIERS, READ_REGISTER, WORK_TASKS, Account
+from runner.accounts.users import INTAKE, READ_DOSSIERS, READ_REGISTER, WORK_TASKS, Account
 from runner.bpmn.errors import ValidationFailed
 from runner.bpmn.forms import validate_form
-from runner.inbox import InboxQuery, InboxRow
-from runner.register import Entry, RegisterQuery
+from runner.reports.improvement_register import Entry, RegisterQuery
 from runner.service import COMPLAINT_FORM
+from runner.work.inbox import InboxQuery, InboxRow
 
 from .extension import runner
 from .openapi import COMPLETE_BODY, MESSAGE_BODY, REGISTER_QUERY, TASK_QUERY, document

@@ -1,7 +1,7 @@
 """Mediators sign in: Flask-Login sessions, the login and logout pages, and ``requires``.
 
 The session holds only the user's id and the token of a server-side session
-(``runner.sessions``); every request reloads the account through that session, so a
+(``runner.accounts.sessions``); every request reloads the account through that session, so a
 disabled user, a changed role or a sign-out takes effect at once, also for a copied cookie,
 and a session ends 8 hours after the login however active. Not signed in: a redirect to the
 login page (API: 401). Signed in without the permission: 403.
@@ -26,7 +26,7 @@ from flask import (
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from runner.accounts import ADMINISTER, READ_REPORTS, WORK_TASKS, Account
+from runner.accounts.users import ADMINISTER, READ_REPORTS, WORK_TASKS, Account
 from runner.bpmn.errors import DatabaseUnavailable, ValidationFailed
 
 from .extension import runner
@@ -34,7 +34,7 @@ from .messages import field_errors
 from .redirects import same_site_path
 
 bp = Blueprint("auth", __name__)
-SESSION_TOKEN = "sessie"  # the server-side session's token (runner.sessions)
+SESSION_TOKEN = "sessie"  # the server-side session's token (runner.accounts.sessions)
 
 
 class SignedIn(UserMixin):

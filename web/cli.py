@@ -26,7 +26,7 @@ from runner.cli import main, warn_public_url
               help="First create demo accounts (one per role) and sample dossiers.")
 def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -> None:
     """Serve the web application (complaint form, status page, mediators) with waitress."""
-    from runner import logs
+    from runner.ops import logs
 
     logs.configure()
     settings.public_url()  # a wrong address stops before anything starts
@@ -37,7 +37,7 @@ def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -
 def _serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -> None:
     import waitress
 
-    from runner.background import BackgroundWorker, Worker
+    from runner.worker import BackgroundWorker, Worker
 
     from . import create_app
     from .extension import close, runner

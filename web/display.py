@@ -3,7 +3,7 @@ in the page's language: ``{{ code|label("categorie") }}``, ``{{ due|termijn }}``
 that people typed isolated from the page around it: ``{{ name|bdi }}``.
 
 Labels come from the newest model's ``labels.json``; a deadline is shown by
-:mod:`runner.deadline_display`, the one place that decides how (also for the API and the
+:mod:`runner.deadlines.display`, the one place that decides how (also for the API and the
 notices). The clock and the model are read once per request.
 """
 
@@ -14,8 +14,8 @@ from datetime import date, datetime
 from flask import Flask, g
 from markupsafe import Markup
 
-from runner.deadline_display import ShownDeadline, day_text, shown
-from runner.labels import Labels
+from runner.deadlines.display import ShownDeadline, day_text, shown
+from runner.definition.labels import Labels
 
 from .extension import runner
 from .i18n import language

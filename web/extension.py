@@ -13,20 +13,20 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from runner import settings
-from runner.accounts import Accounts
+from runner.accounts.users import Accounts
 from runner.admin import Admin
-from runner.dossier_view import DossierDesk
-from runner.inbox import Inbox
-from runner.intake import Intake
-from runner.processing_register import ProcessingRegister
-from runner.public_form import SubmissionLimits
-from runner.rectification import Rectification
-from runner.register import Register
-from runner.reports import ReportDesk
-from runner.retention import Retention
+from runner.members.public_form import SubmissionLimits
+from runner.members.status_page import RateLimit, StatusDesk
+from runner.privacy.processing_register import ProcessingRegister
+from runner.privacy.rectification import Rectification
+from runner.privacy.retention import Retention
+from runner.privacy.subject_access import SubjectAccess
+from runner.reports.figures import ReportDesk
+from runner.reports.improvement_register import Register
 from runner.service import Klachten
-from runner.status import RateLimit, StatusDesk
-from runner.subject_access import SubjectAccess
+from runner.work.dossier_view import DossierDesk
+from runner.work.inbox import Inbox
+from runner.work.intake import Intake
 
 EXTENSION = "klachten"
 

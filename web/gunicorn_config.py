@@ -13,7 +13,7 @@ import multiprocessing
 
 from gunicorn.glogging import Logger
 
-from runner import logs
+from runner.ops import logs
 
 wsgi_app = "web.wsgi:app()"
 bind = "127.0.0.1:8080"

@@ -11,8 +11,8 @@ from datetime import date, datetime
 from flask import Flask, request, session, url_for
 from flask_babel import Babel, format_time, get_locale, to_user_timezone
 
-from runner.deadline_display import day_text
-from runner.definitions import DEFAULT_TIMEZONE
+from runner.deadlines.display import day_text
+from runner.definition.model import DEFAULT_TIMEZONE
 
 LANGUAGES = {"nl": "Nederlands", "fr": "Français"}
 DEFAULT = "nl"

@@ -1,7 +1,7 @@
 """The mediators' pages: the inbox (werkbak), claiming a task, a task's form, a dossier, the
 print queue, the intake.
 
-Each view calls one runner function (``runner.inbox``) and renders.
+Each view calls one runner function (``runner.work.inbox``) and renders.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from runner.accounts import ADMINISTER, INTAKE, READ_DOSSIERS, WORK_TASKS
+from runner.accounts.users import ADMINISTER, INTAKE, READ_DOSSIERS, WORK_TASKS
 from runner.bpmn.errors import Conflict, RunnerError, ValidationFailed
-from runner.inbox import DEFAULT_SORT, DUE_SOON, ON_TIME, OVERDUE, InboxQuery
-from runner.intake import CHANNELS
-from runner.task_form import row_count
+from runner.work.inbox import DEFAULT_SORT, DUE_SOON, ON_TIME, OVERDUE, InboxQuery
+from runner.work.intake import CHANNELS
+from runner.work.task_form import row_count
 
 from .auth import current_account, requires
 from .extension import runner

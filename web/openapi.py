@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.dossier_view import MESSAGES
-from runner.register import MAX_OWNER, SORTS, STATUSES
+from runner.reports.improvement_register import MAX_OWNER, SORTS, STATUSES
+from runner.work.dossier_view import MESSAGES
 
 STRING, NULLABLE = {"type": "string"}, {"type": ["string", "null"]}
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 # A database INTEGER: the largest page number and id the API takes.
 MAX_INTEGER = 2147483647
 PAGE = {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}
-# A day the runner counts with (runner.days: 1900-01-01 to 2999-12-31).
+# A day the runner counts with (runner.deadlines.days: 1900-01-01 to 2999-12-31).
 DATE = {"type": "string", "format": "date", "pattern": "^(19|2[0-9])[0-9]{2}-"}
 TASK_QUERY: dict[str, dict[str, Any]] = {
     "stap": {"type": "string", "maxLength": 10},

@@ -4,7 +4,7 @@ No login, no session, no personal data. ``/healthz`` says the process answers (i
 no database: a database outage must not make an orchestrator restart every web process).
 ``/readyz`` says whether this process can serve: database reachable and schema at the
 migrations' head (503 with a reason code otherwise). ``/metrics`` is Prometheus' text format
-of :mod:`runner.metrics`, only with the bearer token of ``KLACHTEN_METRICS_TOKEN`` (404 when
+of :mod:`runner.ops.metrics`, only with the bearer token of ``KLACHTEN_METRICS_TOKEN`` (404 when
 that is empty).
 """
 
@@ -15,8 +15,8 @@ import hmac
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from runner.health import readiness
-from runner.metrics import KlachtenCollector
+from runner.ops.health import readiness
+from runner.ops.metrics import KlachtenCollector
 
 from .extension import runner
 

@@ -1,8 +1,9 @@
 """The privacy pages: access requests, legal hold and erasure on request (beheerder), the
 register of processing (beheerder), and the correction of contact data (mediator).
 
-Each view calls one runner function (``runner.subject_access``, ``runner.retention``,
-``runner.rectification``, ``runner.processing_register``) and renders.
+Each view calls one runner function (``runner.privacy.subject_access``,
+``runner.privacy.retention``, ``runner.privacy.rectification``,
+``runner.privacy.processing_register``) and renders.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import json
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from runner.accounts import ADMINISTER, WORK_TASKS
+from runner.accounts.users import ADMINISTER, WORK_TASKS
 from runner.bpmn.errors import Conflict, ValidationFailed
-from runner.subject_access import Person
+from runner.privacy.subject_access import Person
 
 from .auth import current_account, requires
 from .extension import runner

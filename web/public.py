@@ -1,14 +1,15 @@
 """The complainant's pages: the complaint form, the confirmation, the status page with
 "niet akkoord" and withdrawal, and "is this message really from us?".
 
-Each view calls one runner function (``runner.public_form``, ``runner.status``) and
-renders; a validation failure draws the same page again with an error summary. After a
-successful look-up the session (a signed, HTTP-only cookie that expires after 30 minutes
-without use) keeps a status pass (``runner.status.StatusPass``: the dossier number and a
-token that expires; never the access code), so the member does not type the code again for
-each action; "Afmelden" forgets it. After the complaint form the session keeps only a
-reference to the submission (``runner.confirmations``): the confirmation page shows the
-access code once.
+Each view calls one runner function (``runner.members.public_form``,
+``runner.members.status_page``) and renders; a validation failure draws the same page again
+with an error summary. After a successful look-up the session (a signed, HTTP-only cookie
+that expires after 30 minutes without use) keeps a status pass
+(``runner.members.status_page.StatusPass``: the dossier number and a token that expires;
+never the access code), so the member does not type the code again for each action;
+"Afmelden" forgets it. After the complaint form the session keeps only a reference to the
+submission (``runner.members.confirmations``): the confirmation page shows the access code
+once.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from runner.bpmn.errors import ValidationFailed
-from runner.confirmations import new_form_token, usable_token
 from runner.errors import AccessDenied
-from runner.public_form import confirmation as confirmation_of
-from runner.public_form import public_form, submit_complaint
-from runner.status import Attempt, StatusPass
+from runner.members.confirmations import new_form_token, usable_token
+from runner.members.public_form import confirmation as confirmation_of
+from runner.members.public_form import public_form, submit_complaint
+from runner.members.status_page import Attempt, StatusPass
 
 from .extension import runner
 from .i18n import language

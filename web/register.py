@@ -1,6 +1,6 @@
 """The improvement register (verbeterregister): the list with filters, a recommendation with
-its follow-up, the mediators' edit and note forms. Each view calls one ``runner.register``
-function and renders."""
+its follow-up, the mediators' edit and note forms. Each view calls one
+``runner.reports.improvement_register`` function and renders."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from runner.accounts import READ_REGISTER, UPDATE_REGISTER
+from runner.accounts.users import READ_REGISTER, UPDATE_REGISTER
 from runner.bpmn.errors import Conflict, ValidationFailed
-from runner.register import (
+from runner.reports.improvement_register import (
     DONE,
     IN_PROGRESS,
     MAX_NOTE,

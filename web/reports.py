@@ -1,8 +1,8 @@
 """The reports: the page for a period, the printable annual report, its PDF, the CSV export.
 
-The figures come from ``runner.reports`` (aggregated in SQL); this module only gives them
+The figures come from ``runner.reports.figures`` (aggregated in SQL); this module only gives them
 labels in the reader's language, as tables that the page, the printable report and the PDF
-all render, and draws the charts through ``runner.charts``.
+all render, and draws the charts through ``runner.reports.charts``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from runner.accounts import READ_REPORTS
+from runner.accounts.users import READ_REPORTS
 from runner.bpmn.errors import ValidationFailed
-from runner.charts import bar_chart
-from runner.report_document import Document, Table, render_pdf
-from runner.reports import AGE_BANDS, Compliance, Period, Report, Share
+from runner.reports.charts import bar_chart
+from runner.reports.document import Document, Table, render_pdf
+from runner.reports.figures import AGE_BANDS, Compliance, Period, Report, Share
 
 from .auth import current_account, requires
 from .display import label
@@ -112,7 +112,7 @@ def _period() -> Period:
 
 @bp.app_template_filter("grafiek")
 def chart(table: Table) -> Markup:
-    """The table's bar chart as inline SVG (escaped by ``runner.charts``)."""
+    """The table's bar chart as inline SVG (escaped by ``runner.reports.charts``)."""
     return Markup(bar_chart(table.title, table.chart))
 
 

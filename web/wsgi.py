@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from runner import logs
+from runner.ops import logs
 
 from . import create_app
 

@@ -1,4 +1,4 @@
-"""Report facts: one derived row per dossier (``runner.facts``) that the reports aggregate.
+"""Report facts: one derived row per dossier (``runner.reports.facts``) that the reports aggregate.
 
 Dossiers that exist before this revision get their row at their next action; what happened
 to them before is not reconstructed (see the README section "Reports").

@@ -1,0 +1,244 @@
+"""Static checks of the complaint procedure's model folder (``processes/``) before it is
+deployed: the generic checks of :mod:`runner.bpmn.lint` (XML, parsing, operators, forms,
+expressions, timers, gateways, flows) and those of the procedure's own files and conventions:
+
+* every notice kind used by a ``produce_notice`` task has a template in every language,
+  the two languages have the same templates, and every template is valid Jinja syntax;
+  every ``labels.json`` has the labels of a PDF letter (``brief``);
+* every lane with user tasks has a role in ``rollen.json``, every lane there exists in the
+  diagram and every role there is a known role;
+* ``dossiernummer_formaat`` uses only ``{jaar}`` and ``{volgnummer}`` and gives numbers
+  the status page and the dossier URLs find;
+* every field of a user task's form has a type the web form can render;
+* every code people see (categories, steps, user tasks, form choices) has a label in
+  ``labels.json`` in every language (:func:`runner.definition.labels.missing_labels`).
+
+Then, when the static checks found no error, the model is run (:mod:`runner.design.model_run`):
+every path, with sample data, on a virtual clock, in a scratch database.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Collection, Iterator
+from pathlib import Path
+
+import jinja2
+from lxml import etree
+from SpiffWorkflow.spiff.specs.defaults import ServiceTask
+
+from runner.accounts.users import ROLES, ROLES_FILE
+from runner.bpmn.definitions import content_hash
+from runner.bpmn.errors import ModelError
+from runner.bpmn.lint import (
+    BPMN_NS,
+    ERROR,
+    WARNING,
+    ModelLinter,
+    Problem,
+    errors,
+    folder_problem,
+    without_prefix,
+)
+from runner.definition.labels import missing_labels
+from runner.definition.model import (
+    LABELS,
+    LANGUAGES,
+    NOTICES_DIR,
+    SETTINGS,
+    Model,
+    parse,
+    read_folder,
+)
+from runner.notices.letters import letter_labels
+from runner.operators import dossier_number_problem
+
+__all__ = ["ERROR", "NOTICE_OPERATOR", "WARNING", "Problem", "errors", "lint", "lint_files"]
+
+NOTICE_OPERATOR = "produce_notice"
+NOTICE_KIND_PARAMETER = "soort"
+_NOTICE_KIND = re.compile(r"[a-z0-9][a-z0-9_]*")
+# Widgets of runner.work.task_form: what a user task's form can show.
+_RENDERABLE_TYPES = {"string", "boolean"}
+
+
+def lint(folder: Path, operators: Collection[str], run: bool = True) -> list[Problem]:
+    """Check the model in ``folder``; ``operators`` are the ids of the registered operators;
+    ``run``: also run the model when the static checks pass.
+
+    Returns all problems found, in the order found, without duplicates (empty = clean).
+    """
+    folder = Path(folder)
+    try:
+        files = read_folder(folder)
+    except ModelError as err:
+        return [folder_problem(folder, str(err))]
+    return lint_files(files, operators, run)
+
+
+_CACHE: dict[tuple[str, frozenset[str], bool], list[Problem]] = {}
+
+
+def lint_files(files: dict[str, str], operators: Collection[str],
+               run: bool = True) -> list[Problem]:
+    """:func:`lint` on a model's files (``{relative path: text}``); the result is kept per
+    content, so deploying a model that was just linted does not run it again."""
+    key = (content_hash(files), frozenset(operators), run)
+    if key not in _CACHE:
+        linter = _Linter(files, key[1], parse)
+        linter.run()
+        problems = list(dict.fromkeys(linter.problems))
+        if run and linter.model is not None and not errors(problems):
+            from runner.design.model_run import run_model
+
+            problems += [p for p in run_model(files) if p not in problems]
+        _CACHE[key] = problems
+    return list(_CACHE[key])
+
+
+class _Linter(ModelLinter):
+    """The generic checks, and those of the procedure's own files and conventions."""
+
+    def check_files(self) -> None:
+        self.check_templates()
+        self.check_letter_labels()
+        self.check_dossier_number()
+
+    def check_diagram(self, name: str, root: etree._Element) -> None:
+        self.check_lanes(name, root)
+
+    def check_model(self, model: Model) -> None:
+        for kind, code, language in missing_labels(model):
+            self.report(LABELS, "", f"{kind} {code!r} heeft geen label in het {language}")
+
+    def check_service_task(self, file: str, element: str, spec: ServiceTask) -> None:
+        super().check_service_task(file, element, spec)
+        if spec.operation_name == NOTICE_OPERATOR:
+            self.check_notice_kind(file, element, spec.operation_params or {})
+
+    def check_templates(self) -> None:
+        environment = jinja2.Environment(autoescape=False)
+        per_language: dict[str, set[str]] = {language: set() for language in LANGUAGES}
+        for name, text in self.files.items():
+            parts = name.split("/")
+            if len(parts) != 3 or parts[0] != NOTICES_DIR or parts[1] not in per_language:
+                continue
+            per_language[parts[1]].add(parts[2])
+            if not name.endswith(".txt"):
+                continue
+            try:
+                environment.parse(text, name=name)
+            except jinja2.TemplateSyntaxError as err:
+                self.report(name, "", f"ongeldig sjabloon: regel {err.lineno}: {err.message}")
+        for language, names in per_language.items():
+            for other, other_names in per_language.items():
+                for missing in sorted(other_names - names):
+                    self.report(
+                        f"{NOTICES_DIR}/{language}/{missing}",
+                        "",
+                        f"bestand ontbreekt (wel aanwezig in {NOTICES_DIR}/{other}/)",
+                    )
+
+    def check_letter_labels(self) -> None:
+        """The labels a PDF letter prints (``brief`` in each language's labels.json)."""
+        for language in LANGUAGES:
+            name = f"{NOTICES_DIR}/{language}/labels.json"
+            if name not in self.json:  # missing or invalid: reported above
+                continue
+            try:
+                letter_labels(self.json[name])
+            except ModelError as err:
+                self.report(name, "", without_prefix(str(err), "labels.json"))
+
+    def check_lanes(self, name: str, root: etree._Element) -> None:
+        """Lanes with user tasks have a role in rollen.json, and rollen.json names only
+        lanes of the diagram and known roles: else tasks vanish from every inbox."""
+        if ROLES_FILE not in self.json:
+            if ROLES_FILE not in self.files:
+                self.report(ROLES_FILE, "", "bestand ontbreekt: het zegt welke rol de taken "
+                                            "van elke lane uitvoert")
+            return
+        mapping = self.json[ROLES_FILE].get("lanes") if isinstance(
+            self.json[ROLES_FILE], dict) else None
+        if not isinstance(mapping, dict):
+            self.report(ROLES_FILE, "", 'verwacht {"lanes": {"naam van de lane": "rol"}}')
+            return
+        user_tasks = {task.get("id") for task in root.iter(f"{{{BPMN_NS}}}userTask")}
+        lanes = set()
+        for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+            lane_name = lane.get("name") or ""
+            lanes.add(lane_name)
+            tasks = sorted(ref.text.strip() for ref in lane.iter(f"{{{BPMN_NS}}}flowNodeRef")
+                           if ref.text and ref.text.strip() in user_tasks)
+            if tasks and lane_name not in mapping:
+                self.report(name, lane.get("id"),
+                            f"lane '{lane_name}' staat niet in {ROLES_FILE}: niemand ziet de "
+                            f"taken {', '.join(tasks)} in zijn inbox; voeg "
+                            f'"{lane_name}": "<rol>" toe aan {ROLES_FILE} of geef de lane '
+                            "de naam die daar staat")
+        for lane_name, role in mapping.items():
+            if lane_name not in lanes:
+                self.report(ROLES_FILE, lane_name,
+                            f"lane '{lane_name}' bestaat niet in {name}; hernoem ze hier "
+                            "zoals in het diagram, of verwijder de regel")
+            if role not in ROLES:
+                self.report(ROLES_FILE, lane_name,
+                            f"onbekende rol '{role}'; kies uit {', '.join(ROLES)}")
+
+    def check_dossier_number(self) -> None:
+        settings = self.json.get(SETTINGS)
+        if not isinstance(settings, dict) or "dossiernummer_formaat" not in settings:
+            return
+        problem = dossier_number_problem(settings["dossiernummer_formaat"])
+        if problem:
+            self.report(SETTINGS, "dossiernummer_formaat", problem)
+
+    def check_notice_kind(self, file: str, element: str, parameters: dict) -> None:
+        parameter = parameters.get(NOTICE_KIND_PARAMETER)
+        if not isinstance(parameter, dict) or not isinstance(parameter.get("value"), str):
+            self.report(file, element, f"parameter '{NOTICE_KIND_PARAMETER}' ontbreekt")
+            return
+        try:
+            kind = ast.literal_eval(parameter["value"].strip())
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            kind = None
+        if not isinstance(kind, str):
+            self.report(
+                file,
+                element,
+                f"parameter '{NOTICE_KIND_PARAMETER}' moet een vaste tekst zijn, "
+                f"bijvoorbeeld 'antwoord' (nu: {parameter['value']})",
+            )
+            return
+        if not _NOTICE_KIND.fullmatch(kind):
+            self.report(file, element, f"ongeldige soort bericht '{kind}'")
+            return
+        for language in LANGUAGES:
+            template = f"{NOTICES_DIR}/{language}/{kind}.txt"
+            if template not in self.files:
+                self.report(file, element, f"sjabloon {template} ontbreekt")
+
+    def check_form_fields(self, path: str, element: str) -> None:
+        """The web form of a user task renders text, choices, dates, check boxes and rows
+        (:mod:`runner.work.task_form`); any other type can never be filled in there."""
+        for name, kind in _unrenderable_fields(self.json[path]):
+            self.report(path, element,
+                        f"veld '{name}' heeft type '{kind}', dat het webformulier niet kan "
+                        "tonen (de bemiddelaar krijgt altijd 'deze waarde is niet geldig'); "
+                        "gebruik type 'string' (met een 'pattern' voor cijfers), 'boolean' "
+                        "of een lijst van objecten")
+
+
+def _unrenderable_fields(schema: dict, prefix: str = "") -> Iterator[tuple[str, str]]:
+    for name, spec in (schema.get("properties") or {}).items():
+        if not isinstance(spec, dict):
+            continue
+        kind = spec.get("type", "string")
+        items = spec.get("items") if isinstance(spec.get("items"), dict) else {}
+        if kind == "array" and items.get("type") == "object" and not prefix:
+            yield from _unrenderable_fields(items, f"{name}.")
+        elif not isinstance(kind, str) or kind not in _RENDERABLE_TYPES:
+            yield f"{prefix}{name}", str(kind)
+        elif any(not isinstance(value, str) for value in spec.get("enum", [])):
+            yield f"{prefix}{name}", "keuze met waarden die geen tekst zijn"

@@ -1,0 +1,1 @@
+"""Running the product: log lines, Prometheus metrics and the readiness check."""

@@ -1,0 +1,243 @@
+"""The case beside a task: what a mediator needs to decide, built from the dossier's
+process data, its audit trail and its notices, with every code as a label.
+
+The decisions are read generically: each completed user task's data (its ``resultaat``
+property) is shown field by field with the titles of its own form, choices as their labels
+(``labels.json``, under the field's name). A designer who adds a task with a form adds no
+Python here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from runner.bpmn.case import spec_properties
+from runner.deadlines.calendar import RECEIPT, explain
+from runner.definition.labels import ANCHOR
+from runner.definition.model import Model
+from runner.operators import postal_address
+from runner.work.task_form import text as form_text
+
+TASK_COMPLETED = "taak voltooid"
+MESSAGE_RECEIVED = "bericht ontvangen"
+PRE_CHECK = "voorstel"
+COMPLAINANT_FIELDS = ("voornaam", "achternaam", "email", "adres", "telefoon", "lidnummer")
+# Messages from the complainant whose data the case shows: (variable, reason field).
+COMPLAINANT_MESSAGES = {"klager_niet_akkoord": "niet_akkoord",
+                        "klacht_ingetrokken": "intrekking"}
+# Deadlines met by something other than a user task (termijnen.dmn names): the notice that
+# left the fund (its first of that kind), or the complainant's message in time.
+DEADLINE_NOTICES = {"ontvangstmelding": "ontvangstmelding", "statusbericht": "statusbericht"}
+DEADLINE_MESSAGES = {"reactietermijn": "klager_niet_akkoord"}
+# A user task's due date in the diagram: termijnen['antwoord']['vervalt_op'], or a deadline
+# variable of its own: aanbevelingstermijn['vervalt_op'].
+_TASK_DEADLINE = re.compile(r"(\w+)(?:\['([^']+)'\])?\['vervalt_op'\]")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One field of a decision: its form title and the value as people read it."""
+
+    title: str
+    text: str
+    long: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    task: str  # the task's label
+    step: str  # the step's label ("" when the task has none)
+    by: str
+    at: datetime | None
+    answers: tuple[Answer, ...]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The pre-check's suggestion (``ontvankelijkheid.dmn``) and its reason."""
+
+    admissible: bool
+    verdict: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ComplainantMessage:
+    name: str  # klager_niet_akkoord, klacht_ingetrokken
+    at: datetime | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ShownDeadlineRow:
+    name: str  # the deadline kind's label
+    last_day: str  # ISO date
+    explanation: str
+    done_at: str | None = None  # ISO instant its work was done; None while it runs
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    number: str
+    language: str  # the complainant's language code
+    language_label: str
+    channel: str
+    category: str
+    received_at: str | None
+    complainant: dict[str, str]
+    description: str
+    suggestion: Suggestion | None
+    decisions: tuple[Decision, ...]
+    messages: tuple[ComplainantMessage, ...]
+    notices: tuple[dict[str, Any], ...]
+    deadlines: tuple[ShownDeadlineRow, ...]
+    closed: bool = False
+    outcome: str = ""
+
+
+def build_summary(info: dict[str, Any], data: dict[str, Any], model: Model,
+                  language: str) -> CaseSummary:
+    """The summary of a dossier: ``info`` as :meth:`Klachten.dossier` gives it, ``data`` the
+    process data, ``model`` the version it runs on, in ``language`` (nl or fr)."""
+    labels = model.labels
+    complainant = data.get("klager") or {}
+    on_paper = postal_address(complainant)
+    audit = info.get("audit", [])
+    return CaseSummary(
+        number=info["dossiernummer"],
+        language=info.get("taal") or "",
+        language_label=labels.text("taal", info.get("taal"), language),
+        channel=labels.text("kanaal", info.get("kanaal"), language),
+        category=labels.text("categorie", info.get("categorie"), language),
+        received_at=info.get("ontvangen_op"),
+        complainant={key: str(complainant[key]) for key in COMPLAINANT_FIELDS
+                     if complainant.get(key)},
+        description=str(data.get("omschrijving", "")),
+        suggestion=_suggestion(data.get(PRE_CHECK), model, language),
+        decisions=tuple(_decisions(audit, data, model, language)),
+        messages=tuple(_messages(audit, data)),
+        notices=tuple({**notice, "soort_label": labels.text("bericht", notice["soort"], language),
+                       "status_label": labels.text("berichtstatus", notice["status"], language),
+                       "kanaal_label": labels.text("kanaal", notice["kanaal"], language),
+                       # A letter, or an e-mail's paper copy to the postal address.
+                       "printable": notice["kanaal"] == "brief" or bool(on_paper)}
+                      for notice in info.get("berichten", [])),
+        deadlines=tuple(_deadline_rows(info, data, model, language)),
+        closed=bool(info.get("afgesloten")),
+        outcome=labels.text("uitkomst", info.get("uitkomst"), language),
+    )
+
+
+def _deadline_rows(info: dict[str, Any], data: dict[str, Any], model: Model,
+                   language: str):
+    done, labels = deadlines_done(info, data, model), model.labels
+    for name, value in info.get("termijnen", {}).items():
+        anchor = labels.text(ANCHOR, value.get("anker") or RECEIPT, language)
+        yield ShownDeadlineRow(labels.text("termijn", name, language), value["vervaldag"],
+                               explain(value, anchor, language), done.get(name))
+
+
+def deadlines_done(info: dict[str, Any], data: dict[str, Any], model: Model
+                   ) -> dict[str, str]:
+    """The instant each deadline's work was done, by deadline name: the last completion of
+    the user tasks that the diagram gives that deadline as due date (once none of them is
+    open any more), the first notice of its kind that left the fund, or the complainant's
+    message."""
+    audit = info.get("audit", [])
+    deadlines = info.get("termijnen", {})
+    still_open = {_instant(task["vervaldatum"]) for task in info.get("open_taken", [])
+                  if task.get("vervaldatum")}
+    done: dict[str, str] = {}
+    for spec in model.user_task_specs():
+        name = _task_deadline(spec_properties(spec).get("vervaldatum", ""), data)
+        due = deadlines.get(name, {}).get("vervalt_op")
+        if not due or _instant(due) in still_open:
+            continue
+        completed = [e["op"] for e in audit
+                     if e["wat"] == TASK_COMPLETED and e["element"] == spec.name]
+        if completed:
+            done[name] = max(completed + ([done[name]] if name in done else []))
+    for name, kind in DEADLINE_NOTICES.items():
+        left = [n.get("verzonden_op") for n in info.get("berichten", []) if n["soort"] == kind]
+        if left and left[0]:
+            done.setdefault(name, left[0])
+    for name, message in DEADLINE_MESSAGES.items():
+        received = [e["op"] for e in audit
+                    if e["wat"] == MESSAGE_RECEIVED and e["element"] == message]
+        if received:
+            done.setdefault(name, received[0])
+    return done
+
+
+def _task_deadline(expression: str, data: dict[str, Any]) -> str:
+    """The deadline a user task's ``vervaldatum`` expression names ("" when none)."""
+    match = _TASK_DEADLINE.search(expression or "")
+    if match is None:
+        return ""
+    if match.group(2):
+        return match.group(2)
+    variable = data.get(match.group(1))
+    return str(variable.get("termijn", "")) if isinstance(variable, dict) else ""
+
+
+def _suggestion(value: Any, model: Model, language: str) -> Suggestion | None:
+    if not isinstance(value, dict) or not value.get("ontvankelijk"):
+        return None
+    labels = model.labels
+    admissible = value["ontvankelijk"] == "ja"
+    return Suggestion(admissible, labels.text("ontvankelijk", value["ontvankelijk"], language),
+                      labels.text("reden", value.get("reden"), language))
+
+
+def _decisions(audit: list[dict], data: dict, model: Model, language: str):
+    specs = {spec.name: spec for spec in model.user_task_specs()}
+    for entry in audit:
+        spec = specs.get(entry["element"])
+        if entry["wat"] != TASK_COMPLETED or spec is None:
+            continue
+        props = spec_properties(spec)
+        result = data.get(props.get("resultaat", ""))
+        form = props.get("formJsonSchemaFilename")
+        schema = model.form(form) if form and f"forms/{form}" in model.files else {}
+        answers = tuple(_answers(schema, result, model, language)) if isinstance(
+            result, dict) else ()
+        yield Decision(
+            task=model.labels.text("taak", spec.name, language) or spec.bpmn_name or spec.name,
+            step=model.labels.text("stap", props.get("stap"), language),
+            by=entry["wie"], at=_instant(entry.get("op")), answers=answers)
+
+
+def _answers(schema: dict, result: dict, model: Model, language: str):
+    for name, spec in schema.get("properties", {}).items():
+        value = result.get(name)
+        if value in (None, "", []) or not isinstance(spec, dict):
+            continue
+        title = form_text(spec, "title", language, name)
+        if isinstance(value, list):
+            columns = spec.get("items", {}).get("properties", {})
+            for row in value:
+                yield Answer(title, " \u2013 ".join(str(row.get(c, "")) for c in columns
+                                               if row.get(c)), long=True)
+        elif isinstance(value, bool):
+            yield Answer(title, "\u2713" if value else "\u2013")
+        elif "enum" in spec:
+            yield Answer(title, model.labels.text(name, value, language))
+        else:
+            yield Answer(title, str(value), long=spec.get("x-widget") == "textarea")
+
+
+def _messages(audit: list[dict], data: dict):
+    for entry in audit:
+        variable = COMPLAINANT_MESSAGES.get(entry["element"])
+        if entry["wat"] != MESSAGE_RECEIVED or variable is None:
+            continue
+        stored = data.get(variable) if isinstance(data.get(variable), dict) else {}
+        reason = stored.get("reden") or (entry.get("details") or {}).get("reden", "")
+        yield ComplainantMessage(entry["element"], _instant(entry.get("op")), str(reason or ""))
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

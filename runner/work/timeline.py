@@ -1,0 +1,128 @@
+"""A dossier's timeline in people's words, from its audit trail and its notices.
+
+Each event has a ``kind`` the page words in the reader's language ("Ontvangstmelding
+verzonden per e-mail", "mia: Ontvankelijkheid beoordelen, Ontvankelijk, motivatie …",
+"Statusbericht 2 verzonden"), with the codes already turned into labels. The engine's own
+steps (service tasks, gateways, timers) are events too, marked ``technical``: the page
+shows them only when asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from runner.definition.labels import ELEMENT, FALLBACK, Labels
+from runner.definition.model import Model
+from runner.work.case_summary import Decision, build_summary
+
+# Kinds of events (the page has a sentence per kind).
+RECEIVED, DECISION, NOTICE, POSTED, FROM_COMPLAINANT, CLOSED = (
+    "ontvangen", "beslissing", "bericht", "gepost", "klager", "afgesloten")
+UNDELIVERED, INCIDENT, RETRIED, REGISTER, ENGINE, OTHER = (
+    "niet_afgeleverd", "incident", "opnieuw", "verbeterregister", "motor", "overig")
+_AUDIT_KINDS = {"klacht ontvangen": RECEIVED, "brief gepost": POSTED,
+                "bericht niet afgeleverd": UNDELIVERED, "incident": INCIDENT,
+                "opnieuw proberen": RETRIED, "aanbeveling gewijzigd": REGISTER,
+                "opvolgnotitie toegevoegd": REGISTER}
+# The outbox's "bericht verzonden" is the notice's own event (with its delivery state).
+NOTICE_SENT = "bericht verzonden"
+_ENGINE_ACTIONS = {"stap uitgevoerd", "gebeurtenis", NOTICE_SENT}
+_DETAIL_LENGTH = 160
+_NONE, _ARROW = "\u2013", " \u2192 "
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str
+    actor: str
+    subject: str  # a label: the task, the notice kind, the channel, the message
+    detail: str = ""
+    number: int = 0  # the how-manieth notice of its kind (Statusbericht 2)
+    state: str = ""  # a notice's delivery: queued, sent, te printen, ...
+    technical: bool = False
+
+
+def timeline(info: dict[str, Any], data: dict[str, Any], model: Model,
+             language: str) -> list[Event]:
+    """Every event of the dossier, oldest first (engine steps marked technical)."""
+    summary = build_summary(info, data, model, language)
+    decisions = iter(summary.decisions)
+    messages = iter(summary.messages)
+    labels = model.labels
+    events: list[Event] = []
+    for entry in info.get("audit", []):
+        at, actor, action = _instant(entry["op"]), entry["wie"], entry["wat"]
+        details = entry.get("details") or {}
+        if action == "taak voltooid":
+            decision = next(decisions, None)
+            if decision is not None:
+                events.append(Event(at, DECISION, actor, decision.task, _gist(decision)))
+        elif action == "bericht ontvangen":
+            message = next(messages, None) if entry["element"] in (
+                "klager_niet_akkoord", "klacht_ingetrokken") else None
+            events.append(Event(at, FROM_COMPLAINANT, actor, entry["element"],
+                                _short(message.reason if message else "")))
+        elif action in _ENGINE_ACTIONS:
+            events.append(Event(at, ENGINE, actor, _engine_subject(
+                action, entry["element"], details, labels, language), technical=True))
+        elif action == "klacht ontvangen":
+            events.append(Event(at, RECEIVED, actor,
+                                labels.text("kanaal", details.get("kanaal"), language)))
+        else:
+            kind = _AUDIT_KINDS.get(action, OTHER)
+            subject = (labels.text("bericht", entry["element"], language) if kind != OTHER
+                       else f"{action} {entry['element']}".strip())
+            events.append(Event(at, kind, actor, subject, _short(
+                details.get("reden") or details.get("error") or _changes(details))))
+    events += _notices(summary.notices)
+    if info.get("afgesloten") and info.get("afgesloten_op"):
+        events.append(Event(_instant(info["afgesloten_op"]), CLOSED, "", summary.outcome))
+    return sorted(events, key=lambda event: event.at)
+
+
+def _engine_subject(action: str, element: str, details: dict, labels: Labels,
+                    language: str) -> str:
+    """An engine step by the element's label in ``language`` (the name the diagram gave it
+    when it has none), a notice that left by its kind."""
+    if action != NOTICE_SENT and labels.has(ELEMENT, element, FALLBACK):
+        return labels.text(ELEMENT, element, language)
+    return details.get("naam") or f"{labels.text('bericht', element, language)}: {action}"
+
+
+def _notices(notices) -> list[Event]:
+    """A notice is an event when it was made, numbered within its kind; its state says
+    whether it left (sent by e-mail, to print, posted, failed)."""
+    counts: dict[str, int] = {}
+    events = []
+    for notice in notices:
+        counts[notice["soort"]] = counts.get(notice["soort"], 0) + 1
+        at = notice.get("verzonden_op") or notice["aangemaakt_op"]
+        events.append(Event(_instant(at), NOTICE, "", notice["soort_label"],
+                            notice["kanaal_label"], counts[notice["soort"]], notice["status"]))
+    return events
+
+
+def _changes(details: dict) -> str:
+    """The fields a register change changed: ``status: open → uitgevoerd``."""
+    changes = details.get("wijzigingen") or {}
+    return "; ".join(f"{field}: {change.get('van') or _NONE}{_ARROW}{change.get('naar') or _NONE}"
+                     for field, change in changes.items() if isinstance(change, dict))
+
+
+def _gist(decision: Decision) -> str:
+    """A decision in a line: its choices, then the start of its first long text."""
+    choices = [answer.text for answer in decision.answers if not answer.long]
+    texts = [answer.text for answer in decision.answers if answer.long]
+    return _short(" \u2013 ".join([*choices, *texts[:1]]))
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= _DETAIL_LENGTH else text[:_DETAIL_LENGTH - 1] + "…"
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value)
