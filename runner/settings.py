@@ -77,6 +77,10 @@ SETTINGS = (
             "The rate-limit window of the status page, in minutes."),
     Setting("KLACHTEN_PASSWORD", "",
             "klachten user add: the new user's password (otherwise it is asked for)."),
+    Setting("KLACHTEN_PASSWORD_HASH_COST", "standard",
+            "Argon2 parameters of the mediators' passwords: standard (argon2-cffi's default, "
+            "RFC 9106 low-memory: 3 passes over 64 MiB), or test (its cheapest: for the test "
+            "suite only, never a deployment)."),
     Setting("KLACHTEN_LOGIN_ATTEMPTS", "5",
             "Failed mediator logins allowed per client address within the window; a user name "
             "with that many failures then refuses only the addresses that failed."),
