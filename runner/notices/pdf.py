@@ -17,6 +17,7 @@ from importlib.resources import as_file, files
 from typing import Any
 
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 from fpdf.line_break import TextLine
 
 FONT = "tekst"
@@ -69,4 +70,5 @@ def paged_pdf(page_label: str, language: str, foot: float = 15.0) -> Iterator[Pa
 
 def _close_fonts(pdf: FPDF) -> None:
     for font in pdf.fonts.values():
-        font.ttfont.close()
+        if isinstance(font, TTFFont):
+            font.ttfont.close()
