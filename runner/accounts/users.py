@@ -24,7 +24,7 @@ from runner.accounts import sessions
 from runner.bpmn.errors import ConfigurationError, Forbidden, NotFound, ValidationFailed
 from runner.bpmn.store import transaction
 from runner.definition.model import Model
-from runner.members.status_page import RateLimit, check_limit, client_identity, record_failures
+from runner.ratelimit import RateLimit, check_limit, client_key, event_key, record_failures
 from runner.service import Klachten
 from runner.store import User
 
@@ -81,6 +81,7 @@ def _hasher() -> PasswordHasher:
 def _dummy() -> str:
     """A hash to verify against for an unknown name, so that it takes as long as a known one."""
     return _hasher().hash("geen-gebruiker-met-deze-naam")
+LOGIN = "login"  # the prefix of the failed logins' rate-limit events
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ class Accounts:
         """Check a name and password; one uniform failure; rate-limited per client address,
         and per user name only for clients that failed (no lock-out of a mediator, ADR 8)."""
         name, password = name.strip()[:MAX_NAME], password[:1000]
-        keys = (_key("adres", client_identity(client)), _key("naam", name.lower()))
+        keys = (client_key(client, LOGIN), event_key("naam", name.lower(), LOGIN))
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
             check_limit(session, *keys, self.limit, now)
@@ -261,7 +262,3 @@ def _verify(stored: str, password: str) -> bool:
         return _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _key(kind: str, value: str) -> str:
-    return f"login:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
