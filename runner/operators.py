@@ -31,6 +31,7 @@ from runner.deadlines.calendar import (
     rule_from_row,
 )
 from runner.definition.model import Model
+from runner.i18n import N_, translations
 from runner.notices.texts import INITIAL_STATUS, NoticeStatus, localised, new_notice_code
 from runner.settings import public_link
 from runner.store import Dossier, DossierSequence, Notice, Recommendation
@@ -85,10 +86,8 @@ def verify_access_code(code: str, stored: str) -> bool:
 
 _CODE_GROUP = f"[{_ACCESS_CODE_ALPHABET}]{{4}}"
 ACCESS_CODE_SHAPE = re.compile(rf"\b{_CODE_GROUP}-{_CODE_GROUP}-{_CODE_GROUP}\b")
-ACCESS_CODE_REDACTED = "[toegangscode verwijderd na verzending]"
-# The same, in the notice's language (the member reads the stored copy on a reprint).
-ACCESS_CODE_REDACTED_IN = {"nl": ACCESS_CODE_REDACTED,
-                           "fr": "[code d'accès retiré après l'envoi]"}
+# In the notice's language where it is used (the member reads the stored copy on a reprint).
+ACCESS_CODE_REDACTED = N_("[toegangscode verwijderd na verzending]")
 
 
 # What a stored notice holds where its access code goes; filled in when it leaves (ADR 8).
@@ -103,7 +102,7 @@ def fill_in_access_code(text: str, code: str) -> str:
 
 def delivered_copy(text: str, stored: str | None, language: str = "nl") -> str:
     """What the outbox keeps of a notice that left: no access code, and no placeholder."""
-    redacted = ACCESS_CODE_REDACTED_IN.get(language, ACCESS_CODE_REDACTED)
+    redacted = translations(language).gettext(ACCESS_CODE_REDACTED)
     return redact_access_code(text.replace(ACCESS_CODE_PLACEHOLDER, redacted), stored,
                               language)
 
@@ -115,7 +114,7 @@ def redact_access_code(text: str, stored: str | None, language: str = "nl") -> s
     if not stored:
         return text
     return ACCESS_CODE_SHAPE.sub(
-        lambda match: (ACCESS_CODE_REDACTED_IN.get(language, ACCESS_CODE_REDACTED)
+        lambda match: (translations(language).gettext(ACCESS_CODE_REDACTED)
                        if verify_access_code(match[0], stored) else match[0]),
         text)
 
