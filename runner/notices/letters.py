@@ -122,7 +122,7 @@ def font_files(setting: str = "KLACHTEN_LETTER_FONT",
                package: str = "fonts-dejavu-core") -> tuple[Path, Path]:
     """The regular font of ``setting`` and its bold face (the regular one when no -Bold
     file exists)."""
-    regular = Path(settings.get(setting))
+    regular = Path(getattr(settings.current(), setting.removeprefix("KLACHTEN_").lower()))
     if not regular.is_file():
         raise ConfigurationError(
             f"lettertype {regular} niet gevonden: installeer {package} of zet "
@@ -136,7 +136,7 @@ def _add_fonts(pdf: FPDF) -> None:
     is shaped (HarfBuzz), so that scripts joining their letters come out joined, and runs
     of right-to-left text are placed by the Unicode bidi algorithm."""
     fonts = {FONT: font_files()}  # every file checked before any is opened
-    if settings.get("KLACHTEN_LETTER_FALLBACK_FONT"):
+    if settings.current().letter_fallback_font:
         fonts[FALLBACK_FONT] = font_files("KLACHTEN_LETTER_FALLBACK_FONT", "fonts-noto-core")
     for name, (regular, bold) in fonts.items():
         pdf.add_font(name, "", regular)
