@@ -173,7 +173,7 @@ class ModelLinter:
     def check_gateway_defaults_xml(self, name: str, root: etree._Element) -> None:
         """Also on a model that does not parse (SpiffWorkflow then only names a flow)."""
         for process in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
-            sources: dict[str, int] = {}
+            sources: dict[str | None, int] = {}
             for flow in process.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
                 source = flow.get("sourceRef")
                 sources[source] = sources.get(source, 0) + 1
@@ -274,8 +274,9 @@ class ModelLinter:
             return
         if path not in self.form_problems:
             self.form_problems[path] = _schema_problem(self.json[path])
-        if self.form_problems[path]:
-            self.report(path, element, self.form_problems[path])
+        problem = self.form_problems[path]
+        if problem:
+            self.report(path, element, problem)
 
     def check_unreferenced_forms(self) -> None:
         """Forms no user task names (e.g. the intake form) must be valid all the same."""
@@ -295,7 +296,8 @@ class ModelLinter:
                 continue
             self.check_expression(file, element, label, source)
 
-    def check_event_definition(self, file: str, element: str, spec: Any, definition) -> None:
+    def check_event_definition(self, file: str, element: str, spec: Any,
+                               definition: Any) -> None:
         if isinstance(definition, TimerEventDefinition):
             self.check_timer(file, element, definition)
         elif isinstance(definition, ConditionalEventDefinition):
@@ -377,7 +379,9 @@ def _is_bare_iso(source: str) -> bool:
 
 
 def _schema_problem(schema: Any) -> str | None:
-    if not isinstance(schema, dict | bool):
+    if isinstance(schema, bool):  # true and false are schemas too
+        return None
+    if not isinstance(schema, dict):
         return "geen geldig JSON Schema: verwacht een object"
     try:
         validator_for(schema).check_schema(schema)

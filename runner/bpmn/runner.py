@@ -116,7 +116,7 @@ class ProcessRunner:
 
     @staticmethod
     def latest_version(session: Session) -> int:
-        latest = session.scalar(select(func.max(Definition.id)))
+        latest: int | None = session.scalar(select(func.max(Definition.id)))
         if latest is None:
             raise NotFound("er is nog geen procesmodel gedeployed")
         return latest
@@ -205,7 +205,7 @@ class ProcessRunner:
 
     def _quarantine(self, instance_id: int, now: datetime, error: Exception) -> None:
         with transaction(self.factory) as session:
-            instance = session.get(Instance, instance_id)
+            instance = session.get_one(Instance, instance_id)
             instance.next_timer_at = None
             instance.has_incident = True
             session.add(Incident(dossier_id=instance.dossier_id, element="timer",
