@@ -19,7 +19,12 @@ from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, PrivateAttr, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from runner.bpmn.errors import ConfigurationError
 from runner.instance_file import INSTANCE_FILE, read_instance_file, unknown_name
@@ -206,8 +211,12 @@ class Settings(BaseSettings):
                                    "send; empty: /metrics answers 404.")
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
-                                   dotenv_settings, file_secret_settings):
+    def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Only the values :func:`load` gathered: it reads the file and the environment
         itself, to know where each value came from."""
         return (init_settings,)
@@ -361,7 +370,10 @@ def _masked(value: Any) -> str:
 
 # ----- the settings of this process
 
-_loaded: list[tuple[tuple, Settings]] = []
+# What the settings were built from: the KLACHTEN_* variables, the working folder (a relative
+# instance folder) and klachten.cfg's identity, size and modification time.
+Inputs = tuple[tuple[tuple[str, str], ...], str, tuple[int, int, int] | None]
+_loaded: list[tuple[Inputs, Settings]] = []
 
 
 def current() -> Settings:
@@ -373,7 +385,7 @@ def current() -> Settings:
     return _loaded[-1][1]
 
 
-def _inputs() -> tuple:
+def _inputs() -> Inputs:
     environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX)))
     folder = os.environ.get(PREFIX + "INSTANCE_PATH") or "instance"
     try:
