@@ -29,17 +29,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from runner.accounts import sessions
 from runner.bpmn.case import Case
 from runner.bpmn.clock import as_utc
+from runner.bpmn.closed_record import ClosedCase
 from runner.bpmn.forms import from_fields, validate_form, without_form_only
 from runner.bpmn.store import transaction
 from runner.definition.model import Model
@@ -171,9 +172,11 @@ def check_limit(session: Session, client: str, target: str, limit: RateLimit,
         .group_by(RateLimitEvent.key)).all()}
     failures, first, last = rows.get(client, (0, None, None))
     attacked = rows.get(target, (0, None, None))[0] >= limit.attempts
-    if failures >= limit.attempts:  # open again when its oldest failure has left the window
+    if failures >= limit.attempts and first is not None:
+        # open again when its oldest failure has left the window
         lifts = as_utc(first) + limit.window
-    elif failures and attacked:  # open again when its last failure has left the window
+    elif failures and attacked and last is not None:
+        # open again when its last failure has left the window
         lifts = as_utc(last) + limit.window
     else:
         return
@@ -276,7 +279,7 @@ class StatusDesk:
         """The status of the dossier, or AccessDenied / RateLimited."""
         number = self._verify(credential)
         with transaction(self.klachten.factory) as session:
-            dossier = session.scalar(select(Dossier).where(Dossier.number == number))
+            dossier = self.klachten.find_dossier(session, number)
             notices = session.execute(select(Notice.created_at, Notice.kind, Notice.code)
                                       .where(Notice.dossier_id == dossier.id)
                                       .order_by(Notice.id)).all()
@@ -323,7 +326,7 @@ class StatusDesk:
                 token = sessions.start(session, sessions.now(), dossier_id=dossier_id)
             else:
                 self._record_failure(session, attempt, now)
-        if not granted:
+        if not granted or stored is None:
             raise AccessDenied()
         expires = (now + PASS_LIFETIME).isoformat()
         return StatusPass(number, expires, _pass_token(stored, number, expires), token)
@@ -384,7 +387,8 @@ class StatusDesk:
         """The texts of the version the dossier runs on (``statuspagina.json``)."""
         return _Wording.of(self.klachten.model_of(number), language)
 
-    def _status(self, dossier: Dossier, notices: list, case: Case,
+    def _status(self, dossier: Dossier, notices: Sequence[Row[datetime, str, str]],
+                case: Case | ClosedCase,
                 language: str) -> PublicStatus:
         wording = self._wording(language, dossier.number or "")
         waiting = case.waiting_messages()
@@ -433,7 +437,7 @@ def _answers(data: dict, sent: dict[str, date], wording: _Wording) -> tuple[Publ
     return tuple(found)
 
 
-def _step_text(dossier: Dossier, case: Case, wording: _Wording) -> StepText:
+def _step_text(dossier: Dossier, case: Case | ClosedCase, wording: _Wording) -> StepText:
     """The step in plain words, from the engine: the open work with the highest ``stap``
     (its element's own text when there is one); closed dossiers say so."""
     element = ""
