@@ -105,6 +105,16 @@ class ClosedCase(CaseData):
     def letter_code(self, task: Task) -> str | None:
         return None
 
+    def validate(self, task: Task, data: dict[str, Any]) -> None:
+        raise NotFound(f"taak {task.id} bestaat niet in dit dossier")
+
+    def complete(self, task: Task, data: dict[str, Any],
+                 did_complete: Callable[[Task], None] | None = None) -> None:
+        raise NotFound(f"taak {task.id} bestaat niet in dit dossier")
+
+    def run(self, did_complete: Callable[[Task], None] | None = None) -> None:
+        """An ended workflow has nothing to run."""
+
     def send_message(self, name: str, payload: dict[str, Any],
                      did_complete: Callable[[Task], None] | None = None) -> None:
         raise Conflict(f"het dossier wacht niet op het bericht {name}")
