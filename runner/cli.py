@@ -385,7 +385,7 @@ def _dossier_text(klachten: Klachten, info: dict) -> str:
 
 def _log_access(klachten: Klachten, number: str, what: str) -> None:
     """The access log names the system account that ran the command."""
-    from runner.work.dossier_view import log_access
+    from runner.privacy.access_log import log_access
 
     log_access(klachten, f"{getpass.getuser()} (opdrachtregel)", number, what)
 

@@ -39,10 +39,11 @@ from runner.bpmn.store import AuditEntry, Incident, Instance, OpenTask, transact
 from runner.definition.labels import named_in
 from runner.definition.model import DIAGRAM, Model, default_processes_dir, parse, read_folder
 from runner.definition.rule_texts import RULE_VALUE, fill_rule_values
+from runner.notices.addresses import complainant_name
 from runner.notices.post_room import PostRoom, post_letter
 from runner.notices.sealing import CodeSeal
 from runner.notices.texts import NoticeStatus, notice_dict
-from runner.operators import OperatorContext, complainant_name, number_dossier
+from runner.operators import OperatorContext, number_dossier
 from runner.store import Dossier, Notice, as_dossier
 
 COMPLAINT_FORM = "klacht.json"

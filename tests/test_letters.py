@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from runner.bpmn.errors import ConfigurationError, Conflict
 from runner.cli import main
-from runner.operators import ACCESS_CODE_REDACTED
+from runner.notices.access_codes import ACCESS_CODE_REDACTED
 from runner.service import Klachten
 
 MM = 72 / 25.4  # PDF points per millimetre

@@ -16,11 +16,12 @@ from runner import settings
 from runner.accounts.users import Accounts
 from runner.admin import Admin
 from runner.members.public_form import SubmissionLimits
-from runner.members.status_page import RateLimit, StatusDesk
+from runner.members.status_page import StatusDesk
 from runner.privacy.processing_register import ProcessingRegister
 from runner.privacy.rectification import Rectification
 from runner.privacy.retention import Retention
 from runner.privacy.subject_access import SubjectAccess
+from runner.ratelimit import RateLimit
 from runner.reports.figures import ReportDesk
 from runner.reports.improvement_register import Register
 from runner.service import Klachten

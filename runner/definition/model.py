@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from runner.bpmn.definitions import ProcessModel, parse_model, read_model_folder
 from runner.definition.labels import Labels
-from runner.notices.texts import NoticeRenderer
+from runner.definition.notice_templates import NoticeRenderer
 
 PROCESS_ID = "klachtenprocedure"
 DIAGRAM = "klachtenprocedure.bpmn"

@@ -23,8 +23,9 @@ from runner.bpmn.model_run import ModelExplorer, Start, Walk, reason, scratch_se
 from runner.definition.model import LANGUAGES, Model, parse
 from runner.definition.rule_texts import rule_names
 from runner.members.status_page import TEXTS as STATUS_TEXTS
+from runner.notices.addresses import delivery_address, postal_address
 from runner.notices.letters import notice_letter
-from runner.operators import OperatorContext, delivery_address, postal_address
+from runner.operators import OperatorContext
 from runner.service import COMPLAINT_FORM, UNDELIVERABLE_MESSAGE
 from runner.store import Dossier, Notice
 

@@ -34,6 +34,7 @@ from runner.bpmn.errors import Conflict
 from runner.bpmn.instances import SYSTEM_ACTOR
 from runner.bpmn.store import AuditEntry, transaction
 from runner.errors import DeliveryFailed, SealUnreadable
+from runner.notices.access_codes import delivered_copy
 from runner.notices.mail import (
     OutgoingMail,
     Sender,
@@ -42,7 +43,6 @@ from runner.notices.mail import (
     transport_from_settings,
 )
 from runner.notices.texts import NoticeStatus
-from runner.operators import delivered_copy
 from runner.reports import facts
 from runner.store import Dossier, Notice
 

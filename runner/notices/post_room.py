@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from runner.bpmn.errors import Conflict, NotFound
 from runner.bpmn.store import AuditEntry, Instance, OpenTask, transaction
 from runner.definition.model import as_model
+from runner.notices.access_codes import delivered_copy, fill_in_access_code
+from runner.notices.addresses import postal_address
 from runner.notices.letters import Letter, notice_letter
 from runner.notices.texts import STATUS_LABELS, NoticeStatus, notice_dict
-from runner.operators import delivered_copy, fill_in_access_code, postal_address
 from runner.reports import facts
 from runner.store import Dossier, Notice
 

@@ -19,7 +19,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from runner import settings
 from runner.bpmn.errors import ConfigurationError
-from runner.operators import ACCESS_CODE_SHAPE
+from runner.notices.access_codes import ACCESS_CODE_SHAPE
 
 FORMATS = ("text", "json")
 HANDLER_NAME = "klachten"

@@ -22,7 +22,7 @@ from runner.bpmn.errors import Conflict, Forbidden, ValidationFailed
 from runner.bpmn.forms import validate_form
 from runner.bpmn.instances import LoadedCase
 from runner.bpmn.store import AuditEntry, Incident
-from runner.operators import complainant_name
+from runner.notices.addresses import complainant_name
 from runner.service import COMPLAINT_FORM, Klachten
 from runner.store import Notice, as_dossier
 

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from runner.accounts.users import ADMINISTER, Account
 from runner.bpmn.errors import Forbidden, ValidationFailed
 from runner.bpmn.store import transaction
+from runner.notices.access_codes import redact_access_code
 from runner.notices.letters import PagedPdf, font_files
-from runner.operators import redact_access_code
 from runner.search import contains
 from runner.service import Klachten, _iso
 from runner.store import AccessEntry, Dossier

@@ -18,7 +18,7 @@ from runner.bpmn.case import spec_properties
 from runner.deadlines.calendar import RECEIPT, explain
 from runner.definition.labels import ANCHOR
 from runner.definition.model import Model
-from runner.operators import postal_address
+from runner.notices.addresses import postal_address
 from runner.work.task_form import text as form_text
 
 TASK_COMPLETED = "taak voltooid"
