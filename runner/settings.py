@@ -55,14 +55,6 @@ SETTINGS = (
     Setting("KLACHTEN_OUTBOX_CLAIM_TIMEOUT", "600",
             "Seconds a delivery worker holds the notices it claimed; after that another worker "
             "takes them over (a worker that died)."),
-    Setting("KLACHTEN_LETTER_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-            "TrueType font of the PDF letters (Debian package fonts-dejavu-core); a -Bold "
-            "file beside it is used for headings when present."),
-    Setting("KLACHTEN_LETTER_FALLBACK_FONT",
-            "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
-            "TrueType font for the characters the letter font lacks, such as Arabic (Debian "
-            "package fonts-noto-core); a -Bold file beside it for headings when present. "
-            "Empty: no fallback."),
     Setting("KLACHTEN_TEST_DATABASE_URL", "",
             "Tests only: also run the suite on this PostgreSQL database."),
     Setting("KLACHTEN_SECRET_KEY", "",
