@@ -97,7 +97,7 @@ class Klachten:
 
     def __init__(self, database_url: str, clock: str = "real", secret: str | None = None):
         self.runner = ProcessRunner(_Procedure(lambda: self.code_seal), database_url, clock,
-                                    idle_timeout=settings.number("KLACHTEN_DB_IDLE_TIMEOUT"))
+                                    idle_timeout=settings.current().db_idle_timeout)
         self.engine, self.factory, self.clock = (self.runner.engine, self.runner.factory,
                                                  self.runner.clock)
         self.post = PostRoom(self)
