@@ -7,6 +7,7 @@ user name in ``rate_limit_events``, like the status page's look-ups.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -21,11 +22,12 @@ from zxcvbn import zxcvbn
 
 from runner import settings
 from runner.accounts import sessions
-from runner.bpmn.errors import ConfigurationError, Forbidden, NotFound, ValidationFailed
+from runner.bpmn.errors import Forbidden, NotFound, ValidationFailed
 from runner.bpmn.store import transaction
 from runner.definition.model import Model
 from runner.ratelimit import RateLimit, check_limit, client_key, event_key, record_failures
 from runner.service import Klachten
+from runner.settings import HashCost
 from runner.store import User
 
 ROLES_FILE = "rollen.json"
@@ -60,21 +62,18 @@ _OWN_WORDS = ("klachten", "klacht", "ziekenfonds", "klachtendienst", "bemiddelaa
 # Argon2 parameters per KLACHTEN_PASSWORD_HASH_COST: argon2-cffi's default (RFC 9106's
 # low-memory profile: 3 passes over 64 MiB, about half a second here) for every deployment;
 # its cheapest profile only for the test suite, which creates hundreds of accounts.
-HASH_COSTS = {"standard": profiles.RFC_9106_LOW_MEMORY, "test": profiles.CHEAPEST}
+HASH_COSTS = {HashCost.STANDARD: profiles.RFC_9106_LOW_MEMORY, HashCost.TEST: profiles.CHEAPEST}
 
 
-def password_hasher(cost: str) -> PasswordHasher:
-    """The argon2 hasher of a ``KLACHTEN_PASSWORD_HASH_COST`` value; an unknown one is a
-    clear error."""
-    if cost not in HASH_COSTS:
-        raise ConfigurationError(f"KLACHTEN_PASSWORD_HASH_COST={cost!r}: verwacht "
-                                 f"{' of '.join(HASH_COSTS)}")
+def password_hasher(cost: HashCost) -> PasswordHasher:
+    """The argon2 hasher of a ``KLACHTEN_PASSWORD_HASH_COST`` value."""
     return PasswordHasher.from_parameters(HASH_COSTS[cost])
 
 
 @cache
 def _hasher() -> PasswordHasher:
-    return password_hasher(settings.get("KLACHTEN_PASSWORD_HASH_COST"))
+    """This process's hasher (the setting is read once: a process keeps one cost)."""
+    return password_hasher(settings.current().password_hash_cost)
 
 
 @cache
@@ -239,7 +238,7 @@ class Accounts:
                                {"formulier": "aanmelden"})
 
     # ----- lanes
-    def lanes(self, account: Account, model: Model | None = None) -> list[str]:
+    def lanes(self, account: Account, model: Model | None = None) -> builtins.list[str]:
         """The BPMN lanes whose tasks this account works (``processes/rollen.json`` of
         ``model``, by default the latest version)."""
         if not account.may(WORK_TASKS):
