@@ -7,6 +7,8 @@ runs the same command.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import click
 
 from runner import settings
@@ -68,7 +70,13 @@ def _serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) 
         close(app)
 
 
-def proxy_options(proxies: int) -> dict[str, bool]:
+class ProxyOptions(TypedDict, total=False):
+    """waitress's options for running behind proxies."""
+
+    clear_untrusted_proxy_headers: bool
+
+
+def proxy_options(proxies: int) -> ProxyOptions:
     """waitress removes X-Forwarded-* by default; behind trusted proxies it must pass them on
     to ``ProxyFix`` (``create_app``), the one place that reads them, as under gunicorn."""
     return {"clear_untrusted_proxy_headers": False} if proxies else {}
