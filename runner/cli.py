@@ -136,7 +136,7 @@ def config_command(as_json: bool) -> None:
         source = _SOURCES[row.source]
         if row.source == "file":
             source += ":" + row.where.rpartition(":")[2]
-        click.echo(f"{row.name:{width}}  {row.value or '(leeg)'}  [{source}]")
+        click.echo(f"{row.name:{width}}  {source:15} {row.value or '(leeg)'}")
 
 
 @main.command()

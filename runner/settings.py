@@ -389,10 +389,11 @@ def current() -> Settings:
 
 
 def _inputs() -> Inputs:
-    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX)))
+    """Cheap enough for every call (keys first: a value is decoded only for our variables)."""
+    environment = tuple(sorted((k, os.environ[k]) for k in os.environ if k.startswith(PREFIX)))
     folder = os.environ.get(PREFIX + "INSTANCE_PATH") or "instance"
     try:
-        stat = (Path(folder) / INSTANCE_FILE).stat()
+        stat = os.stat(os.path.join(folder, INSTANCE_FILE))
     except OSError:
         return environment, os.getcwd(), None
     return environment, os.getcwd(), (stat.st_ino, stat.st_mtime_ns, stat.st_size)
