@@ -24,9 +24,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Row, bindparam, insert, or_, select, update
+from sqlalchemy import Row, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from runner import settings
@@ -34,6 +34,7 @@ from runner.bpmn.errors import Conflict
 from runner.bpmn.instances import SYSTEM_ACTOR
 from runner.bpmn.store import AuditEntry, Instance, transaction
 from runner.errors import DeliveryFailed, SealUnreadable
+from runner.notices.access_codes import delivered_copy
 from runner.notices.mail import (
     OutgoingMail,
     Sender,
@@ -42,7 +43,6 @@ from runner.notices.mail import (
     transport_from_settings,
 )
 from runner.notices.texts import NoticeStatus
-from runner.operators import delivered_copy
 from runner.reports import facts
 from runner.store import Dossier, Notice
 
@@ -73,11 +73,10 @@ class RetryPolicy:
 
     @classmethod
     def from_settings(cls) -> RetryPolicy:
-        return cls(
-            max_attempts=int(settings.number("KLACHTEN_OUTBOX_MAX_ATTEMPTS")),
-            first_delay=timedelta(seconds=settings.number("KLACHTEN_OUTBOX_RETRY_DELAY")),
-            max_delay=timedelta(seconds=settings.number("KLACHTEN_OUTBOX_RETRY_MAX_DELAY")),
-        )
+        config = settings.current()
+        return cls(max_attempts=config.outbox_max_attempts,
+                   first_delay=timedelta(seconds=config.outbox_retry_delay),
+                   max_delay=timedelta(seconds=config.outbox_retry_max_delay))
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ class DeliveryReport:
 
 
 # The statements of every claim and delivery, built once.
-_OUTBOX = Notice.__table__
+_OUTBOX = cast(Table, Notice.__table__)
 _DUE = (select(_OUTBOX, Dossier.complainant_name, Instance.definition_id)
         .join(Dossier, Dossier.id == _OUTBOX.c.dossier_id)
         .outerjoin(Instance, Instance.dossier_id == _OUTBOX.c.dossier_id)
@@ -124,7 +123,7 @@ _MARK_SENT = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("notice_id"))
                       delivery=bindparam("where"), body=bindparam("copy"),
                       claimed_until=None, next_attempt_at=None, last_error=None,
                       sealed_code=None))
-_INSERT_AUDIT = insert(AuditEntry.__table__)
+_INSERT_AUDIT = insert(cast(Table, AuditEntry.__table__))
 
 
 class Outbox:
@@ -144,7 +143,7 @@ class Outbox:
     def from_settings(cls, klachten: Klachten) -> Outbox:
         return cls(klachten, transport_from_settings(), Sender.from_settings(),
                    RetryPolicy.from_settings(),
-                   timedelta(seconds=settings.number("KLACHTEN_OUTBOX_CLAIM_TIMEOUT")))
+                   timedelta(seconds=settings.current().outbox_claim_timeout))
 
     def deliver_due(self, limit: int = 500) -> DeliveryReport:
         """Deliver at most ``limit`` due e-mails, a batch of claims at a time."""

@@ -18,7 +18,7 @@ from runner.bpmn.case import spec_properties
 from runner.deadlines.calendar import RECEIPT, explain
 from runner.definition.labels import ANCHOR
 from runner.definition.model import Model
-from runner.operators import postal_address
+from runner.notices.addresses import postal_address
 from runner.work.task_form import text as form_text
 
 TASK_COMPLETED = "taak voltooid"
@@ -234,7 +234,9 @@ def _messages(audit: list[dict], data: dict):
         variable = COMPLAINANT_MESSAGES.get(entry["element"])
         if entry["wat"] != MESSAGE_RECEIVED or variable is None:
             continue
-        stored = data.get(variable) if isinstance(data.get(variable), dict) else {}
+        stored = data.get(variable)
+        if not isinstance(stored, dict):
+            stored = {}
         reason = stored.get("reden") or (entry.get("details") or {}).get("reden", "")
         yield ComplainantMessage(entry["element"], _instant(entry.get("op")), str(reason or ""))
 
