@@ -347,8 +347,7 @@ class Klachten:
     def read_case_of(self, session: Session, dossier_id: int
                      ) -> tuple[Instance, Case | ClosedCase]:
         """The instance and stored case of the dossier with this row id."""
-        instance = session.scalars(
-            select(Instance).where(Instance.dossier_id == dossier_id)).one()
+        instance = self._instance(session, dossier_id)
         model, specs = self.runner.model(session, instance.definition_id)
         return instance, case_of(instance, model, specs)
 
@@ -356,7 +355,7 @@ class Klachten:
         """Everything about a dossier: step, deadlines, open tasks, notices, audit, incidents."""
         with transaction(self.factory) as session:
             dossier = self.find_dossier(session, number)
-            instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
+            instance = self._instance(session, dossier.id)
             try:
                 case: Case | ClosedCase | None = self.read_case(session, dossier)[1]
             except StateUnreadable:  # still show the dossier and its incident
@@ -417,10 +416,13 @@ class Klachten:
 
     def instance_of_dossier(self, number: str) -> Find:
         def find(session: Session) -> Instance:
-            dossier = self.find_dossier(session, number)
-            return session.scalars(
-                select(Instance).where(Instance.dossier_id == dossier.id)).one()
+            return self._instance(session, self.find_dossier(session, number).id)
         return find
+
+    @staticmethod
+    def _instance(session: Session, dossier_id: int) -> Instance:
+        """A dossier's process instance (every dossier has one)."""
+        return session.scalars(select(Instance).where(Instance.dossier_id == dossier_id)).one()
 
     @staticmethod
     def _instance_of_notice(notice_id: int) -> Find:
