@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from runner.bpmn.store import transaction
 from runner.store import Dossier, FormSubmission
@@ -99,7 +99,8 @@ def reveal(session: Session, token: str, now: datetime) -> Receipt | None:
     return Receipt(number or "", code)
 
 
-def open_receipt(factory, token: str, now: Callable[[Session], datetime]) -> Receipt | None:
+def open_receipt(factory: sessionmaker[Session], token: str,
+                 now: Callable[[Session], datetime]) -> Receipt | None:
     """:func:`reveal` in its own transaction."""
     with transaction(factory) as session:
         return reveal(session, token, now(session))
