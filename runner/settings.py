@@ -1,8 +1,8 @@
 """The one typed configuration of web, worker and CLI: defaults, then ``klachten.cfg`` in the
 instance folder, then ``KLACHTEN_*`` environment variables (then a test's overrides).
 
-``current()`` gives the :class:`Settings`; ``tests/test_settings.py`` fails when a setting is
-missing from the README, ``tests/test_docs.py`` when it is missing from the operations guide.
+``current()`` gives the :class:`Settings`; ``tests/test_docs.py`` fails when a setting is
+missing from the operations guide (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ Secret = Annotated[SecretStr, Expect("een tekst")]
 
 
 class Settings(BaseSettings):
-    """Every setting, typed, with its help text (the README table and ``klachten config``)."""
+    """Every setting, typed, with its help text (docs/operations.md and ``klachten config``)."""
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="forbid")
     _origins: dict[str, Origin] = PrivateAttr(default_factory=dict)

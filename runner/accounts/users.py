@@ -7,6 +7,7 @@ user name in ``rate_limit_events``, like the status page's look-ups.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -215,7 +216,7 @@ class Accounts:
                                {"formulier": "aanmelden"})
 
     # ----- lanes
-    def lanes(self, account: Account, model: Model | None = None) -> list[str]:
+    def lanes(self, account: Account, model: Model | None = None) -> builtins.list[str]:
         """The BPMN lanes whose tasks this account works (``processes/rollen.json`` of
         ``model``, by default the latest version)."""
         if not account.may(WORK_TASKS):
