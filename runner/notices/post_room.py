@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from runner.bpmn.errors import Conflict, NotFound
 from runner.bpmn.store import AuditEntry, Instance, OpenTask, transaction
 from runner.notices.letters import Letter, notice_letter
-from runner.notices.texts import STATUS_LABELS, NoticeStatus, notice_dict
+from runner.notices.texts import STATUS_LABELS, NoticeStatus, notice_info
 from runner.operators import delivered_copy, fill_in_access_code, postal_address
 from runner.reports import facts
+from runner.results import to_json
 from runner.store import Dossier, Notice
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class PostRoom:
             letters: dict[tuple[int, datetime], dict[str, Any]] = {}
             for notice, number in rows:
                 letter = letters.setdefault((notice.dossier_id, notice.created_at), {
-                    "dossiernummer": number, **notice_dict(notice), "berichten": []})
+                    "dossiernummer": number, **to_json(notice_info(notice)), "berichten": []})
                 letter["berichten"].append(notice.code)
             return list(letters.values())
 
