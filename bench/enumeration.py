@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.members.status_page import RateLimit
 from runner.migrations import upgrade
+from runner.ratelimit import RateLimit
 from runner.service import Klachten
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -8,9 +8,7 @@ returns plain JSON data that the engine stores in the task's result variable.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +29,12 @@ from runner.deadlines.calendar import (
     rule_from_row,
 )
 from runner.definition.model import Model
+from runner.notices.access_codes import (
+    ACCESS_CODE_PLACEHOLDER,
+    hash_access_code,
+    new_access_code,
+)
+from runner.notices.addresses import delivery_address
 from runner.notices.texts import INITIAL_STATUS, NoticeStatus, localised, new_notice_code
 from runner.settings import public_link
 from runner.store import Dossier, DossierSequence, Notice, Recommendation
@@ -42,8 +46,6 @@ NUMBER_PLACEHOLDERS = ("jaar", "volgnummer")
 # A number is typed on the status page (spaces removed, upper-cased) and sits in URLs.
 _NUMBER_CHARACTERS = re.compile(r"[A-Z0-9._-]{1,40}")
 _NUMBER_SPEC = re.compile(r"0?[1-9]?d?")
-_ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-ACCESS_CODE_LENGTH = 12  # 31**12: about 59 bits
 
 
 @dataclass
@@ -65,64 +67,6 @@ class OperatorContext:
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.timezone).date()
-
-
-def hash_access_code(code: str, salt: str | None = None) -> str:
-    """Salted SHA-256. The code is random with about 59 bits, so a slow hash adds little."""
-    salt = salt or secrets.token_hex(8)
-    digest = hashlib.sha256(f"{salt}:{normalise_access_code(code)}".encode()).hexdigest()
-    return f"sha256${salt}${digest}"
-
-
-def normalise_access_code(code: str) -> str:
-    return "".join(code.split()).replace("-", "").upper()
-
-
-def verify_access_code(code: str, stored: str) -> bool:
-    _, salt, _ = stored.split("$", 2)
-    return secrets.compare_digest(hash_access_code(code, salt), stored)
-
-
-_CODE_GROUP = f"[{_ACCESS_CODE_ALPHABET}]{{4}}"
-ACCESS_CODE_SHAPE = re.compile(rf"\b{_CODE_GROUP}-{_CODE_GROUP}-{_CODE_GROUP}\b")
-ACCESS_CODE_REDACTED = "[toegangscode verwijderd na verzending]"
-# The same, in the notice's language (the member reads the stored copy on a reprint).
-ACCESS_CODE_REDACTED_IN = {"nl": ACCESS_CODE_REDACTED,
-                           "fr": "[code d'accès retiré après l'envoi]"}
-
-
-# What a stored notice holds where its access code goes; filled in when it leaves (ADR 8).
-# The code's shape without a word, so that it reads the same in every notice language.
-ACCESS_CODE_PLACEHOLDER = "[****-****-****]"
-
-
-def fill_in_access_code(text: str, code: str) -> str:
-    """The notice as it leaves: the placeholder replaced by the (unsealed) access code."""
-    return text.replace(ACCESS_CODE_PLACEHOLDER, code)
-
-
-def delivered_copy(text: str, stored: str | None, language: str = "nl") -> str:
-    """What the outbox keeps of a notice that left: no access code, and no placeholder."""
-    redacted = ACCESS_CODE_REDACTED_IN.get(language, ACCESS_CODE_REDACTED)
-    return redact_access_code(text.replace(ACCESS_CODE_PLACEHOLDER, redacted), stored,
-                              language)
-
-
-def redact_access_code(text: str, stored: str | None, language: str = "nl") -> str:
-    """``text`` without the dossier's access code (ADR 0003): once the acknowledgement has
-    been delivered, the stored copy no longer holds it. Only a value that verifies against
-    the dossier's hash is removed."""
-    if not stored:
-        return text
-    return ACCESS_CODE_SHAPE.sub(
-        lambda match: (ACCESS_CODE_REDACTED_IN.get(language, ACCESS_CODE_REDACTED)
-                       if verify_access_code(match[0], stored) else match[0]),
-        text)
-
-
-def _new_access_code() -> str:
-    raw = "".join(secrets.choice(_ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
-    return "-".join(raw[i : i + 4] for i in range(0, ACCESS_CODE_LENGTH, 4))
 
 
 def _next_sequence(session: Session, year: int) -> int:
@@ -217,7 +161,7 @@ def number_dossier(ctx: OperatorContext, received: datetime,
     sequence = _next_sequence(ctx.session, year)
     number = format_dossier_number(fmt, year, sequence)
     dossier.number, dossier.year, dossier.sequence = number, year, sequence
-    code = _new_access_code()
+    code = new_access_code()
     dossier.access_code_hash = hash_access_code(code)
     ctx.transient["toegangscode"] = code
     ctx.session.flush()
@@ -277,28 +221,6 @@ def compute_one_deadline(ctx: OperatorContext, task, regels: list[dict], termijn
     row = _select(regels, [termijn])[termijn]
     start = ctx.local_date(datetime.fromisoformat(vanaf) if vanaf else ctx.now)
     return _deadline_dict(row, start, ctx.timezone, anker)
-
-
-def complainant_name(complainant: dict) -> str:
-    """First and last name, as far as known ("" for an anonymous complaint)."""
-    return " ".join(p for p in (complainant.get("voornaam"), complainant.get("achternaam")) if p)
-
-
-def postal_address(complainant: dict) -> str | None:
-    """The address block of a letter: the name, then the postal address (None if unknown)."""
-    if not complainant.get("adres"):
-        return None
-    name = complainant_name(complainant)
-    return f"{name}\n{complainant['adres']}" if name else complainant["adres"]
-
-
-def delivery_address(complainant: dict) -> tuple[str, str]:
-    """Channel and recipient: e-mail when known, else a letter to the postal address, else
-    nothing can be sent (an anonymous complaint) and the notice is kept as undeliverable."""
-    if complainant.get("email"):
-        return "email", complainant["email"]
-    address = postal_address(complainant)
-    return ("brief", address) if address else ("geen", "")
 
 
 @operator("produce_notice")
@@ -363,4 +285,4 @@ def existing_sequence_numbers(session: Session, year: int) -> list[int]:
     """The year's used sequence numbers, sorted (for gap checks)."""
     rows = session.execute(select(Dossier.sequence).where(Dossier.year == year)
                            .order_by(Dossier.sequence))
-    return [row[0] for row in rows]
+    return [row[0] for row in rows if row[0] is not None]

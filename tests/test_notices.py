@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import Harness
 
-from runner.notices.texts import neutralise, new_notice_code
+from runner.definition.notice_templates import neutralise
+from runner.notices.texts import new_notice_code
 
 PHISHING = {"nl": "nooit uw wachtwoord", "fr": "jamais votre mot de passe"}
 NATIONAL = "nationale.klachten@ziekenfonds.example"

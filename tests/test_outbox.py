@@ -17,9 +17,9 @@ from smtp_server import SENDER, SmtpServer, outbox_for
 from sqlalchemy import update
 
 from runner.bpmn.store import Instance, transaction
+from runner.notices.access_codes import ACCESS_CODE_PLACEHOLDER, ACCESS_CODE_REDACTED
 from runner.notices.mail import Sender
 from runner.notices.outbox import Outbox, RetryPolicy
-from runner.operators import ACCESS_CODE_PLACEHOLDER, ACCESS_CODE_REDACTED
 from runner.service import Klachten
 
 REFUSED = "550 5.1.1 Deze mailbox bestaat niet"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from runner.bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runner.bpmn.store import transaction
 from runner.definition.model import read_folder
-from runner.operators import ACCESS_CODE_PLACEHOLDER, verify_access_code
+from runner.notices.access_codes import ACCESS_CODE_PLACEHOLDER, verify_access_code
 from runner.store import Dossier, Recommendation
 
 ANONYMOUS: dict = {}

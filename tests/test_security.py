@@ -20,7 +20,7 @@ from sqlalchemy import update
 from runner.bpmn.errors import ValidationFailed
 from runner.bpmn.store import transaction
 from runner.errors import RateLimited
-from runner.members.status_page import RateLimit, check_limit
+from runner.ratelimit import RateLimit, check_limit
 from runner.reports import figures as reports
 from runner.store import Dossier, DossierFacts
 from web.cli import main

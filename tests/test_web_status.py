@@ -17,11 +17,10 @@ from runner.errors import AccessDenied, RateLimited
 from runner.members.status_page import (
     PASS_LIFETIME,
     Attempt,
-    RateLimit,
     StatusDesk,
     StatusPass,
-    _client_key,
 )
+from runner.ratelimit import RateLimit, client_key
 from runner.store import RateLimitEvent
 
 UNIFORM = "Het dossiernummer of de code klopt niet."
@@ -136,9 +135,9 @@ def test_old_events_are_pruned(klachten):
 
 
 def test_ipv6_clients_are_counted_per_64_block():
-    assert _client_key("2001:db8:1:2::1") == _client_key("2001:db8:1:2:ffff::9")
-    assert _client_key("2001:db8:1:2::1") != _client_key("2001:db8:1:3::1")
-    assert _client_key("192.0.2.1") != _client_key("192.0.2.2")
+    assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::9")
+    assert client_key("2001:db8:1:2::1") != client_key("2001:db8:1:3::1")
+    assert client_key("192.0.2.1") != client_key("192.0.2.2")
 
 
 def test_status_shows_no_internal_data(klachten, harness):

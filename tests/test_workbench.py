@@ -13,8 +13,8 @@ import pytest
 from conftest import Harness, Site, Staff
 from smtp_server import SENDER
 
-from runner.definition.labels import missing_labels
 from runner.definition.model import default_processes_dir
+from runner.design.label_coverage import missing_labels
 from runner.design.lint import lint
 from runner.notices.mail import EmlFolder, Sender
 from runner.notices.outbox import Outbox

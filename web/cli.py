@@ -7,6 +7,8 @@ runs the same command.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import click
 
 from runner import settings
@@ -40,7 +42,7 @@ def _serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) 
     from runner.worker import BackgroundWorker, Worker
 
     from . import create_app
-    from .extension import close, runner
+    from .extension import app_settings, close, runner
 
     app = create_app()
     background = None
@@ -48,23 +50,29 @@ def _serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) 
         klachten = runner(app).klachten
         if demo:
             _demo(klachten)
-        if worker if worker is not None else not settings.get("KLACHTEN_DATABASE_URL"):
-            interval = float(settings.get("KLACHTEN_WORKER_INTERVAL"))
-            background = BackgroundWorker(Worker(klachten), interval).start()
+        config = app_settings(app)
+        if worker if worker is not None else not config.database_url:
+            background = BackgroundWorker(Worker(klachten), config.worker_interval).start()
         click.echo(f"klachten luistert op http://{host}:{port}/klacht "
                    f"(medewerkers: http://{host}:{port}/login)")
         click.echo(f"publiek adres in berichten en brieven: {settings.public_url()}")
         if not demo:
             warn_public_url()
         waitress.serve(app, host=host, port=port, threads=threads, ident="klachten",
-                       **proxy_options(int(app.config["PROXY_COUNT"])))
+                       **proxy_options(config.proxy_count))
     finally:
         if background:
             background.stop()
         close(app)
 
 
-def proxy_options(proxies: int) -> dict[str, bool]:
+class ProxyOptions(TypedDict, total=False):
+    """waitress's options for running behind proxies."""
+
+    clear_untrusted_proxy_headers: bool
+
+
+def proxy_options(proxies: int) -> ProxyOptions:
     """waitress removes X-Forwarded-* by default; behind trusted proxies it must pass them on
     to ``ProxyFix`` (``create_app``), the one place that reads them, as under gunicorn."""
     return {"clear_untrusted_proxy_headers": False} if proxies else {}

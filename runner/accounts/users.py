@@ -7,6 +7,7 @@ user name in ``rate_limit_events``, like the status page's look-ups.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from runner.accounts import sessions
 from runner.bpmn.errors import Forbidden, NotFound, ValidationFailed
 from runner.bpmn.store import transaction
 from runner.definition.model import Model
-from runner.members.status_page import RateLimit, check_limit, client_identity, record_failures
+from runner.ratelimit import RateLimit, check_limit, client_key, event_key, record_failures
 from runner.service import Klachten
 from runner.store import User
 
@@ -57,6 +58,7 @@ _RATED_LENGTH = 72  # zxcvbn's own limit; a longer passphrase is rated on its st
 _OWN_WORDS = ("klachten", "klacht", "ziekenfonds", "klachtendienst", "bemiddelaar")
 _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash("geen-gebruiker-met-deze-naam")
+LOGIN = "login"  # the prefix of the failed logins' rate-limit events
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,7 @@ class Accounts:
         """Check a name and password; one uniform failure; rate-limited per client address,
         and per user name only for clients that failed (no lock-out of a mediator, ADR 8)."""
         name, password = name.strip()[:MAX_NAME], password[:1000]
-        keys = (_key("adres", client_identity(client)), _key("naam", name.lower()))
+        keys = (client_key(client, LOGIN), event_key("naam", name.lower(), LOGIN))
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
             check_limit(session, *keys, self.limit, now)
@@ -214,7 +216,7 @@ class Accounts:
                                {"formulier": "aanmelden"})
 
     # ----- lanes
-    def lanes(self, account: Account, model: Model | None = None) -> list[str]:
+    def lanes(self, account: Account, model: Model | None = None) -> builtins.list[str]:
         """The BPMN lanes whose tasks this account works (``processes/rollen.json`` of
         ``model``, by default the latest version)."""
         if not account.may(WORK_TASKS):
@@ -237,7 +239,3 @@ def _verify(stored: str, password: str) -> bool:
         return _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _key(kind: str, value: str) -> str:
-    return f"login:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"

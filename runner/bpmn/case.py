@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import (
@@ -59,11 +59,12 @@ def properties(task: Task) -> dict[str, str]:
     return spec_properties(task.task_spec)
 
 
-def spec_properties(spec) -> dict[str, str]:
-    return getattr(spec, "extensions", {}).get("properties", {})
+def spec_properties(spec: Any) -> dict[str, str]:
+    found: dict[str, str] = getattr(spec, "extensions", {}).get("properties", {})
+    return found
 
 
-def _step_number(spec) -> str:
+def _step_number(spec: Any) -> str:
     """The ``stap`` property; an event-based gateway (which has no extensions in
     SpiffWorkflow) takes it from the events it waits for."""
     number = spec_properties(spec).get("stap", "")
@@ -84,7 +85,32 @@ class _OpenWork:
     failed: list[Task]
 
 
-class Case:
+class CaseData:
+    """What a case reads from its process data alone: the same for a running case and a
+    closed one (:class:`~runner.bpmn.closed_record.ClosedCase`)."""
+
+    def data(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def deadlines(self, data: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        """Every deadline computed so far, by name. Deadline operators return dicts with
+        ``termijn`` and ``vervaldag``, alone or keyed by name; no variable name is assumed.
+        ``data``: the process data when the caller has it already (saves a walk)."""
+        found: dict[str, dict[str, Any]] = {}
+        for value in (self.data() if data is None else data).values():
+            candidates = value.values() if isinstance(value, dict) else ()
+            for item in [value, *candidates]:
+                if isinstance(item, dict) and {"termijn", "vervaldag"} <= item.keys():
+                    found[item["termijn"]] = item
+        return found
+
+    def due_date(self, name: str) -> date | None:
+        """The last day of the deadline ``name``, once it has been computed."""
+        value = self.deadlines().get(name, {}).get("vervaldag")
+        return date.fromisoformat(value) if value else None
+
+
+class Case(CaseData):
     def __init__(self, workflow: BpmnWorkflow, model: ProcessModel):
         self.workflow = workflow
         self.model = model
@@ -141,7 +167,7 @@ class Case:
         return self._evaluate(task, LETTER_PROPERTY, expression, str, "berichtcode")
 
     def _evaluate(self, task: Task, name: str, expression: str,
-                  convert: Callable[[object], T], expected: str) -> T:
+                  convert: Callable[[Any], T], expected: str) -> T:
         """A property's expression evaluated on the task's data; failing is a model error."""
         try:
             return convert(self.workflow.script_engine.evaluate(task, expression))
@@ -211,7 +237,7 @@ class Case:
                 due.append(_parse_instant(value))
         return min(due) if due else None
 
-    def data(self) -> dict:
+    def data(self) -> dict[str, Any]:
         """The process data as it stands: that of the most recently changed task that holds
         data (one that ran, runs or may run: a join still waiting for its other branches, or
         a task not reached yet, holds none or a stale copy; the end of a status branch
@@ -234,23 +260,6 @@ class Case:
             task = self.workflow.get_task_from_id(parent_id)
         return True
 
-    def deadlines(self, data: dict | None = None) -> dict[str, dict]:
-        """Every deadline computed so far, by name. Deadline operators return dicts with
-        ``termijn`` and ``vervaldag``, alone or keyed by name; no variable name is assumed.
-        ``data``: the process data when the caller has it already (saves a walk)."""
-        found: dict[str, dict] = {}
-        for value in (self.data() if data is None else data).values():
-            candidates = value.values() if isinstance(value, dict) else ()
-            for item in [value, *candidates]:
-                if isinstance(item, dict) and {"termijn", "vervaldag"} <= item.keys():
-                    found[item["termijn"]] = item
-        return found
-
-    def due_date(self, name: str) -> date | None:
-        """The last day of the deadline ``name``, once it has been computed."""
-        value = self.deadlines().get(name, {}).get("vervaldag")
-        return date.fromisoformat(value) if value else None
-
     def step(self) -> str:
         """The step(s) the dossier is in, from the engine: ready user tasks, else waiting events."""
         if self.workflow.is_completed():
@@ -263,7 +272,8 @@ class Case:
         """The tasks that say which step the dossier is in: the ready user tasks, else the
         waiting events that carry a ``stap``; the user tasks of event subprocesses (a side
         path such as reaching someone another way) come beside the step, never instead of it."""
-        main, side = [], []
+        main: list[Task] = []
+        side: list[Task] = []
         for task in self.ready_user_tasks():
             (side if self._in_event_subprocess(task) else main).append(task)
         return (main or [task for task in self.waiting_tasks()
@@ -301,13 +311,13 @@ class Case:
             raise Conflict(f"taak {task_id} is niet meer open (toestand {state})")
         return task
 
-    def validate(self, task: Task, data: dict) -> None:
+    def validate(self, task: Task, data: dict[str, Any]) -> None:
         form = properties(task).get("formJsonSchemaFilename")
         if not form:
             return
         validate_form(self.model.form(form), data)
 
-    def complete(self, task: Task, data: dict,
+    def complete(self, task: Task, data: dict[str, Any],
                  did_complete: Callable[[Task], None] | None = None) -> None:
         target = properties(task).get("resultaat")
         if target:
@@ -319,7 +329,7 @@ class Case:
             did_complete(task)
         self.run(did_complete)
 
-    def send_message(self, name: str, payload: dict,
+    def send_message(self, name: str, payload: dict[str, Any],
                      did_complete: Callable[[Task], None] | None = None) -> None:
         if name not in self.waiting_messages():
             raise Conflict(f"het dossier wacht niet op het bericht {name}")

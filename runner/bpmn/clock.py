@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
 from sqlalchemy import select
@@ -98,8 +98,9 @@ def frozen_at(instant: datetime) -> Iterator[None]:
 class _EngineDatetime(datetime):
     """``datetime`` as SpiffWorkflow's timer module sees it: ``now()`` is the action's instant."""
 
+    # The override returns a plain datetime, not cls: the timer module only compares it.
     @classmethod
-    def now(cls, tz=None):  # type: ignore[override]
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
         instant = engine_now()
         return instant.astimezone(tz) if tz is not None else instant.replace(tzinfo=None)
 

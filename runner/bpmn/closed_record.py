@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .case import CLOSED_STEP, Case, OpenTaskInfo
+from SpiffWorkflow.task import Task
+
+from .case import CLOSED_STEP, Case, CaseData, OpenTaskInfo
 from .definitions import ProcessModel
 from .errors import Conflict, NotFound, StateUnreadable
 
@@ -53,19 +55,15 @@ class ClosedRecord:
                                   ) from err
 
 
-class ClosedCase:
+class ClosedCase(CaseData):
     """A closed dossier read from its :class:`ClosedRecord`: nothing open, nothing waiting."""
 
     def __init__(self, record: ClosedRecord, model: ProcessModel):
         self.record = record
         self.model = model
 
-    def data(self) -> dict:
+    def data(self) -> dict[str, Any]:
         return self.record.data
-
-    # Both only read data(): the same answers as for the workflow the record came from.
-    deadlines = Case.deadlines
-    due_date = Case.due_date
 
     def element_states(self) -> tuple[set[str], set[str]]:
         return set(self.record.done), set()
@@ -76,13 +74,17 @@ class ClosedCase:
     def waiting_messages(self) -> set[str]:
         return set()
 
-    def ready_user_tasks(self) -> list:
+    def ready_user_tasks(self) -> list[Task]:
         return []
 
-    def waiting_tasks(self) -> list:
+    def waiting_tasks(self) -> list[Task]:
         return []
 
-    def incident_tasks(self) -> list:
+    def incident_tasks(self) -> list[Task]:
+        return []
+
+    def mark_failed(self, error: BaseException) -> list[Task]:
+        """An ended workflow runs nothing, so no task of it failed: the error stays raised."""
         return []
 
     def open_tasks(self) -> list[OpenTaskInfo]:
@@ -97,20 +99,31 @@ class ClosedCase:
     def next_timer_at(self) -> datetime | None:
         return None
 
-    def user_task(self, task_id: str):
+    def user_task(self, task_id: str) -> Task:
         raise NotFound(f"taak {task_id} bestaat niet in dit dossier")
 
-    def letter_code(self, task) -> str | None:
+    def letter_code(self, task: Task) -> str | None:
         return None
 
-    def send_message(self, name: str, payload: dict,
-                     did_complete: Callable | None = None) -> None:
+    def validate(self, task: Task, data: dict[str, Any]) -> None:
+        raise NotFound(f"taak {task.id} bestaat niet in dit dossier")
+
+    def complete(self, task: Task, data: dict[str, Any],
+                 did_complete: Callable[[Task], None] | None = None) -> None:
+        raise NotFound(f"taak {task.id} bestaat niet in dit dossier")
+
+    def run(self, did_complete: Callable[[Task], None] | None = None) -> None:
+        """An ended workflow has nothing to run."""
+
+    def send_message(self, name: str, payload: dict[str, Any],
+                     did_complete: Callable[[Task], None] | None = None) -> None:
         raise Conflict(f"het dossier wacht niet op het bericht {name}")
 
-    def tick(self, now: datetime, did_complete: Callable | None = None) -> None:
+    def tick(self, now: datetime, did_complete: Callable[[Task], None] | None = None) -> None:
         """An ended workflow has no timers."""
 
-    def retry(self, now: datetime, did_complete: Callable | None = None) -> None:
+    def retry(self, now: datetime,
+              did_complete: Callable[[Task], None] | None = None) -> None:
         """Nothing to run again: the workflow ended (a retry only resolves incidents)."""
 
 

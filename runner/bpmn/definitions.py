@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from SpiffWorkflow.specs.WorkflowSpec import WorkflowSpec
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -65,18 +66,19 @@ class ProcessModel:
     subprocess_specs: dict[str, WorkflowSpec]
     dmn_decisions: list[str] = field(default_factory=list)
 
-    def json_file(self, name: str) -> dict:
+    def json_file(self, name: str) -> dict[str, Any]:
         if name not in self.files:
             raise ModelError(f"{name}: bestand ontbreekt in het procesmodel")
         try:
-            return json.loads(self.files[name])
+            data: dict[str, Any] = json.loads(self.files[name])
+            return data
         except json.JSONDecodeError as err:
             raise ModelError(f"{name}: geen geldige JSON: {err}") from err
 
-    def form(self, filename: str) -> dict:
+    def form(self, filename: str) -> dict[str, Any]:
         return self.json_file(f"{FORMS_DIR}/{filename}")
 
-    def all_task_specs(self):
+    def all_task_specs(self) -> Iterator[Any]:
         yield from self.spec.task_specs.values()
         for sub in self.subprocess_specs.values():
             yield from sub.task_specs.values()

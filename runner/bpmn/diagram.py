@@ -12,6 +12,8 @@ import textwrap
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from lxml import etree
+
 from .safe_xml import parse_xml
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -46,12 +48,12 @@ def render_svg(bpmn_xml: str, done: set[str], current: set[str], title: str = ""
         ref = shape.get("bpmnElement")
         element = elements.get(ref)
         bounds = shape.find(f"{{{DC}}}Bounds")
-        if element is None or bounds is None:
+        if ref is None or element is None or bounds is None:
             continue
-        x, y, w, h = (float(bounds.get(k)) for k in ("x", "y", "width", "height"))
+        x, y, w, h = (_number(bounds, k) for k in ("x", "y", "width", "height"))
         xs += [x, x + w]
         ys += [y, y + h]
-        kind = element.tag.split("}")[1]
+        kind = _kind(element)
         state = ("huidig" if ref in current else "gedaan" if ref in done else "")
         classes = f"bpmn bpmn-{kind}" + (f" bpmn-{state}" if state else "")
         if element.get("cancelActivity") == "false":
@@ -63,22 +65,21 @@ def render_svg(bpmn_xml: str, done: set[str], current: set[str], title: str = ""
         if name:
             texts.append(_label(kind, name, x, y, w, h, label))
     for edge in root.iter(f"{{{BPMNDI}}}BPMNEdge"):
-        points = [(float(p.get("x")), float(p.get("y")))
+        points = [(_number(p, "x"), _number(p, "y"))
                   for p in edge.findall(f"{{{DI}}}waypoint")]
         if len(points) < 2:
             continue
         ref = edge.get("bpmnElement")
         xs += [p[0] for p in points]
         ys += [p[1] for p in points]
-        kind = elements[ref].tag.split("}")[1] if ref in elements else "flow"
+        kind = _kind(elements[ref]) if ref in elements else "flow"
         path = " ".join(f"{x:g},{y:g}" for x, y in points)
         edges.append(f'<polyline class="bpmn-edge bpmn-{kind}" points="{path}" '
                      f'marker-end="url(#pijl)"/>')
-        name = elements[ref].get("name") if ref in elements else None
+        flow_name = elements[ref].get("name") if ref in elements else None
         label = edge.find(f"{{{BPMNDI}}}BPMNLabel/{{{DC}}}Bounds")
-        if name and label is not None:
-            texts.append(_text_lines(name, float(label.get("x")) + float(label.get("width")) / 2,
-                                     float(label.get("y")) + 10, 24))
+        if flow_name and label is not None:
+            texts.append(_text_in_label(flow_name, label))
     if not xs:
         return ""
     left, top = min(xs) - MARGIN, min(ys) - MARGIN
@@ -90,6 +91,16 @@ def render_svg(bpmn_xml: str, done: set[str], current: set[str], title: str = ""
         'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
         'class="bpmn-pijl"/></marker></defs>',
         *shapes, *edges, *texts, "</svg>"])
+
+
+def _kind(element: etree._Element) -> str:
+    """The element's BPMN type: its tag without the namespace (``userTask``)."""
+    return etree.QName(element).localname
+
+
+def _number(element: etree._Element, name: str) -> float:
+    """A coordinate attribute of a BPMNDI element (absent: the diagram is broken)."""
+    return float(element.attrib[name])
 
 
 def _shape(kind: str, x: float, y: float, w: float, h: float, classes: str, ref: str) -> str:
@@ -105,12 +116,12 @@ def _shape(kind: str, x: float, y: float, w: float, h: float, classes: str, ref:
             f'rx="{radius}"/>')
 
 
-def _marker(element, kind: str, x: float, y: float, w: float, h: float) -> str:
+def _marker(element: etree._Element, kind: str, x: float, y: float, w: float, h: float) -> str:
     """The BPMN symbol inside a shape: the event's trigger (timer clock, message envelope),
     the gateway's type, the task's type (user, service, business rule)."""
     cx, cy = x + w / 2, y + h / 2
     if kind in EVENTS:
-        definitions = {child.tag.split("}")[1] for child in element}
+        definitions = {_kind(child) for child in element}
         inner = ""
         if kind in {"intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}:
             ring = min(w, h) / 2 - 3
@@ -154,7 +165,14 @@ def _marker(element, kind: str, x: float, y: float, w: float, h: float) -> str:
     return icons.get(kind, "")
 
 
-def _label(kind: str, name: str, x: float, y: float, w: float, h: float, label) -> str:
+def _text_in_label(name: str, label: etree._Element) -> str:
+    """``name`` centred in the label bounds the modeler drew for it."""
+    return _text_lines(name, _number(label, "x") + _number(label, "width") / 2,
+                       _number(label, "y") + 10, 24)
+
+
+def _label(kind: str, name: str, x: float, y: float, w: float, h: float,
+           label: etree._Element | None) -> str:
     if kind in CONTAINERS:
         return (f'<text class="bpmn-label bpmn-label-{kind}" x="{x + 15:g}" y="{y + h / 2:g}" '
                 f'transform="rotate(-90 {x + 15:g} {y + h / 2:g})" text-anchor="middle">'
@@ -162,8 +180,7 @@ def _label(kind: str, name: str, x: float, y: float, w: float, h: float, label) 
     if kind == "subProcess":
         return _text_lines(name, x + w / 2, y + 20, 60)
     if label is not None:
-        return _text_lines(name, float(label.get("x")) + float(label.get("width")) / 2,
-                           float(label.get("y")) + 10, 24)
+        return _text_in_label(name, label)
     if kind in EVENTS or kind in GATEWAYS:
         return _text_lines(name, x + w / 2, y + h + 14, 24)
     lines = _wrap(name, 16)

@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 
 from . import clock
 from .errors import StateUnreadable
@@ -73,7 +74,7 @@ class ScriptEngine(PythonScriptEngine):
     def __init__(self) -> None:
         super().__init__(environment=RestrictedEnvironment())
 
-    def call_service(self, task, **kwargs) -> str:
+    def call_service(self, task: Task, **kwargs: Any) -> str:
         name = kwargs["operation_name"]
         params = {key: spec["value"] for key, spec in kwargs.get("operation_params", {}).items()}
         ctx = _context.get()
@@ -100,13 +101,13 @@ class InstanceConverter(BpmnWorkflowConverter):
     process, not converted at every save and load.
     """
 
-    def to_dict(self, workflow: BpmnWorkflow) -> dict:
-        dct = WorkflowConverter.to_dict(self, workflow)
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct: dict, specs: StoredSpecs | None = None) -> BpmnWorkflow:
+    def from_dict(self, dct: dict[str, Any], specs: StoredSpecs | None = None) -> BpmnWorkflow:
         if specs is None:
             raise ValueError("a stored instance is restored onto the specs of its definition")
         workflow = self.target_class(specs.spec, specs.subprocess_specs, deserializing=True)

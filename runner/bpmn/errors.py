@@ -6,6 +6,11 @@ document or one clear line. Nothing here knows about HTTP.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .lint import Problem
+
 
 class RunnerError(Exception):
     """Base of every error the runner raises on purpose."""
@@ -44,7 +49,7 @@ class ModelError(RunnerError):
 class ModelRejected(ModelError):
     """A deploy refused because the lint found errors; ``problems`` has each of them."""
 
-    def __init__(self, problems: list) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         found = [problem for problem in problems if getattr(problem, "severity", "") == "fout"]
         first = f"; de eerste: {found[0]}" if found else ""

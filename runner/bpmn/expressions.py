@@ -43,23 +43,19 @@ import time
 from _string import formatter_field_name_split  # the helper behind string.Formatter
 from collections.abc import Callable, Mapping
 from types import CodeType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
-from RestrictedPython import (
-    PrintCollector,
-    RestrictingNodeTransformer,
-    compile_restricted_eval,
-    compile_restricted_exec,
-    safe_builtins,
-)
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
+    safe_builtins,
     safer_getattr,
     safer_getattr_raise,
 )
-from RestrictedPython.transformer import INSPECT_ATTRIBUTES
+from RestrictedPython.PrintCollector import PrintCollector
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine.python_environment import (
     BasePythonScriptEngineEnvironment,
 )
@@ -127,25 +123,25 @@ class _ExpressionPolicy(RestrictingNodeTransformer):
 
     def visit_While(self, node: ast.While) -> Any:
         """Each turn of a ``while`` loop costs a step."""
-        node = super().visit_While(node)
+        node = cast(ast.While, super().visit_While(node))
         node.body.insert(0, _located(ast.Expr(_step_call()), node))
         return node
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
         """Each call of a function defined in a script costs a step."""
-        node = super().visit_FunctionDef(node)
+        node = cast(ast.FunctionDef, super().visit_FunctionDef(node))
         node.body.insert(0, _located(ast.Expr(_step_call()), node))
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> Any:
         """Each call of a lambda costs a step (``lambda x: e`` runs ``_step_(e)``)."""
-        node = super().visit_Lambda(node)
+        node = cast(ast.Lambda, super().visit_Lambda(node))
         node.body = _located(_step_call(node.body), node.body)
         return node
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         """``a * b`` (and ``**``, ``<<``, ``+``, ``%``) runs as ``_binop_("*", a, b)``."""
-        node = super().visit_BinOp(node)
+        node = cast(ast.BinOp, super().visit_BinOp(node))
         symbol = _GUARDED_OPERATORS.get(type(node.op))
         if symbol is None:
             return node
@@ -154,7 +150,7 @@ class _ExpressionPolicy(RestrictingNodeTransformer):
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
         """``f'{v!r:>{w}}'`` runs as ``_format_(v, "r", f'>{w}')``: the width is checked."""
-        node = super().visit_FormattedValue(node)
+        node = cast(ast.FormattedValue, super().visit_FormattedValue(node))
         spec = node.format_spec or ast.Constant("")
         node.value = _located(ast.Call(ast.Name("_format_", ast.Load()), [
             node.value, ast.Constant(chr(node.conversion) if node.conversion > 0 else ""),
@@ -164,7 +160,7 @@ class _ExpressionPolicy(RestrictingNodeTransformer):
 
     def visit_Starred(self, node: ast.Starred) -> Any:
         """``[*a, *b]`` iterates through ``_getiter_``, item by item, like a loop."""
-        node = super().visit_Starred(node)
+        node = cast(ast.Starred, super().visit_Starred(node))
         if isinstance(node.ctx, ast.Load):
             node.value = _located(ast.Call(ast.Name("_getiter_", ast.Load()), [node.value], []),
                                   node.value)
@@ -302,11 +298,14 @@ _STR_FORMATTERS: dict[str, Callable[..., str]] = {
 # --------------------------------------------------------------------------- size limits
 
 
+_T = TypeVar("_T")
+
+
 def _too_large() -> _Forbidden:
     return _Forbidden(f"resultaat te groot (meer dan {MAX_SIZE} tekens of elementen)")
 
 
-def _sized(value: Any) -> Any:
+def _sized(value: _T) -> _T:
     """``value`` when it holds at most MAX_SIZE characters or elements (nested: in all)."""
     budget = [MAX_SIZE]
 
@@ -407,7 +406,8 @@ def _binop(symbol: str, left: Any, right: Any) -> Any:
 
 def _format(value: Any, conversion: str, spec: str) -> str:
     """An f-string field: ``!s``/``!r``/``!a``, then ``format`` with a checked spec."""
-    converted = {"s": str, "r": repr, "a": ascii}.get(conversion, lambda v: v)(_sized(value))
+    converters: dict[str, Callable[[Any], Any]] = {"s": str, "r": repr, "a": ascii}
+    converted = converters.get(conversion, lambda v: v)(_sized(value))
     return format(converted, _checked_spec(spec))
 
 

@@ -21,8 +21,8 @@ EMAIL = "an.peeters@example.be"
 _PATTERN_CANDIDATES = (TEXT, "12345678901", "09 123 45 67", "A")
 
 
-def samples(schema: dict, now: datetime, deciding: Collection[str] | None = None
-            ) -> list[dict]:
+def samples(schema: dict[str, Any], now: datetime, deciding: Collection[str] | None = None
+            ) -> list[dict[str, Any]]:
     """Valid data for ``schema``: all fields filled in, then one variant per other value of
     each choice (of the choices named in ``deciding``, when given). Empty when the form
     accepts none of them."""
@@ -38,7 +38,7 @@ def samples(schema: dict, now: datetime, deciding: Collection[str] | None = None
     return [variant for variant in variants if _valid(schema, variant)]
 
 
-def _valid(schema: dict, data: dict) -> bool:
+def _valid(schema: dict[str, Any], data: dict[str, Any]) -> bool:
     try:
         validate_form(schema, data)
     except ValidationFailed:
@@ -67,11 +67,11 @@ def _value(spec: Any, now: datetime) -> Any:
     return _text(spec, now)
 
 
-def _text(spec: dict, now: datetime) -> str:
+def _text(spec: dict[str, Any], now: datetime) -> str:
     formats = {"date": now.date().isoformat(), "date-time": now.isoformat(), "email": EMAIL}
     if spec.get("format") in formats:
         return formats[spec["format"]]
-    candidates = _PATTERN_CANDIDATES
+    candidates: tuple[str, ...] = _PATTERN_CANDIDATES
     if spec.get("pattern"):
         candidates = tuple(c for c in candidates if re.search(spec["pattern"], c)) or (TEXT,)
     text = candidates[0]

@@ -7,13 +7,14 @@ the reasons of :class:`ValidationFailed` beside the fields.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import jsonschema
 
 from .errors import ValidationFailed
 
 
-def validate_form(schema: dict, data: object) -> None:
+def validate_form(schema: dict[str, Any], data: Any) -> None:
     """Raise ValidationFailed with ``{field path: Dutch message}`` for every error."""
     errors = sorted(_validator(schema).iter_errors(data),
                     key=lambda e: list(map(str, e.absolute_path)))
@@ -22,7 +23,7 @@ def validate_form(schema: dict, data: object) -> None:
                                {_field(error): str(error.validator) for error in errors})
 
 
-def _validator(schema: dict) -> jsonschema.protocols.Validator:
+def _validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
     """The schema's validator, built once per schema object (the models that hold the
     schemas are themselves kept per process); the cache keeps the schema, so its id stays
     its own."""
@@ -37,10 +38,10 @@ def _validator(schema: dict) -> jsonschema.protocols.Validator:
 
 
 _MAX_VALIDATORS = 512
-_VALIDATORS: dict[int, tuple[dict, jsonschema.protocols.Validator]] = {}
+_VALIDATORS: dict[int, tuple[dict[str, Any], jsonschema.protocols.Validator]] = {}
 
 
-def with_defaults(schema: dict, data: dict) -> dict:
+def with_defaults(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with the schema's top-level ``default`` values filled in where missing."""
     defaults = {name: spec["default"] for name, spec in schema.get("properties", {}).items()
                 if "default" in spec}
@@ -78,12 +79,13 @@ FORM_ONLY = "x-alleen-formulier"
 STRIP_CHARACTERS = "x-tekens-weglaten"
 
 
-def from_fields(schema: dict, fields: Mapping[str, str], prefix: str = "") -> dict:
+def from_fields(schema: dict[str, Any], fields: Mapping[str, str],
+                prefix: str = "") -> dict[str, Any]:
     """A form's data from flat fields named by their path (``klager.voornaam``), as an HTML
     form posts them: values stripped (and rid of the property's ``x-tekens-weglaten``),
     empty values left out so that ``required`` catches them; fields the schema does not
     know are ignored."""
-    data: dict = {}
+    data: dict[str, Any] = {}
     for name, spec in schema.get("properties", {}).items():
         path = f"{prefix}{name}"
         if spec.get("type") == "object":
@@ -96,7 +98,7 @@ def from_fields(schema: dict, fields: Mapping[str, str], prefix: str = "") -> di
     return data
 
 
-def without_form_only(schema: dict, data: dict) -> dict:
+def without_form_only(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """``data`` without the fields marked ``x-alleen-formulier`` (an acknowledgement, a
     honeypot): they are checked, never stored."""
     properties = schema.get("properties", {})
@@ -104,7 +106,7 @@ def without_form_only(schema: dict, data: dict) -> dict:
             if not properties.get(key, {}).get(FORM_ONLY)}
 
 
-def max_lengths(schema: dict, prefix: str = "") -> dict[str, int]:
+def max_lengths(schema: dict[str, Any], prefix: str = "") -> dict[str, int]:
     """Every ``maxLength`` of the form by field path, to state on the page."""
     found: dict[str, int] = {}
     for name, spec in schema.get("properties", {}).items():

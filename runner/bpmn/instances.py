@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import Task
-from sqlalchemy import Connection, bindparam, delete, insert, inspect, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -47,9 +47,9 @@ class LoadedCase:
     dossier: CaseFile
     case: Case | ClosedCase
     now: datetime
-    audit: list[dict] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
 
-    def record(self, actor: str, action: str, element: str = "", **details) -> None:
+    def record(self, actor: str, action: str, element: str = "", **details: Any) -> None:
         """Queue an audit entry; written with the state by :func:`save_case`. Its step is the
         one the dossier was in when the action started."""
         self.audit.append({
@@ -112,7 +112,7 @@ def save_case(loaded: LoadedCase, model: ProcessModel, state: str | None = None)
         loaded.audit.clear()
 
 
-def _update_instance(connection: Connection, instance: Instance, values: dict) -> None:
+def _update_instance(connection: Connection, instance: Instance, values: dict[str, Any]) -> None:
     """One ``UPDATE`` of the instance row if its version is still the one loaded, with
     ``values`` and whatever the caller changed on the object (a migration's definition);
     the object then holds them as committed, so the ORM writes nothing more."""
@@ -159,8 +159,8 @@ def _sync_waiting_messages(loaded: LoadedCase, connection: Connection) -> None:
 
 
 # The statements of every save, built once (building a statement costs more than running it).
-_INSTANCES, _OPEN_TASKS = Instance.__table__, OpenTask.__table__
-_WAITING, _AUDIT = WaitingMessage.__table__, AuditEntry.__table__
+_INSTANCES, _OPEN_TASKS = cast(Table, Instance.__table__), cast(Table, OpenTask.__table__)
+_WAITING, _AUDIT = cast(Table, WaitingMessage.__table__), cast(Table, AuditEntry.__table__)
 _UPDATE_INSTANCE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("row_id"),
                                             _INSTANCES.c.version == bindparam("row_version"))
 _OPEN_TASK_IDS = select(_OPEN_TASKS.c.id).where(

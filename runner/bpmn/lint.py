@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
@@ -92,13 +92,16 @@ def errors(problems: list[Problem]) -> list[Problem]:
     return [problem for problem in problems if problem.severity == ERROR]
 
 
-class ModelLinter:
+M = TypeVar("M", bound=ProcessModel)
+
+
+class ModelLinter(Generic[M]):
     """Every check of a model's files; an application subclasses it and extends the hooks
     (:meth:`check_files`, :meth:`check_diagram`, :meth:`check_model` and the per-element
     checks) with the checks of its own files and conventions."""
 
     def __init__(self, files: dict[str, str], operators: frozenset[str],
-                 parse: Callable[[dict[str, str]], ProcessModel]):
+                 parse: Callable[[dict[str, str]], M]):
         self.files = files
         self.parse = parse
         self.operators = operators
@@ -107,7 +110,7 @@ class ModelLinter:
         self.json: dict[str, Any] = {}
         self.checked_forms: set[str] = set()
         self.form_problems: dict[str, str | None] = {}
-        self.model: ProcessModel | None = None
+        self.model: M | None = None
 
     def report(self, file: str, element: str | None, message: str,
                severity: str = ERROR) -> None:
@@ -141,7 +144,7 @@ class ModelLinter:
     def check_diagram(self, name: str, root: etree._Element) -> None:
         """A ``.bpmn`` file's XML, beyond the flows."""
 
-    def check_model(self, model: ProcessModel) -> None:
+    def check_model(self, model: M) -> None:
         """The parsed model as a whole, after its elements."""
 
     def check_form_fields(self, path: str, element: str) -> None:
@@ -173,7 +176,7 @@ class ModelLinter:
     def check_gateway_defaults_xml(self, name: str, root: etree._Element) -> None:
         """Also on a model that does not parse (SpiffWorkflow then only names a flow)."""
         for process in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
-            sources: dict[str, int] = {}
+            sources: dict[str | None, int] = {}
             for flow in process.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
                 source = flow.get("sourceRef")
                 sources[source] = sources.get(source, 0) + 1
@@ -198,7 +201,7 @@ class ModelLinter:
                                     "opnieuw met een bestaand element of verwijder hem")
         return ok
 
-    def parse_model(self) -> ProcessModel | None:
+    def parse_model(self) -> M | None:
         try:
             return self.parse(self.files)
         except ModelError as err:
@@ -274,8 +277,9 @@ class ModelLinter:
             return
         if path not in self.form_problems:
             self.form_problems[path] = _schema_problem(self.json[path])
-        if self.form_problems[path]:
-            self.report(path, element, self.form_problems[path])
+        problem = self.form_problems[path]
+        if problem:
+            self.report(path, element, problem)
 
     def check_unreferenced_forms(self) -> None:
         """Forms no user task names (e.g. the intake form) must be valid all the same."""
@@ -295,7 +299,8 @@ class ModelLinter:
                 continue
             self.check_expression(file, element, label, source)
 
-    def check_event_definition(self, file: str, element: str, spec: Any, definition) -> None:
+    def check_event_definition(self, file: str, element: str, spec: Any,
+                               definition: Any) -> None:
         if isinstance(definition, TimerEventDefinition):
             self.check_timer(file, element, definition)
         elif isinstance(definition, ConditionalEventDefinition):
@@ -377,7 +382,9 @@ def _is_bare_iso(source: str) -> bool:
 
 
 def _schema_problem(schema: Any) -> str | None:
-    if not isinstance(schema, dict | bool):
+    if isinstance(schema, bool):  # true and false are schemas too
+        return None
+    if not isinstance(schema, dict):
         return "geen geldig JSON Schema: verwacht een object"
     try:
         validator_for(schema).check_schema(schema)

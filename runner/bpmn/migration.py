@@ -34,10 +34,13 @@ POSITION = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.E
 
 
 class Specs(Protocol):
-    """A version's top-level spec and the specs of its subprocesses."""
+    """A version's top-level spec and the specs of its subprocesses (read only)."""
 
-    spec: Any
-    subprocess_specs: dict[str, Any]
+    @property
+    def spec(self) -> Any: ...
+
+    @property
+    def subprocess_specs(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -72,7 +75,7 @@ def _element(task: Task) -> str | None:
     return getattr(task.task_spec, "bpmn_id", None)
 
 
-def _label(spec) -> str:
+def _label(spec: Any) -> str:
     name = getattr(spec, "bpmn_name", None)
     return f"{name} ({spec.name})" if name else spec.name
 
@@ -83,12 +86,13 @@ def _workflows(workflow: BpmnWorkflow) -> Iterator[tuple[Any, Any]]:
     yield from workflow.subprocesses.items()
 
 
-def compare(workflow: BpmnWorkflow, new: Specs, registry) -> tuple[InstanceDiff, _Diffs]:
+def compare(workflow: BpmnWorkflow, new: Specs, registry: Any) -> tuple[InstanceDiff, _Diffs]:
     """Align ``workflow`` with ``new`` and say whether and how it can move."""
     top, subs = diff_workflow(registry, workflow, new.spec, new.subprocess_specs)
     diffs = _Diffs(top, subs)
     position = [task for task in workflow.get_tasks(state=POSITION) if _element(task)]
-    result = InstanceDiff(position=sorted({_element(task) for task in position}))
+    result = InstanceDiff(position=sorted({element for task in position
+                                           if (element := _element(task))}))
     for key, sub in _workflows(workflow):
         diff = top if key is None else subs.get(key)
         if diff is None:
@@ -114,7 +118,7 @@ def compare(workflow: BpmnWorkflow, new: Specs, registry) -> tuple[InstanceDiff,
     return result, diffs
 
 
-def _classify(diff, result: InstanceDiff) -> None:
+def _classify(diff: Any, result: InstanceDiff) -> None:
     removed, changed = set(diff.removed), set(diff.changed)
     for task in {*removed, *changed}:
         element = _element(task)
@@ -131,14 +135,14 @@ def _classify(diff, result: InstanceDiff) -> None:
         setattr(result, name, sorted(set(getattr(result, name))))
 
 
-def _aligned(diffs: _Diffs, task: Task):
+def _aligned(diffs: _Diffs, task: Task) -> Any:
     """The new spec of ``task`` (a subworkflow's diff is keyed by its parent task's id)."""
     parent = task.workflow.parent_task_id
     diff = diffs.top if parent is None else diffs.subprocesses.get(parent)
     return None if diff is None else diff.alignment.get(task)
 
 
-def _all_specs(spec, subprocess_specs: dict[str, Any]) -> Iterator[Any]:
+def _all_specs(spec: Any, subprocess_specs: dict[str, Any]) -> Iterator[Any]:
     yield from spec.task_specs.values()
     for sub in subprocess_specs.values():
         yield from sub.task_specs.values()
@@ -179,7 +183,7 @@ class _Timer:
 
 
 def migrate(workflow: BpmnWorkflow, new: Specs, diffs: _Diffs, new_rules: bool = False,
-            derive: Callable[[dict], None] | None = None) -> list[str]:
+            derive: Callable[[dict[str, Any]], None] | None = None) -> list[str]:
     """Move ``workflow`` onto ``new`` (``compare`` said it can); run it with the clock
     frozen at the migration's instant.
 
@@ -191,8 +195,10 @@ def migrate(workflow: BpmnWorkflow, new: Specs, diffs: _Diffs, new_rules: bool =
     again on the new tables, the open tasks get their results (then ``derive`` redoes what
     is computed from them), and each timer takes the due time its new expression gives
     from the same start. Returns the data variables whose value changed."""
-    timers = {task.id: _snapshot(task) for task in workflow.get_tasks(state=TaskState.WAITING)
-              if _timer_definition(task.task_spec) and "event_value" in task.internal_data}
+    timers = {task.id: _snapshot(task, definition)
+              for task in workflow.get_tasks(state=TaskState.WAITING)
+              if (definition := _timer_definition(task.task_spec))
+              and "event_value" in task.internal_data}
     migrate_workflow(diffs.top, workflow, new.spec, reset_mask=TaskState.READY)
     for key, sub in workflow.subprocesses.items():
         migrate_workflow(diffs.subprocesses[key], sub, new.subprocess_specs[sub.spec.name],
@@ -209,7 +215,7 @@ def migrate(workflow: BpmnWorkflow, new: Specs, diffs: _Diffs, new_rules: bool =
     return changed
 
 
-def _drop_removed(workflow) -> None:
+def _drop_removed(workflow: BpmnWorkflow) -> None:
     """Tasks of elements the new version no longer has (``migrate_workflow`` leaves them):
     a finished one leaves the tree, its children moving up to its parent (the audit trail
     keeps what it did); a predicted one is dropped, to be predicted again by its parent.
@@ -224,7 +230,7 @@ def _drop_removed(workflow) -> None:
             workflow._remove_task(task.id)
 
 
-def _splice(workflow, task: Task) -> None:
+def _splice(workflow: BpmnWorkflow, task: Task) -> None:
     parent = task.parent
     index = parent._children.index(task.id)
     parent._children[index:index + 1] = task._children
@@ -235,7 +241,7 @@ def _splice(workflow, task: Task) -> None:
         workflow.last_task = None
 
 
-def _timer_definition(spec) -> TimerEventDefinition | None:
+def _timer_definition(spec: Any) -> TimerEventDefinition | None:
     """The timer a task spec waits for, alone or among the events of an event-based
     gateway (a MultipleEventDefinition)."""
     definition = getattr(spec, "event_definition", None)
@@ -243,8 +249,7 @@ def _timer_definition(spec) -> TimerEventDefinition | None:
     return next((d for d in inner if isinstance(d, TimerEventDefinition)), None)
 
 
-def _snapshot(task: Task) -> _Timer:
-    definition = _timer_definition(task.task_spec)
+def _snapshot(task: Task, definition: TimerEventDefinition) -> _Timer:
     try:
         expression = task.workflow.script_engine.evaluate(task, definition.expression)
     except Exception:  # a broken old expression is what a migration repairs
@@ -258,7 +263,7 @@ def _open(workflow: BpmnWorkflow) -> list[Task]:
 
 
 def _reevaluate_decisions(workflow: BpmnWorkflow,
-                          derive: Callable[[dict], None] | None) -> list[str]:
+                          derive: Callable[[dict[str, Any]], None] | None) -> list[str]:
     """Evaluate every completed decision again with its (new) table on the data it had; put
     the results that differ into the data of the open tasks (and their parents)."""
     results: dict[str, Any] = {}
@@ -291,7 +296,8 @@ def _reschedule(task: Task, before: _Timer) -> None:
     (a timer whose kind changed starts afresh)."""
     definition = _timer_definition(task.task_spec)
     value = task.internal_data.get("event_value")
-    if type(definition) is not type(before.definition) or before.expression is None:
+    if (definition is None or type(definition) is not type(before.definition)
+            or before.expression is None):
         task.internal_data.pop("event_value", None)
         return
     expression = task.workflow.script_engine.evaluate(task, definition.expression)
@@ -310,19 +316,21 @@ def _reschedule(task: Task, before: _Timer) -> None:
 
 def _duration(expression: str, start: datetime) -> timedelta:
     parsed = TimerEventDefinition.parse_iso_duration(expression)
-    return TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    duration: timedelta = TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    return duration
 
 
 def timer_dues(workflow: BpmnWorkflow) -> dict[str, str]:
     """When each waiting timer falls due next, by element id (ISO instant)."""
-    dues = {}
+    dues: dict[str, str] = {}
     for task in workflow.get_tasks(state=TaskState.WAITING):
         value = task.internal_data.get("event_value")
-        if value is None or not _element(task):
+        element = _element(task)
+        if value is None or not element:
             continue
         if isinstance(value, dict):
             if value.get("cycles", 0) == 0:
                 continue
             value = value["next"]
-        dues[_element(task)] = str(value)
+        dues[element] = str(value)
     return dues

@@ -51,16 +51,16 @@ MAX_DEPTH = 30  # actions on one path
 class Action:
     kind: str  # "taak", "bericht" or "timer"
     element: str  # the user task's or message's name ("" for a timer)
-    data: dict = field(default_factory=dict, compare=False, hash=False)
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     variant: int = 0
     label: str = field(default="", compare=False, hash=False)
 
 
 @dataclass(frozen=True)
 class Start:
-    data: dict  # the start form's data
+    data: dict[str, Any]  # the start form's data
     label: str
-    flavour: tuple = ()  # what the start varies that changes every later step
+    flavour: tuple[Any, ...] = ()  # what the start varies that changes every later step
 
 
 @dataclass
@@ -106,10 +106,10 @@ class ModelExplorer:
         self.specs = specs
         self.problems: list[Problem] = []
         self.seen: set[tuple[str, str]] = set()
-        self.tried: set[tuple] = set()
-        self.visited: set[tuple] = set()
+        self.tried: set[tuple[Any, ...]] = set()
+        self.visited: set[tuple[Any, ...]] = set()
         self.always: set[str] | None = None
-        self.first_flavour: tuple = ()
+        self.first_flavour: tuple[Any, ...] = ()
         self.budget = MAX_ACTIONS
         self.elements = {spec.bpmn_id for spec in model.all_task_specs() if spec.bpmn_id}
         self.reached: set[str] = set()
@@ -122,7 +122,7 @@ class ModelExplorer:
         """Where the paths start: each with the start form's data."""
         raise NotImplementedError
 
-    def case_file(self, start: Start, data: dict, now: datetime) -> Any:
+    def case_file(self, start: Start, data: dict[str, Any], now: datetime) -> Any:
         """The case-file row a started instance belongs to (added to the session)."""
         raise NotImplementedError
 
@@ -134,7 +134,7 @@ class ModelExplorer:
         """Whether a new instance came out as it must (else report and return False)."""
         return True
 
-    def message_payload(self, name: str) -> dict:
+    def message_payload(self, name: str) -> dict[str, Any]:
         """A message's sample data: from the form named like its variable, if there is one."""
         form = f"{FORMS_DIR}/{_message_variable(self.model, name) or name}.json"
         if form not in self.model.files:
@@ -173,7 +173,7 @@ class ModelExplorer:
         """Every element reached, and what the application covers."""
         return self.reached >= self.elements and self.covered_more()
 
-    def go_on(self, walk: Walk, queue: deque) -> None:
+    def go_on(self, walk: Walk, queue: deque[Callable[[], Walk | None]]) -> None:
         """Take the first untried action from each state, queue the others as forks; stop
         at a state that a walk of the same flavour reached before."""
         forked = True
@@ -197,7 +197,8 @@ class ModelExplorer:
             if not self.perform(walk, actions[0]):
                 return
 
-    def fork(self, walk: Walk, snapshot: tuple, action: Action) -> Walk | None:
+    def fork(self, walk: Walk, snapshot: tuple[str, datetime, list[Action]],
+             action: Action) -> Walk | None:
         state, now, path = snapshot
         fork = Walk(walk.start, walk.case_file, Case(load_state(state, self.specs), self.model),
                     now, list(path))
@@ -210,7 +211,7 @@ class ModelExplorer:
     def actions(self, walk: Walk) -> list[Action]:
         actions: list[Action] = []
         for task in walk.case.open_tasks():
-            variants = [{}]
+            variants: list[dict[str, Any]] = [{}]
             if task.form:
                 variants = samples(self.model.form(task.form), walk.now, self.choices)
                 if not variants:
@@ -248,11 +249,11 @@ class ModelExplorer:
             return None
         return walk if self.started(walk) else None
 
-    def start_defaults(self, now: datetime) -> dict:
+    def start_defaults(self, now: datetime) -> dict[str, Any]:
         """Start form fields the application fills in itself (the instant of receipt)."""
         return {}
 
-    def start_data(self) -> dict:
+    def start_data(self) -> dict[str, Any]:
         """Data every new instance starts with, beside the start form's."""
         return {}
 
@@ -271,7 +272,8 @@ class ModelExplorer:
             return self.step(walk, lambda: walk.case.complete(task, action.data))
         if action.kind == "bericht":
             return self.step(walk, lambda: walk.case.send_message(action.element, action.data))
-        walk.now = max(walk.now, walk.case.next_timer_at()) + timedelta(seconds=1)
+        due = walk.case.next_timer_at() or walk.now  # offered only when a timer waits
+        walk.now = max(walk.now, due) + timedelta(seconds=1)
         return self.step(walk, lambda: walk.case.tick(walk.now))
 
     def step(self, walk: Walk, engine_step: Callable[[], None]) -> bool:
@@ -333,7 +335,8 @@ def _element_of(err: BaseException, walk: Walk) -> str:
     was raised (read from the traceback), else the last action's."""
     task = getattr(err, "task", None)
     if task is not None:
-        return task.task_spec.name
+        name: str = task.task_spec.name
+        return name
     traceback = err.__traceback__
     found = ""
     while traceback is not None:
@@ -362,7 +365,7 @@ def _message_variable(model: ProcessModel, name: str) -> str | None:
     return None
 
 
-def _short(data: dict) -> str:
+def _short(data: dict[str, Any]) -> str:
     choices = [f"{k}={v}" for k, v in data.items() if isinstance(v, str) and len(v) <= 20]
     return f"({', '.join(choices)})" if choices else ""
 

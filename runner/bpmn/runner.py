@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,23 +45,26 @@ Find = Callable[[Session], "Instance | tuple[Instance, CaseFile]"]
 Step = Callable[[LoadedCase], None]
 
 
-class Application(Protocol):
-    """What the runner needs to know of the procedure it runs."""
+M = TypeVar("M", bound=ProcessModel)
 
-    def parse(self, files: dict[str, str]) -> ProcessModel:
+
+class Application(Protocol[M]):
+    """What the runner needs to know of the procedure it runs (``M``: its model type)."""
+
+    def parse(self, files: dict[str, str]) -> M:
         """A stored version's files as the application's model."""
 
     def case_file(self, session: Session, case_file_id: int) -> CaseFile:
         """The row an instance belongs to (``instances.dossier_id``)."""
 
-    def operator_context(self, loaded: LoadedCase, model: ProcessModel) -> Any:
+    def operator_context(self, loaded: LoadedCase, model: M) -> Any:
         """What the service tasks' operators receive during one action's engine steps."""
 
 
-class ProcessRunner:
+class ProcessRunner(Generic[M]):
     """Process instances of an application on one database and one clock."""
 
-    def __init__(self, application: Application, database_url: str, clock: str = "real",
+    def __init__(self, application: Application[M], database_url: str, clock: str = "real",
                  idle_timeout: float | None = None):
         self.application = application
         self.engine = make_engine(database_url, idle_timeout=idle_timeout)
@@ -69,7 +72,7 @@ class ProcessRunner:
         self.clock: clocks.Clock = (
             clocks.VirtualClock(self.factory) if clock == "virtual" else clocks.RealClock()
         )
-        self._models: dict[int, tuple[ProcessModel, StoredSpecs]] = {}
+        self._models: dict[int, tuple[M, StoredSpecs]] = {}
 
     def close(self) -> None:
         """Close the database connections (a command or a test is done with the runner)."""
@@ -98,7 +101,7 @@ class ProcessRunner:
             session.flush()
             return row.id, True
 
-    def model(self, session: Session, definition_id: int) -> tuple[ProcessModel, StoredSpecs]:
+    def model(self, session: Session, definition_id: int) -> tuple[M, StoredSpecs]:
         """A version's model (its files parsed) and its stored specs, built once per process."""
         if definition_id not in self._models:
             row = session.get(Definition, definition_id)
@@ -108,7 +111,7 @@ class ProcessRunner:
                                            restore_specs(row.spec))
         return self._models[definition_id]
 
-    def models(self) -> dict[int, ProcessModel]:
+    def models(self) -> dict[int, M]:
         """Every stored version's model, by version."""
         with transaction(self.factory) as session:
             versions = session.scalars(select(Definition.id).order_by(Definition.id)).all()
@@ -116,14 +119,14 @@ class ProcessRunner:
 
     @staticmethod
     def latest_version(session: Session) -> int:
-        latest = session.scalar(select(func.max(Definition.id)))
+        latest: int | None = session.scalar(select(func.max(Definition.id)))
         if latest is None:
             raise NotFound("er is nog geen procesmodel gedeployed")
         return latest
 
     # ----- actions
     def load(self, session: Session, instance: Instance, now: datetime,
-             case_file: CaseFile | None = None) -> tuple[LoadedCase, ProcessModel]:
+             case_file: CaseFile | None = None) -> tuple[LoadedCase, M]:
         if case_file is None:
             case_file = self.application.case_file(session, instance.dossier_id)
         model, specs = self.model(session, instance.definition_id)
@@ -131,7 +134,7 @@ class ProcessRunner:
 
     @contextmanager
     def action(self, find: Find, expected_version: int | None = None
-               ) -> Iterator[tuple[LoadedCase, ProcessModel]]:
+               ) -> Iterator[tuple[LoadedCase, M]]:
         """One action on the instance ``find`` selects: loaded, handed over, saved, in one
         transaction. ``expected_version``: the instance's row version the caller saw."""
         with transaction(self.factory) as session:
@@ -144,7 +147,7 @@ class ProcessRunner:
             yield loaded, model
             save_case(loaded, model)
 
-    def run(self, loaded: LoadedCase, model: ProcessModel, step: Step) -> Any:
+    def run(self, loaded: LoadedCase, model: M, step: Step) -> Any:
         """Run engine steps at the action's instant; an error of the model (an operator, an
         expression) becomes an incident on the failing task. Returns the operator context."""
         context = self.application.operator_context(loaded, model)
@@ -205,7 +208,7 @@ class ProcessRunner:
 
     def _quarantine(self, instance_id: int, now: datetime, error: Exception) -> None:
         with transaction(self.factory) as session:
-            instance = session.get(Instance, instance_id)
+            instance = session.get_one(Instance, instance_id)
             instance.next_timer_at = None
             instance.has_incident = True
             session.add(Incident(dossier_id=instance.dossier_id, element="timer",

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -30,14 +31,14 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from .errors import DatabaseUnavailable
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware datetime stored as UTC on every backend.
 
     SQLite keeps no offset: without this, 09:00+01:00 would come back as 09:00 UTC.
@@ -46,7 +47,7 @@ class UtcDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -54,7 +55,7 @@ class UtcDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -71,7 +72,7 @@ class Definition(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    files: Mapped[dict] = mapped_column(JSON)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)
     spec: Mapped[str] = mapped_column(Text)
 
 
@@ -142,7 +143,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60))
     element: Mapped[str] = mapped_column(String(100), default="")
     step: Mapped[str] = mapped_column(String(200), default="")
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class InstanceMigration(Base):
@@ -162,7 +163,7 @@ class InstanceMigration(Base):
     new_rules: Mapped[bool] = mapped_column(default=False)
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
-    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reverted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reverted_by: Mapped[str | None] = mapped_column(String(100))
 
@@ -201,7 +202,7 @@ def make_engine(url: str, idle_timeout: float | None = None) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:  # pragma: no cover
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see below)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -210,7 +211,7 @@ def make_engine(url: str, idle_timeout: float | None = None) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):  # pragma: no cover - trivial
+        def _sqlite_begin(conn: Connection) -> None:  # pragma: no cover - trivial
             # BEGIN IMMEDIATE: take the write lock at the start, so two writers queue up
             # instead of failing halfway with "database is locked".
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -221,7 +222,7 @@ def make_engine(url: str, idle_timeout: float | None = None) -> Engine:
         milliseconds = int(idle_timeout * 1000)
 
         @event.listens_for(engine, "connect")
-        def _idle_timeout(dbapi_conn, _record):
+        def _idle_timeout(dbapi_conn: Any, _record: object) -> None:
             with dbapi_conn.cursor() as cur:
                 cur.execute(f"SET idle_in_transaction_session_timeout = {milliseconds}")
             dbapi_conn.commit()  # a SET in a rolled-back transaction would not last

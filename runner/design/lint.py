@@ -11,7 +11,7 @@ expressions, timers, gateways, flows) and those of the procedure's own files and
   the status page and the dossier URLs find;
 * every field of a user task's form has a type the web form can render;
 * every code people see (categories, steps, user tasks, form choices) has a label in
-  ``labels.json`` in every language (:func:`runner.definition.labels.missing_labels`).
+  ``labels.json`` in every language (:func:`runner.design.label_coverage.missing_labels`).
 
 Then, when the static checks found no error, the model is run (:mod:`runner.design.model_run`):
 every path, with sample data, on a virtual clock, in a scratch database.
@@ -41,7 +41,6 @@ from runner.bpmn.lint import (
     folder_problem,
     without_prefix,
 )
-from runner.definition.labels import missing_labels
 from runner.definition.model import (
     LABELS,
     LANGUAGES,
@@ -51,6 +50,7 @@ from runner.definition.model import (
     parse,
     read_folder,
 )
+from runner.design.label_coverage import missing_labels
 from runner.notices.letters import letter_labels
 from runner.operators import dossier_number_problem
 
@@ -97,7 +97,7 @@ def lint_files(files: dict[str, str], operators: Collection[str],
     return list(_CACHE[key])
 
 
-class _Linter(ModelLinter):
+class _Linter(ModelLinter[Model]):
     """The generic checks, and those of the procedure's own files and conventions."""
 
     def check_files(self) -> None:
@@ -235,7 +235,9 @@ def _unrenderable_fields(schema: dict, prefix: str = "") -> Iterator[tuple[str, 
         if not isinstance(spec, dict):
             continue
         kind = spec.get("type", "string")
-        items = spec.get("items") if isinstance(spec.get("items"), dict) else {}
+        items = spec.get("items")
+        if not isinstance(items, dict):
+            items = {}
         if kind == "array" and items.get("type") == "object" and not prefix:
             yield from _unrenderable_fields(items, f"{name}.")
         elif not isinstance(kind, str) or kind not in _RENDERABLE_TYPES:

@@ -23,8 +23,9 @@ from runner.bpmn.model_run import ModelExplorer, Start, Walk, reason, scratch_se
 from runner.definition.model import LANGUAGES, Model, parse
 from runner.definition.rule_texts import rule_names
 from runner.members.status_page import TEXTS as STATUS_TEXTS
+from runner.notices.addresses import delivery_address, postal_address
 from runner.notices.letters import notice_letter
-from runner.operators import OperatorContext, delivery_address, postal_address
+from runner.operators import OperatorContext
 from runner.service import COMPLAINT_FORM, UNDELIVERABLE_MESSAGE
 from runner.store import Dossier, Notice
 
@@ -32,7 +33,7 @@ CALENDAR_DAYS = "kalenderdagen"
 _MEMBER = {"voornaam": "An", "achternaam": "Peeters", "email": "an.peeters@example.be",
            "adres": "Kerkstraat 1, 9000 Gent", "telefoon": "09 123 45 67",
            "lidnummer": "12345678901"}
-_CONTACTS = (
+_CONTACTS: tuple[tuple[str, dict[str, str]], ...] = (
     ("met e-mail", _MEMBER),
     ("per brief, zonder e-mail", {k: v for k, v in _MEMBER.items() if k != "email"}),
     ("alleen per telefoon", {k: _MEMBER[k] for k in ("voornaam", "achternaam", "telefoon")}),

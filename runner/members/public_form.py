@@ -20,13 +20,7 @@ from runner.bpmn.forms import from_fields, max_lengths, validate_form, without_f
 from runner.bpmn.store import transaction
 from runner.errors import TooManySubmissions
 from runner.members import confirmations
-from runner.members.status_page import (
-    RateLimit,
-    client_identity,
-    event_key,
-    record_failures,
-    wait_for_quota,
-)
+from runner.ratelimit import RateLimit, client_key, event_key, record_failures, wait_for_quota
 from runner.service import Klachten
 
 PUBLIC_FORM = "klacht_publiek.json"
@@ -130,7 +124,7 @@ def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: st
 def _throttle(klachten: Klachten, client: str, email: str, limits: SubmissionLimits) -> None:
     """Count this complaint per client address and per e-mail address; refuse it when
     either has had its quota in the window."""
-    quotas = [(event_key("adres", client_identity(client), "formulier"), limits.per_address)]
+    quotas = [(client_key(client, "formulier"), limits.per_address)]
     if email:
         quotas.append((event_key("email", email.strip().lower(), "formulier"),
                        limits.per_email))

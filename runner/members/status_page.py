@@ -16,8 +16,8 @@ Enumeration resistance:
   failures within ``window`` is refused (:class:`RateLimited`) until the oldest leaves the
   window. A dossier number with ``attempts`` failures is under attack: then a client that
   failed at all is refused for it, while a client without failures still gets in with the
-  right code (no lock-out of the member, :func:`check_limit`). Keys are stored hashed;
-  events older than the window are pruned.
+  right code (no lock-out of the member, :func:`runner.ratelimit.check_limit`). Keys are
+  stored hashed; events older than the window are pruned.
 
 Texts come from ``processes/statuspagina.json`` (per ``stap`` 1-8, ``afgesloten`` and
 ``ingetrokken``, optionally per element id, and per notice kind), in nl and fr. The page
@@ -28,26 +28,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from runner.accounts import sessions
 from runner.bpmn.case import Case
 from runner.bpmn.clock import as_utc
+from runner.bpmn.closed_record import ClosedCase
 from runner.bpmn.forms import from_fields, validate_form, without_form_only
 from runner.bpmn.store import transaction
 from runner.definition.model import Model
 from runner.definition.rule_texts import fill_rule_values
-from runner.errors import AccessDenied, RateLimited
-from runner.operators import hash_access_code, verify_access_code
+from runner.errors import AccessDenied
+from runner.notices.access_codes import hash_access_code, verify_access_code
+from runner.ratelimit import RateLimit, check_limit, client_key, event_key, record_failures
 from runner.service import Klachten
-from runner.store import Dossier, Notice, RateLimitEvent
+from runner.store import Dossier, Notice
 
 TEXTS = "statuspagina.json"
 DISAGREE_FORM = "niet_akkoord.json"
@@ -59,12 +60,6 @@ CLOSED, WITHDRAWN, RECEIVED = "afgesloten", "ingetrokken", "1"
 ACKNOWLEDGEMENT, NATIONAL_ANSWER = "ontvangstmelding", "antwoord_nationaal"  # notice kinds
 _MAX_INPUT = 100  # longer input cannot match a number or a code; it is cut, not refused
 PASS_LIFETIME = timedelta(hours=2)  # absolute; the web session also ends after 30 idle minutes
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    attempts: int = 10
-    window: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -156,51 +151,6 @@ def normalise_notice_code(code: str) -> str:
     return "".join(str(code).split()).replace("-", "").upper()[:_MAX_INPUT]
 
 
-def check_limit(session: Session, client: str, target: str, limit: RateLimit,
-                now: datetime) -> None:
-    """Raise :class:`RateLimited` for a ``client`` key that used up its failures in the
-    window, or that failed at all while its ``target`` key (a dossier number, a user name)
-    is under attack: ``limit.attempts`` failures on it from any address. A client without
-    failures may always try, so nobody can lock a member or a mediator out; a guesser spread
-    over many addresses gets one try per address per window on a target under attack
-    (ADR 8)."""
-    rows = {key: (count, first, last) for key, count, first, last in session.execute(
-        select(RateLimitEvent.key, func.count(), func.min(RateLimitEvent.at),
-               func.max(RateLimitEvent.at))
-        .where(RateLimitEvent.key.in_((client, target)), RateLimitEvent.at > now - limit.window)
-        .group_by(RateLimitEvent.key)).all()}
-    failures, first, last = rows.get(client, (0, None, None))
-    attacked = rows.get(target, (0, None, None))[0] >= limit.attempts
-    if failures >= limit.attempts:  # open again when its oldest failure has left the window
-        lifts = as_utc(first) + limit.window
-    elif failures and attacked:  # open again when its last failure has left the window
-        lifts = as_utc(last) + limit.window
-    else:
-        return
-    raise RateLimited(int((lifts - now).total_seconds()) + 1)
-
-
-def record_failures(session: Session, keys: tuple[str, ...], limit: RateLimit,
-                    now: datetime) -> None:
-    """Count one event per key; prune the events of the same kinds (``status:adres:``) that
-    left the window (each kind has its own window)."""
-    session.execute(insert(RateLimitEvent), [{"key": key, "at": now} for key in keys])
-    for kind in {key.rsplit(":", 1)[0] + ":" for key in keys}:
-        session.execute(delete(RateLimitEvent).where(RateLimitEvent.key.startswith(kind),
-                                                     RateLimitEvent.at <= now - limit.window))
-
-
-def wait_for_quota(session: Session, key: str, limit: RateLimit, now: datetime) -> int:
-    """Seconds until ``key`` may be used again when it used its ``limit.attempts`` events in
-    the window (0: it may now)."""
-    count, oldest = session.execute(
-        select(func.count(), func.min(RateLimitEvent.at))
-        .where(RateLimitEvent.key == key, RateLimitEvent.at > now - limit.window)).one()
-    if count < limit.attempts:
-        return 0
-    return int((as_utc(oldest) + limit.window - now).total_seconds()) + 1
-
-
 def _dummy_hash() -> str:
     """A stored-hash look-alike, so an unknown number costs the same check as a wrong code."""
     return hash_access_code("ONBEKEND-DOSSIER")
@@ -211,26 +161,6 @@ def _pass_token(stored_hash: str, number: str, expires: str) -> str:
     (a new hash) voids every pass made with the old one."""
     return hmac.new(stored_hash.encode(), f"{number}|{expires}".encode(),
                     hashlib.sha256).hexdigest()
-
-
-def event_key(kind: str, value: str, prefix: str = "status") -> str:
-    return f"{prefix}:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
-
-
-def client_identity(client: str) -> str:
-    """Who a client address counts as: IPv4 per address, IPv6 per /64 (one subscriber's
-    whole block); anything else cut to a bounded length."""
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        return client[:_MAX_INPUT]
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
-
-
-def _client_key(client: str) -> str:
-    return event_key("adres", client_identity(client))
 
 
 @dataclass(frozen=True)
@@ -276,7 +206,7 @@ class StatusDesk:
         """The status of the dossier, or AccessDenied / RateLimited."""
         number = self._verify(credential)
         with transaction(self.klachten.factory) as session:
-            dossier = session.scalar(select(Dossier).where(Dossier.number == number))
+            dossier = self.klachten.find_dossier(session, number)
             notices = session.execute(select(Notice.created_at, Notice.kind, Notice.code)
                                       .where(Notice.dossier_id == dossier.id)
                                       .order_by(Notice.id)).all()
@@ -323,7 +253,7 @@ class StatusDesk:
                 token = sessions.start(session, sessions.now(), dossier_id=dossier_id)
             else:
                 self._record_failure(session, attempt, now)
-        if not granted:
+        if not granted or stored is None:
             raise AccessDenied()
         expires = (now + PASS_LIFETIME).isoformat()
         return StatusPass(number, expires, _pass_token(stored, number, expires), token)
@@ -357,7 +287,7 @@ class StatusDesk:
 
     # ----- rate limit
     def _keys(self, attempt: Attempt) -> tuple[str, str]:
-        return _client_key(attempt.client), event_key("dossier", normalise_number(attempt.number))
+        return client_key(attempt.client), event_key("dossier", normalise_number(attempt.number))
 
     def _check_limit(self, session: Session, attempt: Attempt) -> datetime:
         """Refuse a client that used up its failures, or that failed while the dossier number
@@ -384,7 +314,8 @@ class StatusDesk:
         """The texts of the version the dossier runs on (``statuspagina.json``)."""
         return _Wording.of(self.klachten.model_of(number), language)
 
-    def _status(self, dossier: Dossier, notices: list, case: Case,
+    def _status(self, dossier: Dossier, notices: Sequence[Row[datetime, str, str]],
+                case: Case | ClosedCase,
                 language: str) -> PublicStatus:
         wording = self._wording(language, dossier.number or "")
         waiting = case.waiting_messages()
@@ -433,7 +364,7 @@ def _answers(data: dict, sent: dict[str, date], wording: _Wording) -> tuple[Publ
     return tuple(found)
 
 
-def _step_text(dossier: Dossier, case: Case, wording: _Wording) -> StepText:
+def _step_text(dossier: Dossier, case: Case | ClosedCase, wording: _Wording) -> StepText:
     """The step in plain words, from the engine: the open work with the highest ``stap``
     (its element's own text when there is one); closed dossiers say so."""
     element = ""

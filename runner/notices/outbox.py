@@ -34,6 +34,7 @@ from runner.bpmn.errors import Conflict
 from runner.bpmn.instances import SYSTEM_ACTOR
 from runner.bpmn.store import AuditEntry, transaction
 from runner.errors import DeliveryFailed, SealUnreadable
+from runner.notices.access_codes import delivered_copy
 from runner.notices.mail import (
     OutgoingMail,
     Sender,
@@ -42,7 +43,6 @@ from runner.notices.mail import (
     transport_from_settings,
 )
 from runner.notices.texts import NoticeStatus
-from runner.operators import delivered_copy
 from runner.reports import facts
 from runner.store import Dossier, Notice
 
@@ -73,11 +73,10 @@ class RetryPolicy:
 
     @classmethod
     def from_settings(cls) -> RetryPolicy:
-        return cls(
-            max_attempts=int(settings.number("KLACHTEN_OUTBOX_MAX_ATTEMPTS")),
-            first_delay=timedelta(seconds=settings.number("KLACHTEN_OUTBOX_RETRY_DELAY")),
-            max_delay=timedelta(seconds=settings.number("KLACHTEN_OUTBOX_RETRY_MAX_DELAY")),
-        )
+        config = settings.current()
+        return cls(max_attempts=config.outbox_max_attempts,
+                   first_delay=timedelta(seconds=config.outbox_retry_delay),
+                   max_delay=timedelta(seconds=config.outbox_retry_max_delay))
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ class Outbox:
     def from_settings(cls, klachten: Klachten) -> Outbox:
         return cls(klachten, transport_from_settings(), Sender.from_settings(),
                    RetryPolicy.from_settings(),
-                   timedelta(seconds=settings.number("KLACHTEN_OUTBOX_CLAIM_TIMEOUT")))
+                   timedelta(seconds=settings.current().outbox_claim_timeout))
 
     def deliver_due(self, limit: int = 500) -> DeliveryReport:
         """Deliver at most ``limit`` due e-mails, a batch of claims at a time."""
@@ -153,7 +152,7 @@ class Outbox:
             return [self._claimed(session, notice) for notice in notices]
 
     def _claimed(self, session: Session, notice: Notice) -> Claimed:
-        dossier = session.get(Dossier, notice.dossier_id)
+        dossier = session.get_one(Dossier, notice.dossier_id)
         status_page = settings.public_link(
             self.klachten.dossier_settings(session, dossier.id).get("statuspagina", "/status"))
         mail = OutgoingMail(
@@ -197,10 +196,10 @@ class Outbox:
         """Record the delivery; the stored copy loses the access code (ADR 0003)."""
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
-            notice = session.get(Notice, item.notice_id)
+            notice = session.get_one(Notice, item.notice_id)
             if notice.status == NoticeStatus.SENT:  # another worker took over and was first
                 return
-            dossier = session.get(Dossier, notice.dossier_id)
+            dossier = session.get_one(Dossier, notice.dossier_id)
             notice.status, notice.sent_at, notice.delivery = NoticeStatus.SENT, now, where
             notice.claimed_until = notice.next_attempt_at = notice.last_error = None
             notice.body = delivered_copy(notice.body, dossier.access_code_hash,

@@ -19,7 +19,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from runner import settings
 from runner.bpmn.errors import ConfigurationError
-from runner.operators import ACCESS_CODE_SHAPE
+from runner.notices.access_codes import ACCESS_CODE_SHAPE
 
 FORMATS = ("text", "json")
 HANDLER_NAME = "klachten"
@@ -85,7 +85,7 @@ class _Stderr(logging.StreamHandler):
     def __init__(self) -> None:
         super().__init__()
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stderr
 
@@ -105,8 +105,8 @@ def formatter(kind: str) -> logging.Formatter:
 
 def configure(kind: str | None = None, level: str | None = None) -> None:
     """Install the handler (replacing an earlier one of ours) from the settings."""
-    kind = kind or settings.get("KLACHTEN_LOG_FORMAT")
-    level = (level or settings.get("KLACHTEN_LOG_LEVEL")).upper()
+    kind = kind or settings.current().log_format
+    level = (level or settings.current().log_level).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigurationError(f"KLACHTEN_LOG_LEVEL={level!r}: verwacht DEBUG, INFO, "
                                  "WARNING of ERROR")

@@ -31,9 +31,9 @@ from runner.deadlines.calendar import end_of_day_utc
 from runner.deadlines.days import DayNotAccepted, parse_day
 from runner.deadlines.display import last_day
 from runner.definition.model import DEFAULT_TIMEZONE
+from runner.privacy.access_log import record_access
 from runner.service import Klachten
 from runner.store import Dossier, DossierFacts, Recommendation
-from runner.work.dossier_view import record_access
 
 # Periods are local days of the fund (the facts' received_month is counted the same way).
 TIMEZONE = ZoneInfo(DEFAULT_TIMEZONE)

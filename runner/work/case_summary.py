@@ -18,7 +18,7 @@ from runner.bpmn.case import spec_properties
 from runner.deadlines.calendar import RECEIPT, explain
 from runner.definition.labels import ANCHOR
 from runner.definition.model import Model
-from runner.operators import postal_address
+from runner.notices.addresses import postal_address
 from runner.results import AuditInfo, DossierInfo, NoticeInfo
 from runner.work.task_form import text as form_text
 
@@ -241,7 +241,9 @@ def _messages(audit: tuple[AuditInfo, ...], data: dict):
         variable = COMPLAINANT_MESSAGES.get(entry.element)
         if entry.action != MESSAGE_RECEIVED or variable is None:
             continue
-        stored = data.get(variable) if isinstance(data.get(variable), dict) else {}
+        stored = data.get(variable)
+        if not isinstance(stored, dict):
+            stored = {}
         reason = stored.get("reden") or (entry.details or {}).get("reden", "")
         yield ComplainantMessage(entry.element, entry.at, str(reason or ""))
 

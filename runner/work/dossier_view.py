@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from runner.accounts.users import ADMINISTER, READ_DOSSIERS, WORK_TASKS, Account
 from runner.bpmn.diagram import DossierDiagram
 from runner.bpmn.errors import Forbidden, ValidationFailed
 from runner.bpmn.store import transaction
 from runner.notices.letters import Letter
+from runner.privacy.access_log import record_access
 from runner.reports.improvement_register import Entry, recommendations_of
 from runner.results import DossierInfo
 from runner.service import Klachten, _iso
@@ -78,7 +78,7 @@ class DossierDesk:
     def _log_access(self, account: Account, number: str, what: str) -> list[Entry]:
         """Write the access; returns the dossier's recommendations (read in that transaction)."""
         with transaction(self.klachten.factory) as session:
-            dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
+            dossier_id = self.klachten.find_dossier(session, number).id
             record_access(session, self.klachten, account.name, dossier_id, what)
             return recommendations_of(session, dossier_id)
 
@@ -88,7 +88,7 @@ class DossierDesk:
             raise Forbidden(f"{account.name} mag geen brieven afdrukken")
         made = self.klachten.post.letter(number, code)
         with transaction(self.klachten.factory) as session:
-            dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
+            dossier_id = self.klachten.find_dossier(session, number).id
             record_access(session, self.klachten, account.name, dossier_id,
                           f"brief {code} (pdf)")
         return made
@@ -112,16 +112,3 @@ class DossierDesk:
                 .order_by(AccessEntry.id.desc()).limit(ACCESS_LOG_PAGE)).all()
             return [{"op": _iso(entry.at), "wie": entry.user, "dossier": number or "",
                      "wat": entry.what} for entry, number in rows]
-
-
-def record_access(session: Session, klachten: Klachten, user: str,
-                  dossier_id: int | None, what: str) -> None:
-    """Write who sees ``what`` (of one dossier, or of none: an export) now."""
-    session.add(AccessEntry(dossier_id=dossier_id, user=user[:100], what=what[:200],
-                            at=klachten.clock.now(session)))
-
-
-def log_access(klachten: Klachten, user: str, number: str, what: str) -> None:
-    """Write one access of a dossier in a transaction of its own (the command line's)."""
-    with transaction(klachten.factory) as session:
-        record_access(session, klachten, user, klachten.find_dossier(session, number).id, what)
