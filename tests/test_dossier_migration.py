@@ -351,7 +351,7 @@ def test_a_dossier_stuck_on_a_failing_timer_is_repaired_by_migrating_and_retryin
     harness = Harness(klachten).submit().admissible()  # the status timer cannot start
     rows = _rows(klachten, harness.number)
     assert rows["version"] == broken and rows["incidents"]
-    assert rows["incidents"][0]["element"] == "statusbericht_timer"
+    assert rows["incidents"][0].element == "statusbericht_timer"
     report = DossierMigrations(klachten).migrate(1, Selection(numbers=(harness.number,)),
                                                  "bert")
     assert report["dossiers"][0]["resultaat"] == "gemigreerd"

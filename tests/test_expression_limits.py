@@ -125,4 +125,4 @@ def test_a_deployed_model_with_an_endless_condition_cannot_stall_the_runner(klac
     assert incident.element == "is_ontvankelijk"
     assert "te veel stappen (meer dan 100000)" in incident.error or (
         "duurt te lang" in incident.error)
-    assert before["incidenten"] == []
+    assert before.incidents == ()

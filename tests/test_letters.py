@@ -76,7 +76,7 @@ def test_print_and_post_task_posts_its_letter(klachten):
     task = harness.task("ontvangstmelding_posten")
     code = klachten.post.task_letter(task.id)
     assert code == harness.info.notices[0].code
-    assert [n.code for n in klachten.post.letters_to_print()] == [code]
+    assert [n["code"] for n in klachten.post.letters_to_print()] == [code]
     harness.complete("ontvangstmelding_posten", {"gepost_op": "2026-03-03"})
     [notice] = harness.info.notices
     assert notice.status == "gepost" and notice.sent_at

@@ -60,5 +60,5 @@ def test_an_email_copy_on_paper_stays_one_notice(klachten):
     harness = Harness(klachten).submit().complete("ontvankelijkheid_beoordelen", {
         "ontvankelijk": "nee", "reden": "geen_verband", "motivatie": "Geen klacht over ons."})
     notices = harness.info.notices
-    text = _pdf_text(klachten.post.letter(harness.number, notices[1]["code"]).pdf)
-    assert notices[1]["code"] in text and notices[2]["code"] not in text
+    text = _pdf_text(klachten.post.letter(harness.number, notices[1].code).pdf)
+    assert notices[1].code in text and notices[2].code not in text

@@ -73,7 +73,7 @@ def test_the_web_form_of_a_crashing_task_is_no_500(klachten, tmp_path, staff):
     case = Harness(klachten).submit()
     task = case.task("ontvankelijkheid_beoordelen")
     staff.login("mia")
-    form = f"/bemiddeling/taken/{task['id']}"
+    form = f"/bemiddeling/taken/{task.id}"
     page = staff.get(form).get_data(as_text=True)
     assert "ontvankelijk" in page
     response = staff.post(form, {"ontvankelijk": "ja", "versie": _version(page)})

@@ -28,7 +28,7 @@ def test_a_lane_renamed_in_v2_keeps_the_tasks_of_v1_dossiers_visible(
     inbox = staff.get("/bemiddeling/taken").get_data(as_text=True)
     assert old.number in inbox and new.number in inbox
     task = old.task("ontvankelijkheid_beoordelen")
-    form = staff.get(f"/bemiddeling/taken/{task['id']}")
+    form = staff.get(f"/bemiddeling/taken/{task.id}")
     assert form.status_code == 200
     staff.login("nora")  # the national mediator's lane did not change: still not hers
     assert old.number not in staff.get("/bemiddeling/taken").get_data(as_text=True)
