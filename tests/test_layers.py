@@ -1,4 +1,4 @@
-"""The layers of the code, as the README's package map draws them.
+"""The layers of the code, as the package map in docs/architecture.md draws them.
 
 ``runner.bpmn`` is the generic BPMN runner: it imports nothing from the rest of ``runner``
 (the complaint procedure) and names none of the procedure's concepts, so that it would run

@@ -18,7 +18,8 @@ from runner.cli import main, warn_public_url
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0: every interface).")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Worker threads of the WSGI server.")
 @click.option("--worker/--no-worker", default=None,
@@ -27,7 +28,10 @@ from runner.cli import main, warn_public_url
 @click.option("--demo", is_flag=True,
               help="First create demo accounts (one per role) and sample dossiers.")
 def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -> None:
-    """Serve the web application (complaint form, status page, mediators) with waitress."""
+    """Serve the web application with waitress.
+
+    The complaint form, the status page and the mediators' pages, with the worker in a
+    thread unless --no-worker."""
     from runner.ops import logs
 
     logs.configure()

@@ -52,7 +52,7 @@ from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
 
 from .definitions import FORMS_DIR, ProcessModel
 from .errors import ExpressionRejected, ModelError
-from .expressions import check_expression
+from .expressions import Mode, check_expression
 from .safe_xml import parse_xml
 
 FORM_PROPERTY = "formJsonSchemaFilename"
@@ -336,13 +336,13 @@ class ModelLinter(Generic[M]):
             self.report(file, element, problem)
 
     def check_expression(
-        self, file: str, element: str, label: str, source: object, mode: str = "eval"
+        self, file: str, element: str, label: str, source: object, mode: Mode = "eval"
     ) -> bool:
         if not isinstance(source, str):
             self.report(file, element, f"{label}: geen tekst")
             return False
         try:
-            check_expression(source, mode)  # type: ignore[arg-type]
+            check_expression(source, mode)
         except ExpressionRejected as err:
             self.report(file, element, f"{label}: {err}")
             return False

@@ -3,7 +3,7 @@
 There is no ``alembic.ini``: :mod:`runner.migrations` builds the configuration in code and
 usually hands over an open connection in ``config.attributes["connection"]``, so that the
 whole upgrade runs in the caller's transaction. Without one, an engine is made from the
-``sqlalchemy.url`` option with :func:`runner.store.make_engine` (the same SQLite settings as
+``sqlalchemy.url`` option with :func:`runner.bpmn.store.make_engine` (the same SQLite settings as
 the application). Offline mode (``--sql``) renders the SQL for the ``sqlalchemy.url`` dialect.
 """
 
