@@ -168,7 +168,7 @@ def test_names_in_the_other_scripts_the_former_system_font_had(klachten, name, f
     first, last = name.split()
     harness = Harness(klachten).submit(taal="nl", kanaal="brief", klager={
         "voornaam": first, "achternaam": last, "adres": "Kerkstraat 1, 2000 Antwerpen"})
-    pdf = klachten.post.letter(harness.number, harness.info["berichten"][0]["code"]).pdf
+    pdf = klachten.post.letter(harness.number, harness.info.notices[0].code).pdf
     assert {text.strip() for text, used, _ in runs(pdf) if used == font} >= set(name.split())
 
 
