@@ -71,8 +71,8 @@ def open_state(folder: Path) -> tuple[str, Klachten, int]:
                                   "email": "an@example.be"},
                        "taal": "nl", "kanaal": "web", "categorie": "terugbetaling",
                        "omschrijving": "Te weinig terugbetaald."}).dossier_number
-    task = next(t for t in k.tasks(number) if t["taak"] == "ontvankelijkheid_beoordelen")
-    k.complete_task(task["id"], {"ontvankelijk": "ja"}, "mia")
+    task = next(t for t in k.tasks(number) if t.name == "ontvankelijkheid_beoordelen")
+    k.complete_task(task.id, {"ontvankelijk": "ja"}, "mia")
     k.clock.set(T0 + timedelta(days=22))
     k.sweep_timers()  # one status update sent: a state that has been through a cycle
     with k.factory() as session:

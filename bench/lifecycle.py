@@ -147,10 +147,10 @@ def model_of(k: Klachten) -> tuple[Model, str]:
 
 
 def open_task_id(k: Klachten, number: str, spec_name: str) -> str:
-    tasks = [t for t in k.tasks(number) if t["taak"] == spec_name]
+    tasks = [t for t in k.tasks(number) if t.name == spec_name]
     if len(tasks) != 1:
         raise RuntimeError(f"{number}: expected one open task {spec_name}, got {k.tasks(number)}")
-    return tasks[0]["id"]
+    return tasks[0].id
 
 
 def machine() -> dict[str, str]:
@@ -319,7 +319,7 @@ def bench_lifecycle(folder: Path, n: int) -> dict[str, Any]:
                 if i >= WARMUP:
                     raw_times.append(times)
     for number in numbers[:1]:
-        if not k.dossier(number)["afgesloten"]:
+        if not k.dossier(number).closed:
             raise RuntimeError(f"{number} is not closed after the lifecycle")
 
     rows = []

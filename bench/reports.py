@@ -187,7 +187,7 @@ def lifecycle_ms(k: Klachten, count: int) -> dict[str, float]:
         start = time.perf_counter_ns()
         number = k.submit(complaint).dossier_number
         submits.append(time.perf_counter_ns() - start)
-        task = k.tasks(number)[0]["id"]
+        task = k.tasks(number)[0].id
         start = time.perf_counter_ns()
         k.complete_task(task, {"ontvankelijk": "ja"}, "mia")
         decisions.append(time.perf_counter_ns() - start)

@@ -42,8 +42,19 @@ from runner.definition.rule_texts import RULE_VALUE, fill_rule_values
 from runner.notices.addresses import complainant_name
 from runner.notices.post_room import PostRoom, post_letter
 from runner.notices.sealing import CodeSeal
-from runner.notices.texts import NoticeStatus, notice_dict
+from runner.notices.texts import NoticeStatus, notice_info
 from runner.operators import OperatorContext, number_dossier
+from runner.results import (
+    AuditInfo,
+    DeadlineInfo,
+    DossierInfo,
+    IncidentInfo,
+    TaskInfo,
+    TaskSchema,
+    day,
+    instant,
+    utc,
+)
 from runner.store import Dossier, Notice, as_dossier
 
 COMPLAINT_FORM = "klacht.json"
@@ -164,39 +175,48 @@ class Klachten:
         ``on_created(session, dossier, access_code)`` runs in the same transaction, after
         the process started (the public form records its submission there)."""
         with transaction(self.factory) as session:
-            now = self.clock.now(session)
+            return self.start_dossier(session, complaint, actor, on_created)
+
+    def start_dossier(self, session: Session, complaint: dict[str, Any], actor: str,
+                      on_created: Callable[[Session, Dossier, str | None], None] | None = None,
+                      definition_id: int | None = None) -> Submitted:
+        """:meth:`submit` in the caller's transaction (the public form checks its token and
+        quota in the same one); ``definition_id``: the latest version, when the caller
+        read it already in this transaction."""
+        now = self.clock.now(session)
+        if definition_id is None:
             definition_id = self.runner.latest_version(session)
-            model, specs = self.runner.model(session, definition_id)
-            form = model.form(COMPLAINT_FORM)
-            data = with_defaults(form, {"ontvangen_op": now.isoformat(), **complaint})
-            validate_form(form, data)
-            _check_category(data["categorie"], model.settings.get("categorieen"))
-            received_at = _received_at(data["ontvangen_op"], now)
-            dossier = Dossier(
-                complainant_name=complainant_name(data["klager"])[:220],
-                complainant_email=str(data["klager"].get("email") or "").lower()[:254],
-                member_number=str(data["klager"].get("lidnummer") or "")[:20],
-                category=data["categorie"], channel=data["kanaal"], language=data["taal"],
-                received_at=received_at,
-            )
-            session.add(dossier)
-            session.flush()
-            start_data = {**model.settings.get("startgegevens", {}), **data}
-            workflow = new_workflow(specs, start_data)
-            instance = Instance(
-                dossier_id=dossier.id, definition_id=definition_id, state="",
-                serializer_version=SERIALIZER_VERSION, updated_at=now,
-            )
-            loaded = LoadedCase(session, instance, dossier, Case(workflow, model), now)
-            loaded.record(actor, "klacht ontvangen", "ontvangst", kanaal=data["kanaal"])
-            ctx = self.runner.run(loaded, model, lambda lc: lc.case.run(lc.engine_completed))
-            if dossier.number is None:  # the model failed before it numbered the dossier
-                number_dossier(ctx, received_at)
-            session.add(instance)
-            save_case(loaded, model)
-            if on_created is not None:
-                on_created(session, dossier, ctx.transient.get("toegangscode"))
-            return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
+        model, specs = self.runner.model(session, definition_id)
+        form = model.form(COMPLAINT_FORM)
+        data = with_defaults(form, {"ontvangen_op": now.isoformat(), **complaint})
+        validate_form(form, data)
+        _check_category(data["categorie"], model.settings.get("categorieen"))
+        received_at = _received_at(data["ontvangen_op"], now)
+        dossier = Dossier(
+            complainant_name=complainant_name(data["klager"])[:220],
+            complainant_email=str(data["klager"].get("email") or "").lower()[:254],
+            member_number=str(data["klager"].get("lidnummer") or "")[:20],
+            category=data["categorie"], channel=data["kanaal"], language=data["taal"],
+            received_at=received_at,
+        )
+        session.add(dossier)
+        session.flush()
+        start_data = {**model.settings.get("startgegevens", {}), **data}
+        workflow = new_workflow(specs, start_data)
+        instance = Instance(
+            dossier_id=dossier.id, definition_id=definition_id, state="",
+            serializer_version=SERIALIZER_VERSION, updated_at=now,
+        )
+        loaded = LoadedCase(session, instance, dossier, Case(workflow, model), now)
+        loaded.record(actor, "klacht ontvangen", "ontvangst", kanaal=data["kanaal"])
+        ctx = self.runner.run(loaded, model, lambda lc: lc.case.run(lc.engine_completed))
+        if dossier.number is None:  # the model failed before it numbered the dossier
+            number_dossier(ctx, received_at)
+        session.add(instance)
+        save_case(loaded, model)
+        if on_created is not None:
+            on_created(session, dossier, ctx.transient.get("toegangscode"))
+        return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
 
     def complete_task(self, task_id: str, data: dict[str, Any], user: str,
                       expected_version: int | None = None,
@@ -279,7 +299,8 @@ class Klachten:
             return max(len(failed), open_incidents)
 
     # ----- queries
-    def tasks(self, dossier_number: str | None = None) -> list[dict[str, Any]]:
+    def tasks(self, dossier_number: str | None = None) -> list[TaskInfo]:
+        """The open user tasks (of one dossier, when given), earliest due first."""
         with transaction(self.factory) as session:
             query = (select(OpenTask, Dossier.number)
                      .join(Dossier, Dossier.id == OpenTask.dossier_id)
@@ -287,10 +308,10 @@ class Klachten:
             if dossier_number:
                 self.find_dossier(session, dossier_number)
                 query = query.where(Dossier.number == dossier_number)
-            return [_task_dict(task, number) for task, number in session.execute(query)]
+            return [_task_info(task, number) for task, number in session.execute(query)]
 
-    def task_schema(self, task_id: str) -> tuple[dict[str, Any], dict]:
-        """An open task (as in :meth:`tasks`, plus the instance ``versie``) and its form's
+    def task_schema(self, task_id: str) -> TaskSchema:
+        """An open task (as in :meth:`tasks`), its instance's row version and its form's
         JSON Schema, from the version of the process the dossier runs on."""
         with transaction(self.factory) as session:
             row = session.get(OpenTask, task_id)
@@ -310,7 +331,7 @@ class Klachten:
                 if french.get("description"):  # the French text of the staff pages (x-fr)
                     schema["x-fr"] = {**french, "description": fill_rule_values(
                         french["description"], deadlines)}
-            return {**_task_dict(row, number), "versie": instance.version}, schema
+            return TaskSchema(_task_info(row, number), instance.version, schema)
 
     def diagram(self, number: str, language: str = "nl") -> tuple[dict, Model, DossierDiagram]:
         """A dossier's process data, the model version it runs on and its diagram (the
@@ -333,11 +354,16 @@ class Klachten:
 
     def read_case(self, session: Session, dossier: Dossier
                    ) -> tuple[Instance, Case | ClosedCase]:
-        instance = self._instance(session, dossier.id)
+        return self.read_case_of(session, dossier.id)
+
+    def read_case_of(self, session: Session, dossier_id: int
+                     ) -> tuple[Instance, Case | ClosedCase]:
+        """The instance and stored case of the dossier with this row id."""
+        instance = self._instance(session, dossier_id)
         model, specs = self.runner.model(session, instance.definition_id)
         return instance, case_of(instance, model, specs)
 
-    def dossier(self, number: str) -> dict[str, Any]:
+    def dossier(self, number: str) -> DossierInfo:
         """Everything about a dossier: step, deadlines, open tasks, notices, audit, incidents."""
         with transaction(self.factory) as session:
             dossier = self.find_dossier(session, number)
@@ -346,41 +372,30 @@ class Klachten:
                 case: Case | ClosedCase | None = self.read_case(session, dossier)[1]
             except StateUnreadable:  # still show the dossier and its incident
                 case = None
-            return {
-                "dossiernummer": dossier.number,
-                "stap": instance.step,
-                "afgesloten": dossier.closed_at is not None,
-                "afgesloten_op": _iso(dossier.closed_at),
-                "uitkomst": dossier.outcome,
-                "gewist_op": _iso(dossier.erased_at),
-                "juridische_blokkering": (dossier.legal_hold_reason or "-"
-                                          if dossier.legal_hold else None),
-                "ontvangen_op": _iso(dossier.received_at),
-                "categorie": dossier.category,
-                "kanaal": dossier.channel,
-                "taal": dossier.language,
-                "procesversie": instance.definition_id,
-                "versie": instance.version,
-                "volgende_timer": _iso(instance.next_timer_at),
-                "termijnen": {
-                    name: {k: value.get(k) for k in ("dagen", "eenheid", "doorschuiven",
-                                                     "vervaldag", "vervalt_op", "start",
-                                                     "anker", "uitleg")}
-                    for name, value in (case.deadlines() if case else {}).items()
-                },
-                "open_taken": [_task_dict(t, dossier.number) for t in session.scalars(
+            return DossierInfo(
+                number=dossier.number or "", step=instance.step,
+                closed=dossier.closed_at is not None, closed_at=utc(dossier.closed_at),
+                outcome=dossier.outcome, erased_at=utc(dossier.erased_at),
+                legal_hold=dossier.legal_hold_reason or "-" if dossier.legal_hold else None,
+                received_at=clocks.as_utc(dossier.received_at), category=dossier.category,
+                channel=dossier.channel, language=dossier.language,
+                process_version=instance.definition_id, version=instance.version,
+                next_timer_at=utc(instance.next_timer_at),
+                deadlines={name: _deadline_info(value)
+                           for name, value in (case.deadlines() if case else {}).items()},
+                open_tasks=tuple(_task_info(t, dossier.number) for t in session.scalars(
                     select(OpenTask).where(OpenTask.dossier_id == dossier.id)
-                    .order_by(OpenTask.created_at))],
-                "wacht_op_berichten": sorted(case.waiting_messages()) if case else [],
-                "berichten": [notice_dict(n) for n in session.scalars(
-                    select(Notice).where(Notice.dossier_id == dossier.id).order_by(Notice.id))],
-                "audit": [_audit_dict(a) for a in session.scalars(
+                    .order_by(OpenTask.created_at))),
+                waiting_for=tuple(sorted(case.waiting_messages())) if case else (),
+                notices=tuple(notice_info(n) for n in session.scalars(
+                    select(Notice).where(Notice.dossier_id == dossier.id).order_by(Notice.id))),
+                audit=tuple(_audit_info(a) for a in session.scalars(
                     select(AuditEntry).where(AuditEntry.dossier_id == dossier.id)
-                    .order_by(AuditEntry.id))],
-                "incidenten": [_incident_dict(i) for i in session.scalars(
+                    .order_by(AuditEntry.id))),
+                incidents=tuple(_incident_info(i) for i in session.scalars(
                     select(Incident).where(Incident.dossier_id == dossier.id)
-                    .order_by(Incident.id))],
-            }
+                    .order_by(Incident.id))),
+            )
 
     def dossier_model(self, session: Session, dossier_id: int) -> Model:
         """The model version a dossier runs on."""
@@ -473,10 +488,9 @@ def _short(payload: dict) -> dict:
     return {key: str(value)[:200] for key, value in payload.items()}
 
 
-def _task_dict(task: OpenTask, number: str | None) -> dict[str, Any]:
-    return {"id": task.id, "dossiernummer": number, "taak": task.spec_name, "titel": task.title,
-            "rol": task.lane, "stap": task.step, "formulier": task.form,
-            "vervaldatum": _iso(task.due_at), "geclaimd_door": task.claimed_by}
+def _task_info(task: OpenTask, number: str | None) -> TaskInfo:
+    return TaskInfo(task.id, number, task.spec_name, task.title, task.lane, task.step,
+                    task.form, utc(task.due_at), task.claimed_by)
 
 
 
@@ -498,14 +512,21 @@ def _undeliverable_incident(notice: Notice, now: datetime, reason: str,
                     created_at=now)
 
 
-def _audit_dict(entry: AuditEntry) -> dict[str, Any]:
-    return {"op": _iso(entry.at), "wie": entry.actor, "wat": entry.action,
-            "element": entry.element, "stap": entry.step, "details": entry.details}
+def _deadline_info(value: dict[str, Any]) -> DeadlineInfo:
+    """A deadline as the model's operator stored it in the process data."""
+    return DeadlineInfo(value.get("dagen"), value.get("eenheid"), value.get("doorschuiven"),
+                        day(value.get("vervaldag")), instant(value.get("vervalt_op")),
+                        day(value.get("start")), value.get("anker"), value.get("uitleg"))
 
 
-def _incident_dict(incident: Incident) -> dict[str, Any]:
-    return {"element": incident.element, "stap": incident.step, "fout": incident.error,
-            "op": _iso(incident.created_at), "opgelost_op": _iso(incident.resolved_at)}
+def _audit_info(entry: AuditEntry) -> AuditInfo:
+    return AuditInfo(clocks.as_utc(entry.at), entry.actor, entry.action, entry.element,
+                     entry.step, entry.details)
+
+
+def _incident_info(incident: Incident) -> IncidentInfo:
+    return IncidentInfo(incident.element, incident.step, incident.error,
+                        clocks.as_utc(incident.created_at), utc(incident.resolved_at))
 
 
 def dumps(value: Any) -> str:

@@ -101,20 +101,20 @@ def _carry_on(klachten: Klachten, server: SmtpServer, numbers: list[str]) -> lis
         klachten.sweep_timers()
         outbox.deliver_due()
         for task in klachten.tasks():
-            data, user = TASK_DATA[task["taak"]]
-            klachten.complete_task(task["id"], data, user)
+            data, user = TASK_DATA[task.name]
+            klachten.complete_task(task.id, data, user)
     outbox.deliver_due()
     return [_essence(klachten.dossier(number)) for number in numbers]
 
 
 def _essence(info: dict) -> dict:
     return {
-        "nummer": info["dossiernummer"], "stap": info["stap"], "uitkomst": info["uitkomst"],
-        "afgesloten_op": info["afgesloten_op"], "open": [t["taak"] for t in info["open_taken"]],
-        "berichten": [(n["soort"], n["kanaal"], n["status"], n["pogingen"])
-                      for n in info["berichten"]],
-        "audit": [(a["op"], a["wie"], a["wat"], a["element"]) for a in info["audit"]],
-        "incidenten": info["incidenten"],
+        "nummer": info.number, "stap": info.step, "uitkomst": info.outcome,
+        "afgesloten_op": info.closed_at, "open": [t.name for t in info.open_tasks],
+        "berichten": [(n.kind, n.channel, n.status, n.attempts)
+                      for n in info.notices],
+        "audit": [(a.at, a.actor, a.action, a.element) for a in info.audit],
+        "incidenten": info.incidents,
     }
 
 

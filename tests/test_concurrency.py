@@ -41,7 +41,7 @@ def test_racing_completions_one_wins_the_other_gets_a_conflict(klachten, databas
     def complete(runner: Klachten, user: str) -> None:
         barrier.wait()
         try:
-            runner.complete_task(task["id"], {"ontvankelijk": "ja"}, user)
+            runner.complete_task(task.id, {"ontvankelijk": "ja"}, user)
             results.append("ok")
         except (Conflict, NotFound):
             results.append("conflict")
@@ -49,8 +49,8 @@ def test_racing_completions_one_wins_the_other_gets_a_conflict(klachten, databas
     run_together(lambda: complete(klachten, "mia"), lambda: complete(other, "nora"))
     other.close()
     assert sorted(results) == ["conflict", "ok"]
-    audit = klachten.dossier(number)["audit"]
-    assert [a["wat"] for a in audit].count("taak voltooid") == 1
+    audit = klachten.dossier(number).audit
+    assert [a.action for a in audit].count("taak voltooid") == 1
 
 
 def test_concurrent_submissions_get_distinct_gapless_numbers(klachten, database_url):
@@ -98,8 +98,8 @@ def test_racing_register_edits_one_wins_the_other_gets_a_conflict(klachten, data
     assert sorted(results) == sorted([winner, "conflict"])
     saved = Register(klachten).entry(mia, entry.id)
     assert (saved.status, saved.version) == (winner, 2)
-    changes = [a for a in klachten.dossier(harness.number)["audit"]
-               if a["wat"] == "aanbeveling gewijzigd"]
+    changes = [a for a in klachten.dossier(harness.number).audit
+               if a.action == "aanbeveling gewijzigd"]
     assert len(changes) == 1
 
 
@@ -139,7 +139,7 @@ def _mediator(klachten: Klachten):
     accounts = Accounts(klachten)
     mia = accounts.add("mia", ["klachtenbemiddelaar"], "een-lang-wachtwoord")
     [task] = Harness(klachten).submit().open_tasks()
-    return Inbox(klachten, accounts), mia, task["id"]
+    return Inbox(klachten, accounts), mia, task.id
 
 
 @pytest.mark.postgresql

@@ -91,7 +91,7 @@ def test_web_app_and_worker_recover_from_a_database_restart(cluster, smtp_server
     klachten.deploy()
     investigating = klachten.submit(complaint()).dossier_number
     [task] = klachten.tasks(investigating)
-    klachten.complete_task(task["id"], {"ontvankelijk": "ja"}, "mia")
+    klachten.complete_task(task.id, {"ontvankelijk": "ja"}, "mia")
     klachten.close()
 
     port = free_port()
@@ -130,8 +130,8 @@ def test_web_app_and_worker_recover_from_a_database_restart(cluster, smtp_server
     assert len({m["Message-ID"] for m in smtp_server.messages}) == 4
     klachten = Klachten(url, clock="virtual")
     try:
-        notices = {number: [(n["soort"], n["status"])
-                            for n in klachten.dossier(number)["berichten"]]
+        notices = {number: [(n.kind, n.status)
+                            for n in klachten.dossier(number).notices]
                    for number in (investigating, before, after)}
     finally:
         klachten.close()

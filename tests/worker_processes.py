@@ -121,7 +121,7 @@ def _investigating(database_url: str, count: int) -> list[str]:
         for _ in range(count):
             number = klachten.submit(complaint(klager=BY_PHONE)).dossier_number
             [task] = klachten.tasks(number)
-            klachten.complete_task(task["id"], {"ontvankelijk": "ja"}, "mia")
+            klachten.complete_task(task.id, {"ontvankelijk": "ja"}, "mia")
             numbers.append(number)
     finally:
         klachten.close()

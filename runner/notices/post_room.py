@@ -20,8 +20,9 @@ from runner.definition.model import as_model
 from runner.notices.access_codes import delivered_copy, fill_in_access_code
 from runner.notices.addresses import postal_address
 from runner.notices.letters import Letter, notice_letter
-from runner.notices.texts import STATUS_LABELS, NoticeStatus, notice_dict
+from runner.notices.texts import STATUS_LABELS, NoticeStatus, notice_info
 from runner.reports import facts
+from runner.results import to_json
 from runner.store import Dossier, Notice
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class PostRoom:
             letters: dict[tuple[int, datetime], dict[str, Any]] = {}
             for notice, number in rows:
                 letter = letters.setdefault((notice.dossier_id, notice.created_at), {
-                    "dossiernummer": number, **notice_dict(notice), "berichten": []})
+                    "dossiernummer": number, **to_json(notice_info(notice)), "berichten": []})
                 letter["berichten"].append(notice.code)
             return list(letters.values())
 
