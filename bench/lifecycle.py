@@ -60,6 +60,7 @@ from runner.bpmn.engine import SCRIPT_ENGINE, operator_context
 from runner.bpmn.store import AuditEntry, Base, Definition, Instance
 from runner.definition.model import Model
 from runner.operators import OperatorContext
+from runner.procedure import open_klachten
 from runner.service import Klachten
 from runner.store import Dossier, Notice
 
@@ -131,9 +132,9 @@ def new_database(folder: Path, name: str) -> tuple[Klachten, str, Path]:
     url = f"sqlite:///{path}"
     if _migrate is not None:
         _migrate(url)
-        k = Klachten(url, clock="virtual")
+        k = open_klachten(url, clock="virtual")
     else:
-        k = Klachten(url, clock="virtual")
+        k = open_klachten(url, clock="virtual")
         Base.metadata.create_all(k.engine)
     k.clock.set(T0)
     k.deploy()

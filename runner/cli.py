@@ -72,9 +72,9 @@ class JsonFile(click.ParamType):
 
 
 def _klachten() -> Klachten:
-    from runner.service import Klachten
+    from runner.procedure import open_klachten
 
-    klachten = Klachten(settings.database_url(), clock=settings.get("KLACHTEN_CLOCK"))
+    klachten = open_klachten(settings.database_url(), clock=settings.get("KLACHTEN_CLOCK"))
     click.get_current_context().call_on_close(klachten.close)
     return klachten
 

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 from runner.definition.model import default_processes_dir
 from runner.migrations import upgrade
+from runner.procedure import open_klachten
 from runner.service import Klachten
 
 PG_URL = os.environ.get("KLACHTEN_TEST_DATABASE_URL", "")
@@ -68,7 +69,7 @@ def database_url(request, tmp_path) -> Iterator[str]:
 
 @pytest.fixture
 def klachten(database_url) -> Iterator[Klachten]:
-    runner = Klachten(database_url, clock="virtual")
+    runner = open_klachten(database_url, clock="virtual")
     runner.clock.set(START)
     runner.deploy()
     yield runner

@@ -22,6 +22,7 @@ from conftest import SECRET, START, Harness
 from werkzeug.serving import make_server
 
 from runner.migrations import upgrade
+from runner.procedure import open_klachten
 from runner.service import Klachten
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ def served(tmp_path) -> Iterator[tuple[str, str, Klachten]]:
 
     url = f"sqlite:///{tmp_path / 'klachten.db'}"
     upgrade(url)
-    klachten = Klachten(url, clock="virtual")
+    klachten = open_klachten(url, clock="virtual")
     klachten.clock.set(START)
     klachten.deploy()
     app = create_app({"DATABASE_URL": url, "CLOCK": "virtual", "SECRET_KEY": SECRET,

@@ -21,6 +21,7 @@ from runner.privacy.processing_register import ProcessingRegister
 from runner.privacy.rectification import Rectification
 from runner.privacy.retention import Retention
 from runner.privacy.subject_access import SubjectAccess
+from runner.procedure import open_klachten
 from runner.ratelimit import RateLimit
 from runner.reports.figures import ReportDesk
 from runner.reports.improvement_register import Register
@@ -53,7 +54,7 @@ class Runner:
 def init_app(app: Flask) -> Runner:
     config = app.config
     url = config["DATABASE_URL"] or settings.sqlite_url(Path(app.instance_path))
-    klachten = Klachten(url, clock=config["CLOCK"], secret=config["SECRET_KEY"])
+    klachten = open_klachten(url, clock=config["CLOCK"], secret=config["SECRET_KEY"])
     limit = RateLimit(attempts=int(config["STATUS_ATTEMPTS"]),
                       window=timedelta(minutes=float(config["STATUS_WINDOW_MINUTES"])))
     logins = RateLimit(attempts=int(config["LOGIN_ATTEMPTS"]),

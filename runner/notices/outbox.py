@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -35,6 +34,7 @@ from runner.bpmn.instances import SYSTEM_ACTOR
 from runner.bpmn.store import AuditEntry, transaction
 from runner.errors import DeliveryFailed, SealUnreadable
 from runner.notices.access_codes import delivered_copy
+from runner.notices.facade import NoticeFacade
 from runner.notices.mail import (
     OutgoingMail,
     Sender,
@@ -43,11 +43,7 @@ from runner.notices.mail import (
     transport_from_settings,
 )
 from runner.notices.texts import NoticeStatus
-from runner.reports import facts
 from runner.store import Dossier, Notice
-
-if TYPE_CHECKING:
-    from runner.service import Klachten
 
 BACKOFF_FACTOR = 3
 CLAIM_BATCH = 10  # times the SMTP timeout: well within the claim timeout
@@ -107,7 +103,7 @@ class DeliveryReport:
 class Outbox:
     """Delivers the due e-mails of one database through one transport."""
 
-    def __init__(self, klachten: Klachten, transport: Transport, sender: Sender,
+    def __init__(self, klachten: NoticeFacade, transport: Transport, sender: Sender,
                  policy: RetryPolicy | None = None,
                  claim_timeout: timedelta = timedelta(minutes=10), batch: int = CLAIM_BATCH):
         self.klachten = klachten
@@ -118,7 +114,7 @@ class Outbox:
         self.batch = batch
 
     @classmethod
-    def from_settings(cls, klachten: Klachten) -> Outbox:
+    def from_settings(cls, klachten: NoticeFacade) -> Outbox:
         return cls(klachten, transport_from_settings(), Sender.from_settings(),
                    RetryPolicy.from_settings(),
                    timedelta(seconds=settings.number("KLACHTEN_OUTBOX_CLAIM_TIMEOUT")))
@@ -209,7 +205,7 @@ class Outbox:
             session.add(AuditEntry(dossier_id=dossier.id, at=now, actor=SYSTEM_ACTOR,
                                    action="bericht verzonden", element=notice.kind,
                                    details={"code": notice.code, "via": where}))
-            facts.notice_left(session, dossier.id, notice.kind, now)
+            self.klachten.notice_left(session, dossier.id, notice.kind, now)
 
     def _reschedule(self, item: Claimed, reason: str) -> None:
         with transaction(self.klachten.factory) as session:
