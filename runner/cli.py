@@ -74,7 +74,7 @@ class JsonFile(click.ParamType):
 def _klachten() -> Klachten:
     from runner.procedure import open_klachten
 
-    klachten = open_klachten(settings.database_url(), clock=settings.get("KLACHTEN_CLOCK"))
+    klachten = open_klachten(settings.database_url(), clock=settings.current().clock)
     click.get_current_context().call_on_close(klachten.close)
     return klachten
 
@@ -109,6 +109,32 @@ def _not_ready(reason: str) -> click.ClickException:
 @click.group(cls=_Group)
 def main() -> None:
     """klachten: de klachtenprocedure van het ziekenfonds, uitgevoerd vanuit BPMN."""
+    settings.current()  # a mistake in klachten.cfg or KLACHTEN_* stops every command
+
+
+_SOURCES = {"default": "standaard", "file": "klachten.cfg", "environment": "omgeving",
+            "override": "opgegeven"}
+
+
+@main.command("config")
+@click.option("--json", "as_json", is_flag=True,
+              help="Every setting as JSON: name, value, source and where.")
+def config_command(as_json: bool) -> None:
+    """Print every effective setting, its value and where it came from (default,
+    klachten.cfg or the environment); secrets are masked."""
+    config = settings.current()
+    rows = settings.shown(config)
+    if as_json:
+        _out([row._asdict() for row in rows], True, "")
+        return
+    found = "gelezen" if config.instance_file.is_file() else "ontbreekt"
+    click.echo(f"instellingenbestand: {config.instance_file} ({found})")
+    width = max(len(row.name) for row in rows)
+    for row in rows:
+        source = _SOURCES[row.source]
+        if row.source == "file":
+            source += ":" + row.where.rpartition(":")[2]
+        click.echo(f"{row.name:{width}}  {row.value or '(leeg)'}  [{source}]")
 
 
 @main.command()
@@ -199,7 +225,7 @@ def worker(once: bool, as_json: bool) -> None:
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        work.run(float(settings.get("KLACHTEN_WORKER_INTERVAL")), stop)
+        work.run(settings.current().worker_interval, stop)
         return
     fired, report = work.run_once()
     if as_json:
@@ -224,7 +250,7 @@ def clock() -> None:
 
 def _virtual_clock():
     klachten = _klachten()
-    if settings.get("KLACHTEN_CLOCK") != "virtual":
+    if settings.current().clock != settings.Clock.VIRTUAL:
         raise click.ClickException("de klok is echt; zet KLACHTEN_CLOCK=virtual")
     return klachten.clock
 
@@ -494,7 +520,7 @@ def user() -> None:
                    "(repeat for several roles).")
 def user_add(name: str, roles: tuple[str, ...]) -> None:
     """Add a user; the password comes from KLACHTEN_PASSWORD or a prompt."""
-    password = settings.get("KLACHTEN_PASSWORD") or click.prompt(
+    password = settings.current().password.get_secret_value() or click.prompt(
         "wachtwoord", hide_input=True, confirmation_prompt=True)
     account = _accounts().add(name, roles, password)
     click.echo(f"gebruiker {account.name} toegevoegd ({', '.join(account.roles)})")

@@ -117,7 +117,7 @@ class Klachten:
                  *, plugins: ProcedurePlugins):
         self.plugins = plugins
         self.runner = ProcessRunner(_Procedure(lambda: self.code_seal, plugins), database_url,
-                                    clock, idle_timeout=settings.number("KLACHTEN_DB_IDLE_TIMEOUT"))
+                                    clock, idle_timeout=settings.current().db_idle_timeout)
         self.engine, self.factory, self.clock = (self.runner.engine, self.runner.factory,
                                                  self.runner.clock)
         self.post = PostRoom(self)

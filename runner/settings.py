@@ -1,131 +1,389 @@
-"""Every setting of the runner, declared as data (name, default, help).
+"""The one typed configuration of web, worker and CLI: defaults, then ``klachten.cfg`` in the
+instance folder, then ``KLACHTEN_*`` environment variables (then a test's overrides).
 
-``tests/test_settings.py`` fails when a setting here is missing from the README.
+``current()`` gives the :class:`Settings`; ``tests/test_settings.py`` fails when a setting is
+missing from the README, ``tests/test_docs.py`` when it is missing from the operations guide.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlsplit
 
-from runner.bpmn.errors import ConfigurationError
+from pydantic import AfterValidator, Field, PrivateAttr, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
+from runner.bpmn.errors import ConfigurationError
+from runner.instance_file import INSTANCE_FILE, read_instance_file, unknown_name
+
+PREFIX = "KLACHTEN_"
 # Where ``klachten serve`` answers by default: the links' base when no public address is set.
 LOCAL_URL = "http://127.0.0.1:8080"
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_BYTES = 32
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a field's value must look like, in the words of an error message."""
+
+    text: str
+
+
+class Origin(NamedTuple):
+    """Where a value came from: ``kind`` is default, file, environment or override; ``where``
+    names the file and line or the variable."""
+
+    kind: str
+    where: str = ""
+
+
+DEFAULT = Origin("default")
+
+
+class Clock(StrEnum):
+    REAL = "real"
+    VIRTUAL = "virtual"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def _public_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc or parts.query
+                  or parts.fragment):
+        raise ValueError("verwacht een adres zoals https://klachten.fonds.be")
+    return value
+
+
+def _database_url(value: str) -> str:
+    if value:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("verwacht een SQLAlchemy-adres zoals "
+                             "postgresql+psycopg://gebruiker@host:5432/klachten") from None
+    return value
+
+
+def _server_url(value: str) -> str:
+    parts = urlsplit(value)
+    if value and (not parts.scheme or not parts.hostname):
+        raise ValueError("verwacht een adres zoals smtp://host:25")
+    return value
+
+
+def _log_level(value: str) -> str:
+    if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("verwacht DEBUG, INFO, WARNING of ERROR")
+    return value.upper()
+
+
+Seconds = Annotated[float, Field(gt=0), Expect("een positief getal")]
+Count = Annotated[int, Field(gt=0), Expect("een positief geheel getal")]
+PublicUrl = Annotated[str, AfterValidator(_public_url)]
+DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
+ServerUrl = Annotated[str, AfterValidator(_server_url)]
+Secret = Annotated[SecretStr, Expect("een tekst")]
+
+
+class Settings(BaseSettings):
+    """Every setting, typed, with its help text (the README table and ``klachten config``)."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="forbid")
+    _origins: dict[str, Origin] = PrivateAttr(default_factory=dict)
+
+    instance_path: Annotated[Path, Expect("een map")] = Field(
+        Path("instance"),
+        description="Folder for the embedded SQLite database and other local files; "
+                    "klachten.cfg in it is read by web, worker and CLI.")
+    database_url: DatabaseUrl = Field(
+        "", description="SQLAlchemy URL; empty means a SQLite file klachten.db in the instance "
+                        "folder. PostgreSQL: postgresql+psycopg://user@host:5432/db")
+    clock: Annotated[Clock, Expect("real of virtual")] = Field(
+        Clock.REAL, description="real, or virtual: a clock stored in the database (klachten "
+                                "clock ...) for tests, demos and simulation.")
+    db_idle_timeout: Seconds = Field(
+        60, description="PostgreSQL: seconds a session may sit in an open transaction before "
+                        "the server ends it, so a hung worker releases the dossier it holds.")
+    worker_interval: Seconds = Field(5, description="Seconds between two timer sweeps of the "
+                                                    "worker.")
+    smtp_url: ServerUrl = Field(
+        "", description="Outgoing mail server: smtp://host:25 (plain), smtp+starttls://host:587,"
+                        " smtps://host:465 (TLS), with user:password@ to log in. Empty: every "
+                        "e-mail is written as an .eml file into the folder mail/ of the "
+                        "instance folder.")
+    smtp_timeout: Seconds = Field(30, description="Seconds to wait for the mail server.")
+    mail_from: str = Field("Klachtendienst <klachten@ziekenfonds.example>",
+                           description="Fixed sender of every e-mail; its domain also ends "
+                                       "every Message-ID.")
+    outbox_max_attempts: Count = Field(
+        8, description="Delivery attempts of an e-mail before it fails for good and a mediator "
+                       "gets the task to reach the complainant another way.")
+    outbox_retry_delay: Seconds = Field(
+        300, description="Seconds before the second attempt; every next wait is three times "
+                         "longer.")
+    outbox_retry_max_delay: Seconds = Field(21600,
+                                            description="Longest wait between two attempts.")
+    outbox_claim_timeout: Seconds = Field(
+        600, description="Seconds a delivery worker holds the notices it claimed; after that "
+                         "another worker takes them over (a worker that died).")
+    test_database_url: DatabaseUrl = Field(
+        "", description="Tests only: also run the suite on this PostgreSQL database.")
+    secret_key: Secret = Field(
+        SecretStr(""),
+        description="Signs the web sessions and CSRF tokens and seals the access codes waiting "
+                    "in the outbox (every process needs the same); empty: a random key is "
+                    "generated once and kept in the file secret_key in the instance folder.")
+    status_attempts: Count = Field(
+        10, description="Failed status-page look-ups (wrong dossier number, access code or "
+                        "notice code) allowed per client address within the window; a dossier "
+                        "number with that many failures then refuses only the addresses that "
+                        "failed.")
+    status_window_minutes: Seconds = Field(
+        15, description="The rate-limit window of the status page, in minutes.")
+    password: Secret = Field(
+        SecretStr(""), description="klachten user add: the new user's password (otherwise it "
+                                   "is asked for).")
+    login_attempts: Count = Field(
+        5, description="Failed mediator logins allowed per client address within the window; "
+                       "a user name with that many failures then refuses only the addresses "
+                       "that failed.")
+    login_window_minutes: Seconds = Field(15, description="The rate-limit window of the login "
+                                                          "page.")
+    staff_session_hours: Seconds = Field(
+        8, description="A mediator signs in again after this many hours, however active "
+                       "(after 30 idle minutes too).")
+    form_per_address_per_hour: Count = Field(
+        5, description="Complaints the public form accepts per client address per hour (each "
+                       "sends an acknowledgement: no mail relay).")
+    form_per_email_per_day: Count = Field(
+        3, description="Complaints the public form accepts per e-mail address per 24 hours.")
+    proxy_count: Annotated[int, Field(ge=0), Expect("een geheel getal vanaf 0")] = Field(
+        0, description="Number of trusted reverse proxies in front of the web app; their "
+                       "X-Forwarded-For gives the client address that the rate limit counts.")
+    session_cookie_secure: Annotated[bool, Expect("true of false")] = Field(
+        False, description="Send the session cookies over HTTPS only (true behind an HTTPS "
+                           "proxy).")
+    log_format: Annotated[LogFormat, Expect("text of json")] = Field(
+        LogFormat.TEXT, description="Log lines of the web app and the worker on stderr: text "
+                                    "(for people), or json (one JSON object per line, for a log "
+                                    "collector).")
+    log_level: Annotated[str, AfterValidator(_log_level)] = Field(
+        "INFO", description="Least severe log level written: DEBUG, INFO, WARNING or ERROR.")
+    public_url: PublicUrl = Field(
+        "", description="The web app's address as members reach it "
+                        "(https://klachten.ziekenfonds.be): the base of every link in notices "
+                        "and letters (the status page). Empty: where klachten serve listens on "
+                        f"this machine (default {LOCAL_URL}); init and serve then warn.")
+    metrics_token: Secret = Field(
+        SecretStr(""), description="Bearer token that a Prometheus scrape of /metrics must "
+                                   "send; empty: /metrics answers 404.")
+
+    @classmethod
+    def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the values :func:`load` gathered: it reads the file and the environment
+        itself, to know where each value came from."""
+        return (init_settings,)
+
+    def origin(self, field: str) -> Origin:
+        """Where the value of ``field`` came from."""
+        return self._origins.get(field, DEFAULT)
+
+    @property
+    def instance_file(self) -> Path:
+        return self.instance_path.resolve() / INSTANCE_FILE
 
 
 @dataclass(frozen=True)
 class Setting:
+    """A setting as the documentation shows it: its variable, its default, its help."""
+
+    field: str
     name: str
     default: str
     help: str
 
 
-SETTINGS = (
-    Setting("KLACHTEN_INSTANCE_PATH", "instance",
-            "Folder for the embedded SQLite database and other local files."),
-    Setting("KLACHTEN_DATABASE_URL", "",
-            "SQLAlchemy URL; empty means a SQLite file klachten.db in the instance folder. "
-            "PostgreSQL: postgresql+psycopg://user@host:5432/db"),
-    Setting("KLACHTEN_CLOCK", "real",
-            "real, or virtual: a clock stored in the database (klachten clock ...) for tests, "
-            "demos and simulation."),
-    Setting("KLACHTEN_DB_IDLE_TIMEOUT", "60",
-            "PostgreSQL: seconds a session may sit in an open transaction before the server "
-            "ends it, so a hung worker releases the dossier it holds."),
-    Setting("KLACHTEN_WORKER_INTERVAL", "5", "Seconds between two timer sweeps of the worker."),
-    Setting("KLACHTEN_SMTP_URL", "",
-            "Outgoing mail server: smtp://host:25 (plain), smtp+starttls://host:587, "
-            "smtps://host:465 (TLS), with user:password@ to log in. Empty: every e-mail is "
-            "written as an .eml file into the folder mail/ of the instance folder."),
-    Setting("KLACHTEN_SMTP_TIMEOUT", "30", "Seconds to wait for the mail server."),
-    Setting("KLACHTEN_MAIL_FROM", "Klachtendienst <klachten@ziekenfonds.example>",
-            "Fixed sender of every e-mail; its domain also ends every Message-ID."),
-    Setting("KLACHTEN_OUTBOX_MAX_ATTEMPTS", "8",
-            "Delivery attempts of an e-mail before it fails for good and a mediator gets the "
-            "task to reach the complainant another way."),
-    Setting("KLACHTEN_OUTBOX_RETRY_DELAY", "300",
-            "Seconds before the second attempt; every next wait is three times longer."),
-    Setting("KLACHTEN_OUTBOX_RETRY_MAX_DELAY", "21600", "Longest wait between two attempts."),
-    Setting("KLACHTEN_OUTBOX_CLAIM_TIMEOUT", "600",
-            "Seconds a delivery worker holds the notices it claimed; after that another worker "
-            "takes them over (a worker that died)."),
-    Setting("KLACHTEN_LETTER_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-            "TrueType font of the PDF letters (Debian package fonts-dejavu-core); a -Bold "
-            "file beside it is used for headings when present."),
-    Setting("KLACHTEN_LETTER_FALLBACK_FONT",
-            "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
-            "TrueType font for the characters the letter font lacks, such as Arabic (Debian "
-            "package fonts-noto-core); a -Bold file beside it for headings when present. "
-            "Empty: no fallback."),
-    Setting("KLACHTEN_TEST_DATABASE_URL", "",
-            "Tests only: also run the suite on this PostgreSQL database."),
-    Setting("KLACHTEN_SECRET_KEY", "",
-            "Signs the web sessions and CSRF tokens and seals the access codes waiting in the "
-            "outbox (every process needs the same); empty: a random key is generated once and "
-            "kept in the file secret_key in the instance folder."),
-    Setting("KLACHTEN_STATUS_ATTEMPTS", "10",
-            "Failed status-page look-ups (wrong dossier number, access code or notice code) "
-            "allowed per client address within the window; a dossier number with that many "
-            "failures then refuses only the addresses that failed."),
-    Setting("KLACHTEN_STATUS_WINDOW_MINUTES", "15",
-            "The rate-limit window of the status page, in minutes."),
-    Setting("KLACHTEN_PASSWORD", "",
-            "klachten user add: the new user's password (otherwise it is asked for)."),
-    Setting("KLACHTEN_LOGIN_ATTEMPTS", "5",
-            "Failed mediator logins allowed per client address within the window; a user name "
-            "with that many failures then refuses only the addresses that failed."),
-    Setting("KLACHTEN_LOGIN_WINDOW_MINUTES", "15", "The rate-limit window of the login page."),
-    Setting("KLACHTEN_STAFF_SESSION_HOURS", "8",
-            "A mediator signs in again after this many hours, however active (after 30 idle "
-            "minutes too)."),
-    Setting("KLACHTEN_FORM_PER_ADDRESS_PER_HOUR", "5",
-            "Complaints the public form accepts per client address per hour (each sends an "
-            "acknowledgement: no mail relay)."),
-    Setting("KLACHTEN_FORM_PER_EMAIL_PER_DAY", "3",
-            "Complaints the public form accepts per e-mail address per 24 hours."),
-    Setting("KLACHTEN_PROXY_COUNT", "0",
-            "Number of trusted reverse proxies in front of the web app; their X-Forwarded-For "
-            "gives the client address that the rate limit counts."),
-    Setting("KLACHTEN_LOG_FORMAT", "text",
-            "Log lines of the web app and the worker on stderr: text (for people), or json "
-            "(one JSON object per line, for a log collector)."),
-    Setting("KLACHTEN_LOG_LEVEL", "INFO",
-            "Least severe log level written: DEBUG, INFO, WARNING or ERROR."),
-    Setting("KLACHTEN_PUBLIC_URL", "",
-            "The web app's address as members reach it (https://klachten.ziekenfonds.be): "
-            "the base of every link in notices and letters (the status page). Empty: "
-            "where klachten serve listens on this machine (default "
-            f"{LOCAL_URL}); init and serve then warn."),
-    Setting("KLACHTEN_METRICS_TOKEN", "",
-            "Bearer token that a Prometheus scrape of /metrics must send; empty: /metrics "
-            "answers 404."),
-)
-
-SECRET_KEY_FILE = "secret_key"
-MIN_SECRET_KEY_BYTES = 32
+def _shown_default(value: Any) -> str:
+    """A value as a person writes it: ``60`` rather than ``60.0``, ``true``, ``virtual``."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value.value if isinstance(value, StrEnum) else value)
 
 
-def get(name: str) -> str:
-    setting = next(s for s in SETTINGS if s.name == name)
-    return os.environ.get(name, setting.default)
+SETTINGS = tuple(Setting(field, PREFIX + field.upper(), _shown_default(info.default),
+                         info.description or "")
+                 for field, info in Settings.model_fields.items())
+NAMES = {setting.field.upper(): setting.field for setting in SETTINGS}
 
 
-def number(name: str) -> float:
-    """A numeric setting; a value that is not a positive number is a clear error."""
-    value = get(name)
+def load(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """The settings from the defaults, the instance folder's ``klachten.cfg``, the
+    environment, then ``overrides`` (names with or without the prefix, for tests); a
+    misspelt name or a wrong value is a :class:`ConfigurationError` naming where it is."""
+    values: dict[str, tuple[Any, Origin]] = {}
+    values.update(_from_overrides(overrides or {}))
+    environment = _from_environment()
+    folder = _value(values, "instance_path") or _value(environment, "instance_path")
+    instance = Path(folder or Settings.model_fields["instance_path"].default)
+    layered = {**_from_file(instance.resolve() / INSTANCE_FILE), **environment, **values}
     try:
-        result = float(value)
-    except ValueError:
-        result = -1.0
-    if not result > 0:
-        raise ConfigurationError(f"{name}={value!r}: verwacht een positief getal")
-    return result
+        loaded = Settings.model_validate({field: raw for field, (raw, _) in layered.items()})
+    except ValidationError as err:
+        raise ConfigurationError(_explain(err, layered)) from None
+    loaded._origins.update({field: origin for field, (_, origin) in layered.items()})
+    return loaded
+
+
+def is_setting(name: str) -> bool:
+    """Whether ``name`` (with or without the prefix, any case) names a setting."""
+    return name.upper().removeprefix(PREFIX) in NAMES
+
+
+def _value(values: Mapping[str, tuple[Any, Origin]], field: str) -> Any:
+    return values[field][0] if field in values else None
+
+
+def _from_overrides(overrides: Mapping[str, Any]) -> dict[str, tuple[Any, Origin]]:
+    values = {}
+    for name, value in overrides.items():
+        field = NAMES.get(name.upper().removeprefix(PREFIX))
+        if field is None:
+            raise ConfigurationError(unknown_name(name, NAMES))
+        values[field] = (value, Origin("override", PREFIX + field.upper()))
+    return values
+
+
+def _from_environment() -> dict[str, tuple[Any, Origin]]:
+    """The ``KLACHTEN_*`` variables of the settings; another one gets a warning naming the
+    nearest setting (once per process)."""
+    found = EnvSettingsSource(Settings, case_sensitive=False, env_prefix=PREFIX)()
+    for variable in os.environ:
+        if variable.startswith(PREFIX) and variable[len(PREFIX):] not in NAMES \
+                and variable not in _warned:
+            _warned.add(variable)
+            log.warning("%s", unknown_name(variable, {PREFIX + n: n for n in NAMES},
+                                           "omgevingsvariabele"))
+    return {field: (value, Origin("environment", PREFIX + field.upper()))
+            for field, value in found.items()}
+
+
+_warned: set[str] = set()
+
+
+def _from_file(path: Path) -> dict[str, tuple[Any, Origin]]:
+    values = {}
+    for entry in read_instance_file(path, NAMES):
+        if entry.field == "instance_path":
+            raise ConfigurationError(f"{entry.where}: INSTANCE_PATH kan niet in {INSTANCE_FILE} "
+                                     "zelf staan; zet KLACHTEN_INSTANCE_PATH")
+        values[entry.field] = (entry.value, Origin("file", entry.where))
+    return values
+
+
+def _explain(err: ValidationError, layered: Mapping[str, tuple[Any, Origin]]) -> str:
+    """The first wrong value as one line: where it is, the name, the value (never a secret's)
+    and what was expected."""
+    problem = err.errors()[0]
+    field = str(problem["loc"][0])
+    raw, origin = layered[field]
+    info = Settings.model_fields[field]
+    expected = next((f"verwacht {m.text}" for m in info.metadata if isinstance(m, Expect)),
+                    None)
+    if problem["type"] == "value_error":
+        expected = str(problem["ctx"]["error"])
+    shown = "" if info.annotation is SecretStr else f"={raw!r}"  # never a secret's value
+    name = origin.where if origin.kind == "environment" else field.upper()
+    place = f"{origin.where}: " if origin.kind == "file" else ""
+    return f"{place}{name}{shown}: {expected or problem['msg']}"
+
+
+class Shown(NamedTuple):
+    """A setting as ``klachten config`` prints it: secrets masked."""
+
+    name: str
+    value: str
+    source: str
+    where: str
+
+
+def shown(config: Settings) -> list[Shown]:
+    """Every setting with its effective value and where it came from; a secret shows as
+    ``********``, a password inside an address as ``***``."""
+    rows = []
+    for setting in SETTINGS:
+        origin = config.origin(setting.field)
+        rows.append(Shown(setting.name, _masked(getattr(config, setting.field)), origin.kind,
+                          origin.where))
+    return rows
+
+
+def _masked(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "********" if value.get_secret_value() else ""
+    text = _shown_default(value)
+    parts = urlsplit(text)
+    if "://" in text and parts.password:
+        return text.replace(f":{parts.password}@", ":***@", 1)
+    return text
+
+
+# ----- the settings of this process
+
+# What the settings were built from: the KLACHTEN_* variables, the working folder (a relative
+# instance folder) and klachten.cfg's identity, size and modification time.
+Inputs = tuple[tuple[tuple[str, str], ...], str, tuple[int, int, int] | None]
+_loaded: list[tuple[Inputs, Settings]] = []
+
+
+def current() -> Settings:
+    """The settings of this process, built once; built again only when the environment or
+    ``klachten.cfg`` changed (a test sets a variable)."""
+    key = _inputs()
+    if not _loaded or _loaded[-1][0] != key:
+        _loaded[:] = [(key, load())]
+    return _loaded[-1][1]
+
+
+def _inputs() -> Inputs:
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX)))
+    folder = os.environ.get(PREFIX + "INSTANCE_PATH") or "instance"
+    try:
+        stat = (Path(folder) / INSTANCE_FILE).stat()
+    except OSError:
+        return environment, os.getcwd(), None
+    return environment, os.getcwd(), (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
 # Where this machine's own web app listens: LOCAL_URL, or what ``klachten serve`` was told.
@@ -145,17 +403,8 @@ def serving_at(host: str, port: int) -> Iterator[None]:
 
 
 def public_url() -> str:
-    """``KLACHTEN_PUBLIC_URL`` without a trailing slash (this machine's address when unset);
-    anything but an http(s) address without query or fragment is a clear error."""
-    value = get("KLACHTEN_PUBLIC_URL").strip().rstrip("/")
-    if not value:
-        return _local_url[-1]
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
-            or parts.fragment:
-        raise ConfigurationError(f"KLACHTEN_PUBLIC_URL={value!r}: verwacht een adres zoals "
-                                 "https://klachten.fonds.be")
-    return value
+    """``KLACHTEN_PUBLIC_URL`` without a trailing slash (this machine's address when unset)."""
+    return current().public_url or _local_url[-1]
 
 
 def public_link(path: str) -> str:
@@ -166,17 +415,15 @@ def public_link(path: str) -> str:
 
 def public_url_warning() -> str | None:
     """The warning a deployment gets while ``KLACHTEN_PUBLIC_URL`` is unset, else None."""
-    if get("KLACHTEN_PUBLIC_URL").strip():
+    if current().public_url:
         return None
     return (f"waarschuwing: KLACHTEN_PUBLIC_URL is niet gezet; de links in berichten en "
             f"brieven wijzen naar {_local_url[-1]}")
 
 
-def database_url() -> str:
-    url = get("KLACHTEN_DATABASE_URL")
-    if url:
-        return url
-    return sqlite_url(Path(get("KLACHTEN_INSTANCE_PATH")))
+def database_url(config: Settings | None = None) -> str:
+    config = config or current()
+    return config.database_url or sqlite_url(config.instance_path)
 
 
 def sqlite_url(instance_path: Path) -> str:
@@ -195,13 +442,16 @@ def private_folder(path: Path) -> Path:
     return folder
 
 
-def secret_key() -> str:
-    """``KLACHTEN_SECRET_KEY``, or the instance folder's key file: what the web app signs
-    with and what seals the access codes in the outbox (every process needs the same)."""
-    key = get("KLACHTEN_SECRET_KEY")
+def secret_key(config: Settings | None = None) -> str:
+    """``KLACHTEN_SECRET_KEY`` (or ``SECRET_KEY`` in ``klachten.cfg``), or the instance
+    folder's key file: what the web app signs with and what seals the access codes in the
+    outbox (every process needs the same)."""
+    config = config or current()
+    key = config.secret_key.get_secret_value()
     if key:
-        return str(check_secret_key(key, "KLACHTEN_SECRET_KEY"))
-    return instance_secret_key(Path(get("KLACHTEN_INSTANCE_PATH")))
+        origin = config.origin("secret_key")
+        return str(check_secret_key(key, origin.where or "KLACHTEN_SECRET_KEY"))
+    return instance_secret_key(config.instance_path)
 
 
 def instance_secret_key(instance_path: Path) -> str:
@@ -210,7 +460,7 @@ def instance_secret_key(instance_path: Path) -> str:
     path = instance_path.resolve() / SECRET_KEY_FILE
     if not path.exists():
         _write_new_key(path)
-    return check_secret_key(path.read_text(encoding="ascii").strip(), str(path))
+    return str(check_secret_key(path.read_text(encoding="ascii").strip(), str(path)))
 
 
 def check_secret_key(key: str | bytes, source: str) -> str | bytes:
@@ -239,3 +489,4 @@ def _write_new_key(path: Path) -> None:
         pass  # another process was first: use its key
     finally:
         draft.unlink()
+

@@ -18,7 +18,7 @@ from runner.worker import Worker
 
 
 def main() -> None:
-    klachten = open_klachten(settings.database_url(), clock=settings.get("KLACHTEN_CLOCK"))
+    klachten = open_klachten(settings.database_url(), clock=settings.current().clock)
     worker = Worker(klachten)
     klachten.clock.now()  # connected and warm before the barrier
     print("klaar", flush=True)

@@ -3,7 +3,11 @@ setting in the operations guide, and every link of the README and ``docs/`` lead
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,8 +70,69 @@ def test_every_link_leads_somewhere(page: Path):
             continue
         path, _, anchor = target.partition("#")
         destination = (page.parent / path).resolve() if path else page
-        if not destination.exists():
-            broken.append(target)
-        elif anchor and destination.suffix == ".md" and anchor not in anchors(destination):
+        missing_anchor = (destination.suffix == ".md" and destination.exists() and anchor
+                          and anchor not in anchors(destination))
+        if not destination.exists() or missing_anchor:
             broken.append(target)
     assert broken == []
+
+
+_CONSOLE = re.compile(r"```console\n(.*?)```", re.DOTALL)
+
+
+def console_blocks() -> list[tuple[str, str]]:
+    """``(page:line, block)`` of every ``console`` block in ``docs/``."""
+    found = []
+    for page in sorted(DOCS.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for match in _CONSOLE.finditer(text):
+            line = text[: match.start()].count("\n") + 1
+            found.append((f"{page.name}:{line}", match.group(1)))
+    return found
+
+
+def commands_and_outputs(block: str) -> list[tuple[str, list[str]]]:
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+    return steps
+
+
+def same_line(expected: str, actual: str) -> bool:
+    """Whether ``actual`` is ``expected``, a ``...`` inside it standing for any characters (a
+    dossier's access code, a notice code)."""
+    pattern = ".*".join(re.escape(part) for part in expected.split("..."))
+    return re.fullmatch(pattern, actual) is not None
+
+
+def matches(expected: list[str], actual: list[str]) -> bool:
+    """Whether ``actual`` is ``expected`` line for line, a line ``...`` standing for any lines."""
+    if not expected:
+        return not actual
+    if expected[0] == "...":
+        return any(matches(expected[1:], actual[skip:]) for skip in range(len(actual) + 1))
+    return (bool(actual) and same_line(expected[0], actual[0])
+            and matches(expected[1:], actual[1:]))
+
+
+@pytest.mark.parametrize("where, block", console_blocks(), ids=[w for w, _ in console_blocks()])
+def test_every_console_block_shows_the_real_output(where, block, tmp_path):
+    """Run the block's commands in one shell, in a folder with a copy of ``processes/`` and
+    ``docs/examples/`` (as from the repository's folder), and compare each output."""
+    shutil.copytree(ROOT / "processes", tmp_path / "processes")
+    shutil.copytree(DOCS / "examples", tmp_path / "docs" / "examples")
+    steps = commands_and_outputs(block)
+    script = "".join(f"echo '<<<{i}>>>'\n{command} 2>&1\n" for i, (command, _) in enumerate(steps))
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KLACHTEN_")}
+    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}",
+               PYTHONPATH=str(ROOT), KLACHTEN_SECRET_KEY="docs-" + "0123456789abcdef" * 3)
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    outputs = re.split(r"^<<<\d+>>>\n", done.stdout, flags=re.MULTILINE)[1:]
+    assert len(outputs) == len(steps), done.stdout + done.stderr
+    for (command, expected), output in zip(steps, outputs, strict=True):
+        actual = output.rstrip("\n").split("\n") if output.strip() else []
+        assert matches(expected, actual), f"{where}: $ {command}\n" + "\n".join(actual)

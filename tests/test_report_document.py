@@ -8,6 +8,7 @@ import subprocess
 from datetime import UTC, datetime
 
 import pytest
+from pdf_fonts import assert_arabic_shaped, runs
 
 from runner.reports.document import Document, Table, render_pdf
 
@@ -53,5 +54,18 @@ def test_a_long_label_beside_a_bar_ends_in_an_ellipsis_and_stays_whole_in_the_ta
                         datetime(2026, 11, 30, tzinfo=UTC), "Page {pagina} sur {totaal}")
     text = PdfReader(BytesIO(render_pdf(document))).pages[0].extract_text()
     assert long in text  # the table
-    assert "Sans rapport avec la mutualité ou ses\u2026 1" in text  # the chart
+    assert "Sans rapport avec la mutualité ou ses ser\u2026 1" in text  # the chart
     assert "Plainte anonyme\u2026" not in text  # a short label stays whole
+
+
+def test_arabic_in_a_report_is_shaped_in_the_shipped_font():
+    """A label in Arabic (a category a fund named so) is joined like in the letters, in the
+    table and beside its bar, and the rows after it keep their size."""
+    label = "شكاوى متكررة"
+    table = Table("Par catégorie", ["Catégorie", "Nombre"], [[label, "3"], ["Remboursement", "2"]],
+                  chart=[(label, 3), ("Remboursement", 2)])
+    document = Document("Rapport", "Une période", "fr", [table],
+                        datetime(2026, 11, 30, tzinfo=UTC), "Page {pagina} sur {totaal}")
+    pdf = render_pdf(document)
+    assert_arabic_shaped(pdf, label)
+    assert {size for text, _, size in runs(pdf) if "Remboursement" in text} == {9, 8}

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 from conftest import Harness
+from pdf_fonts import ARABIC_NAME, assert_arabic_shaped, runs
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -170,3 +171,14 @@ def test_privacy_commands(database_url, tmp_path, monkeypatch, klachten):
     assert f"gewist: {harness.number}" in run("retention")
     assert "geen dossiers gevonden" in run("privacy", "search", "--email", MEMBER["email"],
                                            "--user", "bert")
+
+
+def test_an_arabic_name_in_the_export_is_shaped_in_the_shipped_font(klachten):
+    """The access-request PDF joins Arabic like the letters do, and the line after one that
+    starts in Arabic keeps the regular 9 pt (not the heading's bold 12 pt before it)."""
+    member = {**MEMBER, "voornaam": "محمد", "achternaam": "العلوي"}
+    Harness(klachten).submit(klager=member, omschrijving=f"{ARABIC_NAME}\nDe bril is kapot.")
+    pdf = SubjectAccess(klachten).export(ADMIN, Person(email=MEMBER["email"])).pdf
+    assert_arabic_shaped(pdf, ARABIC_NAME)
+    assert ("De bril is kapot.", "NotoSans", 9) in [
+        (text.strip(), font, size) for text, font, size in runs(pdf)]

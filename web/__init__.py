@@ -1,25 +1,22 @@
-"""The Flask application: the complainant's pages now, the mediator's pages later.
+"""The Flask application: the members' pages (form, status), the mediators' and the admin's.
 
-``create_app`` layers the configuration: the defaults declared in ``runner.settings``, then
-``klachten.cfg`` in the instance folder, then ``KLACHTEN_*`` environment variables (without
-the prefix: ``KLACHTEN_SECRET_KEY`` becomes ``SECRET_KEY``), then the ``config`` argument
-(tests). Nothing is built at import time. The app holds one runner (``web.extension``);
-``web/`` never imports SpiffWorkflow and never builds SQL.
+``create_app`` takes the one configuration of ``runner.settings`` (defaults, ``klachten.cfg``
+in the instance folder, ``KLACHTEN_*`` environment variables), with the settings named in the
+``config`` argument laid over it (tests: ``{"DATABASE_URL": ..., "CLOCK": "virtual"}``); the
+other keys of ``config`` are Flask's own (``TESTING``). Nothing is built at import time. The
+app holds one runner (``web.extension``); ``web/`` never imports SpiffWorkflow and never
+builds SQL.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner import settings
 
 if TYPE_CHECKING:  # Flask loads when the app is built, not for ``klachten --help``
     from flask import Flask
-
-PREFIX = "KLACHTEN"
-INSTANCE_CONFIG = "klachten.cfg"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -30,20 +27,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import auth, display, errors, extension, i18n, ops, requestlog, security
 
     config = dict(config or {})
-    app = Flask(__name__, instance_path=str(_instance_path(config)),
-                instance_relative_config=True)
-    app.config.from_mapping(_defaults())
-    app.config.from_pyfile(INSTANCE_CONFIG, silent=True)
-    app.config.from_prefixed_env(PREFIX)
-    app.config.from_mapping(config)
-    if app.config["SECRET_KEY"]:
-        settings.check_secret_key(app.config["SECRET_KEY"],
-                                  f"{PREFIX}_SECRET_KEY (of SECRET_KEY in {INSTANCE_CONFIG})")
-    else:
-        app.config["SECRET_KEY"] = settings.instance_secret_key(Path(app.instance_path))
-    proxies = int(app.config["PROXY_COUNT"])
-    if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    overrides = {name: value for name, value in config.items() if settings.is_setting(name)}
+    loaded = settings.load(overrides) if overrides else settings.current()
+    app = Flask(__name__, instance_path=str(loaded.instance_path.resolve()))
+    app.config.from_mapping(_flask_config(loaded))
+    app.config.from_mapping({name: value for name, value in config.items()
+                             if name not in overrides})
+    extension.init_settings(app, loaded)
+    if loaded.proxy_count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=loaded.proxy_count,
+                                x_proto=loaded.proxy_count)
 
     requestlog.init_app(app)
     csrf = CSRFProtect(app)
@@ -75,20 +68,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _instance_path(config: dict[str, Any]) -> Path:
-    """The instance folder: from the config argument, the environment or the default."""
-    return Path(config.get("INSTANCE_PATH") or settings.get(f"{PREFIX}_INSTANCE_PATH")).resolve()
-
-
-def _defaults() -> dict[str, Any]:
-    """Every runner setting by its name without prefix, plus the web's own defaults."""
-    values: dict[str, Any] = {s.name.removeprefix(f"{PREFIX}_"): s.default
-                              for s in settings.SETTINGS}
-    values.update(
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=30),
-        MAX_CONTENT_LENGTH=256 * 1024,
-        WTF_CSRF_TIME_LIMIT=2 * 3600,
-    )
-    return values
+def _flask_config(loaded: settings.Settings) -> dict[str, Any]:
+    """Flask's own keys: derived from the settings, or fixed by the web app."""
+    return {"SECRET_KEY": settings.secret_key(loaded),
+            "SESSION_COOKIE_SECURE": loaded.session_cookie_secure,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "PERMANENT_SESSION_LIFETIME": timedelta(minutes=30),
+            "MAX_CONTENT_LENGTH": 256 * 1024,
+            "WTF_CSRF_TIME_LIMIT": 2 * 3600}

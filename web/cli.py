@@ -40,7 +40,7 @@ def _serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) 
     from runner.worker import BackgroundWorker, Worker
 
     from . import create_app
-    from .extension import close, runner
+    from .extension import app_settings, close, runner
 
     app = create_app()
     background = None
@@ -48,16 +48,16 @@ def _serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) 
         klachten = runner(app).klachten
         if demo:
             _demo(klachten)
-        if worker if worker is not None else not settings.get("KLACHTEN_DATABASE_URL"):
-            interval = float(settings.get("KLACHTEN_WORKER_INTERVAL"))
-            background = BackgroundWorker(Worker(klachten), interval).start()
+        config = app_settings(app)
+        if worker if worker is not None else not config.database_url:
+            background = BackgroundWorker(Worker(klachten), config.worker_interval).start()
         click.echo(f"klachten luistert op http://{host}:{port}/klacht "
                    f"(medewerkers: http://{host}:{port}/login)")
         click.echo(f"publiek adres in berichten en brieven: {settings.public_url()}")
         if not demo:
             warn_public_url()
         waitress.serve(app, host=host, port=port, threads=threads, ident="klachten",
-                       **proxy_options(int(app.config["PROXY_COUNT"])))
+                       **proxy_options(config.proxy_count))
     finally:
         if background:
             background.stop()

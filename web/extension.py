@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from flask import Flask, current_app
 
@@ -26,11 +25,13 @@ from runner.ratelimit import RateLimit
 from runner.reports.figures import ReportDesk
 from runner.reports.improvement_register import Register
 from runner.service import Klachten
+from runner.settings import Settings
 from runner.work.dossier_view import DossierDesk
 from runner.work.inbox import Inbox
 from runner.work.intake import Intake
 
 EXTENSION = "klachten"
+SETTINGS = "klachten.settings"
 
 
 @dataclass(frozen=True)
@@ -51,18 +52,27 @@ class Runner:
     form_limits: SubmissionLimits
 
 
+def init_settings(app: Flask, loaded: Settings) -> None:
+    """Give the app its settings (``create_app``): what :func:`init_app` and views read."""
+    app.extensions[SETTINGS] = loaded
+
+
+def app_settings(app: Flask | None = None) -> Settings:
+    """The settings the app was made with."""
+    return (app or current_app).extensions[SETTINGS]
+
+
 def init_app(app: Flask) -> Runner:
-    config = app.config
-    url = config["DATABASE_URL"] or settings.sqlite_url(Path(app.instance_path))
-    klachten = open_klachten(url, clock=config["CLOCK"], secret=config["SECRET_KEY"])
-    limit = RateLimit(attempts=int(config["STATUS_ATTEMPTS"]),
-                      window=timedelta(minutes=float(config["STATUS_WINDOW_MINUTES"])))
-    logins = RateLimit(attempts=int(config["LOGIN_ATTEMPTS"]),
-                       window=timedelta(minutes=float(config["LOGIN_WINDOW_MINUTES"])))
-    accounts = Accounts(klachten, logins,
-                        timedelta(hours=float(config["STAFF_SESSION_HOURS"])))
-    form_limits = SubmissionLimits.of(int(config["FORM_PER_ADDRESS_PER_HOUR"]),
-                                      int(config["FORM_PER_EMAIL_PER_DAY"]))
+    config = app_settings(app)
+    klachten = open_klachten(settings.database_url(config), clock=config.clock,
+                        secret=app.config["SECRET_KEY"])
+    limit = RateLimit(attempts=config.status_attempts,
+                      window=timedelta(minutes=config.status_window_minutes))
+    logins = RateLimit(attempts=config.login_attempts,
+                       window=timedelta(minutes=config.login_window_minutes))
+    accounts = Accounts(klachten, logins, timedelta(hours=config.staff_session_hours))
+    form_limits = SubmissionLimits.of(config.form_per_address_per_hour,
+                                      config.form_per_email_per_day)
     app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit), accounts,
                                        Inbox(klachten, accounts), DossierDesk(klachten),
                                        Intake(klachten), Admin(klachten, accounts),

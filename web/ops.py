@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from runner.ops.health import readiness
 from runner.ops.metrics import KlachtenCollector
 
-from .extension import runner
+from .extension import app_settings, runner
 
 bp = Blueprint("ops", __name__)
 REGISTRY = "klachten_metrics"
@@ -45,7 +45,7 @@ def readyz() -> tuple[Response, int]:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    token = current_app.config["METRICS_TOKEN"]
+    token = app_settings().metrics_token.get_secret_value()
     if not token:
         abort(404)
     sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()

@@ -22,6 +22,7 @@ from babel.dates import format_date
 from dateutil.easter import easter
 
 from runner.deadlines.display import day_text, locale_of
+from runner.i18n import translations
 
 Unit = Literal["kalenderdagen", "werkdagen"]
 
@@ -31,34 +32,6 @@ _ONE_DAY = timedelta(days=1)
 
 # What a deadline counts from when the caller names nothing else (stap 2: the receipt).
 RECEIPT = "de ontvangst"
-
-# The explanation's sentences per language ({prefix}: what was counted from which day).
-_PHRASES: dict[str, dict] = {
-    "nl": {"units": {"kalenderdagen": ("kalenderdag", "kalenderdagen"),
-                     "werkdagen": ("werkdag", "werkdagen")},
-           "same_day": "{count}, dus de dag van {anchor} zelf, {day}",
-           "from": "{count} vanaf de dag na {anchor} van {day}",
-           "working": "{prefix}, zonder weekends en feestdagen: vervaldag {due}",
-           "due": "{prefix}: vervaldag {due}",
-           "last_day": "de laatste dag, {day}, is {why}",
-           "not_moved": "{prefix}: {reason}, niet verschoven",
-           "moved": "{prefix}: {reason}, verschoven naar {due}",
-           "weekend_holiday": "een {weekday} en een feestdag ({name})",
-           "weekend": "een {weekday}", "holiday": "een feestdag ({name})",
-           "skipped": ("overgeslagen feestdag", "overgeslagen feestdagen")},
-    "fr": {"units": {"kalenderdagen": ("jour calendrier", "jours calendrier"),
-                     "werkdagen": ("jour ouvrable", "jours ouvrables")},
-           "same_day": "{count}, donc le jour même de {anchor}, {day}",
-           "from": "{count} à partir du lendemain de {anchor} du {day}",
-           "working": "{prefix}, sans week-ends ni jours fériés : échéance {due}",
-           "due": "{prefix} : échéance {due}",
-           "last_day": "le dernier jour, {day}, est {why}",
-           "not_moved": "{prefix} : {reason}, non reporté",
-           "moved": "{prefix} : {reason}, reporté au {due}",
-           "weekend_holiday": "un {weekday} et un jour férié ({name})",
-           "weekend": "un {weekday}", "holiday": "un jour férié ({name})",
-           "skipped": ("jour férié sauté", "jours fériés sautés")},
-}
 
 # The ten Belgian legal holidays (wet van 4 januari 1974 betreffende de feestdagen).
 # Fixed ones as (month, day): Nieuwjaar, Dag van de Arbeid, Nationale feestdag,
@@ -171,19 +144,23 @@ def _named_day(day: date, language: str = "nl") -> str:
 
 
 def _count(days: int, unit: str, language: str = "nl") -> str:
-    names = _phrases(language)["units"][unit]
-    return f"{days} {names[0] if days == 1 else names[1]}"
+    """8 kalenderdagen, 1 werkdag, 8 jours calendrier"""
+    texts = translations(language)
+    if unit == "werkdagen":
+        return texts.ngettext("{n} werkdag", "{n} werkdagen", days).format(n=days)
+    return texts.ngettext("{n} kalenderdag", "{n} kalenderdagen", days).format(n=days)
 
 
 def _why_not_working(day: date, calendar: BelgianCalendar, language: str = "nl") -> str:
     """Why ``day`` is not a working day: 'een zaterdag', 'een feestdag (X)', 'un samedi'."""
-    phrases, name = _phrases(language), calendar.holiday_name(day)
+    texts, name = translations(language), calendar.holiday_name(day)
     weekday = _weekday(day, language)
     if day.weekday() >= 5 and name is not None:
-        return phrases["weekend_holiday"].format(weekday=weekday, name=name)
+        return texts.gettext("een {weekday} en een feestdag ({name})").format(
+            weekday=weekday, name=name)
     if day.weekday() >= 5:
-        return phrases["weekend"].format(weekday=weekday)
-    return phrases["holiday"].format(name=name)
+        return texts.gettext("een {weekday}").format(weekday=weekday)
+    return texts.gettext("een feestdag ({name})").format(name=name)
 
 
 def _skipped_holidays(days: list[date], calendar: BelgianCalendar, language: str = "nl") -> str:
@@ -193,12 +170,9 @@ def _skipped_holidays(days: list[date], calendar: BelgianCalendar, language: str
              if day.weekday() < 5 and calendar.is_holiday(day)]
     if not named:
         return ""
-    label = _phrases(language)["skipped"][0 if len(named) == 1 else 1]
+    label = translations(language).ngettext("overgeslagen feestdag", "overgeslagen feestdagen",
+                                            len(named))
     return f" ({label}: {'; '.join(named)})"
-
-
-def _phrases(language: str) -> dict:
-    return _PHRASES.get(language, _PHRASES["nl"])
 
 
 def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar,
@@ -219,12 +193,7 @@ def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar,
     language, the calendar's holiday names too) says what was counted from which day, the
     last day, why it moved and which legal holidays it skipped, by name.
     """
-    phrases = _phrases(language)
-    count = _count(rule.days, rule.unit, language)
-    start_text = day_text(start, language)
-    prefix = (phrases["same_day"] if rule.days == 0 else phrases["from"]).format(
-        count=count, anchor=anchor, day=start_text)
-
+    texts, prefix = translations(language), _counted_from(rule, start, anchor, language)
     if rule.unit == "werkdagen" and rule.days > 0:
         day = start
         skipped: list[date] = []
@@ -235,7 +204,8 @@ def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar,
                 remaining -= 1
             else:
                 skipped.append(day)
-        explanation = (phrases["working"].format(prefix=prefix, due=_named_day(day, language))
+        explanation = (texts.gettext("{prefix}, zonder weekends en feestdagen: vervaldag {due}")
+                       .format(prefix=prefix, due=_named_day(day, language))
                        + _skipped_holidays(skipped, calendar, language))
         return Deadline(rule.name, start, day, explanation)
 
@@ -243,20 +213,29 @@ def compute_deadline(rule: DeadlineRule, start: date, calendar: BelgianCalendar,
     roll_forward = rule.roll_forward or rule.unit == "werkdagen"
     last = start + timedelta(days=rule.days)
     if calendar.is_working_day(last):
-        return Deadline(rule.name, start, last,
-                        phrases["due"].format(prefix=prefix, due=_named_day(last, language)))
-    reason = phrases["last_day"].format(day=day_text(last, language),
-                                        why=_why_not_working(last, calendar, language))
+        return Deadline(rule.name, start, last, texts.gettext("{prefix}: vervaldag {due}")
+                        .format(prefix=prefix, due=_named_day(last, language)))
+    reason = texts.gettext("de laatste dag, {day}, is {why}").format(
+        day=day_text(last, language), why=_why_not_working(last, calendar, language))
     if not roll_forward:
-        return Deadline(rule.name, start, last,
-                        phrases["not_moved"].format(prefix=prefix, reason=reason))
+        return Deadline(rule.name, start, last, texts.gettext(
+            "{prefix}: {reason}, niet verschoven").format(prefix=prefix, reason=reason))
     due = calendar.next_working_day(last)
     between = [last + timedelta(days=n) for n in range(1, (due - last).days)]
-    explanation = (phrases["moved"].format(prefix=prefix, reason=reason,
-                                           due=_named_day(due, language))
+    explanation = (texts.gettext("{prefix}: {reason}, verschoven naar {due}")
+                   .format(prefix=prefix, reason=reason, due=_named_day(due, language))
                    + _skipped_holidays(between, calendar, language))
     return Deadline(rule.name, start, due, explanation)
 
+
+def _counted_from(rule: DeadlineRule, start: date, anchor: str, language: str) -> str:
+    """What was counted from which day: "8 kalenderdagen vanaf de dag na de ontvangst van
+    2 maart 2026"."""
+    texts = translations(language)
+    phrase = (texts.gettext("{count}, dus de dag van {anchor} zelf, {day}") if rule.days == 0
+              else texts.gettext("{count} vanaf de dag na {anchor} van {day}"))
+    return phrase.format(count=_count(rule.days, rule.unit, language), anchor=anchor,
+                         day=day_text(start, language))
 
 def explain(deadline: dict, anchor: str, language: str) -> str:
     """A computed deadline's explanation (a deadline dict as ``compute_deadline``'s operator

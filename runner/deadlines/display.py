@@ -19,17 +19,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from runner.i18n import translations
+
 _LOCALES = {"nl": "nl_BE", "fr": "fr_BE"}
 _JUST_BEFORE = timedelta(microseconds=1)
-_TEXTS = {
-    "nl": {"by": "uiterlijk {day}", "today": "vandaag", "left_1": "nog 1 dag",
-           "left": "nog {n} dagen", "late_1": "1 dag te laat", "late": "{n} dagen te laat",
-           "met": "op tijd, op {day}", "met_late": "{late}, op {day}"},
-    "fr": {"by": "au plus tard le {day}", "today": "aujourd'hui", "left_1": "encore 1 jour",
-           "left": "encore {n} jours", "late_1": "1 jour de retard",
-           "late": "{n} jours de retard", "met": "respecté, le {day}",
-           "met_late": "{late}, le {day}"},
-}
 
 
 def last_day(due: date | datetime | str, zone: ZoneInfo) -> date:
@@ -63,23 +56,24 @@ class ShownDeadline:
 
     def by(self, language: str) -> str:
         """uiterlijk 15 december 2026"""
-        return _texts(language)["by"].format(day=day_text(self.last_day, language))
+        day = day_text(self.last_day, language)
+        return translations(language).gettext("uiterlijk {day}").format(day=day)
 
     def remaining(self, language: str) -> str:
         """nog 3 dagen, vandaag, 2 dagen te laat; once done: op tijd, op 9 maart 2026, or
         2 dagen te laat, op 17 maart 2026"""
-        texts, n = _texts(language), self.days_left
+        texts, n = translations(language), self.days_left
         if self.done_on is not None:
             late = (self.done_on - self.last_day).days
             day = day_text(self.done_on, language)
             if late <= 0:
-                return texts["met"].format(day=day)
-            return texts["met_late"].format(late=_late(texts, late), day=day)
+                return texts.gettext("op tijd, op {day}").format(day=day)
+            return texts.gettext("{late}, op {day}").format(late=_late(late, language), day=day)
         if n == 0:
-            return texts["today"]
+            return texts.gettext("vandaag")
         if n > 0:
-            return texts["left_1"] if n == 1 else texts["left"].format(n=n)
-        return _late(texts, -n)
+            return texts.ngettext("nog {n} dag", "nog {n} dagen", n).format(n=n)
+        return _late(-n, language)
 
     def text(self, language: str) -> str:
         """uiterlijk 15 december 2026 (nog 3 dagen)"""
@@ -104,9 +98,7 @@ def shown(due: date | datetime | str, now: datetime, zone: ZoneInfo,
     return ShownDeadline(day, (day - now.astimezone(zone).date()).days, done_on)
 
 
-def _late(texts: dict[str, str], days: int) -> str:
-    return texts["late_1"] if days == 1 else texts["late"].format(n=days)
-
-
-def _texts(language: str) -> dict[str, str]:
-    return _TEXTS.get(language, _TEXTS["nl"])
+def _late(days: int, language: str) -> str:
+    """3 dagen te laat, 3 jours de retard"""
+    texts = translations(language)
+    return texts.ngettext("{n} dag te laat", "{n} dagen te laat", days).format(n=days)

@@ -7,6 +7,8 @@ import hashlib
 import re
 import secrets
 
+from runner.i18n import N_, translations
+
 _ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ACCESS_CODE_LENGTH = 12  # 31**12: about 59 bits
 
@@ -29,10 +31,8 @@ def verify_access_code(code: str, stored: str) -> bool:
 
 _CODE_GROUP = f"[{_ACCESS_CODE_ALPHABET}]{{4}}"
 ACCESS_CODE_SHAPE = re.compile(rf"\b{_CODE_GROUP}-{_CODE_GROUP}-{_CODE_GROUP}\b")
-ACCESS_CODE_REDACTED = "[toegangscode verwijderd na verzending]"
-# The same, in the notice's language (the member reads the stored copy on a reprint).
-ACCESS_CODE_REDACTED_IN = {"nl": ACCESS_CODE_REDACTED,
-                           "fr": "[code d'accès retiré après l'envoi]"}
+# In the notice's language where it is used (the member reads the stored copy on a reprint).
+ACCESS_CODE_REDACTED = N_("[toegangscode verwijderd na verzending]")
 
 
 # What a stored notice holds where its access code goes; filled in when it leaves (ADR 8).
@@ -47,7 +47,7 @@ def fill_in_access_code(text: str, code: str) -> str:
 
 def delivered_copy(text: str, stored: str | None, language: str = "nl") -> str:
     """What the outbox keeps of a notice that left: no access code, and no placeholder."""
-    redacted = ACCESS_CODE_REDACTED_IN.get(language, ACCESS_CODE_REDACTED)
+    redacted = translations(language).gettext(ACCESS_CODE_REDACTED)
     return redact_access_code(text.replace(ACCESS_CODE_PLACEHOLDER, redacted), stored,
                               language)
 
@@ -59,7 +59,7 @@ def redact_access_code(text: str, stored: str | None, language: str = "nl") -> s
     if not stored:
         return text
     return ACCESS_CODE_SHAPE.sub(
-        lambda match: (ACCESS_CODE_REDACTED_IN.get(language, ACCESS_CODE_REDACTED)
+        lambda match: (translations(language).gettext(ACCESS_CODE_REDACTED)
                        if verify_access_code(match[0], stored) else match[0]),
         text)
 

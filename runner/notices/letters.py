@@ -6,10 +6,11 @@ the left edge, from 45 mm below the top: a return line, then the address from 50
 date, dossier number and notice code beside it, then the subject and the text. Labels come
 from ``labels.json`` of the notice's language (key ``brief``).
 
-The text is set in a Unicode TrueType font (``KLACHTEN_LETTER_FONT``, DejaVu Sans from
-Debian's fonts-dejavu-core by default): the PDF core fonts are Latin-1 only and would lose
-the curly apostrophe (U+2019) and the euro sign that a motivated answer may hold. A letter
-is rendered on demand from the outbox row; no PDF with personal data is kept on disk.
+The text is set in the fonts shipped with the package (``runner.notices.pdf``: Noto Sans,
+Noto Sans Arabic for an Arabic name or phrase, shaped): the PDF core fonts are Latin-1 only
+and would lose the curly apostrophe (U+2019) and the euro sign that a motivated answer may
+hold. A letter is rendered on demand from the outbox row; no PDF with personal data is
+kept on disk.
 """
 
 from __future__ import annotations
@@ -17,24 +18,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fpdf import FPDF
 
-from runner import settings
-from runner.bpmn.errors import ConfigurationError, ModelError
+from runner.bpmn.errors import ModelError
+from runner.notices.pdf import DIRECTION, FONT, paged_pdf
 from runner.notices.texts import localised
 
 if TYPE_CHECKING:
     from runner.definition.model import Model
     from runner.store import Notice
 
-FONT = "brief"
-FALLBACK_FONT = "brief-reserve"
-# nl and fr read left to right: a paragraph keeps that direction, whatever its first letter,
-# and a right-to-left run inside it (an Arabic name or phrase) is placed by the bidi algorithm.
-LETTER_DIRECTION = "ltr"
 LETTER_LABELS = ("datum", "dossiernummer", "berichtcode", "pagina")
 LEFT, RIGHT_COLUMN, WIDTH = 20.0, 125.0, 170.0  # mm on A4 (210 mm wide)
 RETURN_LINE_TOP, ADDRESS_TOP, ADDRESS_WIDTH, ADDRESS_LINES = 45.0, 50.0, 85.0, 8
@@ -118,54 +113,9 @@ def address_lines(block: str) -> list[str]:
     return [line for line in lines if line][:ADDRESS_LINES]
 
 
-def font_files(setting: str = "KLACHTEN_LETTER_FONT",
-               package: str = "fonts-dejavu-core") -> tuple[Path, Path]:
-    """The regular font of ``setting`` and its bold face (the regular one when no -Bold
-    file exists)."""
-    regular = Path(settings.get(setting))
-    if not regular.is_file():
-        raise ConfigurationError(
-            f"lettertype {regular} niet gevonden: installeer {package} of zet "
-            f"{setting} op een TrueType-bestand")
-    bold = regular.with_name(f"{regular.stem.removesuffix('-Regular')}-Bold{regular.suffix}")
-    return regular, bold if bold.is_file() else regular
-
-
-def _add_fonts(pdf: FPDF) -> None:
-    """The letter font and, for the characters it lacks (Arabic), the fallback font; text
-    is shaped (HarfBuzz), so that scripts joining their letters come out joined, and runs
-    of right-to-left text are placed by the Unicode bidi algorithm."""
-    fonts = {FONT: font_files()}  # every file checked before any is opened
-    if settings.get("KLACHTEN_LETTER_FALLBACK_FONT"):
-        fonts[FALLBACK_FONT] = font_files("KLACHTEN_LETTER_FALLBACK_FONT", "fonts-noto-core")
-    for name, (regular, bold) in fonts.items():
-        pdf.add_font(name, "", regular)
-        pdf.add_font(name, "B", bold)
-    if FALLBACK_FONT in fonts:
-        pdf.set_fallback_fonts([FALLBACK_FONT], exact_match=False)
-    pdf.set_text_shaping(True, direction=LETTER_DIRECTION)
-
-
-class PagedPdf(FPDF):
-    """An A4 page in mm with "page n of m" at the foot, in the given (registered) font."""
-
-    def __init__(self, page_label: str, font: str = FONT, foot: float = 15.0):
-        super().__init__(format="A4", unit="mm")
-        self.page_label, self.font_name, self.foot = page_label, font, foot
-
-    def footer(self) -> None:
-        self.set_y(-self.foot)
-        self.set_font(self.font_name, size=8)
-        text = self.page_label.format(pagina=self.page_no(), totaal="{nb}")
-        self.cell(0, 4, text, align="R")
-
-
 def render_letter(head: Letterhead, text: LetterText) -> bytes:
     """The letter as PDF bytes."""
-    pdf = PagedPdf(text.labels["pagina"])
-    try:
-        _add_fonts(pdf)
-        pdf.set_lang(text.language)
+    with paged_pdf(text.labels["pagina"], text.language) as pdf:
         pdf.set_title(text.parts[0][0])
         pdf.set_author(head.name)
         pdf.set_creation_date(text.created_at)
@@ -177,9 +127,6 @@ def render_letter(head: Letterhead, text: LetterText) -> bytes:
         _reference(pdf, text)
         _content(pdf, text)
         return bytes(pdf.output())
-    finally:  # fontTools reads the font files lazily and keeps them open
-        for font in pdf.fonts.values():
-            font.ttfont.close()
 
 
 def _letterhead(pdf: FPDF, head: Letterhead) -> None:
@@ -205,7 +152,7 @@ def _address(pdf: FPDF, head: Letterhead, text: LetterText) -> None:
     for index, line in enumerate(address_lines(text.address)):
         pdf.set_xy(LEFT, ADDRESS_TOP + index * LINE)
         pdf.cell(ADDRESS_WIDTH, LINE, line)
-    pdf.set_text_shaping(True, direction=LETTER_DIRECTION)
+    pdf.set_text_shaping(True, direction=DIRECTION)
 
 
 def _reference(pdf: FPDF, text: LetterText) -> None:

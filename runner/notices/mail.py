@@ -65,7 +65,7 @@ class Sender:
 
     @classmethod
     def from_settings(cls) -> Sender:
-        address = settings.get("KLACHTEN_MAIL_FROM")
+        address = settings.current().mail_from
         if "@" not in parseaddr(address)[1]:
             raise ConfigurationError(f"KLACHTEN_MAIL_FROM={address!r}: geen e-mailadres")
         return cls(address)
@@ -262,12 +262,12 @@ def _write_atomically(target: Path, content: bytes) -> None:
 
 def eml_folder() -> Path:
     """Where :class:`EmlFolder` writes the mails: ``mail/`` in the instance folder."""
-    return Path(settings.get("KLACHTEN_INSTANCE_PATH")).resolve() / MAIL_FOLDER
+    return settings.current().instance_path.resolve() / MAIL_FOLDER
 
 
 def transport_from_settings() -> Transport:
     """SMTP when ``KLACHTEN_SMTP_URL`` is set, else ``.eml`` files in the instance folder."""
-    url = settings.get("KLACHTEN_SMTP_URL")
-    if not url:
+    config = settings.current()
+    if not config.smtp_url:
         return EmlFolder(eml_folder())
-    return SmtpTransport(parse_smtp_url(url), timeout=settings.number("KLACHTEN_SMTP_TIMEOUT"))
+    return SmtpTransport(parse_smtp_url(config.smtp_url), timeout=config.smtp_timeout)

@@ -69,11 +69,10 @@ class RetryPolicy:
 
     @classmethod
     def from_settings(cls) -> RetryPolicy:
-        return cls(
-            max_attempts=int(settings.number("KLACHTEN_OUTBOX_MAX_ATTEMPTS")),
-            first_delay=timedelta(seconds=settings.number("KLACHTEN_OUTBOX_RETRY_DELAY")),
-            max_delay=timedelta(seconds=settings.number("KLACHTEN_OUTBOX_RETRY_MAX_DELAY")),
-        )
+        config = settings.current()
+        return cls(max_attempts=config.outbox_max_attempts,
+                   first_delay=timedelta(seconds=config.outbox_retry_delay),
+                   max_delay=timedelta(seconds=config.outbox_retry_max_delay))
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,7 @@ class Outbox:
     def from_settings(cls, klachten: NoticeFacade) -> Outbox:
         return cls(klachten, transport_from_settings(), Sender.from_settings(),
                    RetryPolicy.from_settings(),
-                   timedelta(seconds=settings.number("KLACHTEN_OUTBOX_CLAIM_TIMEOUT")))
+                   timedelta(seconds=settings.current().outbox_claim_timeout))
 
     def deliver_due(self, limit: int = 500) -> DeliveryReport:
         """Deliver at most ``limit`` due e-mails, a batch of claims at a time."""

@@ -105,8 +105,8 @@ def formatter(kind: str) -> logging.Formatter:
 
 def configure(kind: str | None = None, level: str | None = None) -> None:
     """Install the handler (replacing an earlier one of ours) from the settings."""
-    kind = kind or settings.get("KLACHTEN_LOG_FORMAT")
-    level = (level or settings.get("KLACHTEN_LOG_LEVEL")).upper()
+    kind = kind or settings.current().log_format
+    level = (level or settings.current().log_level).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigurationError(f"KLACHTEN_LOG_LEVEL={level!r}: verwacht DEBUG, INFO, "
                                  "WARNING of ERROR")

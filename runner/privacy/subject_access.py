@@ -23,12 +23,11 @@ from runner.accounts.users import ADMINISTER, Account
 from runner.bpmn.errors import Forbidden, ValidationFailed
 from runner.bpmn.store import transaction
 from runner.notices.access_codes import redact_access_code
-from runner.notices.letters import PagedPdf, font_files
+from runner.notices.pdf import FONT, paged_pdf
 from runner.search import contains
 from runner.service import Klachten, _iso
 from runner.store import AccessEntry, Dossier
 
-FONT = "inzage"
 MARGIN, WIDTH = 15.0, 180.0  # mm on A4
 MAX_RESULTS = 200
 ACCESS_LOGGED_AS = "inzageverzoek"
@@ -159,25 +158,21 @@ def _value(data: dict, path: str) -> Any:
 # ----- the PDF
 def render_pdf(document: dict[str, Any], made_at: datetime, timezone: ZoneInfo) -> bytes:
     """The export as a readable letter-size document, times in the fund's timezone."""
-    regular, bold = font_files()
     when = partial(_local, timezone=timezone)
-    pdf = PagedPdf("Pagina {pagina} van {totaal}", FONT, foot=12.0)
-    pdf.add_font(FONT, "", regular)
-    pdf.add_font(FONT, "B", bold)
-    pdf.set_lang("nl")
-    pdf.set_title("Inzage in uw persoonsgegevens")
-    pdf.set_creation_date(made_at)
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_page()
-    _heading(pdf, "Inzage in uw persoonsgegevens", 16)
-    request = document["verzoek"]
-    _line(pdf, f"Gezocht op {request['gezocht_op']}; gemaakt op "
-               f"{when(request['gemaakt_op'])} door {request['door']}. Aantal dossiers: "
-               f"{len(document['dossiers'])}.")
-    for dossier in document["dossiers"]:
-        _dossier_pages(pdf, dossier, when)
-    return bytes(pdf.output())
+    with paged_pdf("Pagina {pagina} van {totaal}", "nl", foot=12.0) as pdf:
+        pdf.set_title("Inzage in uw persoonsgegevens")
+        pdf.set_creation_date(made_at)
+        pdf.set_margins(MARGIN, MARGIN, MARGIN)
+        pdf.set_auto_page_break(True, margin=18)
+        pdf.add_page()
+        _heading(pdf, "Inzage in uw persoonsgegevens", 16)
+        request = document["verzoek"]
+        _line(pdf, f"Gezocht op {request['gezocht_op']}; gemaakt op "
+                   f"{when(request['gemaakt_op'])} door {request['door']}. Aantal dossiers: "
+                   f"{len(document['dossiers'])}.")
+        for dossier in document["dossiers"]:
+            _dossier_pages(pdf, dossier, when)
+        return bytes(pdf.output())
 
 
 def _local(value: str | None, timezone: ZoneInfo) -> str:

@@ -2,7 +2,8 @@
 
 The web builds the tables once, with the labels in the reader's language, and both the
 printable page and the PDF render the same tables: the figures cannot drift apart. The PDF
-uses the letters' Unicode font (``KLACHTEN_LETTER_FONT``) and draws each chart as bars.
+uses the letters' shipped fonts and shaping (``runner.notices.pdf``) and draws each chart as
+bars.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from datetime import datetime
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from runner.notices.letters import PagedPdf, font_files
+from runner.notices.pdf import FONT, paged_pdf
 
-FONT = "rapport"
 MARGIN, WIDTH = 15.0, 180.0  # mm on A4
 CHART_LABEL, CHART_ROW = 60.0, 5.0
 HEADING_FILL = (235, 235, 235)  # light grey behind the column heads: black text stays readable
@@ -42,23 +42,19 @@ class Document:
 
 
 def render_pdf(document: Document) -> bytes:
-    regular, bold = font_files()
-    pdf = PagedPdf(document.page_label, FONT, foot=12.0)
-    pdf.add_font(FONT, "", regular)
-    pdf.add_font(FONT, "B", bold)
-    pdf.set_lang(document.language)
-    pdf.set_title(document.title)
-    pdf.set_creation_date(document.made_at)
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_page()
-    pdf.set_font(FONT, "B", 16)
-    pdf.multi_cell(WIDTH, 8, document.title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, size=10)
-    pdf.multi_cell(WIDTH, 5, document.subtitle, new_x="LMARGIN", new_y="NEXT")
-    for table in document.tables:
-        _table(pdf, table)
-    return bytes(pdf.output())
+    with paged_pdf(document.page_label, document.language, foot=12.0) as pdf:
+        pdf.set_title(document.title)
+        pdf.set_creation_date(document.made_at)
+        pdf.set_margins(MARGIN, MARGIN, MARGIN)
+        pdf.set_auto_page_break(True, margin=18)
+        pdf.add_page()
+        pdf.set_font(FONT, "B", 16)
+        pdf.multi_cell(WIDTH, 8, document.title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=10)
+        pdf.multi_cell(WIDTH, 5, document.subtitle, new_x="LMARGIN", new_y="NEXT")
+        for table in document.tables:
+            _table(pdf, table)
+        return bytes(pdf.output())
 
 
 def _table(pdf: FPDF, table: Table) -> None:
