@@ -5,7 +5,7 @@ Run from the repository root::
     PYTHONPATH=. python bench/inbox.py [--postgres URL]
 
 Dossiers and their open tasks are bulk-inserted with SQLAlchemy Core into a SQLite file
-(WAL, durable, as ``runner.store.make_engine`` sets it up) and, with ``--postgres``, into a
+(WAL, durable, as ``runner.bpmn.store.make_engine`` sets it up) and, with ``--postgres``, into a
 fresh PostgreSQL database created on that server and dropped afterwards (``VACUUM
 ANALYZE`` after the load, as autovacuum would do). Names are drawn from common Belgian
 first names and surnames; ten dossiers among the first 10 000 belong to one rare name, so

@@ -11,8 +11,8 @@ history below the history marker.
 (a) Each dossier goes through six transactions: submit, complete ``ontvankelijkheid_beoordelen``,
     ``onderzoek`` and ``gemotiveerd_antwoord``, a timer sweep after the 30-day reaction window
     (the clock is moved outside the measurement) and ``aanbeveling``. The runner works on a
-    SQLite file (WAL, synchronous=FULL, as ``runner.store.make_engine`` sets them). The raw side
-    does the same engine steps in memory with the same parsed model, script engine and
+    SQLite file (WAL, synchronous=FULL, as ``runner.bpmn.store.make_engine`` sets them). The raw
+    side does the same engine steps in memory with the same parsed model, script engine and
     operators, serializing and deserializing at each wait state with SpiffWorkflow's stock
     ``BpmnWorkflowSerializer`` (spec included, as its documentation shows); its operators
     write into an in-memory SQLite session that is rolled back per dossier.

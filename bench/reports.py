@@ -5,7 +5,7 @@ Run from the repository root::
     PYTHONPATH=. python bench/reports.py [--postgres URL]
 
 Dossiers, instances, report facts and recommendations are bulk-inserted with SQLAlchemy Core
-into a SQLite file (WAL, durable, as ``runner.store.make_engine`` sets it up), spread over
+into a SQLite file (WAL, durable, as ``runner.bpmn.store.make_engine`` sets it up), spread over
 2025 with realistic shares (85 % admissible, 10 % escalated, 90 % closed, a few late
 deadlines). Timed, as median and fastest of 20 calls after 3 warm-up calls (the CSV
 export: 3 calls after one):

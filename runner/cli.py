@@ -120,8 +120,10 @@ _SOURCES = {"default": "standaard", "file": "klachten.cfg", "environment": "omge
 @click.option("--json", "as_json", is_flag=True,
               help="Every setting as JSON: name, value, source and where.")
 def config_command(as_json: bool) -> None:
-    """Print every effective setting, its value and where it came from (default,
-    klachten.cfg or the environment); secrets are masked."""
+    """Print the effective settings and where each came from.
+
+    A setting comes from its default, klachten.cfg in the instance folder or the
+    environment (KLACHTEN_*); secrets are masked."""
     config = settings.current()
     rows = settings.shown(config)
     if as_json:
@@ -134,12 +136,15 @@ def config_command(as_json: bool) -> None:
         source = _SOURCES[row.source]
         if row.source == "file":
             source += ":" + row.where.rpartition(":")[2]
-        click.echo(f"{row.name:{width}}  {row.value or '(leeg)'}  [{source}]")
+        click.echo(f"{row.name:{width}}  {source:15} {row.value or '(leeg)'}")
 
 
 @main.command()
 def init() -> None:
-    """Create or upgrade the database schema and deploy processes/ (when it lints clean)."""
+    """Create or upgrade the database and deploy processes/.
+
+    The schema is migrated to the latest version (Alembic); processes/ is deployed when it
+    lints clean."""
     from runner.migrations import upgrade
 
     settings.public_url()  # a wrong address stops before anything changes
@@ -163,7 +168,9 @@ def warn_public_url() -> None:
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 def deploy(folder: Path | None) -> None:
-    """Deploy a process folder when it lints clean (a new version only when it changed)."""
+    """Deploy a process folder when it lints clean.
+
+    A new version is made only when the folder changed; FOLDER defaults to processes/."""
     result = _deploy(folder)
     click.echo(f"procesversie {result.version}"
                + (" gedeployed" if result.created else " ongewijzigd"))
@@ -188,11 +195,13 @@ def _deploy(folder: Path | None):
 
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--zonder-uitvoeren", "static", is_flag=True,
+@click.option("--static-only", "static", is_flag=True,
               help="Only the static checks, without running the model.")
 def lint(folder: Path | None, static: bool) -> None:
-    """Check a process folder before deploying it, and run it on every path with sample
-    data; exit 1 on any error (warnings are shown and do not fail)."""
+    """Check a process folder before deploying it.
+
+    The static checks, then a run of every path with sample data (unless --static-only);
+    exit 1 on any error (warnings are shown and do not fail)."""
     from runner.definition.model import default_processes_dir
     from runner.design.lint import errors
     from runner.design.lint import lint as run_lint
@@ -211,8 +220,9 @@ def lint(folder: Path | None, static: bool) -> None:
 @click.option("--once", is_flag=True, help="One sweep, then stop.")
 @click.option("--json", "as_json", is_flag=True, help="With --once: the counts as JSON.")
 def worker(once: bool, as_json: bool) -> None:
-    """Fire due timers and deliver the outbox (a loop, or one pass with --once).
+    """Fire due timers and deliver the outbox.
 
+    A loop, or one pass with --once.
     The loop survives a database restart (it waits and tries again) and stops cleanly on
     SIGTERM or Ctrl-C after the sweep in progress.
     """
@@ -257,25 +267,33 @@ def _virtual_clock():
 
 @clock.command("show")
 def clock_show() -> None:
+    """Print the clock's time.
+
+    The real time, or the virtual clock's with KLACHTEN_CLOCK=virtual."""
     click.echo(_klachten().clock.now().isoformat())
 
 
 @clock.command("set")
 @click.argument("instant", type=Instant())
 def clock_set(instant: datetime) -> None:
+    """Set the virtual clock to INSTANT (ISO 8601, with its offset)."""
     click.echo(_virtual_clock().set(instant).isoformat())
 
 
 @clock.command("advance")
 @click.argument("duration", type=Duration())
 def clock_advance(duration: timedelta) -> None:
+    """Move the virtual clock on by DURATION.
+
+    An ISO 8601 duration: P21D for three weeks, PT2H for two hours."""
     virtual = _virtual_clock()
     click.echo(virtual.set(virtual.now() + duration).isoformat())
 
 
 @main.command()
 @click.argument("complaint", type=JsonFile())
-@click.option("--actor", default="intake", show_default=True)
+@click.option("--actor", default="intake", show_default=True,
+              help="Who the audit trail names as having received the complaint.")
 @click.option("--json", "as_json", is_flag=True,
               help="Number, access code and the dossier's open tasks as JSON.")
 def submit(complaint: dict, actor: str, as_json: bool) -> None:
@@ -302,7 +320,7 @@ def _after(klachten: Klachten, number: str, **extra: Any) -> None:
 
 @main.command()
 @click.option("--dossier", "number", help="Only the tasks of this dossier.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The tasks as JSON.")
 def tasks(number: str | None, as_json: bool) -> None:
     """List open user tasks, earliest due first."""
     klachten = _klachten()
@@ -327,13 +345,16 @@ def _deadline_text(klachten: Klachten) -> Callable[..., str]:
 
 @main.command()
 @click.argument("task_id")
-@click.option("--data", "data", type=JsonFile(), required=True)
-@click.option("--user", required=True)
+@click.option("--data", "data", type=JsonFile(), required=True,
+              help="JSON file with the task's form data.")
+@click.option("--user", required=True, help="The account that completes the task.")
 @click.option("--json", "as_json", is_flag=True,
               help="The dossier's step and open tasks after the action, as JSON.")
 def complete(task_id: str, data: dict, user: str, as_json: bool) -> None:
-    """Complete a user task with form data from a JSON file, as the enabled account
-    ``--user``: only a task of its lanes, separation of duties as on the web and the API."""
+    """Complete a user task with form data from a JSON file.
+
+    As the enabled account --user: only a task of its lanes, with separation of duties as on
+    the web and the API."""
     from runner.work.inbox import Inbox
 
     accounts = _accounts()
@@ -357,7 +378,8 @@ def _warn_incidents(klachten: Klachten, number: str) -> None:
 @main.command()
 @click.argument("number")
 @click.argument("name", type=click.Choice(["klager_niet_akkoord", "klacht_ingetrokken"]))
-@click.option("--data", "data", type=JsonFile(), default=None)
+@click.option("--data", "data", type=JsonFile(), default=None,
+              help="JSON file with the message's payload.")
 @click.option("--json", "as_json", is_flag=True,
               help="The dossier's step and open tasks after the message, as JSON.")
 def message(number: str, name: str, data: dict | None, as_json: bool) -> None:
@@ -372,9 +394,11 @@ def message(number: str, name: str, data: dict | None, as_json: bool) -> None:
 
 @main.command()
 @click.argument("number")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The dossier as JSON.")
 def dossier(number: str, as_json: bool) -> None:
-    """Show a dossier: step, deadlines, open tasks, notices, audit trail, incidents."""
+    """Show a dossier and its history.
+
+    Its step, deadlines, open tasks, notices, audit trail and incidents."""
     klachten = _klachten()
     info = klachten.dossier(number)
     _log_access(klachten, number, "dossier (opdrachtregel)")
@@ -440,9 +464,11 @@ def letter(number: str, code: str, output: Path | None) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The print queue as JSON.")
 def letters(as_json: bool) -> None:
-    """List the letters waiting to be printed and posted, oldest first."""
+    """List the letters waiting to be printed and posted.
+
+    Oldest first: the print queue."""
     rows = _klachten().post.letters_to_print()
     lines = [f"{n['dossiernummer']}  {'+'.join(n['berichten'])}  {n['soort']}  "
              f"{n['aangemaakt_op']}" for n in rows]
@@ -452,7 +478,7 @@ def letters(as_json: bool) -> None:
 @main.command()
 @click.argument("number")
 @click.argument("code")
-@click.option("--user", required=True)
+@click.option("--user", required=True, help="The account that posted the letter.")
 def posted(number: str, code: str, user: str) -> None:
     """Record that the letter of a notice was printed and posted."""
     _klachten().post.mark_posted(number, code, user)
@@ -461,7 +487,8 @@ def posted(number: str, code: str, user: str) -> None:
 
 @main.command()
 @click.argument("number")
-@click.option("--user", default="beheerder", show_default=True)
+@click.option("--user", default="beheerder", show_default=True,
+              help="The account the audit trail names.")
 def retry(number: str, user: str) -> None:
     """Run a dossier's failed step again."""
     count = _klachten().retry(number, user)
@@ -478,11 +505,14 @@ def retry(number: str, user: str) -> None:
               help="Apply the new version's rule values (deadlines, intervals) too.")
 @click.option("--revert", is_flag=True,
               help="Put the --dossier dossiers back as they were before their last migration.")
-@click.option("--user", default="beheerder", show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--user", default="beheerder", show_default=True,
+              help="The account the audit trail names.")
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 def migrate(to: int | None, numbers: tuple[str, ...], from_version: int | None, dry_run: bool,
             new_rules: bool, revert: bool, user: str, as_json: bool) -> None:
-    """Move running dossiers to another process version (or back with --revert)."""
+    """Move running dossiers to another process version.
+
+    --revert puts them back as they were before their last migration."""
     from runner.bpmn.migration_text import report_text, reverted_text
     from runner.design.dossier_migration import DossierMigrations, Selection
 
@@ -519,7 +549,9 @@ def user() -> None:
               help="klachtenbemiddelaar, nationale klachtenbemiddelaar, beheerder or lezer "
                    "(repeat for several roles).")
 def user_add(name: str, roles: tuple[str, ...]) -> None:
-    """Add a user; the password comes from KLACHTEN_PASSWORD or a prompt."""
+    """Add a mediator's account.
+
+    The password comes from KLACHTEN_PASSWORD or a prompt."""
     password = settings.current().password.get_secret_value() or click.prompt(
         "wachtwoord", hide_input=True, confirmation_prompt=True)
     account = _accounts().add(name, roles, password)
@@ -528,7 +560,8 @@ def user_add(name: str, roles: tuple[str, ...]) -> None:
 
 @user.command("role")
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              help="The user's new role (repeat for several).")
 def user_role(name: str, roles: tuple[str, ...]) -> None:
     """Replace a user's roles."""
     account = _accounts().set_roles(name, roles)
@@ -548,7 +581,9 @@ def user_disable(name: str, enable: bool) -> None:
 @user.command("token")
 @click.argument("name")
 def user_token(name: str) -> None:
-    """Print a new API token for the user (shown once; the previous token stops working)."""
+    """Print a new API token for the user.
+
+    It is shown once (only its hash is kept); the previous token stops working."""
     click.echo(_accounts().new_token(name))
 
 
@@ -556,7 +591,9 @@ def user_token(name: str) -> None:
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Only list the dossiers whose retention ended.")
 def retention(dry_run: bool) -> None:
-    """Erase the closed dossiers whose retention period ended (the worker does it daily)."""
+    """Erase the closed dossiers whose retention ended.
+
+    The worker does this daily; the command is for a first run or a check (--dry-run)."""
     from runner.privacy.retention import Retention
 
     result = Retention(_klachten()).run(dry_run=dry_run)
@@ -588,7 +625,9 @@ def _account(name: str):
 @click.option("--user", required=True, help="The beheerder who sets the hold.")
 @click.option("--release", is_flag=True, help="Lift the hold instead.")
 def privacy_hold(number: str, reason: str, user: str, release: bool) -> None:
-    """Set (or with --release lift) a legal hold: the dossier is never erased meanwhile."""
+    """Set or lift a legal hold on a dossier.
+
+    While the hold lasts the dossier is never erased; --release lifts it."""
     from runner.privacy.retention import Retention
 
     account = _account(user)
@@ -606,11 +645,23 @@ def privacy_hold(number: str, reason: str, user: str, release: bool) -> None:
 @click.option("--reason", required=True, help="The member's request (no personal data).")
 @click.option("--user", required=True, help="The beheerder who erases.")
 def privacy_erase(number: str, reason: str, user: str) -> None:
-    """Erase a closed dossier on the member's request (art. 17), where the model allows it."""
+    """Erase a closed dossier on the member's request.
+
+    GDPR art. 17, where the model allows it."""
     from runner.privacy.retention import Retention
 
     Retention(_klachten()).erase_on_request(_account(user), number, reason)
     click.echo(f"dossier {number} gewist")
+
+
+def _person_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that name the person of an access request."""
+    for option in reversed([
+            click.option("--name", default="", help="The person's name."),
+            click.option("--email", default="", help="The person's e-mail address."),
+            click.option("--member-number", default="", help="The person's member number.")]):
+        command = option(command)
+    return command
 
 
 def _person(name: str, email: str, member_number: str):
@@ -620,13 +671,13 @@ def _person(name: str, email: str, member_number: str):
 
 
 @privacy.command("search")
-@click.option("--name", default="")
-@click.option("--email", default="")
-@click.option("--member-number", default="")
+@_person_options
 @click.option("--user", required=True, help="The beheerder who searches.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The dossiers found as JSON.")
 def privacy_search(name: str, email: str, member_number: str, user: str, as_json: bool) -> None:
-    """Find every dossier of a person by name, e-mail address or member number."""
+    """Find every dossier of a person.
+
+    By name, e-mail address or member number."""
     from runner.privacy.subject_access import SubjectAccess
 
     rows = SubjectAccess(_klachten()).find(_account(user),
@@ -637,14 +688,14 @@ def privacy_search(name: str, email: str, member_number: str, user: str, as_json
 
 
 @privacy.command("export")
-@click.option("--name", default="")
-@click.option("--email", default="")
-@click.option("--member-number", default="")
+@_person_options
 @click.option("--user", required=True, help="The beheerder who answers the request.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="PDF file to write; the JSON goes beside it (.json).")
 def privacy_export(name: str, email: str, member_number: str, user: str, output: Path) -> None:
-    """Answer an access request (art. 15): everything held about a person, PDF and JSON."""
+    """Answer an access request: all held about a person.
+
+    GDPR art. 15: a PDF, and the same as JSON beside it."""
     from runner.privacy.subject_access import SubjectAccess
     from runner.service import dumps
 
@@ -658,19 +709,21 @@ def privacy_export(name: str, email: str, member_number: str, user: str, output:
 
 @privacy.command("correct")
 @click.argument("number")
-@click.option("--set", "changes", multiple=True, required=True, metavar="VELD=WAARDE",
+@click.option("--set", "changes", multiple=True, required=True, metavar="FIELD=VALUE",
               help="A contact field and its new value, e.g. email=an@example.be "
                    "(an empty value removes the field).")
 @click.option("--user", required=True, help="The mediator who corrects.")
 def privacy_correct(number: str, changes: tuple[str, ...], user: str) -> None:
-    """Correct a complainant's contact data (art. 16); the old value is not kept."""
+    """Correct a complainant's contact data.
+
+    GDPR art. 16; the old value is not kept."""
     from runner.privacy.rectification import Rectification
 
     fields = {}
     for change in changes:
         key, sep, value = change.partition("=")
         if not sep:
-            raise click.BadParameter(f"{change!r} is geen VELD=WAARDE", param_hint="--set")
+            raise click.BadParameter(f"{change!r} is geen FIELD=VALUE", param_hint="--set")
         fields[key.strip()] = value
     changed = Rectification(_klachten()).correct(_account(user), number, fields)
     click.echo(f"gecorrigeerd in dossier {number}: {', '.join(changed)}" if changed

@@ -27,17 +27,20 @@ class DemoLogin:
 
 def create_demo(klachten: Klachten) -> tuple[list[DemoLogin], list[str]]:
     accounts = Accounts(klachten)
-    logins = []
-    for name, role in DEMO_USERS:
-        password = f"demo-{secrets.token_urlsafe(9)}"
-        try:
-            accounts.add(name, [role], password)
-        except ValidationFailed:
-            password = None
-        logins.append(DemoLogin(name, role, password))
+    logins = [_demo_login(accounts, name, role) for name, role in DEMO_USERS]
     numbers = [_dossier(klachten, index, first, last, category)
                for index, (first, last, category) in enumerate(PEOPLE)]
     return logins, numbers
+
+
+def _demo_login(accounts: Accounts, name: str, role: str) -> DemoLogin:
+    """A demo account with a new password, or without one when the account existed."""
+    password = f"demo-{secrets.token_urlsafe(9)}"
+    try:
+        accounts.add(name, [role], password)
+    except ValidationFailed:
+        return DemoLogin(name, role, None)
+    return DemoLogin(name, role, password)
 
 
 def _dossier(klachten: Klachten, steps: int, first: str, last: str, category: str) -> str:

@@ -279,7 +279,7 @@ def existing_sequence_numbers(session: Session, year: int) -> list[int]:
     """The year's used sequence numbers, sorted (for gap checks)."""
     rows = session.execute(select(Dossier.sequence).where(Dossier.year == year)
                            .order_by(Dossier.sequence))
-    return [row[0] for row in rows]
+    return [row[0] for row in rows if row[0] is not None]
 
 
 # What the diagram's service tasks may call, by the name they give.

@@ -45,9 +45,11 @@ def check_limit(session: Session, client: str, target: str, limit: RateLimit,
         .group_by(RateLimitEvent.key)).all()}
     failures, first, last = rows.get(client, (0, None, None))
     attacked = rows.get(target, (0, None, None))[0] >= limit.attempts
-    if failures >= limit.attempts:  # open again when its oldest failure has left the window
+    if failures >= limit.attempts and first is not None:
+        # open again when its oldest failure has left the window
         lifts = as_utc(first) + limit.window
-    elif failures and attacked:  # open again when its last failure has left the window
+    elif failures and attacked and last is not None:
+        # open again when its last failure has left the window
         lifts = as_utc(last) + limit.window
     else:
         return

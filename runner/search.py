@@ -16,11 +16,11 @@ is gone from the index's pages too.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import Integer, column, func, or_, table, text
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql import ColumnElement, Select, select
 from sqlalchemy.sql.visitors import InternalTraversal
 
@@ -39,7 +39,11 @@ def escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def contains(expression: ColumnElement[str], term: str) -> ColumnElement[bool]:
+# A text column, as a model's attribute or as an expression.
+TextColumn = ColumnElement[str] | QueryableAttribute[str] | QueryableAttribute[str | None]
+
+
+def contains(expression: TextColumn, term: str) -> ColumnElement[bool]:
     """``expression`` contains ``term``, case-insensitively, ``%`` and ``_`` taken literally."""
     return func.lower(expression).like(f"%{escape_like(term.lower())}%", escape="\\")
 
@@ -86,9 +90,10 @@ class unindexed(ColumnElement[Any]):
     index gives a few dossiers, their tasks come by dossier id, not by walking a whole lane."""
 
     inherit_cache = True
-    _traverse_internals: ClassVar = [("wrapped", InternalTraversal.dp_clauseelement)]
+    _traverse_internals: list[tuple[str, InternalTraversal]] = [  # noqa: RUF012 - as in SQLAlchemy
+        ("wrapped", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, wrapped: ColumnElement[Any]):
+    def __init__(self, wrapped: ColumnElement[Any] | QueryableAttribute[Any]):
         self.wrapped = wrapped
         self.type = wrapped.type
 

@@ -46,7 +46,7 @@ from runner.notices.post_room import PostRoom, post_letter
 from runner.notices.sealing import CodeSeal
 from runner.notices.texts import NoticeStatus, notice_dict
 from runner.operators import OperatorContext, number_dossier
-from runner.store import Dossier, Notice
+from runner.store import Dossier, Notice, as_dossier
 
 COMPLAINT_FORM = "klacht.json"
 TASK_COMPLETED = "taak voltooid"
@@ -102,10 +102,11 @@ class _Procedure:
 
     @staticmethod
     def case_file(session: Session, case_file_id: int) -> Dossier:
-        return session.get(Dossier, case_file_id)
+        return session.get_one(Dossier, case_file_id)
 
     def operator_context(self, loaded: LoadedCase, model: Model) -> OperatorContext:
-        return OperatorContext(session=loaded.session, dossier=loaded.dossier, model=model,
+        return OperatorContext(session=loaded.session, dossier=as_dossier(loaded.dossier),
+                               model=model,
                                now=loaded.now, seal=lambda code: self._seal().seal(code))
 
 
@@ -225,7 +226,8 @@ class Klachten:
         """
         find = self._instance_of_task(task_id)
         with self.runner.action(find, expected_version) as (loaded, model):
-            if dossier_number is not None and loaded.dossier.number != dossier_number:
+            dossier = as_dossier(loaded.dossier)
+            if dossier_number is not None and dossier.number != dossier_number:
                 raise NotFound(f"taak {task_id} hoort niet bij dossier {dossier_number}")
             task = loaded.case.user_task(task_id)
             loaded.case.validate(task, data)
@@ -236,9 +238,8 @@ class Klachten:
             self.runner.run(loaded, model, lambda lc: lc.case.complete(task, data,
                                                                   lc.engine_completed))
             if letter:
-                post_letter(loaded.session, loaded.dossier, letter, user, loaded.now,
-                            self.notice_left)
-            return loaded.dossier.number or ""
+                post_letter(loaded.session, dossier, letter, user, loaded.now, self.notice_left)
+            return dossier.number or ""
 
     def send_message(self, number: str, name: str, payload: dict[str, Any],
                      actor: str = "klager") -> None:
@@ -318,13 +319,14 @@ class Klachten:
             row = session.get(OpenTask, task_id)
             if row is None:
                 raise NotFound(f"taak {task_id} is niet open of bestaat niet")
-            instance = session.get(Instance, row.instance_id)
+            instance = session.get_one(Instance, row.instance_id)
             number = session.scalar(select(Dossier.number).where(Dossier.id == row.dossier_id))
-            schema = (self.runner.model(session, instance.definition_id)[0].form(row.form)
-                      if row.form else {"type": "object", "properties": {}})
+            model = self.runner.model(session, instance.definition_id)[0]
+            schema: dict[str, Any] = (model.form(row.form) if row.form
+                                      else {"type": "object", "properties": {}})
             french = schema.get("x-fr") or {}
             if RULE_VALUE.search(schema.get("description", "") + french.get("description", "")):
-                case = self.read_case(session, session.get(Dossier, row.dossier_id))[1]
+                case = self.read_case(session, session.get_one(Dossier, row.dossier_id))[1]
                 deadlines = case.deadlines()
                 schema = {**schema, "description": fill_rule_values(schema.get("description", ""),
                                                                     deadlines)}
@@ -354,7 +356,7 @@ class Klachten:
 
     def read_case(self, session: Session, dossier: Dossier
                    ) -> tuple[Instance, Case | ClosedCase]:
-        instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
+        instance = self._instance(session, dossier.id)
         model, specs = self.runner.model(session, instance.definition_id)
         return instance, case_of(instance, model, specs)
 
@@ -362,7 +364,7 @@ class Klachten:
         """Everything about a dossier: step, deadlines, open tasks, notices, audit, incidents."""
         with transaction(self.factory) as session:
             dossier = self.find_dossier(session, number)
-            instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
+            instance = self._instance(session, dossier.id)
             try:
                 case: Case | ClosedCase | None = self.read_case(session, dossier)[1]
             except StateUnreadable:  # still show the dossier and its incident
@@ -405,8 +407,8 @@ class Klachten:
 
     def dossier_model(self, session: Session, dossier_id: int) -> Model:
         """The model version a dossier runs on."""
-        definition_id = session.scalar(
-            select(Instance.definition_id).where(Instance.dossier_id == dossier_id))
+        definition_id = session.scalars(
+            select(Instance.definition_id).where(Instance.dossier_id == dossier_id)).one()
         return self.runner.model(session, definition_id)[0]
 
     def dossier_settings(self, session: Session, dossier_id: int) -> dict[str, Any]:
@@ -423,16 +425,21 @@ class Klachten:
 
     def instance_of_dossier(self, number: str) -> Find:
         def find(session: Session) -> Instance:
-            dossier = self.find_dossier(session, number)
-            return session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
+            return self._instance(session, self.find_dossier(session, number).id)
         return find
+
+    @staticmethod
+    def _instance(session: Session, dossier_id: int) -> Instance:
+        """A dossier's process instance (every dossier has one)."""
+        return session.scalars(select(Instance).where(Instance.dossier_id == dossier_id)).one()
 
     @staticmethod
     def _instance_of_notice(notice_id: int) -> Find:
         """The instance of an outbox row's dossier (outbox rows are never deleted)."""
         def find(session: Session) -> Instance:
             dossier_id = select(Notice.dossier_id).where(Notice.id == notice_id).scalar_subquery()
-            return session.scalar(select(Instance).where(Instance.dossier_id == dossier_id))
+            return session.scalars(
+                select(Instance).where(Instance.dossier_id == dossier_id)).one()
         return find
 
     @staticmethod
@@ -500,7 +507,7 @@ def _task_dict(task: OpenTask, number: str | None) -> dict[str, Any]:
 
 
 def _fail_notice(session: Session, notice_id: int, reason: str) -> Notice:
-    notice = session.get(Notice, notice_id)
+    notice = session.get_one(Notice, notice_id)
     notice.status, notice.last_error = NoticeStatus.FAILED, reason[:2000]
     notice.claimed_until = notice.next_attempt_at = None
     return notice

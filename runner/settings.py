@@ -1,8 +1,8 @@
 """The one typed configuration of web, worker and CLI: defaults, then ``klachten.cfg`` in the
 instance folder, then ``KLACHTEN_*`` environment variables (then a test's overrides).
 
-``current()`` gives the :class:`Settings`; ``tests/test_settings.py`` fails when a setting is
-missing from the README, ``tests/test_docs.py`` when it is missing from the operations guide.
+``current()`` gives the :class:`Settings`; ``tests/test_docs.py`` fails when a setting is
+missing from the operations guide (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -65,6 +65,13 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+class HashCost(StrEnum):
+    """Argon2's parameters for passwords (runner.accounts.users)."""
+
+    STANDARD = "standard"
+    TEST = "test"
+
+
 def _public_url(value: str) -> str:
     value = value.strip().rstrip("/")
     parts = urlsplit(value)
@@ -109,7 +116,7 @@ Secret = Annotated[SecretStr, Expect("een tekst")]
 
 
 class Settings(BaseSettings):
-    """Every setting, typed, with its help text (the README table and ``klachten config``)."""
+    """Every setting, typed, with its help text (docs/operations.md and ``klachten config``)."""
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="forbid")
     _origins: dict[str, Origin] = PrivateAttr(default_factory=dict)
@@ -166,6 +173,11 @@ class Settings(BaseSettings):
     password: Secret = Field(
         SecretStr(""), description="klachten user add: the new user's password (otherwise it "
                                    "is asked for).")
+    password_hash_cost: Annotated[HashCost, Expect("standard of test")] = Field(
+        HashCost.STANDARD,
+        description="Argon2 parameters of the mediators' passwords: standard (argon2-cffi's "
+                    "default, RFC 9106 low-memory: 3 passes over 64 MiB), or test (its "
+                    "cheapest: for the test suite only, never a deployment).")
     login_attempts: Count = Field(
         5, description="Failed mediator logins allowed per client address within the window; "
                        "a user name with that many failures then refuses only the addresses "
@@ -377,10 +389,11 @@ def current() -> Settings:
 
 
 def _inputs() -> Inputs:
-    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX)))
+    """Cheap enough for every call (keys first: a value is decoded only for our variables)."""
+    environment = tuple(sorted((k, os.environ[k]) for k in os.environ if k.startswith(PREFIX)))
     folder = os.environ.get(PREFIX + "INSTANCE_PATH") or "instance"
     try:
-        stat = (Path(folder) / INSTANCE_FILE).stat()
+        stat = os.stat(os.path.join(folder, INSTANCE_FILE))
     except OSError:
         return environment, os.getcwd(), None
     return environment, os.getcwd(), (stat.st_ino, stat.st_mtime_ns, stat.st_size)

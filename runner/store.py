@@ -57,6 +57,13 @@ class Dossier(Base):
     )
 
 
+def as_dossier(case_file: object) -> Dossier:
+    """The procedure's case file, which the runner hands over as its generic ``CaseFile``."""
+    if not isinstance(case_file, Dossier):
+        raise TypeError(f"geen dossier: {case_file!r}")
+    return case_file
+
+
 class DossierSequence(Base):
     """Last sequence number per year, incremented under a row lock by the registration."""
 

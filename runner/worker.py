@@ -49,7 +49,7 @@ class Worker:
         ``interval`` seconds.
 
         The loop survives its database going away (a restart, a failover, a session the
-        server ended; see :func:`runner.store.lost_database`): the sweep that failed changed
+        server ended; see :func:`runner.bpmn.store.lost_database`): the sweep that failed changed
         nothing it had not committed, so it waits, twice as long after each failure up to
         ``MAX_BACKOFF`` seconds, and tries again; the pool's pre-ping then replaces the dead
         connections. Any other error is logged and the next sweep tries again.

@@ -1,5 +1,9 @@
 """Fixtures: a runner on a fresh database (SQLite file, and PostgreSQL when
-``KLACHTEN_TEST_DATABASE_URL`` is set) and a process-test harness with a virtual clock."""
+``KLACHTEN_TEST_DATABASE_URL`` is set) and a process-test harness with a virtual clock.
+
+Every test is isolated, so that ``pytest -n auto`` (pytest-xdist) runs them in parallel: its
+own database, its own instance folder (``KLACHTEN_INSTANCE_PATH``: mail files, secret key),
+servers on free ports; a test that leaves a file in the repository fails."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from repository_watch import RepositoryWatch
 from smtp_server import SmtpServer
 from sqlalchemy import create_engine, text
 
@@ -25,14 +30,22 @@ PG_URL = os.environ.get("KLACHTEN_TEST_DATABASE_URL", "")
 SECRET = "test-secret-key-" + "0123456789abcdef" * 2
 # Every runner of a test, in this process or a child, seals access codes with one key.
 os.environ.setdefault("KLACHTEN_SECRET_KEY", SECRET)
+# Argon2's cheapest parameters: hundreds of accounts at half a second each otherwise.
+os.environ.setdefault("KLACHTEN_PASSWORD_HASH_COST", "test")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects on the markers
 def pytest_collection_modifyitems(config, items) -> None:
-    """Tests marked ``postgresql`` (several processes on one server, a private cluster,
-    pg_dump) need PostgreSQL: without ``KLACHTEN_TEST_DATABASE_URL`` they are deselected,
-    and reported as such, rather than skipped."""
+    """A test that uses the ``browser`` fixture (Chromium) is marked ``browser``. Tests
+    marked ``postgresql`` (several processes on one server, a private cluster, pg_dump) need
+    PostgreSQL: without ``KLACHTEN_TEST_DATABASE_URL`` they are deselected, and reported as
+    such, rather than skipped."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
     if PG_URL:
         return
     deselected = [item for item in items if item.get_closest_marker("postgresql")]
@@ -41,13 +54,61 @@ def pytest_collection_modifyitems(config, items) -> None:
         items[:] = [item for item in items if item.get_closest_marker("postgresql") is None]
 
 
+def require_tool(present: bool, what: str) -> None:
+    """A tool a test needs (Chromium, axe-core, pdftoppm): when it is missing the test fails
+    in CI (``CI`` set, as ``.ci/run`` does) and is skipped, with the reason, elsewhere."""
+    if present:
+        return
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        pytest.fail(f"{what} ontbreekt; .ci/system-deps installeert het")
+    pytest.skip(f"{what} ontbreekt (lokaal overgeslagen; in CI een fout)")
+
+
+@pytest.fixture(autouse=True)
+def own_instance_folder(tmp_path, monkeypatch) -> None:
+    """Each test's runners, CLI commands and child processes keep their instance folder
+    (mail files, secret key, SQLite file) in the test's temporary folder."""
+    monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "instance"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def repository_watch() -> RepositoryWatch:
+    return RepositoryWatch(ROOT)
+
+
+@pytest.fixture(autouse=True)
+def nothing_written_into_the_repository(repository_watch) -> Iterator[None]:
+    """A test that leaves a new file in the repository (``instance/mail/*.eml``, a database)
+    fails: tests write into their temporary folder."""
+    yield
+    if written := repository_watch.new_files():
+        pytest.fail("test schreef in de repository (met -n kan het ook een test zijn die "
+                    f"tegelijk liep): {', '.join(written)}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file migrated to head once per test process (each xdist worker is one)."""
+    path = tmp_path_factory.mktemp("migrated") / "klachten.db"
+    upgrade(f"sqlite:///{path}")
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no journal left over
+    return path
+
+
+@pytest.fixture
+def sqlite_url(migrated_sqlite, tmp_path) -> str:
+    """A fresh SQLite database at head: a copy of ``migrated_sqlite``, the bytes the
+    migrations write, without running them again for every test."""
+    target = tmp_path / "klachten.db"
+    shutil.copyfile(migrated_sqlite, target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path) -> Iterator[str]:
+def database_url(request) -> Iterator[str]:
     """A fresh, migrated database: a SQLite file, or a private schema on PostgreSQL."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'klachten.db'}"
-        upgrade(url)
-        yield url
+        yield request.getfixturevalue("sqlite_url")
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from smtp_server import free_port
+from local_servers import free_port
 
 
 def postgres_bin() -> Path:

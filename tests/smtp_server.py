@@ -5,7 +5,6 @@ optionally requiring a login; it can refuse recipients, and be started late (an 
 from __future__ import annotations
 
 import email
-import socket
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -14,18 +13,13 @@ from email.policy import default
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from local_servers import free_port
 
 from runner.notices.mail import Sender, SmtpTransport, parse_smtp_url
 from runner.notices.outbox import Outbox
 from runner.service import Klachten
 
 USER, PASSWORD = "klachten", "geheim wachtwoord"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Recorder:

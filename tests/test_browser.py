@@ -4,7 +4,8 @@ of the form, confirmation and status pages.
 
 Chromium comes from Debian (``apt-get install chromium``) and axe-core from npm
 (``node_modules/axe-core``); ``.ci/run`` installs both. Without them these tests fail in CI
-(``CI`` set) and are skipped elsewhere. Screenshots go to ``test-artifacts/``.
+(``CI`` set) and are skipped elsewhere (``conftest.require_tool``). Screenshots go to
+``test-artifacts/``; each test is marked ``browser`` (``-m "not browser"`` leaves them out).
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SECRET, START, Harness
+from conftest import SECRET, START, Harness, require_tool
 from werkzeug.serving import make_server
 
-from runner.migrations import upgrade
 from runner.procedure import open_klachten
 from runner.service import Klachten
 
@@ -34,33 +34,23 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SERIOUS = {"serious", "critical"}
 
 
-def _require(present: bool, what: str) -> None:
-    if present:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} ontbreekt; .ci/run installeert het")
-    pytest.skip(f"{what} ontbreekt (lokaal overgeslagen; in CI een fout)")
-
-
 @pytest.fixture
-def served(tmp_path) -> Iterator[tuple[str, str, Klachten]]:
+def served(sqlite_url, tmp_path) -> Iterator[tuple[str, str, Klachten]]:
     """The app on a SQLite file, served by a threaded WSGI server on a free local port;
     yields the base URL, the database URL (for the CLI) and a runner on the same file."""
     from web import create_app
     from web.extension import close
 
-    url = f"sqlite:///{tmp_path / 'klachten.db'}"
-    upgrade(url)
-    klachten = open_klachten(url, clock="virtual")
+    klachten = open_klachten(sqlite_url, clock="virtual")
     klachten.clock.set(START)
     klachten.deploy()
-    app = create_app({"DATABASE_URL": url, "CLOCK": "virtual", "SECRET_KEY": SECRET,
+    app = create_app({"DATABASE_URL": sqlite_url, "CLOCK": "virtual", "SECRET_KEY": SECRET,
                       "INSTANCE_PATH": str(tmp_path / "instance")})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", url, klachten
+        yield f"http://127.0.0.1:{server.server_port}", sqlite_url, klachten
     finally:
         server.shutdown()
         server.server_close()
@@ -71,8 +61,8 @@ def served(tmp_path) -> Iterator[tuple[str, str, Klachten]]:
 
 @pytest.fixture
 def browser():
-    _require(CHROMIUM.exists(), "Debians chromium (/usr/bin/chromium)")
-    _require(importlib.util.find_spec("playwright") is not None, "playwright (pip)")
+    require_tool(CHROMIUM.exists(), "Debians chromium (/usr/bin/chromium)")
+    require_tool(importlib.util.find_spec("playwright") is not None, "playwright (pip)")
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
@@ -180,7 +170,7 @@ def _axe(page, name: str) -> None:
 
 
 def test_accessibility_audit_with_axe_core(served, browser):
-    _require(AXE.exists(), "axe-core (npm install axe-core)")
+    require_tool(AXE.exists(), "axe-core (npm install axe-core)")
     base, _, _ = served
     context = browser.new_context(bypass_csp=True)  # to inject axe; the app allows no inline
     page = context.new_page()
@@ -295,7 +285,7 @@ def _sign_in_as(page, base: str, name: str, password: str) -> None:
 def test_accessibility_audit_of_the_mediator_and_admin_pages(served, browser):
     from runner.accounts.users import Accounts
 
-    _require(AXE.exists(), "axe-core (npm install axe-core)")
+    require_tool(AXE.exists(), "axe-core (npm install axe-core)")
     base, _, klachten = served
     accounts = Accounts(klachten)
     accounts.add("mia", ["klachtenbemiddelaar", "beheerder"], "een-lang-wachtwoord")
@@ -339,7 +329,7 @@ def test_mediator_follows_up_a_recommendation_in_the_register(served, browser):
     from runner.accounts.users import Accounts
 
     base, _, klachten = served
-    _require(AXE.exists(), "axe-core (npm install axe-core)")
+    require_tool(AXE.exists(), "axe-core (npm install axe-core)")
     Accounts(klachten).add("mia", ["klachtenbemiddelaar"], "een-lang-wachtwoord")
     harness = Harness(klachten).submit().admissible().investigate().answer().at_day(45)
     harness.recommend([{"tekst": "Tarieven van tandartsen nakijken.", "dienst": "Terugbetalingen"},

@@ -4,8 +4,8 @@ data. Each page is audited with axe-core; screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-from conftest import Harness
-from test_browser import AXE, _axe, _require, _shot, _sign_in_as, browser, served
+from conftest import Harness, require_tool
+from test_browser import AXE, _axe, _shot, _sign_in_as, browser, served
 
 from runner.accounts.users import Accounts
 
@@ -16,7 +16,7 @@ MEMBER = {"voornaam": "Lotte", "achternaam": "Maes", "email": "lotte.maes@exampl
 
 
 def test_beheerder_and_mediator_use_the_privacy_pages(served, browser):
-    _require(AXE.exists(), "axe-core (npm install axe-core)")
+    require_tool(AXE.exists(), "axe-core (npm install axe-core)")
     base, _, klachten = served
     Accounts(klachten).add("bert", ["beheerder", "klachtenbemiddelaar"], "een-lang-wachtwoord")
     closed = Harness(klachten).submit(klager=MEMBER, omschrijving="Mijn bril werd niet vergoed.")

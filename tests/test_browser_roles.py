@@ -17,12 +17,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Harness
+from conftest import Harness, require_tool
 from test_browser import (  # noqa: F401 - fixtures
     ARTIFACTS,
     AXE,
     _cli,
-    _require,
     browser,
     served,
 )
@@ -95,6 +94,7 @@ class Walk:
     """One person's browser tab: go to pages, check and photograph each."""
 
     def __init__(self, chromium, base: str, name: str, viewport: dict):
+        require_tool(AXE.exists(), "axe-core (npm install axe-core)")
         self.context = chromium.new_context(bypass_csp=True, viewport=viewport)
         self.page = self.context.new_page()
         self.base, self.name, self.width = base, name, viewport["width"]
@@ -159,7 +159,6 @@ class Walk:
 
 @pytest.fixture
 def world(served):  # noqa: F811 - fixture
-    _require(AXE.exists(), "axe-core (npm install axe-core)")
     base, database_url, klachten = served
     accounts = Accounts(klachten)
     for user, role in (("mia", "klachtenbemiddelaar"), ("tom", "klachtenbemiddelaar"),

@@ -93,7 +93,7 @@ def test_french_phrases_keep_the_placeholders(domain):
 def test_the_runners_catalog_holds_no_phrase_the_code_no_longer_says():
     source = {_key(m) for m in RUNNER.source_messages()}
     assert {_key(entry.id) for entry in RUNNER.catalog() if entry.id} == source, (
-        "pybabel update (see Translations in the README)")
+        "pybabel update (see Translations in docs/members.md)")
 
 
 @DOMAINS

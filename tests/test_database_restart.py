@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 from conftest import START, complaint, complaint_fields
+from local_servers import free_port
 from pg_cluster import PrivateCluster
-from smtp_server import SENDER, free_port
+from smtp_server import SENDER
 from worker_processes import wait_until, worker_env
 
 from runner.migrations import upgrade

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from conftest import Harness
+from conftest import Harness, require_tool
 from PIL import Image
-from test_browser import ARTIFACTS, ROOT, _require, browser, served  # noqa: F401 (fixtures)
+from test_browser import ARTIFACTS, ROOT, browser, served  # noqa: F401 (fixtures)
 
 from runner.accounts.users import Accounts
 from runner.definition.model import DIAGRAM
@@ -61,7 +61,7 @@ def _reference(browser, bpmn_xml: str, path) -> int:  # noqa: F811
 
 def test_diagram_in_bpmn_js_marks_centres_zooms_and_pans_beside_the_reference(
         served, browser):  # noqa: F811
-    _require(REFERENCE.joinpath("bpmn-viewer.production.min.js").exists(),
+    require_tool(REFERENCE.joinpath("bpmn-viewer.production.min.js").exists(),
              "bpmn-js uit npm (node_modules/bpmn-js)")
     base, _, klachten = served
     Accounts(klachten).add("mia", ["klachtenbemiddelaar"], PASSWORD)

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import Harness
+from local_servers import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVERS = {
@@ -28,14 +27,8 @@ SERVERS = {
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _serve(server: str, database_url: str, instance: Path, proxies: int) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "KLACHTEN_DATABASE_URL": database_url, "KLACHTEN_CLOCK": "virtual",
            "KLACHTEN_INSTANCE_PATH": str(instance), "KLACHTEN_PROXY_COUNT": str(proxies)}
     log = instance.parent / f"{server}.log"
@@ -44,23 +37,11 @@ def _serve(server: str, database_url: str, instance: Path, proxies: int) -> Iter
                                    stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(base, process, log)
+        wait_until_serving(base, process, log)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def _wait_for(base: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            httpx.get(f"{base}/healthz", timeout=5)
-            return
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(log.read_text()) from None
-            time.sleep(0.2)
 
 
 @pytest.fixture(params=sorted(SERVERS))

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from datetime import UTC, datetime
 
-import pytest
+from conftest import require_tool
 from pdf_fonts import assert_arabic_shaped, runs
 
 from runner.reports.document import Document, Table, render_pdf
@@ -20,8 +20,7 @@ PLAIN = Table("Per categorie", ["Categorie", "Aantal", "Aandeel"],
 
 def _dark_grey_pixels(tables: list[Table], tmp_path) -> int:
     """Pixels of the first page in the grey of the bars (or darker than the headings)."""
-    if shutil.which("pdftoppm") is None:
-        pytest.fail("pdftoppm (poppler-utils) ontbreekt")
+    require_tool(shutil.which("pdftoppm") is not None, "pdftoppm (poppler-utils)")
     document = Document("Rapport", "Een periode", "nl", tables,
                         datetime(2026, 11, 30, tzinfo=UTC), "Pagina {pagina} van {totaal}")
     (tmp_path / "r.pdf").write_bytes(render_pdf(document))

@@ -4,15 +4,16 @@ passwords; and an admin cannot change their own roles (issue 14, item 13)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 from click.testing import CliRunner
 from conftest import PASSWORD, SECRET, Staff
+from local_servers import free_port
 
-from runner.accounts.users import Accounts
+from runner import settings
+from runner.accounts.users import Accounts, password_hasher
 from runner.bpmn.errors import ConfigurationError, Forbidden, ValidationFailed
 from runner.cli import main
 
@@ -58,9 +59,7 @@ def test_a_long_key_and_the_generated_key_are_accepted(tmp_path):
 def test_serve_with_a_short_key_stops_with_one_line(tmp_path):
     env = {**os.environ, "KLACHTEN_SECRET_KEY": "x",
            "KLACHTEN_INSTANCE_PATH": str(tmp_path / "instance")}
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = str(probe.getsockname()[1])
+    port = str(free_port())
     done = subprocess.run([sys.executable, "-m", "web", "serve", "--no-worker", "--port", port],
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
@@ -122,3 +121,20 @@ def test_the_runner_refuses_an_admins_own_role_change(klachten, accounts: Accoun
     with pytest.raises(Forbidden, match="eigen rollen"):
         Admin(klachten, accounts).set_roles(bert, "bert", ["lezer", "beheerder"])
     assert PASSWORD  # the other accounts keep the shared test password
+
+
+def test_deployments_hash_passwords_at_argon2s_default_cost(monkeypatch):
+    """The suite's cheap hashing (``KLACHTEN_PASSWORD_HASH_COST=test``, set by conftest) is
+    never the default: unset, a password costs 3 passes over 64 MiB (RFC 9106 low memory)."""
+    monkeypatch.delenv("KLACHTEN_PASSWORD_HASH_COST")
+    hasher = password_hasher(settings.load().password_hash_cost)
+    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len,
+            hasher.salt_len) == (3, 65536, 4, 32, 16)
+    assert hasher.hash(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_an_unknown_hash_cost_is_one_clear_line(monkeypatch):
+    monkeypatch.setenv("KLACHTEN_PASSWORD_HASH_COST", "laag")
+    with pytest.raises(ConfigurationError) as refused:
+        settings.load()
+    assert str(refused.value) == "KLACHTEN_PASSWORD_HASH_COST='laag': verwacht standard of test"

@@ -6,15 +6,14 @@ from __future__ import annotations
 import ast
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import Harness, Site, complaint_fields
+from local_servers import free_port, wait_until_serving
 from sqlalchemy import select
 
 from runner.bpmn.store import AuditEntry, transaction
@@ -294,39 +293,23 @@ def test_serve_runs_the_app_with_waitress(monkeypatch, database_url, klachten, t
     assert "public" in served["app"].blueprints
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_klachten_serve_answers_on_localhost(database_url, klachten, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "KLACHTEN_DATABASE_URL": database_url, "KLACHTEN_CLOCK": "virtual",
            "KLACHTEN_INSTANCE_PATH": str(tmp_path / "i")}
     env.pop("KLACHTEN_SECRET_KEY", None)  # the key file is made on first start
-    server = subprocess.Popen([sys.executable, "-m", "web", "serve", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen([sys.executable, "-m", "web", "serve", "--port", str(port)],
+                                  cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
     try:
-        page = _wait_for(f"http://127.0.0.1:{port}/klacht")
-        assert "Een klacht indienen" in page
+        wait_until_serving(base, server, log)
+        assert "Een klacht indienen" in httpx.get(f"{base}/klacht", timeout=30).text
     finally:
         server.terminate()
-        server.communicate(timeout=30)
+        server.wait(timeout=30)
     assert (tmp_path / "i" / "secret_key").exists()
-
-
-def _wait_for(url: str, seconds: float = 30) -> str:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                return response.read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def _imports(package: str) -> set[str]:

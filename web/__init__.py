@@ -35,7 +35,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                              if name not in overrides})
     extension.init_settings(app, loaded)
     if loaded.proxy_count:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=loaded.proxy_count,
+        # Wrapping wsgi_app is Flask's documented way to add WSGI middleware; its stub
+        # declares a method there.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=loaded.proxy_count,  # type: ignore[method-assign]
                                 x_proto=loaded.proxy_count)
 
     requestlog.init_app(app)

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from runner.accounts.users import ADMINISTER, ROLES
 from runner.bpmn.errors import ModelRejected, ValidationFailed
 
-from .auth import current_account, requires
+from .auth import requires, signed_in
 from .extension import runner
 from .messages import FieldError, field_errors, field_id
 
@@ -19,7 +19,7 @@ bp = Blueprint("admin", __name__, url_prefix="/beheer")
 @bp.get("/toegang")
 @requires(ADMINISTER)
 def access_log() -> str:
-    return render_template("toegang.html", entries=runner().dossiers.access_log(current_account()))
+    return render_template("toegang.html", entries=runner().dossiers.access_log(signed_in()))
 
 
 @bp.get("/processen")
@@ -30,20 +30,20 @@ def processes() -> str:
 
 def _processes_page(problems: list[str] | None, refused: bool = False) -> str:
     return render_template("processen.html", problems=problems, refused=refused,
-                           versions=runner().admin.versions(current_account()))
+                           versions=runner().admin.versions(signed_in()))
 
 
 @bp.post("/processen/lint")
 @requires(ADMINISTER)
 def lint() -> str:
-    return _processes_page(runner().admin.lint(current_account()))
+    return _processes_page(runner().admin.lint(signed_in()))
 
 
 @bp.post("/processen/deploy")
 @requires(ADMINISTER)
 def deploy() -> Response | tuple[str, int]:
     try:
-        result = runner().admin.deploy(current_account())
+        result = runner().admin.deploy(signed_in())
     except ModelRejected as rejected:
         return _processes_page([str(problem) for problem in rejected.problems],
                                refused=True), 422
@@ -76,7 +76,7 @@ def migrate() -> str | tuple[str, int]:
     form = request.form
     try:
         report = runner().admin.migration(
-            current_account(), form.get("naar", ""), form.get("dossiers", ""),
+            signed_in(), form.get("naar", ""), form.get("dossiers", ""),
             form.get("van", ""), form.get("nieuwe_regels") == "ja",
             execute=form.get("actie") == "migreren")
     except ValidationFailed as error:
@@ -88,7 +88,7 @@ def migrate() -> str | tuple[str, int]:
 @requires(ADMINISTER)
 def revert_migration() -> str | tuple[str, int]:
     try:
-        reverted = runner().admin.revert_migration(current_account(),
+        reverted = runner().admin.revert_migration(signed_in(),
                                                    request.form.get("terug", ""))
     except ValidationFailed as error:
         return _migration_page(error=error), 400
@@ -102,7 +102,7 @@ def _migration_page(report: dict | None = None, error: ValidationFailed | None =
               for field, reason in error.reasons.items()] if error else []
     return render_template("migratie.html", report=report, errors=errors, reverted=reverted,
                            values=request.form, versions=runner().admin.versions(
-                               current_account()))
+                               signed_in()))
 
 
 @bp.route("/gebruikers", methods=["GET", "POST"])
@@ -110,7 +110,7 @@ def _migration_page(report: dict | None = None, error: ValidationFailed | None =
 def users() -> str | tuple[str, int] | Response:
     if request.method == "POST":
         try:
-            runner().admin.add_user(current_account(), request.form.get("naam", ""),
+            runner().admin.add_user(signed_in(), request.form.get("naam", ""),
                                     request.form.getlist("rol"),
                                     request.form.get("wachtwoord", ""))
         except ValidationFailed as error:
@@ -131,8 +131,8 @@ def _users_page(error: ValidationFailed | None) -> str:
 def change_user(name: str) -> Response:
     admin = runner().admin
     if request.form.get("actie") == "rollen":
-        admin.set_roles(current_account(), name, request.form.getlist("rol"))
+        admin.set_roles(signed_in(), name, request.form.getlist("rol"))
     else:
-        admin.set_disabled(current_account(), name, request.form.get("actie") == "uitschakelen")
+        admin.set_disabled(signed_in(), name, request.form.get("actie") == "uitschakelen")
     flash(str(_l("Gebruiker %(name)s gewijzigd.", name=name)))
     return redirect(url_for(".users"))

@@ -67,6 +67,15 @@ def current_account() -> Account | None:
     return current_user.account if current_user.is_authenticated else None
 
 
+def signed_in() -> Account:
+    """The account of a view behind :func:`requires` (which sends anyone else to the login
+    page first)."""
+    account = current_account()
+    if account is None:
+        abort(401)
+    return account
+
+
 def _account_for_pages() -> Account | None:
     """The signed-in account for the page header; none when it cannot be loaded, so that
     the error page of a database outage still renders."""

@@ -7,6 +7,8 @@ runs the same command.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import click
 
 from runner import settings
@@ -16,7 +18,8 @@ from runner.cli import main, warn_public_url
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0: every interface).")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Worker threads of the WSGI server.")
 @click.option("--worker/--no-worker", default=None,
@@ -25,7 +28,10 @@ from runner.cli import main, warn_public_url
 @click.option("--demo", is_flag=True,
               help="First create demo accounts (one per role) and sample dossiers.")
 def serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) -> None:
-    """Serve the web application (complaint form, status page, mediators) with waitress."""
+    """Serve the web application with waitress.
+
+    The complaint form, the status page and the mediators' pages, with the worker in a
+    thread unless --no-worker."""
     from runner.ops import logs
 
     logs.configure()
@@ -64,7 +70,13 @@ def _serve(host: str, port: int, threads: int, worker: bool | None, demo: bool) 
         close(app)
 
 
-def proxy_options(proxies: int) -> dict[str, bool]:
+class ProxyOptions(TypedDict, total=False):
+    """waitress's options for running behind proxies."""
+
+    clear_untrusted_proxy_headers: bool
+
+
+def proxy_options(proxies: int) -> ProxyOptions:
     """waitress removes X-Forwarded-* by default; behind trusted proxies it must pass them on
     to ``ProxyFix`` (``create_app``), the one place that reads them, as under gunicorn."""
     return {"clear_untrusted_proxy_headers": False} if proxies else {}

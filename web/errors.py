@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -98,7 +99,7 @@ def handle_runner_error(error: RunnerError) -> Response:
     return _respond(status, str(title), text, headers, detail)
 
 
-def handle_csrf_error(error: CSRFError) -> Response:
+def handle_csrf_error(error: CSRFError) -> ResponseReturnValue:
     ended = current_account() is None  # signed in: a missing token is no expired session
     if ended and staff_page(request.path) and request.method == "POST" and not _wants_json():
         return expired_staff_form()

@@ -7,6 +7,7 @@ is kept in the session. Without a choice the browser's preference decides.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask import Flask, request, session, url_for
 from flask_babel import Babel, format_time, get_locale, to_user_timezone
@@ -50,10 +51,12 @@ def language() -> str:
 
 def switch_url(code: str) -> str:
     """This page in another language (the form's start page when there is no page)."""
-    endpoint = request.endpoint if request.url_rule and request.endpoint != "static" else None
-    if endpoint is None or "GET" not in (request.url_rule.methods or ()):
+    rule = request.url_rule
+    endpoint = request.endpoint if rule and request.endpoint != "static" else None
+    if endpoint is None or rule is None or "GET" not in (rule.methods or ()):
         endpoint = "public.complaint_form"
-    return url_for(endpoint, **(request.view_args or {}), **{PARAMETER: code})
+    values: dict[str, Any] = {**(request.view_args or {}), PARAMETER: code}
+    return url_for(endpoint, **values)
 
 
 def long_date(value: date | str | None) -> str:

@@ -7,6 +7,7 @@ Each view calls one runner function (``runner.work.inbox``) and renders.
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from runner.accounts.users import ADMINISTER, INTAKE, READ_DOSSIERS, WORK_TASKS
@@ -15,7 +16,7 @@ from runner.work.inbox import DEFAULT_SORT, DUE_SOON, ON_TIME, OVERDUE, InboxQue
 from runner.work.intake import CHANNELS
 from runner.work.task_form import row_count
 
-from .auth import current_account, requires
+from .auth import requires, signed_in
 from .extension import runner
 from .i18n import language
 from .messages import field_errors
@@ -32,7 +33,7 @@ COMPLAINANT_LABELS = {"voornaam": _l("Voornaam"), "achternaam": _l("Achternaam")
 
 @bp.get("/")
 @requires(WORK_TASKS)
-def home() -> Response:
+def home() -> ResponseReturnValue:
     return redirect(url_for(".inbox"))
 
 
@@ -45,14 +46,14 @@ def inbox() -> str:
                        page=args.get("pagina", 1, type=int) or 1,
                        sort=args.get("sorteer", DEFAULT_SORT)[:20],
                        descending=args.get("richting") == "af")
-    return render_template("werkbak.html", inbox=runner().inbox.page(current_account(), query),
+    return render_template("werkbak.html", inbox=runner().inbox.page(signed_in(), query),
                            deadline_labels=DEADLINE_LABELS)
 
 
 @bp.post("/taken/<task_id>/claimen")
 @requires(WORK_TASKS)
-def claim(task_id: str) -> Response:
-    runner().inbox.claim(current_account(), task_id)
+def claim(task_id: str) -> ResponseReturnValue:
+    runner().inbox.claim(signed_in(), task_id)
     return redirect(same_site_path(request.form.get("terug"), url_for(".inbox")))
 
 
@@ -66,16 +67,16 @@ CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooi
 
 @bp.route("/taken/<task_id>", methods=["GET", "POST"])
 @requires(WORK_TASKS)
-def task(task_id: str) -> str | tuple[str, int] | Response:
+def task(task_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         return _task_page(task_id)
     if request.form.get("actie") in (ADD_ROW, RESTORE):  # draw the form again, nothing sent
         return _task_page(task_id, add_row=request.form.get("actie") == ADD_ROW)
     try:
         if not request.form.get(LANGUAGE_CONFIRMED) and (warnings := runner().inbox
-                .language_warnings(current_account(), task_id, request.form)):
+                .language_warnings(signed_in(), task_id, request.form)):
             return _task_page(task_id, language_warnings=warnings)
-        runner().inbox.submit_form(current_account(), task_id, request.form,
+        runner().inbox.submit_form(signed_in(), task_id, request.form,
                                    request.form.get("versie", type=int))
     except ValidationFailed as error:
         return _task_page(task_id, error=error), 400
@@ -89,7 +90,7 @@ def task(task_id: str) -> str | tuple[str, int] | Response:
 
 def _still_open(task_id: str) -> bool:
     try:
-        runner().inbox.form(current_account(), task_id)
+        runner().inbox.form(signed_in(), task_id)
     except RunnerError:
         return False
     return True
@@ -97,11 +98,11 @@ def _still_open(task_id: str) -> bool:
 
 def _task_page(task_id: str, error: ValidationFailed | None = None,
                add_row: bool = False, language_warnings: list | None = None) -> str:
-    form = runner().inbox.form(current_account(), task_id, language())
+    form = runner().inbox.form(signed_in(), task_id, language())
     posted = request.form if request.method == "POST" else {}
     rows = {f.name: row_count(posted, f.name, add_row) for f in form.fields if f.columns}
     errors = field_errors(error, form.limits, labels=form.labels) if error else []
-    summary = runner().dossiers.summary(current_account(), form.dossier_number, language())
+    summary = runner().dossiers.summary(signed_in(), form.dossier_number, language())
     return render_template("taak.html", form=form, errors=errors, values=posted, rows=rows,
                            add_row=ADD_ROW, summary=summary,
                            complainant_labels=COMPLAINANT_LABELS,
@@ -113,7 +114,7 @@ def _task_page(task_id: str, error: ValidationFailed | None = None,
 @bp.get("/dossiers/<number>")
 @requires(READ_DOSSIERS)
 def dossier(number: str) -> str:
-    view = runner().dossiers.view(current_account(), number, language=language())
+    view = runner().dossiers.view(signed_in(), number, language=language())
     return render_template("dossier.html", view=view, complainant_labels=COMPLAINANT_LABELS,
                            status_labels=STATUS_LABELS)
 
@@ -122,14 +123,14 @@ def dossier(number: str) -> str:
 @requires(READ_DOSSIERS)
 def diagram_xml(number: str) -> Response:
     """The BPMN the dossier runs on, for the diagram viewer of the dossier page."""
-    return Response(runner().dossiers.diagram_xml(current_account(), number, language()),
+    return Response(runner().dossiers.diagram_xml(signed_in(), number, language()),
                     mimetype="application/xml")
 
 
 @bp.get("/dossiers/<number>/brieven/<code>.pdf")
 @requires(WORK_TASKS)
 def letter(number: str, code: str) -> Response:
-    made = runner().dossiers.letter(current_account(), number, code)
+    made = runner().dossiers.letter(signed_in(), number, code)
     return Response(made.pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{made.filename}"'})
 
@@ -143,8 +144,8 @@ def print_queue() -> str:
 
 @bp.post("/dossiers/<number>/brieven/<code>/gepost")
 @requires(WORK_TASKS)
-def posted(number: str, code: str) -> Response:
-    runner().klachten.post.mark_posted(number, code, current_account().name)
+def posted(number: str, code: str) -> ResponseReturnValue:
+    runner().klachten.post.mark_posted(number, code, signed_in().name)
     flash(str(_l("Brief %(code)s van dossier %(number)s staat als gepost genoteerd.",
                  code=code, number=number)))
     return redirect(url_for(".print_queue"))
@@ -152,8 +153,8 @@ def posted(number: str, code: str) -> Response:
 
 @bp.post("/dossiers/<number>/opnieuw")
 @requires(ADMINISTER)
-def retry(number: str) -> Response:
-    runner().klachten.retry(number, current_account().name)
+def retry(number: str) -> ResponseReturnValue:
+    runner().klachten.retry(number, signed_in().name)
     flash(str(_l("De mislukte stap werd opnieuw uitgevoerd.")))
     return redirect(url_for(".dossier", number=number))
 
@@ -161,11 +162,11 @@ def retry(number: str) -> Response:
 # ----- intake of a complaint received by letter, phone, e-mail or at the counter
 @bp.route("/intake", methods=["GET", "POST"])
 @requires(INTAKE)
-def intake() -> str | tuple[str, int] | Response:
+def intake() -> ResponseReturnValue:
     if request.method == "GET":
         return _intake_page()
     try:
-        submitted = runner().intake.submit(current_account(), request.form)
+        submitted = runner().intake.submit(signed_in(), request.form)
     except ValidationFailed as error:
         return _intake_page(error), 400
     flash(str(_l("Dossier %(number)s is geregistreerd. Toegangscode voor de klager: %(code)s",

@@ -75,7 +75,7 @@ def _body(schema: dict) -> dict[str, Any]:
 
 NUMBER = {"name": "number", "in": "path", "required": True,
           "schema": {"type": "string", "minLength": 1, "maxLength": 50}}
-RECOMMENDATION = {
+RECOMMENDATION: dict[str, Any] = {
     "type": "object",
     "required": ["id", "dossiernummer", "tekst", "dienst", "status", "eigenaar",
                  "reden_afwijzing", "aangemaakt_op", "gewijzigd_op", "versie"],

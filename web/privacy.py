@@ -9,15 +9,17 @@ Each view calls one runner function (``runner.privacy.subject_access``,
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from runner.accounts.users import ADMINISTER, WORK_TASKS
 from runner.bpmn.errors import Conflict, ValidationFailed
 from runner.privacy.subject_access import Person
 
-from .auth import current_account, requires
+from .auth import requires, signed_in
 from .extension import runner
 from .mediator import COMPLAINANT_LABELS
 from .messages import field_errors
@@ -42,7 +44,7 @@ def search() -> str | tuple[str, int]:
     if not any(values.values()):
         return render_template("privacy.html", values=values, results=None, errors=[])
     try:
-        results = runner().subject_access.find(current_account(), _person())
+        results = runner().subject_access.find(signed_in(), _person())
     except ValidationFailed as error:
         return render_template("privacy.html", values=values, results=None,
                                errors=field_errors(error, labels=SEARCH_LABELS)), 400
@@ -52,7 +54,7 @@ def search() -> str | tuple[str, int]:
 @bp.get("/beheer/privacy/inzage.pdf")
 @requires(ADMINISTER)
 def export_pdf() -> Response:
-    export = runner().subject_access.export(current_account(), _person())
+    export = runner().subject_access.export(signed_in(), _person())
     return Response(export.pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{export.filename}"'})
 
@@ -60,29 +62,30 @@ def export_pdf() -> Response:
 @bp.get("/beheer/privacy/inzage.json")
 @requires(ADMINISTER)
 def export_json() -> Response:
-    export = runner().subject_access.export(current_account(), _person())
+    export = runner().subject_access.export(signed_in(), _person())
     return Response(json.dumps(export.document, ensure_ascii=False, indent=2),
                     mimetype="application/json", headers={
                         "Content-Disposition": 'attachment; filename="'
                                                f'{export.filename.removesuffix(".pdf")}.json"'})
 
 
-def _back() -> Response:
-    query = {key: request.form.get(key, "") for key in SEARCH_FIELDS if request.form.get(key)}
+def _back() -> ResponseReturnValue:
+    query: dict[str, Any] = {key: request.form.get(key, "") for key in SEARCH_FIELDS
+                             if request.form.get(key)}
     return redirect(url_for(".search", **query))
 
 
 @bp.post("/beheer/privacy/<number>/blokkering")
 @requires(ADMINISTER)
-def hold(number: str) -> Response:
+def hold(number: str) -> ResponseReturnValue:
     retention = runner().retention
     try:
         if request.form.get("actie") == "opheffen":
-            retention.release(current_account(), number)
+            retention.release(signed_in(), number)
             flash(str(_l("De juridische blokkering van dossier %(number)s is opgeheven.",
                          number=number)))
         else:
-            retention.hold(current_account(), number, request.form.get("reden", "")[:500])
+            retention.hold(signed_in(), number, request.form.get("reden", "")[:500])
             flash(str(_l("Dossier %(number)s staat onder juridische blokkering.",
                          number=number)))
     except ValidationFailed:
@@ -94,9 +97,9 @@ def hold(number: str) -> Response:
 
 @bp.post("/beheer/privacy/<number>/wissen")
 @requires(ADMINISTER)
-def erase(number: str) -> Response:
+def erase(number: str) -> ResponseReturnValue:
     try:
-        runner().retention.erase_on_request(current_account(), number,
+        runner().retention.erase_on_request(signed_in(), number,
                                             request.form.get("reden", "")[:500])
         flash(str(_l("Dossier %(number)s is gewist.", number=number)))
     except ValidationFailed:
@@ -110,20 +113,20 @@ def erase(number: str) -> Response:
 @bp.get("/beheer/verwerkingsregister")
 @requires(ADMINISTER)
 def processing_register() -> str:
-    groups, basis = runner().processing_register.groups(current_account())
+    groups, basis = runner().processing_register.groups(signed_in())
     return render_template("verwerkingsregister.html", groups=groups, basis=basis)
 
 
 # ----- correcting contact data
 @bp.route("/bemiddeling/dossiers/<number>/contactgegevens", methods=["GET", "POST"])
 @requires(WORK_TASKS)
-def contact(number: str) -> str | tuple[str, int] | Response:
+def contact(number: str) -> ResponseReturnValue:
     rectification = runner().rectification
     if request.method == "GET":
-        return _contact_page(number, rectification.contact(current_account(), number), [])
+        return _contact_page(number, rectification.contact(signed_in(), number), [])
     fields = {key: request.form.get(key, "") for key in COMPLAINANT_LABELS}
     try:
-        changed = rectification.correct(current_account(), number, fields)
+        changed = rectification.correct(signed_in(), number, fields)
     except ValidationFailed as error:
         return _contact_page(number, fields, field_errors(error, labels=COMPLAINANT_LABELS)), 400
     flash(str(_l("Contactgegevens gecorrigeerd: %(fields)s.",

@@ -23,7 +23,7 @@ from runner.reports.improvement_register import (
     RegisterQuery,
 )
 
-from .auth import current_account, requires
+from .auth import requires, signed_in
 from .extension import runner
 from .messages import field_errors
 
@@ -44,7 +44,7 @@ CONFLICT = _l("Iemand anders wijzigde deze aanbeveling intussen. Hieronder ziet 
 def index() -> str | tuple[str, int]:
     query = RegisterQuery.from_fields(request.args)
     try:
-        page = runner().register.page(current_account(), query)
+        page = runner().register.page(signed_in(), query)
     except ValidationFailed as error:
         return _render("aanbevelingen.html", register=None, query=query,
                        errors=field_errors(error)), 400
@@ -64,7 +64,7 @@ def update(recommendation_id: int) -> str | tuple[str, int] | Response:
     change = Change(form.get("status", ""), form.get("eigenaar", ""),
                     form.get("reden_afwijzing", ""))
     try:
-        changed = runner().register.update(current_account(), recommendation_id, change,
+        changed = runner().register.update(signed_in(), recommendation_id, change,
                                            form.get("versie", type=int))
     except ValidationFailed as error:
         return _detail_page(recommendation_id, error, form), 400
@@ -79,7 +79,7 @@ def update(recommendation_id: int) -> str | tuple[str, int] | Response:
 @requires(UPDATE_REGISTER)
 def add_note(recommendation_id: int) -> str | tuple[str, int] | Response:
     try:
-        runner().register.add_note(current_account(), recommendation_id,
+        runner().register.add_note(signed_in(), recommendation_id,
                                    request.form.get("notitie", ""))
     except ValidationFailed as error:
         return _detail_page(recommendation_id, error, request.form), 400
@@ -91,7 +91,7 @@ def _detail_page(recommendation_id: int, error: ValidationFailed | None = None,
                  posted=None) -> str:
     """The recommendation, its notes and the forms; after an error the input is kept, with
     the version the user started from (so a resubmission cannot overwrite a later edit)."""
-    entry = runner().register.entry(current_account(), recommendation_id)
+    entry = runner().register.entry(signed_in(), recommendation_id)
     values = {"status": entry.status, "eigenaar": entry.owner,
               "reden_afwijzing": entry.rejection_reason, "versie": str(entry.version),
               **(posted or {})}

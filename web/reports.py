@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -22,7 +23,7 @@ from runner.reports.charts import bar_chart
 from runner.reports.document import Document, Table, render_pdf
 from runner.reports.figures import AGE_BANDS, Compliance, Period, Report, Share
 
-from .auth import current_account, requires
+from .auth import requires, signed_in
 from .display import label
 from .extension import runner
 from .i18n import long_date
@@ -53,7 +54,7 @@ def _render(template: str) -> str | tuple[str, int]:
     except ValidationFailed as error:
         return render_template("rapporten.html", errors=field_errors(error),
                                values=request.args, document=None), 400
-    document = _document(runner().reports.report(current_account(), period))
+    document = _document(runner().reports.report(signed_in(), period))
     return render_template(template, errors=[], document=document,
                            values={"van": period.first.isoformat(),
                                    "tot": period.last.isoformat()})
@@ -61,9 +62,9 @@ def _render(template: str) -> str | tuple[str, int]:
 
 @bp.get("/rapport.pdf")
 @requires(READ_REPORTS)
-def pdf() -> Response | tuple[str, int]:
+def pdf() -> ResponseReturnValue:
     def make(period: Period) -> Response:
-        document = _document(runner().reports.report(current_account(), period))
+        document = _document(runner().reports.report(signed_in(), period))
         return _attachment(render_pdf(document), "application/pdf", period, "pdf")
 
     return _download(make)
@@ -71,16 +72,16 @@ def pdf() -> Response | tuple[str, int]:
 
 @bp.get("/dossiers.csv")
 @requires(READ_REPORTS)
-def export() -> Response | tuple[str, int]:
+def export() -> ResponseReturnValue:
     """The pseudonymised rows behind the figures, streamed (no names, addresses or text)."""
     def make(period: Period) -> Response:
-        rows = runner().reports.rows(current_account(), period)
+        rows = runner().reports.rows(signed_in(), period)
         return _attachment(stream_with_context(_csv_lines(rows)), "text/csv", period, "csv")
 
     return _download(make)
 
 
-def _download(make: Callable[[Period], Response]) -> Response | tuple[str, int]:
+def _download(make: Callable[[Period], Response]) -> ResponseReturnValue:
     """A file for the requested period; a bad period gives the page with its error."""
     try:
         period = _period()

@@ -7,23 +7,27 @@ user name in ``rate_limit_events``, like the status page's look-ups.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
+from runner import settings
 from runner.accounts import sessions
 from runner.bpmn.errors import Forbidden, NotFound, ValidationFailed
 from runner.bpmn.store import transaction
 from runner.definition.model import Model
 from runner.ratelimit import RateLimit, check_limit, client_key, event_key, record_failures
 from runner.service import Klachten
+from runner.settings import HashCost
 from runner.store import User
 
 ROLES_FILE = "rollen.json"
@@ -55,8 +59,27 @@ MIN_PASSWORD = 12
 MIN_PASSWORD_SCORE = 3  # zxcvbn: "safely unguessable", resists an offline attack on a slow hash
 _RATED_LENGTH = 72  # zxcvbn's own limit; a longer passphrase is rated on its start
 _OWN_WORDS = ("klachten", "klacht", "ziekenfonds", "klachtendienst", "bemiddelaar")
-_HASHER = PasswordHasher()
-_DUMMY = _HASHER.hash("geen-gebruiker-met-deze-naam")
+# Argon2 parameters per KLACHTEN_PASSWORD_HASH_COST: argon2-cffi's default (RFC 9106's
+# low-memory profile: 3 passes over 64 MiB, about half a second here) for every deployment;
+# its cheapest profile only for the test suite, which creates hundreds of accounts.
+HASH_COSTS = {HashCost.STANDARD: profiles.RFC_9106_LOW_MEMORY, HashCost.TEST: profiles.CHEAPEST}
+
+
+def password_hasher(cost: HashCost) -> PasswordHasher:
+    """The argon2 hasher of a ``KLACHTEN_PASSWORD_HASH_COST`` value."""
+    return PasswordHasher.from_parameters(HASH_COSTS[cost])
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    """This process's hasher (the setting is read once: a process keeps one cost)."""
+    return password_hasher(settings.current().password_hash_cost)
+
+
+@cache
+def _dummy() -> str:
+    """A hash to verify against for an unknown name, so that it takes as long as a known one."""
+    return _hasher().hash("geen-gebruiker-met-deze-naam")
 LOGIN = "login"  # the prefix of the failed logins' rate-limit events
 
 
@@ -121,7 +144,7 @@ class Accounts:
         if not name or len(name) > MAX_NAME:
             raise ValidationFailed({"naam": f"1 tot {MAX_NAME} tekens"}, {"naam": "maxLength"})
         user = User(name=name, roles=list(check_roles(roles)),
-                    password_hash=_HASHER.hash(check_password(password, (name,))), disabled=False)
+                    password_hash=_hasher().hash(check_password(password, (name,))), disabled=False)
         with transaction(self.klachten.factory) as session:
             if session.scalar(select(User.id).where(User.name == name)) is not None:
                 raise ValidationFailed({"naam": f"gebruiker {name} bestaat al"},
@@ -205,17 +228,17 @@ class Accounts:
             now = self.klachten.clock.now(session)
             check_limit(session, *keys, self.limit, now)
             user = session.scalar(select(User).where(User.name == name))
-            if _verify(user.password_hash if user else _DUMMY, password) and user \
+            if _verify(user.password_hash if user else _dummy(), password) and user \
                     and not user.disabled:
-                if _HASHER.check_needs_rehash(user.password_hash):
-                    user.password_hash = _HASHER.hash(password)
+                if _hasher().check_needs_rehash(user.password_hash):
+                    user.password_hash = _hasher().hash(password)
                 return _account(user)
             record_failures(session, keys, self.limit, now)
         raise ValidationFailed({"formulier": "naam of wachtwoord onjuist"},
                                {"formulier": "aanmelden"})
 
     # ----- lanes
-    def lanes(self, account: Account, model: Model | None = None) -> list[str]:
+    def lanes(self, account: Account, model: Model | None = None) -> builtins.list[str]:
         """The BPMN lanes whose tasks this account works (``processes/rollen.json`` of
         ``model``, by default the latest version)."""
         if not account.may(WORK_TASKS):
@@ -235,6 +258,6 @@ class Accounts:
 
 def _verify(stored: str, password: str) -> bool:
     try:
-        return _HASHER.verify(stored, password)
+        return _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False

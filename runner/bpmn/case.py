@@ -85,7 +85,32 @@ class _OpenWork:
     failed: list[Task]
 
 
-class Case:
+class CaseData:
+    """What a case reads from its process data alone: the same for a running case and a
+    closed one (:class:`~runner.bpmn.closed_record.ClosedCase`)."""
+
+    def data(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def deadlines(self, data: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        """Every deadline computed so far, by name. Deadline operators return dicts with
+        ``termijn`` and ``vervaldag``, alone or keyed by name; no variable name is assumed.
+        ``data``: the process data when the caller has it already (saves a walk)."""
+        found: dict[str, dict[str, Any]] = {}
+        for value in (self.data() if data is None else data).values():
+            candidates = value.values() if isinstance(value, dict) else ()
+            for item in [value, *candidates]:
+                if isinstance(item, dict) and {"termijn", "vervaldag"} <= item.keys():
+                    found[item["termijn"]] = item
+        return found
+
+    def due_date(self, name: str) -> date | None:
+        """The last day of the deadline ``name``, once it has been computed."""
+        value = self.deadlines().get(name, {}).get("vervaldag")
+        return date.fromisoformat(value) if value else None
+
+
+class Case(CaseData):
     def __init__(self, workflow: BpmnWorkflow, model: ProcessModel):
         self.workflow = workflow
         self.model = model
@@ -234,23 +259,6 @@ class Case:
                 return False
             task = self.workflow.get_task_from_id(parent_id)
         return True
-
-    def deadlines(self, data: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-        """Every deadline computed so far, by name. Deadline operators return dicts with
-        ``termijn`` and ``vervaldag``, alone or keyed by name; no variable name is assumed.
-        ``data``: the process data when the caller has it already (saves a walk)."""
-        found: dict[str, dict[str, Any]] = {}
-        for value in (self.data() if data is None else data).values():
-            candidates = value.values() if isinstance(value, dict) else ()
-            for item in [value, *candidates]:
-                if isinstance(item, dict) and {"termijn", "vervaldag"} <= item.keys():
-                    found[item["termijn"]] = item
-        return found
-
-    def due_date(self, name: str) -> date | None:
-        """The last day of the deadline ``name``, once it has been computed."""
-        value = self.deadlines().get(name, {}).get("vervaldag")
-        return date.fromisoformat(value) if value else None
 
     def step(self) -> str:
         """The step(s) the dossier is in, from the engine: ready user tasks, else waiting events."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from SpiffWorkflow.task import Task
 
-from .case import CLOSED_STEP, Case, OpenTaskInfo
+from .case import CLOSED_STEP, Case, CaseData, OpenTaskInfo
 from .definitions import ProcessModel
 from .errors import Conflict, NotFound, StateUnreadable
 
@@ -55,7 +55,7 @@ class ClosedRecord:
                                   ) from err
 
 
-class ClosedCase:
+class ClosedCase(CaseData):
     """A closed dossier read from its :class:`ClosedRecord`: nothing open, nothing waiting."""
 
     def __init__(self, record: ClosedRecord, model: ProcessModel):
@@ -64,10 +64,6 @@ class ClosedCase:
 
     def data(self) -> dict[str, Any]:
         return self.record.data
-
-    # Both only read data(): the same answers as for the workflow the record came from.
-    deadlines = Case.deadlines
-    due_date = Case.due_date
 
     def element_states(self) -> tuple[set[str], set[str]]:
         return set(self.record.done), set()
@@ -108,6 +104,16 @@ class ClosedCase:
 
     def letter_code(self, task: Task) -> str | None:
         return None
+
+    def validate(self, task: Task, data: dict[str, Any]) -> None:
+        raise NotFound(f"taak {task.id} bestaat niet in dit dossier")
+
+    def complete(self, task: Task, data: dict[str, Any],
+                 did_complete: Callable[[Task], None] | None = None) -> None:
+        raise NotFound(f"taak {task.id} bestaat niet in dit dossier")
+
+    def run(self, did_complete: Callable[[Task], None] | None = None) -> None:
+        """An ended workflow has nothing to run."""
 
     def send_message(self, name: str, payload: dict[str, Any],
                      did_complete: Callable[[Task], None] | None = None) -> None:

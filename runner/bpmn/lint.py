@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
@@ -51,7 +51,7 @@ from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
 
 from .definitions import FORMS_DIR, ProcessModel
 from .errors import ERROR, ExpressionRejected, ModelError, Problem
-from .expressions import check_expression
+from .expressions import Mode, check_expression
 from .safe_xml import parse_xml
 
 FORM_PROPERTY = "formJsonSchemaFilename"
@@ -70,13 +70,16 @@ def errors(problems: list[Problem]) -> list[Problem]:
     return [problem for problem in problems if problem.severity == ERROR]
 
 
-class ModelLinter:
+M = TypeVar("M", bound=ProcessModel)
+
+
+class ModelLinter(Generic[M]):
     """Every check of a model's files; an application subclasses it and extends the hooks
     (:meth:`check_files`, :meth:`check_diagram`, :meth:`check_model` and the per-element
     checks) with the checks of its own files and conventions."""
 
     def __init__(self, files: dict[str, str], operators: frozenset[str],
-                 parse: Callable[[dict[str, str]], ProcessModel]):
+                 parse: Callable[[dict[str, str]], M]):
         self.files = files
         self.parse = parse
         self.operators = operators
@@ -85,7 +88,7 @@ class ModelLinter:
         self.json: dict[str, Any] = {}
         self.checked_forms: set[str] = set()
         self.form_problems: dict[str, str | None] = {}
-        self.model: ProcessModel | None = None
+        self.model: M | None = None
 
     def report(self, file: str, element: str | None, message: str,
                severity: str = ERROR) -> None:
@@ -119,7 +122,7 @@ class ModelLinter:
     def check_diagram(self, name: str, root: etree._Element) -> None:
         """A ``.bpmn`` file's XML, beyond the flows."""
 
-    def check_model(self, model: ProcessModel) -> None:
+    def check_model(self, model: M) -> None:
         """The parsed model as a whole, after its elements."""
 
     def check_form_fields(self, path: str, element: str) -> None:
@@ -176,7 +179,7 @@ class ModelLinter:
                                     "opnieuw met een bestaand element of verwijder hem")
         return ok
 
-    def parse_model(self) -> ProcessModel | None:
+    def parse_model(self) -> M | None:
         try:
             return self.parse(self.files)
         except ModelError as err:
@@ -311,13 +314,13 @@ class ModelLinter:
             self.report(file, element, problem)
 
     def check_expression(
-        self, file: str, element: str, label: str, source: object, mode: str = "eval"
+        self, file: str, element: str, label: str, source: object, mode: Mode = "eval"
     ) -> bool:
         if not isinstance(source, str):
             self.report(file, element, f"{label}: geen tekst")
             return False
         try:
-            check_expression(source, mode)  # type: ignore[arg-type]
+            check_expression(source, mode)
         except ExpressionRejected as err:
             self.report(file, element, f"{label}: {err}")
             return False

@@ -34,10 +34,13 @@ POSITION = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.E
 
 
 class Specs(Protocol):
-    """A version's top-level spec and the specs of its subprocesses."""
+    """A version's top-level spec and the specs of its subprocesses (read only)."""
 
-    spec: Any
-    subprocess_specs: dict[str, Any]
+    @property
+    def spec(self) -> Any: ...
+
+    @property
+    def subprocess_specs(self) -> dict[str, Any]: ...
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .definitions import ProcessModel, content_hash
 from .engine import Operator
@@ -22,7 +23,7 @@ from .model_run import ModelExplorer, run_model
 Parse = Callable[[dict[str, str]], ProcessModel]
 # A model's problems by its content and the plug-ins that checked it: deploying a model that
 # was just linted does not run it again.
-_CHECKED: dict[tuple, list[Problem]] = {}
+_CHECKED: dict[tuple[object, ...], list[Problem]] = {}
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Plugins:
 
     operators: Mapping[str, Operator]
     save_hooks: tuple[SaveHook, ...] = ()
-    linter: type[ModelLinter] = ModelLinter
+    linter: type[ModelLinter[Any]] = ModelLinter
     explorer: type[ModelExplorer] | None = None
 
     def check(self, files: dict[str, str], parse: Parse, run: bool = True) -> list[Problem]:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,27 +48,30 @@ Find = Callable[[Session], "Instance | tuple[Instance, CaseFile]"]
 Step = Callable[[LoadedCase], None]
 
 
-class Application(Protocol):
-    """What the runner needs to know of the procedure it runs."""
+M = TypeVar("M", bound=ProcessModel)
+
+
+class Application(Protocol[M]):
+    """What the runner needs to know of the procedure it runs (``M``: its model type)."""
 
     @property
     def plugins(self) -> Plugins:
         """Its operators, save hooks, lint checks and model run."""
 
-    def parse(self, files: dict[str, str]) -> ProcessModel:
+    def parse(self, files: dict[str, str]) -> M:
         """A stored version's files as the application's model."""
 
     def case_file(self, session: Session, case_file_id: int) -> CaseFile:
         """The row an instance belongs to (``instances.dossier_id``)."""
 
-    def operator_context(self, loaded: LoadedCase, model: ProcessModel) -> Any:
+    def operator_context(self, loaded: LoadedCase, model: M) -> Any:
         """What the service tasks' operators receive during one action's engine steps."""
 
 
-class ProcessRunner:
+class ProcessRunner(Generic[M]):
     """Process instances of an application on one database and one clock."""
 
-    def __init__(self, application: Application, database_url: str, clock: str = "real",
+    def __init__(self, application: Application[M], database_url: str, clock: str = "real",
                  idle_timeout: float | None = None):
         self.application = application
         self.engine = make_engine(database_url, idle_timeout=idle_timeout)
@@ -76,7 +79,7 @@ class ProcessRunner:
         self.clock: clocks.Clock = (
             clocks.VirtualClock(self.factory) if clock == "virtual" else clocks.RealClock()
         )
-        self._models: dict[int, tuple[ProcessModel, StoredSpecs]] = {}
+        self._models: dict[int, tuple[M, StoredSpecs]] = {}
 
     def close(self) -> None:
         """Close the database connections (a command or a test is done with the runner)."""
@@ -110,7 +113,7 @@ class ProcessRunner:
             session.flush()
             return row.id, True
 
-    def model(self, session: Session, definition_id: int) -> tuple[ProcessModel, StoredSpecs]:
+    def model(self, session: Session, definition_id: int) -> tuple[M, StoredSpecs]:
         """A version's model (its files parsed) and its stored specs, built once per process."""
         if definition_id not in self._models:
             row = session.get(Definition, definition_id)
@@ -120,7 +123,7 @@ class ProcessRunner:
                                            restore_specs(row.spec))
         return self._models[definition_id]
 
-    def models(self) -> dict[int, ProcessModel]:
+    def models(self) -> dict[int, M]:
         """Every stored version's model, by version."""
         with transaction(self.factory) as session:
             versions = session.scalars(select(Definition.id).order_by(Definition.id)).all()
@@ -135,7 +138,7 @@ class ProcessRunner:
 
     # ----- actions
     def load(self, session: Session, instance: Instance, now: datetime,
-             case_file: CaseFile | None = None) -> tuple[LoadedCase, ProcessModel]:
+             case_file: CaseFile | None = None) -> tuple[LoadedCase, M]:
         if case_file is None:
             case_file = self.application.case_file(session, instance.dossier_id)
         model, specs = self.model(session, instance.definition_id)
@@ -143,7 +146,7 @@ class ProcessRunner:
 
     @contextmanager
     def action(self, find: Find, expected_version: int | None = None
-               ) -> Iterator[tuple[LoadedCase, ProcessModel]]:
+               ) -> Iterator[tuple[LoadedCase, M]]:
         """One action on the instance ``find`` selects: loaded, handed over, saved, in one
         transaction. ``expected_version``: the instance's row version the caller saw."""
         with transaction(self.factory) as session:
@@ -160,7 +163,7 @@ class ProcessRunner:
         """Save an action's case (:func:`save_case`) with the application's save hooks."""
         save_case(loaded, model, state, self.application.plugins.save_hooks)
 
-    def run(self, loaded: LoadedCase, model: ProcessModel, step: Step) -> Any:
+    def run(self, loaded: LoadedCase, model: M, step: Step) -> Any:
         """Run engine steps at the action's instant; an error of the model (an operator, an
         expression) becomes an incident on the failing task. Returns the operator context."""
         context = self.application.operator_context(loaded, model)

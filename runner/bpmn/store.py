@@ -98,7 +98,7 @@ class Instance(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own idiom
     __table_args__ = (
         Index("ix_instances_next_timer_at", "next_timer_at"),
-        # Covers the open dossiers per step (runner.metrics) without reading the state.
+        # Covers the open instances per step (the procedure's metrics) without reading the state.
         Index("ix_instances_completed_step", "completed", "step"),
     )
 

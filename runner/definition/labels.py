@@ -58,7 +58,7 @@ def named_in(bpmn_xml: str, labels: Labels, language: str) -> str:
     root = parse_xml(bpmn_xml.encode(), "diagram")
     for element in root.iter(f"{_BPMN}*"):
         name, code = element.get("name"), element.get("id")
-        kind = element.tag.removeprefix(_BPMN)
+        kind = etree.QName(element).localname
         if not name or kind in _NAMES_THAT_MATCH:
             continue
         kind, code = ((TASK, code) if kind == "userTask" else (ROLE, name) if kind == "lane"

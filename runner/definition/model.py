@@ -73,3 +73,10 @@ class Model(ProcessModel):
 def parse(files: dict[str, str]) -> Model:
     """Parse the procedure's files (hardened XML). Raises ModelError with file and cause."""
     return parse_model(files, PROCESS_ID, Model)
+
+
+def as_model(model: ProcessModel) -> Model:
+    """The procedure's model of a version, which the runner holds as a ``ProcessModel``."""
+    if not isinstance(model, Model):
+        raise TypeError(f"geen model van de klachtenprocedure: {model!r}")
+    return model

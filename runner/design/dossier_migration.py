@@ -103,8 +103,8 @@ class DossierMigrations:
                 dossier = session.scalar(select(Dossier).where(Dossier.number == number))
                 if dossier is None:
                     raise NotFound(f"dossier {number} bestaat niet")
-                ids.append(session.scalar(select(Instance.id)
-                                          .where(Instance.dossier_id == dossier.id)))
+                ids.append(session.scalars(select(Instance.id)
+                                           .where(Instance.dossier_id == dossier.id)).one())
             return ids
 
     @staticmethod
@@ -135,10 +135,10 @@ class DossierMigrations:
              actor: str | None) -> dict[str, Any]:
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
-            instance = session.get(Instance, instance_id)
-            dossier = session.get(Dossier, instance.dossier_id)
-            report = {"dossiernummer": dossier.number, "stap": instance.step,
-                      "van": instance.definition_id}
+            instance = session.get_one(Instance, instance_id)
+            dossier = session.get_one(Dossier, instance.dossier_id)
+            report: dict[str, Any] = {"dossiernummer": dossier.number, "stap": instance.step,
+                                      "van": instance.definition_id}
             reason = self._not_applicable(instance, to)
             if reason:
                 return {**report, "kan_verplaatst": False, "redenen": [reason]}
@@ -201,7 +201,8 @@ class DossierMigrations:
             dossier = session.scalar(select(Dossier).where(Dossier.number == number))
             if dossier is None:
                 raise NotFound(f"dossier {number} bestaat niet")
-            instance = session.scalar(select(Instance).where(Instance.dossier_id == dossier.id))
+            instance = session.scalars(
+                select(Instance).where(Instance.dossier_id == dossier.id)).one()
             moved = session.scalar(
                 select(InstanceMigration).where(InstanceMigration.dossier_id == dossier.id,
                                                 InstanceMigration.reverted_at.is_(None))
@@ -232,7 +233,7 @@ def _refresh_open_tasks(loaded: LoadedCase) -> None:
     """The inbox rows of tasks that stay open, as the new version describes them (title,
     lane, form, deadline); ``save_case`` keeps such rows as they were, claims included."""
     for info in loaded.case.open_tasks():
-        row = loaded.session.get(OpenTask, info.id)
+        row = loaded.session.get_one(OpenTask, info.id)
         row.spec_name, row.title, row.lane = info.spec_name, info.title[:200], info.lane
         row.step, row.form, row.due_at = info.step, info.form, info.due_at
 

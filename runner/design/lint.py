@@ -80,7 +80,7 @@ def lint_files(files: dict[str, str], operators: Mapping[str, Operator],
         files, parse, run)
 
 
-class ComplaintLinter(ModelLinter):
+class ComplaintLinter(ModelLinter[Model]):
     """The generic checks, and those of the procedure's own files and conventions."""
 
     def check_files(self) -> None:
@@ -218,7 +218,9 @@ def _unrenderable_fields(schema: dict, prefix: str = "") -> Iterator[tuple[str, 
         if not isinstance(spec, dict):
             continue
         kind = spec.get("type", "string")
-        items = spec.get("items") if isinstance(spec.get("items"), dict) else {}
+        items = spec.get("items")
+        if not isinstance(items, dict):
+            items = {}
         if kind == "array" and items.get("type") == "object" and not prefix:
             yield from _unrenderable_fields(items, f"{name}.")
         elif not isinstance(kind, str) or kind not in _RENDERABLE_TYPES:

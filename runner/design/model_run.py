@@ -32,7 +32,7 @@ CALENDAR_DAYS = "kalenderdagen"
 _MEMBER = {"voornaam": "An", "achternaam": "Peeters", "email": "an.peeters@example.be",
            "adres": "Kerkstraat 1, 9000 Gent", "telefoon": "09 123 45 67",
            "lidnummer": "12345678901"}
-_CONTACTS = (
+_CONTACTS: tuple[tuple[str, dict[str, str]], ...] = (
     ("met e-mail", _MEMBER),
     ("per brief, zonder e-mail", {k: v for k, v in _MEMBER.items() if k != "email"}),
     ("alleen per telefoon", {k: _MEMBER[k] for k in ("voornaam", "achternaam", "telefoon")}),

@@ -28,17 +28,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from runner.accounts import sessions
 from runner.bpmn.case import Case
 from runner.bpmn.clock import as_utc
+from runner.bpmn.closed_record import ClosedCase
 from runner.bpmn.forms import from_fields, validate_form, without_form_only
 from runner.bpmn.store import transaction
 from runner.definition.model import Model
@@ -205,7 +206,7 @@ class StatusDesk:
         """The status of the dossier, or AccessDenied / RateLimited."""
         number = self._verify(credential)
         with transaction(self.klachten.factory) as session:
-            dossier = session.scalar(select(Dossier).where(Dossier.number == number))
+            dossier = self.klachten.find_dossier(session, number)
             notices = session.execute(select(Notice.created_at, Notice.kind, Notice.code)
                                       .where(Notice.dossier_id == dossier.id)
                                       .order_by(Notice.id)).all()
@@ -252,7 +253,7 @@ class StatusDesk:
                 token = sessions.start(session, sessions.now(), dossier_id=dossier_id)
             else:
                 self._record_failure(session, attempt, now)
-        if not granted:
+        if not granted or stored is None:
             raise AccessDenied()
         expires = (now + PASS_LIFETIME).isoformat()
         return StatusPass(number, expires, _pass_token(stored, number, expires), token)
@@ -313,7 +314,8 @@ class StatusDesk:
         """The texts of the version the dossier runs on (``statuspagina.json``)."""
         return _Wording.of(self.klachten.model_of(number), language)
 
-    def _status(self, dossier: Dossier, notices: list, case: Case,
+    def _status(self, dossier: Dossier, notices: Sequence[Row[datetime, str, str]],
+                case: Case | ClosedCase,
                 language: str) -> PublicStatus:
         wording = self._wording(language, dossier.number or "")
         waiting = case.waiting_messages()
@@ -362,7 +364,7 @@ def _answers(data: dict, sent: dict[str, date], wording: _Wording) -> tuple[Publ
     return tuple(found)
 
 
-def _step_text(dossier: Dossier, case: Case, wording: _Wording) -> StepText:
+def _step_text(dossier: Dossier, case: Case | ClosedCase, wording: _Wording) -> StepText:
     """The step in plain words, from the engine: the open work with the highest ``stap``
     (its element's own text when there is one); closed dossiers say so."""
     element = ""

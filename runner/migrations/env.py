@@ -3,13 +3,14 @@
 There is no ``alembic.ini``: :mod:`runner.migrations` builds the configuration in code and
 usually hands over an open connection in ``config.attributes["connection"]``, so that the
 whole upgrade runs in the caller's transaction. Without one, an engine is made from the
-``sqlalchemy.url`` option with :func:`runner.store.make_engine` (the same SQLite settings as
+``sqlalchemy.url`` option with :func:`runner.bpmn.store.make_engine` (the same SQLite settings as
 the application). Offline mode (``--sql``) renders the SQL for the ``sqlalchemy.url`` dialect.
 """
 
 from __future__ import annotations
 
 from alembic import context
+from alembic.environment import NameFilterParentNames, NameFilterType
 from sqlalchemy.engine import Connection
 
 from runner.bpmn.store import Base, make_engine
@@ -19,7 +20,8 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def include_name(name: str | None, type_: str, _parent_names: dict) -> bool:
+def include_name(name: str | None, type_: NameFilterType,
+                 _parent_names: NameFilterParentNames) -> bool:
     """Autogenerate compares the models' objects, not the search index that the
     migrations create beside them (:mod:`runner.search`)."""
     return not is_managed(name, type_)

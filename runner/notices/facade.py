@@ -32,7 +32,9 @@ class NoticeFacade(Protocol):
 
     factory: sessionmaker[Session]
     clock: Clock
-    code_seal: CodeSeal
+
+    @property
+    def code_seal(self) -> CodeSeal: ...
 
     @property
     def post(self) -> Posting: ...

@@ -148,7 +148,7 @@ class Outbox:
             return [self._claimed(session, notice) for notice in notices]
 
     def _claimed(self, session: Session, notice: Notice) -> Claimed:
-        dossier = session.get(Dossier, notice.dossier_id)
+        dossier = session.get_one(Dossier, notice.dossier_id)
         status_page = settings.public_link(
             self.klachten.dossier_settings(session, dossier.id).get("statuspagina", "/status"))
         mail = OutgoingMail(
@@ -192,10 +192,10 @@ class Outbox:
         """Record the delivery; the stored copy loses the access code (ADR 0003)."""
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
-            notice = session.get(Notice, item.notice_id)
+            notice = session.get_one(Notice, item.notice_id)
             if notice.status == NoticeStatus.SENT:  # another worker took over and was first
                 return
-            dossier = session.get(Dossier, notice.dossier_id)
+            dossier = session.get_one(Dossier, notice.dossier_id)
             notice.status, notice.sent_at, notice.delivery = NoticeStatus.SENT, now, where
             notice.claimed_until = notice.next_attempt_at = notice.last_error = None
             notice.body = delivered_copy(notice.body, dossier.access_code_hash,

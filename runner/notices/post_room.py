@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from runner.bpmn.errors import Conflict, NotFound
 from runner.bpmn.store import AuditEntry, Instance, OpenTask, transaction
+from runner.definition.model import as_model
 from runner.notices.access_codes import delivered_copy, fill_in_access_code
 from runner.notices.addresses import postal_address
 from runner.notices.facade import NoticeFacade, NoticeLeft
@@ -87,7 +88,7 @@ class PostRoom:
         with transaction(self.klachten.factory) as session:
             case = self.klachten.read_case(session, self.klachten.find_dossier(session, number))[1]
             now = self.klachten.clock.now(session)
-        today = now.astimezone(case.model.timezone).date().isoformat()
+        today = now.astimezone(as_model(case.model).timezone).date().isoformat()
         wanted = code.strip().upper()
         task = next((task for task in case.ready_user_tasks()
                      if (case.letter_code(task) or "").upper() == wanted), None)
@@ -100,8 +101,9 @@ class PostRoom:
             row = session.get(OpenTask, task_id)
             if row is None:
                 raise NotFound(f"taak {task_id} is niet open of bestaat niet")
-            instance = session.get(Instance, row.instance_id)
-            case = self.klachten.read_case(session, session.get(Dossier, instance.dossier_id))[1]
+            instance = session.get_one(Instance, row.instance_id)
+            case = self.klachten.read_case(session,
+                                           session.get_one(Dossier, instance.dossier_id))[1]
             return case.letter_code(case.user_task(task_id))
 
     def _postal_address(self, session: Session, dossier: Dossier) -> str:

@@ -10,7 +10,8 @@ old value. ``.eml`` files of mails already sent stay as they were sent (see ADR 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from runner.bpmn.instances import LoadedCase
 from runner.bpmn.store import AuditEntry, Incident
 from runner.notices.addresses import complainant_name
 from runner.service import COMPLAINT_FORM, Klachten
-from runner.store import Notice
+from runner.store import Notice, as_dossier
 
 CONTACT_FIELDS = ("voornaam", "achternaam", "email", "adres", "telefoon", "lidnummer")
 CORRECTED = "contactgegevens gecorrigeerd"
@@ -49,7 +50,8 @@ class Rectification:
             raise ValidationFailed({key: "geen contactgegeven" for key in sorted(unknown)})
         klachten = self.klachten
         with klachten.runner.action(klachten.instance_of_dossier(number)) as (loaded, model):
-            if loaded.dossier.erased_at is not None:
+            dossier = as_dossier(loaded.dossier)
+            if dossier.erased_at is not None:
                 raise Conflict(f"dossier {number} is gewist")
             data = loaded.case.data()
             old = dict(data.get("klager") or {})
@@ -65,8 +67,7 @@ class Rectification:
             if not changed:
                 return []
             _replace_in_case(loaded, new)
-            _replace_in_rows(loaded.session, loaded.dossier.id, _replacements(old, new))
-            dossier = loaded.dossier
+            _replace_in_rows(loaded.session, dossier.id, _replacements(old, new))
             dossier.complainant_name = complainant_name(new)[:220]
             dossier.complainant_email = str(new.get("email") or "").lower()[:254]
             dossier.member_number = str(new.get("lidnummer") or "")[:20]
@@ -96,7 +97,7 @@ def _replace_in_case(loaded: LoadedCase, complainant: dict[str, Any]) -> None:
             holder.data["klager"] = dict(complainant)
 
 
-def _replacements(old: dict, new: dict) -> list[tuple[re.Pattern, str]]:
+def _replacements(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[re.Pattern[str], str]]:
     """Each changed old value as a whole-word pattern, longest first, with its new value."""
     pairs = [(str(old[key]), str(new.get(key) or "")) for key in CONTACT_FIELDS
              if old.get(key) and old.get(key) != new.get(key)
@@ -106,16 +107,24 @@ def _replacements(old: dict, new: dict) -> list[tuple[re.Pattern, str]]:
             for value, replacement in pairs]
 
 
-def _apply(text: str | None, replacements: list[tuple[re.Pattern, str]]) -> str | None:
+_Text = TypeVar("_Text", str, str | None)
+
+
+def _apply(text: _Text, replacements: list[tuple[re.Pattern[str], str]]) -> _Text:
     if not text:
         return text
     for pattern, replacement in replacements:
-        text = pattern.sub(lambda _match, r=replacement: r, text)
+        text = pattern.sub(_literally(replacement), text)
     return text
 
 
+def _literally(replacement: str) -> Callable[[re.Match[str]], str]:
+    """``replacement`` as it is (``re.sub`` would read backslashes in it as escapes)."""
+    return lambda _match: replacement
+
+
 def _replace_in_rows(session: Session, dossier_id: int,
-                     replacements: list[tuple[re.Pattern, str]]) -> None:
+                     replacements: list[tuple[re.Pattern[str], str]]) -> None:
     for notice in session.scalars(select(Notice).where(Notice.dossier_id == dossier_id)):
         notice.recipient = _apply(notice.recipient, replacements)
         notice.subject = _apply(notice.subject, replacements)

@@ -149,7 +149,7 @@ class Retention:
         due = []
         for dossier_id, number, held, closed_at, definition_id in rows:
             model = self.klachten.runner.model(session, definition_id)[0]
-            if Policy.of(model).ends(closed_at, model) <= now:
+            if closed_at is not None and Policy.of(model).ends(closed_at, model) <= now:
                 due.append((dossier_id, number or "", held))
         return due
 
@@ -290,7 +290,7 @@ def _lockable(session: Session, query, skip_locked: bool = False):
 
 
 def _instance(session: Session, dossier_id: int) -> Instance:
-    return session.scalar(select(Instance).where(Instance.dossier_id == dossier_id))
+    return session.scalars(select(Instance).where(Instance.dossier_id == dossier_id)).one()
 
 
 def _check_erasable(dossier: Dossier, instance: Instance) -> None:

@@ -88,7 +88,7 @@ class SubjectAccess:
                                 Dossier.number.in_(numbers))))
         document = {"verzoek": {"gezocht_op": person.describe(), "door": account.name,
                                 "gemaakt_op": _iso(now)},
-                    "dossiers": [self._dossier_document(number) for number in numbers]}
+                    "dossiers": [self._dossier_document(number) for number in numbers if number]}
         timezone = self.klachten.latest_model().timezone
         return Export(document, render_pdf(document, now, timezone),
                       f"inzage-{now.astimezone().strftime('%Y%m%d')}.pdf")
@@ -99,7 +99,7 @@ class SubjectAccess:
         info = self.klachten.dossier(number)
         data = self.klachten.case(number).data()
         with transaction(self.klachten.factory) as session:
-            dossier = session.scalar(select(Dossier).where(Dossier.number == number))
+            dossier = self.klachten.find_dossier(session, number)
             model = self.klachten.dossier_model(session, dossier.id)
             code_hash = dossier.access_code_hash
         declared = model.settings.get("privacy", {}).get("persoonsgegevens", [])

@@ -16,20 +16,23 @@ them here too (``tests/test_reports.py`` drives the real diagram and would fail)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from runner.bpmn.instances import LoadedCase
 from runner.deadlines.calendar import end_of_day_utc
-from runner.store import Dossier, DossierFacts, Notice
+from runner.definition.model import as_model
+from runner.store import Dossier, DossierFacts, Notice, as_dossier
 
 if TYPE_CHECKING:
     from runner.bpmn.case import Case
+    from runner.bpmn.closed_record import ClosedCase
 
 # Deadline names in termijnen.dmn.
 ACK, ANSWER, NATIONAL_ANSWER, STATUS = (
@@ -50,7 +53,7 @@ class Facts(SimpleNamespace):
 
 
 # Built once: building a statement costs more than running it.
-_FACTS = DossierFacts.__table__
+_FACTS = cast(Table, DossierFacts.__table__)
 _SELECT_FACTS = select(_FACTS).where(_FACTS.c.dossier_id == bindparam("key"))
 _INSERT_FACTS = insert(_FACTS)
 _UPDATE_FACTS = update(_FACTS).where(_FACTS.c.dossier_id == bindparam("key"))
@@ -60,16 +63,16 @@ _PRODUCED_NOTICES = select(Notice.kind, Notice.channel).where(
 
 def after_save(loaded: LoadedCase) -> None:
     """The save hook the procedure hands the runner (runner.procedure): :func:`derive`."""
-    derive(loaded.session, loaded.dossier, loaded.case, loaded.instance.definition_id,
-           loaded.now)
+    derive(loaded.session, as_dossier(loaded.dossier), loaded.case,
+           loaded.instance.definition_id, loaded.now)
 
 
-def derive(session: Session, dossier: Dossier, case: Case, definition_id: int,
+def derive(session: Session, dossier: Dossier, case: Case | ClosedCase, definition_id: int,
            now: datetime) -> None:
     """Bring the dossier's facts up to date with what this action did. The row is read and
     written with Core statements (only the columns that changed): the ORM keeps no copy, so
     the action's pending rows (its notices) must be flushed before."""
-    timezone = case.model.timezone
+    timezone = as_model(case.model).timezone
     connection = session.connection()
     row = connection.execute(_SELECT_FACTS, {"key": dossier.id}).first()
     stored = row._asdict() if row is not None else None
@@ -136,7 +139,7 @@ def _take_deadlines(facts: Facts, deadlines: dict[str, dict]) -> None:
         facts.status_interval_days = int(deadlines[STATUS]["dagen"])
 
 
-def _record_notices(facts: Facts, produced: list[tuple[str, str]],
+def _record_notices(facts: Facts, produced: Sequence[Row[str, str]],
                     deadlines: dict[str, dict], now: datetime) -> None:
     """The acknowledgement deadline applies from the action that produced the notice, unless
     the complainant left no address (nothing can be sent: no deadline to meet or miss)."""

@@ -234,7 +234,9 @@ def _messages(audit: list[dict], data: dict):
         variable = COMPLAINANT_MESSAGES.get(entry["element"])
         if entry["wat"] != MESSAGE_RECEIVED or variable is None:
             continue
-        stored = data.get(variable) if isinstance(data.get(variable), dict) else {}
+        stored = data.get(variable)
+        if not isinstance(stored, dict):
+            stored = {}
         reason = stored.get("reden") or (entry.get("details") or {}).get("reden", "")
         yield ComplainantMessage(entry["element"], _instant(entry.get("op")), str(reason or ""))
 

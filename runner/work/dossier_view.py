@@ -77,7 +77,7 @@ class DossierDesk:
     def _log_access(self, account: Account, number: str, what: str) -> list[Entry]:
         """Write the access; returns the dossier's recommendations (read in that transaction)."""
         with transaction(self.klachten.factory) as session:
-            dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
+            dossier_id = self.klachten.find_dossier(session, number).id
             record_access(session, self.klachten, account.name, dossier_id, what)
             return recommendations_of(session, dossier_id)
 
@@ -87,7 +87,7 @@ class DossierDesk:
             raise Forbidden(f"{account.name} mag geen brieven afdrukken")
         made = self.klachten.post.letter(number, code)
         with transaction(self.klachten.factory) as session:
-            dossier_id = session.scalar(select(Dossier.id).where(Dossier.number == number))
+            dossier_id = self.klachten.find_dossier(session, number).id
             record_access(session, self.klachten, account.name, dossier_id,
                           f"brief {code} (pdf)")
         return made

@@ -198,7 +198,7 @@ class Inbox:
             language = session.scalar(select(Dossier.language).join(
                 OpenTask, OpenTask.dossier_id == Dossier.id).where(OpenTask.id == task_id))
         return language_check.warnings(fields, language_check.to_member_fields(schema),
-                                       language)
+                                       language or "")
 
     def check_may_work(self, account: Account, task_id: str) -> None:
         """The task is open in one of the account's lanes and not held back from this user."""

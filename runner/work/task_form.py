@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from runner.bpmn.forms import from_fields
 
@@ -64,9 +65,18 @@ def describe(schema: dict, language: str = "nl") -> tuple[Field, ...]:
                  for name, spec in schema.get("properties", {}).items())
 
 
+class _Common(TypedDict):
+    """What every kind of field says of itself."""
+
+    name: str
+    title: str
+    description: str
+    required: bool
+
+
 def _field(name: str, spec: dict, required: bool, language: str) -> Field:
     kind = spec.get("type")
-    common = {"name": name, "title": text(spec, "title", language, name),
+    common: _Common = {"name": name, "title": text(spec, "title", language, name),
               "description": text(spec, "description", language), "required": required}
     if kind == "array" and spec.get("items", {}).get("type") == "object":
         return Field(widget="rows", columns=describe(spec["items"], language),

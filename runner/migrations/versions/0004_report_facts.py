@@ -1,7 +1,7 @@
 """Report facts: one derived row per dossier (``runner.reports.facts``) that the reports aggregate.
 
 Dossiers that exist before this revision get their row at their next action; what happened
-to them before is not reconstructed (see the README section "Reports").
+to them before is not reconstructed (see "Reports" in docs/mediators.md).
 
 Revision ID: 0004
 Revises: 0003
