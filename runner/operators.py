@@ -14,9 +14,10 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Insert, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from runner.bpmn.engine import Operator
@@ -71,26 +72,29 @@ class OperatorContext:
 
 def _next_sequence(session: Session, year: int) -> int:
     """Increment the year's counter under a row lock: unique and gapless, since the
-    increment commits or rolls back with the dossier that uses it."""
-    stmt = (
-        update(DossierSequence)
-        .where(DossierSequence.year == year)
-        .values(last=DossierSequence.last + 1)
-        .returning(DossierSequence.last)
-    )
-    value = session.execute(stmt).scalar()
+    increment commits or rolls back with the dossier that uses it. Core statements built
+    once, on the action's connection (no ORM objects hold these rows)."""
+    connection = session.connection()
+    value = connection.execute(_INCREMENT_SEQUENCE, {"seq_year": year}).scalar()
     if value is None:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            session.execute(pg_insert(DossierSequence).values(year=year, last=0)
-                            .on_conflict_do_nothing())
-        else:
-            session.execute(insert(DossierSequence).prefix_with("OR IGNORE")
-                            .values(year=year, last=0))
-        value = session.execute(stmt).scalar_one()
+        connection.execute(_first_sequence(connection.dialect.name), {"seq_year": year})
+        value = connection.execute(_INCREMENT_SEQUENCE, {"seq_year": year}).scalar_one()
     return value
+
+
+def _first_sequence(dialect: str) -> Insert:
+    """The year's counter at 0, unless a concurrent action made it first."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return (pg_insert(_SEQUENCES).values(year=bindparam("seq_year"), last=0)
+                .on_conflict_do_nothing())
+    return insert(_SEQUENCES).prefix_with("OR IGNORE").values(year=bindparam("seq_year"), last=0)
+
+
+_SEQUENCES = cast(Table, DossierSequence.__table__)
+_INCREMENT_SEQUENCE = (update(_SEQUENCES).where(_SEQUENCES.c.year == bindparam("seq_year"))
+                       .values(last=_SEQUENCES.c.last + 1).returning(_SEQUENCES.c.last))
 
 
 def format_dossier_number(fmt: str, year: int, sequence: int) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import Integer, column, func, or_, table, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql import ColumnElement, Select, select
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from runner.store import Dossier
@@ -94,17 +95,18 @@ class unindexed(ColumnElement[Any]):
         ("wrapped", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, wrapped: ColumnElement[Any] | QueryableAttribute[Any]):
-        self.wrapped = wrapped
+        self.wrapped = (wrapped.expression if isinstance(wrapped, QueryableAttribute)
+                        else wrapped)
         self.type = wrapped.type
 
 
 @compiles(unindexed)
-def _plain(element: unindexed, compiler, **kw) -> str:
+def _plain(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.wrapped, **kw)
 
 
 @compiles(unindexed, "sqlite")
-def _unary_plus(element: unindexed, compiler, **kw) -> str:
+def _unary_plus(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
     return "+" + compiler.process(element.wrapped, **kw)
 
 

@@ -182,39 +182,48 @@ class Klachten:
         ``on_created(session, dossier, access_code)`` runs in the same transaction, after
         the process started (the public form records its submission there)."""
         with transaction(self.factory) as session:
-            now = self.clock.now(session)
+            return self.start_dossier(session, complaint, actor, on_created)
+
+    def start_dossier(self, session: Session, complaint: dict[str, Any], actor: str,
+                      on_created: Callable[[Session, Dossier, str | None], None] | None = None,
+                      definition_id: int | None = None) -> Submitted:
+        """:meth:`submit` in the caller's transaction (the public form checks its token and
+        quota in the same one); ``definition_id``: the latest version, when the caller
+        read it already in this transaction."""
+        now = self.clock.now(session)
+        if definition_id is None:
             definition_id = self.runner.latest_version(session)
-            model, specs = self.runner.model(session, definition_id)
-            form = model.form(COMPLAINT_FORM)
-            data = with_defaults(form, {"ontvangen_op": now.isoformat(), **complaint})
-            validate_form(form, data)
-            _check_category(data["categorie"], model.settings.get("categorieen"))
-            received_at = _received_at(data["ontvangen_op"], now)
-            dossier = Dossier(
-                complainant_name=complainant_name(data["klager"])[:220],
-                complainant_email=str(data["klager"].get("email") or "").lower()[:254],
-                member_number=str(data["klager"].get("lidnummer") or "")[:20],
-                category=data["categorie"], channel=data["kanaal"], language=data["taal"],
-                received_at=received_at,
-            )
-            session.add(dossier)
-            session.flush()
-            start_data = {**model.settings.get("startgegevens", {}), **data}
-            workflow = new_workflow(specs, start_data)
-            instance = Instance(
-                dossier_id=dossier.id, definition_id=definition_id, state="",
-                serializer_version=SERIALIZER_VERSION, updated_at=now,
-            )
-            loaded = LoadedCase(session, instance, dossier, Case(workflow, model), now)
-            loaded.record(actor, "klacht ontvangen", "ontvangst", kanaal=data["kanaal"])
-            ctx = self.runner.run(loaded, model, lambda lc: lc.case.run(lc.engine_completed))
-            if dossier.number is None:  # the model failed before it numbered the dossier
-                number_dossier(ctx, received_at)
-            session.add(instance)
-            self.runner.save(loaded, model)
-            if on_created is not None:
-                on_created(session, dossier, ctx.transient.get("toegangscode"))
-            return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
+        model, specs = self.runner.model(session, definition_id)
+        form = model.form(COMPLAINT_FORM)
+        data = with_defaults(form, {"ontvangen_op": now.isoformat(), **complaint})
+        validate_form(form, data)
+        _check_category(data["categorie"], model.settings.get("categorieen"))
+        received_at = _received_at(data["ontvangen_op"], now)
+        dossier = Dossier(
+            complainant_name=complainant_name(data["klager"])[:220],
+            complainant_email=str(data["klager"].get("email") or "").lower()[:254],
+            member_number=str(data["klager"].get("lidnummer") or "")[:20],
+            category=data["categorie"], channel=data["kanaal"], language=data["taal"],
+            received_at=received_at,
+        )
+        session.add(dossier)
+        session.flush()
+        start_data = {**model.settings.get("startgegevens", {}), **data}
+        workflow = new_workflow(specs, start_data)
+        instance = Instance(
+            dossier_id=dossier.id, definition_id=definition_id, state="",
+            serializer_version=SERIALIZER_VERSION, updated_at=now,
+        )
+        loaded = LoadedCase(session, instance, dossier, Case(workflow, model), now)
+        loaded.record(actor, "klacht ontvangen", "ontvangst", kanaal=data["kanaal"])
+        ctx = self.runner.run(loaded, model, lambda lc: lc.case.run(lc.engine_completed))
+        if dossier.number is None:  # the model failed before it numbered the dossier
+            number_dossier(ctx, received_at)
+        session.add(instance)
+        self.runner.save(loaded, model)
+        if on_created is not None:
+            on_created(session, dossier, ctx.transient.get("toegangscode"))
+        return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
 
     def complete_task(self, task_id: str, data: dict[str, Any], user: str,
                       expected_version: int | None = None,
@@ -356,7 +365,12 @@ class Klachten:
 
     def read_case(self, session: Session, dossier: Dossier
                    ) -> tuple[Instance, Case | ClosedCase]:
-        instance = self._instance(session, dossier.id)
+        return self.read_case_of(session, dossier.id)
+
+    def read_case_of(self, session: Session, dossier_id: int
+                     ) -> tuple[Instance, Case | ClosedCase]:
+        """The instance and stored case of the dossier with this row id."""
+        instance = self._instance(session, dossier_id)
         model, specs = self.runner.model(session, instance.definition_id)
         return instance, case_of(instance, model, specs)
 

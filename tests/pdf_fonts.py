@@ -11,7 +11,8 @@ from collections import Counter
 from pypdf import PdfReader
 
 ARABIC_NAME = "محمد العلوي"
-SHIPPED_FONTS = {"NotoSans", "NotoSansBold", "NotoSansArabic", "NotoSansArabicBold"}
+SHIPPED_FONTS = {f"NotoSans{script}{bold}" for script in ("", "Arabic", "Hebrew", "Armenian",
+                                                          "Georgian") for bold in ("", "Bold")}
 _GLYPH = re.compile(r"<([0-9A-Fa-f]{4})> <([0-9A-Fa-f]{4,})>")
 
 

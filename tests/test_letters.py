@@ -159,6 +159,19 @@ def test_the_address_after_an_arabic_line_keeps_its_size(klachten):
     assert sizes["1000 Bruxelles"] == sizes["Belgique"] == 10
 
 
+@pytest.mark.parametrize(("name", "font"), [("שרה כהן", "NotoSansHebrew"),
+                                           ("Անահիտ Պետրոսյան", "NotoSansArmenian"),
+                                           ("ნინო ბერიძე", "NotoSansGeorgian")])
+def test_names_in_the_other_scripts_the_former_system_font_had(klachten, name, font):
+    """DejaVu Sans, the host font letters used before, had Hebrew, Armenian and Georgian:
+    such a name still prints, from the shipped Noto font of its script."""
+    first, last = name.split()
+    harness = Harness(klachten).submit(taal="nl", kanaal="brief", klager={
+        "voornaam": first, "achternaam": last, "adres": "Kerkstraat 1, 2000 Antwerpen"})
+    pdf = klachten.post.letter(harness.number, harness.info["berichten"][0]["code"]).pdf
+    assert {text.strip() for text, used, _ in runs(pdf) if used == font} >= set(name.split())
+
+
 def test_the_dossier_page_offers_a_letter_only_where_one_can_be_made(klachten, staff):
     """A mediator sees "Brief (PDF)" for an e-mail with a postal address, and a reason
     instead of a link that would fail for one without; a refused letter says why in words

@@ -90,15 +90,16 @@ def save_case(loaded: LoadedCase, model: ProcessModel, state: str | None = None,
         values.update(archive=ClosedRecord.of(case).pack(), state="")
     elif isinstance(case, Case):
         values["state"] = dump_state(case.workflow) if state is None else state
-    if instance.id is None:  # a new instance: inserted by the flush below
+    new = instance.id is None  # inserted by the flush below, with no derived rows yet
+    if new:
         for key, value in values.items():
             setattr(instance, key, value)
     else:
         _update_instance(session.connection(), instance, values)
     session.flush()  # what the operators wrote, before the hooks read it
     connection = session.connection()
-    _sync_open_tasks(loaded, connection)
-    _sync_waiting_messages(loaded, connection)
+    _sync_open_tasks(loaded, connection, new)
+    _sync_waiting_messages(loaded, connection, new)
     for hook in hooks:
         hook(loaded)
     if loaded.audit:
@@ -122,10 +123,12 @@ def _update_instance(connection: Connection, instance: Instance, values: dict[st
         set_committed_value(instance, key, value)
 
 
-def _sync_open_tasks(loaded: LoadedCase, connection: Connection) -> None:
-    """Make the inbox rows match the engine's ready user tasks (claims on kept rows stay)."""
+def _sync_open_tasks(loaded: LoadedCase, connection: Connection, new: bool) -> None:
+    """Make the inbox rows match the engine's ready user tasks (claims on kept rows stay);
+    a ``new`` instance has none stored yet."""
     instance = loaded.instance
-    stored = set(connection.scalars(_OPEN_TASK_IDS, {"instance_id": instance.id}))
+    stored = set() if new else set(connection.scalars(_OPEN_TASK_IDS,
+                                                      {"instance_id": instance.id}))
     ready_ids = {str(task.id) for task in loaded.case.ready_user_tasks()}
     if stored - ready_ids:
         connection.execute(_DELETE_OPEN_TASKS, {"ids": list(stored - ready_ids)})
@@ -139,10 +142,11 @@ def _sync_open_tasks(loaded: LoadedCase, connection: Connection) -> None:
         ])
 
 
-def _sync_waiting_messages(loaded: LoadedCase, connection: Connection) -> None:
+def _sync_waiting_messages(loaded: LoadedCase, connection: Connection, new: bool) -> None:
     instance = loaded.instance
     wanted = loaded.case.waiting_messages()
-    stored = set(connection.scalars(_WAITING_MESSAGE_NAMES, {"instance_id": instance.id}))
+    stored = set() if new else set(connection.scalars(_WAITING_MESSAGE_NAMES,
+                                                      {"instance_id": instance.id}))
     if stored - wanted:
         connection.execute(_DELETE_WAITING_MESSAGES, {"instance_id": instance.id,
                                                       "names": list(stored - wanted)})

@@ -11,6 +11,7 @@ the application defines. Every action runs in one transaction (see ``runner.bpmn
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -32,8 +33,10 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from .errors import DatabaseUnavailable
 
@@ -217,7 +220,8 @@ def make_engine(url: str, idle_timeout: float | None = None) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, hide_parameters=True)
+    _ping_after_rest(engine)
     if idle_timeout:
         milliseconds = int(idle_timeout * 1000)
 
@@ -228,6 +232,36 @@ def make_engine(url: str, idle_timeout: float | None = None) -> Engine:
             dbapi_conn.commit()  # a SET in a rolled-back transaction would not last
 
     return engine
+
+
+# A pooled connection that rested longer than this is pinged before it is handed out.
+PING_AFTER_REST = 1.0  # seconds
+_RESTED_SINCE = "runner_rested_since"
+
+
+def _ping_after_rest(engine: Engine) -> None:
+    """Ping a pooled connection on checkout when it rested over ``PING_AFTER_REST``: after a
+    server restart or a dropped session the pool hands out a new one instead. A connection
+    checked in moments ago was alive then; pinging it too (``pool_pre_ping``) would cost a
+    round trip per transaction. Should the server go away in between, the statement fails,
+    the pool drops every connection made before (SQLAlchemy invalidates them on a
+    disconnect) and the action is rolled back as a lost database."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _rested(_dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry | None) -> None:
+        if record is not None:
+            record.info[_RESTED_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry,
+              _proxy: PoolProxiedConnection) -> None:
+        if time.monotonic() - record.info.get(_RESTED_SINCE, 0.0) <= PING_AFTER_REST:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:  # the pool tries a new connection
+            raise DisconnectionError(str(error)) from error
 
 
 PRIVATE_FILE = 0o600

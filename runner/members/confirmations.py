@@ -23,7 +23,6 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from runner.bpmn.store import transaction
 from runner.store import Dossier, FormSubmission
 
 CODE_SHOWN_WITHIN = timedelta(minutes=15)
@@ -36,6 +35,7 @@ class Receipt:
 
     dossier_number: str
     access_code: str | None
+    dossier_id: int
 
 
 def new_form_token() -> str:
@@ -96,10 +96,5 @@ def reveal(session: Session, token: str, now: datetime) -> Receipt | None:
         except InvalidToken:
             code = None
     submission.sealed_code = None
-    return Receipt(number or "", code)
+    return Receipt(number or "", code, submission.dossier_id)
 
-
-def open_receipt(factory, token: str, now: Callable[[Session], datetime]) -> Receipt | None:
-    """:func:`reveal` in its own transaction."""
-    with transaction(factory) as session:
-        return reveal(session, token, now(session))

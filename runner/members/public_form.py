@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from runner.bpmn.forms import from_fields, max_lengths, validate_form, without_form_only
 from runner.bpmn.store import transaction
@@ -99,20 +100,10 @@ def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: st
     Raises ValidationFailed, or TooManySubmissions beyond ``limits`` (by default 5
     complaints an hour from one client address or 3 a day to one e-mail address).
     """
-    schema = klachten.latest_model().form(PUBLIC_FORM)
-    data = from_fields(schema, fields)
-    data.setdefault("taal", language)
-    validate_form(schema, data)
-    with transaction(klachten.factory) as session:
-        earlier = confirmations.submitted_dossier(session, form_token)
-        now = klachten.clock.now(session)
-    if earlier:
-        return earlier
-    _throttle(klachten, client, data.get("klager", {}).get("email", ""), limits)
-    complaint = {**without_form_only(schema, data), "kanaal": CHANNEL}
     try:
-        return klachten.submit(complaint, actor=ACTOR,
-                               on_created=confirmations.recorder(form_token, now)).dossier_number
+        with transaction(klachten.factory) as session:
+            return _submit_once(klachten, session, fields, language, form_token, client,
+                                limits)
     except IntegrityError:  # a twin of this post won the race: its dossier is ours
         with transaction(klachten.factory) as session:
             twin = confirmations.submitted_dossier(session, form_token)
@@ -121,32 +112,54 @@ def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: st
         return twin
 
 
-def _throttle(klachten: Klachten, client: str, email: str, limits: SubmissionLimits) -> None:
+def _submit_once(klachten: Klachten, session: Session, fields: Mapping[str, str],
+                 language: str, form_token: str, client: str,
+                 limits: SubmissionLimits) -> str:
+    """Validate, find an earlier submission of this form, count the quota and start the
+    dossier: one transaction, so one round of the database's commit."""
+    version = klachten.runner.latest_version(session)
+    schema = klachten.runner.model(session, version)[0].form(PUBLIC_FORM)
+    data = from_fields(schema, fields)
+    data.setdefault("taal", language)
+    validate_form(schema, data)
+    earlier = confirmations.submitted_dossier(session, form_token)
+    if earlier:
+        return earlier
+    now = klachten.clock.now(session)
+    _throttle(session, now, client, data.get("klager", {}).get("email", ""), limits)
+    complaint = {**without_form_only(schema, data), "kanaal": CHANNEL}
+    return klachten.start_dossier(session, complaint, ACTOR,
+                                  on_created=confirmations.recorder(form_token, now),
+                                  definition_id=version).dossier_number
+
+
+def _throttle(session: Session, now: datetime, client: str, email: str,
+              limits: SubmissionLimits) -> None:
     """Count this complaint per client address and per e-mail address; refuse it when
     either has had its quota in the window."""
     quotas = [(client_key(client, "formulier"), limits.per_address)]
     if email:
         quotas.append((event_key("email", email.strip().lower(), "formulier"),
                        limits.per_email))
-    with transaction(klachten.factory) as session:
-        now = klachten.clock.now(session)
-        wait = max(wait_for_quota(session, key, limit, now) for key, limit in quotas)
-        if wait:
-            raise TooManySubmissions(wait)
-        for key, limit in quotas:
-            record_failures(session, (key,), limit, now)
+    wait = max(wait_for_quota(session, key, limit, now) for key, limit in quotas)
+    if wait:
+        raise TooManySubmissions(wait)
+    for key, limit in quotas:
+        record_failures(session, (key,), limit, now)
 
 
 def confirmation(klachten: Klachten, form_token: str) -> Confirmation | None:
-    """The confirmation of the form with this token: the access code the first time only."""
-    receipt = confirmations.open_receipt(klachten.factory, form_token, klachten.clock.now)
-    if receipt is None:
-        return None
-    case = klachten.case(receipt.dossier_number)
-    return Confirmation(
-        dossier_number=receipt.dossier_number,
-        access_code=receipt.access_code,
-        acknowledgement_due=case.due_date("ontvangstmelding"),
-        answer_due=case.due_date("antwoord"),
-        status_every_days=case.deadlines().get("statusbericht", {}).get("dagen"),
-    )
+    """The confirmation of the form with this token: the access code the first time only.
+    One transaction: the receipt, then the dossier's deadlines from its stored case."""
+    with transaction(klachten.factory) as session:
+        receipt = confirmations.reveal(session, form_token, klachten.clock.now(session))
+        if receipt is None:
+            return None
+        case = klachten.read_case_of(session, receipt.dossier_id)[1]
+        return Confirmation(
+            dossier_number=receipt.dossier_number,
+            access_code=receipt.access_code,
+            acknowledgement_due=case.due_date("ontvangstmelding"),
+            answer_due=case.due_date("antwoord"),
+            status_every_days=case.deadlines().get("statusbericht", {}).get("dagen"),
+        )

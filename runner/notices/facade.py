@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from runner.bpmn.case import Case
 from runner.bpmn.clock import Clock
 from runner.bpmn.closed_record import ClosedCase
+from runner.bpmn.runner import ProcessRunner
 from runner.bpmn.store import Instance
 from runner.definition.model import Model
 from runner.notices.sealing import CodeSeal
@@ -31,6 +32,7 @@ class NoticeFacade(Protocol):
     """The facade's database, clock, dossiers and actions, as the notices use them."""
 
     factory: sessionmaker[Session]
+    runner: ProcessRunner[Model]
     clock: Clock
 
     @property

@@ -24,14 +24,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from runner import settings
 from runner.bpmn.errors import Conflict
 from runner.bpmn.instances import SYSTEM_ACTOR
-from runner.bpmn.store import AuditEntry, transaction
+from runner.bpmn.store import AuditEntry, Instance, transaction
 from runner.errors import DeliveryFailed, SealUnreadable
 from runner.notices.access_codes import delivered_copy
 from runner.notices.facade import NoticeFacade
@@ -99,6 +100,29 @@ class DeliveryReport:
         return self.sent + self.retrying + self.failed
 
 
+# The statements of every claim and delivery, built once.
+_OUTBOX = cast(Table, Notice.__table__)
+_DUE = (select(_OUTBOX, Dossier.complainant_name, Instance.definition_id)
+        .join(Dossier, Dossier.id == _OUTBOX.c.dossier_id)
+        .outerjoin(Instance, Instance.dossier_id == _OUTBOX.c.dossier_id)
+        .where(_OUTBOX.c.channel == "email", _OUTBOX.c.status == NoticeStatus.QUEUED,
+               _OUTBOX.c.next_attempt_at <= bindparam("now"),
+               or_(_OUTBOX.c.claimed_until.is_(None), _OUTBOX.c.claimed_until < bindparam("now")))
+        .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id))
+_CLAIM = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("notice_id"))
+          .values(claimed_until=bindparam("until"), attempts=bindparam("tried")))
+_TO_MARK = (select(_OUTBOX.c.status, _OUTBOX.c.body, _OUTBOX.c.language, _OUTBOX.c.kind,
+                   _OUTBOX.c.code, _OUTBOX.c.dossier_id, Dossier.access_code_hash)
+            .join(Dossier, Dossier.id == _OUTBOX.c.dossier_id)
+            .where(_OUTBOX.c.id == bindparam("notice_id")))
+_MARK_SENT = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("notice_id"))
+              .values(status=NoticeStatus.SENT, sent_at=bindparam("now"),
+                      delivery=bindparam("where"), body=bindparam("copy"),
+                      claimed_until=None, next_attempt_at=None, last_error=None,
+                      sealed_code=None))
+_INSERT_AUDIT = insert(cast(Table, AuditEntry.__table__))
+
+
 class Outbox:
     """Delivers the due e-mails of one database through one transport."""
 
@@ -131,32 +155,28 @@ class Outbox:
         return report
 
     def claim(self, limit: int) -> list[Claimed]:
-        """Claim up to ``limit`` due e-mails in one short transaction."""
+        """Claim up to ``limit`` due e-mails in one short transaction: one select of the
+        notices with their dossier's name and version, one update of their claims."""
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
-            query = (select(Notice)
-                     .where(Notice.channel == "email", Notice.status == NoticeStatus.QUEUED,
-                            Notice.next_attempt_at <= now,
-                            or_(Notice.claimed_until.is_(None), Notice.claimed_until < now))
-                     .order_by(Notice.next_attempt_at, Notice.id).limit(limit))
+            query = _DUE.limit(limit)
             if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            notices = session.scalars(query).all()
-            for notice in notices:
-                notice.claimed_until = now + self.claim_timeout
-                notice.attempts += 1
-            return [self._claimed(session, notice) for notice in notices]
+                query = query.with_for_update(of=_OUTBOX, skip_locked=True)
+            rows = session.execute(query, {"now": now}).all()
+            if rows:
+                session.execute(_CLAIM, [{"notice_id": row.id, "until": now + self.claim_timeout,
+                                          "tried": row.attempts + 1} for row in rows])
+            return [self._claimed(session, row) for row in rows]
 
-    def _claimed(self, session: Session, notice: Notice) -> Claimed:
-        dossier = session.get_one(Dossier, notice.dossier_id)
-        status_page = settings.public_link(
-            self.klachten.dossier_settings(session, dossier.id).get("statuspagina", "/status"))
+    def _claimed(self, session: Session, row: Row) -> Claimed:
+        settings_of_version = self.klachten.runner.model(session, row.definition_id)[0].settings
+        status_page = settings.public_link(settings_of_version.get("statuspagina", "/status"))
         mail = OutgoingMail(
-            notice_id=notice.id, created_at=notice.created_at, language=notice.language,
-            recipient=notice.recipient, recipient_name=dossier.complainant_name,
-            subject=notice.subject, body=notice.body, status_page=status_page,
+            notice_id=row.id, created_at=row.created_at, language=row.language,
+            recipient=row.recipient, recipient_name=row.complainant_name,
+            subject=row.subject, body=row.body, status_page=status_page,
         )
-        return Claimed(notice.id, notice.attempts, mail, notice.sealed_code)
+        return Claimed(row.id, row.attempts + 1, mail, row.sealed_code)
 
     def deliver(self, item: Claimed, report: DeliveryReport) -> None:
         """Send one claimed notice (no transaction open), then record the outcome."""
@@ -189,22 +209,22 @@ class Outbox:
             report.retrying += 1
 
     def _mark_sent(self, item: Claimed, where: str) -> None:
-        """Record the delivery; the stored copy loses the access code (ADR 0003)."""
+        """Record the delivery; the stored copy loses the access code (ADR 0003). Core
+        statements built once: one read, one update, the audit entry and the facts."""
         with transaction(self.klachten.factory) as session:
             now = self.klachten.clock.now(session)
-            notice = session.get_one(Notice, item.notice_id)
+            connection = session.connection()
+            notice = connection.execute(_TO_MARK, {"notice_id": item.notice_id}).one()
             if notice.status == NoticeStatus.SENT:  # another worker took over and was first
                 return
-            dossier = session.get_one(Dossier, notice.dossier_id)
-            notice.status, notice.sent_at, notice.delivery = NoticeStatus.SENT, now, where
-            notice.claimed_until = notice.next_attempt_at = notice.last_error = None
-            notice.body = delivered_copy(notice.body, dossier.access_code_hash,
-                                         notice.language)
-            notice.sealed_code = None
-            session.add(AuditEntry(dossier_id=dossier.id, at=now, actor=SYSTEM_ACTOR,
-                                   action="bericht verzonden", element=notice.kind,
-                                   details={"code": notice.code, "via": where}))
-            self.klachten.notice_left(session, dossier.id, notice.kind, now)
+            connection.execute(_MARK_SENT, {
+                "notice_id": item.notice_id, "now": now, "where": where,
+                "copy": delivered_copy(notice.body, notice.access_code_hash, notice.language)})
+            connection.execute(_INSERT_AUDIT, {
+                "dossier_id": notice.dossier_id, "at": now, "actor": SYSTEM_ACTOR,
+                "action": "bericht verzonden", "element": notice.kind, "step": "",
+                "details": {"code": notice.code, "via": where}})
+            self.klachten.notice_left(session, notice.dossier_id, notice.kind, now)
 
     def _reschedule(self, item: Claimed, reason: str) -> None:
         with transaction(self.klachten.factory) as session:

@@ -2,7 +2,8 @@
 and page numbers, for the letters, the report PDF and the access-request PDF alike.
 
 The text font is Noto Sans (Latin with its accents, the euro sign and typographic quotes,
-Greek, Cyrillic); what it lacks, Arabic, comes from Noto Sans Arabic. Text is shaped
+Greek, Cyrillic); what it lacks comes from Noto Sans Arabic, Hebrew, Armenian or Georgian
+(the scripts the former system font, DejaVu Sans, covered too). Text is shaped
 (HarfBuzz), so that scripts joining their letters come out joined, and runs of
 right-to-left text are placed by the Unicode bidi algorithm inside left-to-right
 paragraphs. The fonts are files of the package (see ``fonts/README.md``): every host prints
@@ -22,7 +23,9 @@ from fpdf.line_break import TextLine
 
 FONT = "tekst"
 # Family: (regular, bold) files in fonts/, tried in this order for a character FONT lacks.
-FALLBACK_FONTS = {"arabisch": ("NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf")}
+FALLBACK_FONTS = {
+    script: (f"NotoSans{script.title()}-Regular.ttf", f"NotoSans{script.title()}-Bold.ttf")
+    for script in ("arabic", "hebrew", "armenian", "georgian")}
 FONT_FILES = {FONT: ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"), **FALLBACK_FONTS}
 # nl and fr read left to right: a paragraph keeps that direction, whatever its first letter,
 # and a right-to-left run inside it (an Arabic name or phrase) is placed by the bidi algorithm.

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from types import TracebackType
+from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -22,6 +24,9 @@ from runner.bpmn.errors import ConfigurationError
 from runner.notices.access_codes import ACCESS_CODE_SHAPE
 
 FORMATS = ("text", "json")
+# What logging hands a formatter for an exception (``sys.exc_info()``).
+ExcInfo = (tuple[type[BaseException], BaseException, TracebackType | None]
+           | tuple[None, None, None])
 HANDLER_NAME = "klachten"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FIELDS = "%(levelname)s %(name)s %(message)s"
@@ -68,7 +73,7 @@ class _TextFormatter(logging.Formatter):
         finally:
             record.exc_text = cached
 
-    def formatException(self, ei) -> str:
+    def formatException(self, ei: ExcInfo) -> str:
         return _indented(super().formatException(ei))
 
     def formatStack(self, stack_info: str) -> str:
@@ -79,18 +84,18 @@ def _indented(text: str) -> str:
     return "\n".join("    | " + escape_controls(line) for line in text.splitlines())
 
 
-class _Stderr(logging.StreamHandler):
+class _Stderr(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is at the time (a test runner may replace it)."""
 
     def __init__(self) -> None:
         super().__init__()
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass
 
 

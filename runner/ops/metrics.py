@@ -16,7 +16,7 @@ from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from runner.bpmn.store import Incident, Instance, OpenTask, transaction
@@ -66,7 +66,7 @@ def snapshot(klachten: Klachten) -> Snapshot:
         )
 
 
-def _counts(session: Session, query) -> dict[str, int]:
+def _counts(session: Session, query: Select[str | None, int]) -> dict[str, int]:
     return {str(key): int(count) for key, count in session.execute(query)}
 
 

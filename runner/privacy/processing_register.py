@@ -17,6 +17,7 @@ from runner.accounts.users import ADMINISTER, Account
 from runner.bpmn.errors import Forbidden
 from runner.definition.model import Model
 from runner.notices.mail import MAIL_FOLDER
+from runner.service import Klachten
 
 # How long, by who the data is about.
 MEMBER, STAFF, COUNTER = "lid", "medewerker", "teller"
@@ -155,7 +156,7 @@ def register(model: Model) -> list[Processing]:
 
 
 class ProcessingRegister:
-    def __init__(self, klachten):
+    def __init__(self, klachten: Klachten) -> None:
         self.klachten = klachten
 
     def groups(self, account: Account) -> tuple[list[Group], str]:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -283,7 +283,8 @@ def _years_before(instant: datetime, years: int) -> datetime:
         return instant.replace(year=instant.year - years, day=28)
 
 
-def _lockable(session: Session, query, skip_locked: bool = False):
+def _lockable(session: Session, query: Select[Dossier],
+              skip_locked: bool = False) -> Select[Dossier]:
     if session.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=skip_locked)
     return query

@@ -57,6 +57,9 @@ _FACTS = cast(Table, DossierFacts.__table__)
 _SELECT_FACTS = select(_FACTS).where(_FACTS.c.dossier_id == bindparam("key"))
 _INSERT_FACTS = insert(_FACTS)
 _UPDATE_FACTS = update(_FACTS).where(_FACTS.c.dossier_id == bindparam("key"))
+_ACKNOWLEDGED = (update(_FACTS).where(_FACTS.c.dossier_id == bindparam("key"),
+                                      _FACTS.c.ack_at.is_(None))
+                 .values(ack_at=bindparam("at")))
 _PRODUCED_NOTICES = select(Notice.kind, Notice.channel).where(
     Notice.dossier_id == bindparam("key"), Notice.created_at == bindparam("now"))
 
@@ -97,9 +100,7 @@ def derive(session: Session, dossier: Dossier, case: Case | ClosedCase, definiti
 def notice_left(session: Session, dossier_id: int, kind: str, at: datetime) -> None:
     """A notice was sent by e-mail or posted as a letter: the acknowledgement is done."""
     if kind == ACK_NOTICE:
-        session.execute(update(DossierFacts).where(
-            DossierFacts.dossier_id == dossier_id, DossierFacts.ack_at.is_(None))
-            .values(ack_at=at))
+        session.connection().execute(_ACKNOWLEDGED, {"key": dossier_id, "at": at})
 
 
 def _local_date(instant: datetime, timezone: ZoneInfo) -> date:

@@ -22,7 +22,7 @@ from math import ceil
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from runner.accounts.users import READ_REPORTS, Account
 from runner.bpmn.errors import Forbidden, ValidationFailed
@@ -220,7 +220,8 @@ def build_report(session: Session, period: Period, now: datetime) -> Report:
     )
 
 
-def _counts(session: Session, column, where: ColumnElement) -> list[tuple[str, int]]:
+def _counts(session: Session, column: InstrumentedAttribute[str | None],
+            where: ColumnElement[bool]) -> list[tuple[str, int]]:
     """``column`` value and count, most frequent first (ties by value)."""
     count = func.count().label("n")
     rows = session.execute(select(column, count).where(where).group_by(column)
@@ -228,7 +229,7 @@ def _counts(session: Session, column, where: ColumnElement) -> list[tuple[str, i
     return [(value if value is not None else "", n) for value, n in rows]
 
 
-def _flag(condition: ColumnElement):
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
@@ -236,7 +237,9 @@ DEADLINES = {"ack": (F.ack_due_at, F.ack_at), "answer": (F.answer_due_at, F.answ
              "national": (F.national_due_at, F.national_at)}
 
 
-def _deadline_flags(name: str, due, done, now: datetime) -> dict[str, ColumnElement]:
+def _deadline_flags(name: str, due: InstrumentedAttribute[datetime | None],
+                    done: InstrumentedAttribute[datetime | None],
+                    now: datetime) -> dict[str, ColumnElement[int]]:
     """Met: done by the due instant. Missed: done later, or not done and the due instant
     passed while the dossier was open. Pending: not done and not due yet."""
     unmet_passed = and_(done.is_(None), due < now,

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from runner.accounts.users import READ_REGISTER, UPDATE_REGISTER, Account
@@ -301,7 +301,7 @@ def _audit(session: Session, recommendation: Recommendation, account: Account,
                            action=action, element=AUDIT_ELEMENT, details=details))
 
 
-def _distinct(session: Session, column) -> list[str]:
+def _distinct(session: Session, column: InstrumentedAttribute[str | None]) -> list[str]:
     return [v for v in session.scalars(select(column).distinct().order_by(column)) if v]
 
 
