@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from runner.bpmn.engine import dump_state, load_state
 from runner.bpmn.store import Instance, make_engine
 from runner.migrations import upgrade
+from runner.procedure import open_klachten
 from runner.service import Klachten
 
 ROWS, REPEATS = 2_000, 200
@@ -64,7 +65,7 @@ def open_state(folder: Path) -> tuple[str, Klachten, int]:
     """The stored state of a dossier in the investigation, and the runner it came from."""
     url = f"sqlite:///{folder / 'source.db'}"
     upgrade(url)
-    k = Klachten(url, clock="virtual")
+    k = open_klachten(url, clock="virtual")
     k.clock.set(T0)
     k.deploy()
     number = k.submit({"klager": {"voornaam": "An", "achternaam": "Peeters",

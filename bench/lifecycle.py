@@ -59,7 +59,8 @@ from runner.bpmn.clock import frozen_at
 from runner.bpmn.engine import SCRIPT_ENGINE, operator_context
 from runner.bpmn.store import AuditEntry, Base, Definition, Instance
 from runner.definition.model import Model
-from runner.operators import OperatorContext
+from runner.operators import OPERATORS, OperatorContext
+from runner.procedure import open_klachten
 from runner.service import Klachten
 from runner.store import Dossier, Notice
 
@@ -131,9 +132,9 @@ def new_database(folder: Path, name: str) -> tuple[Klachten, str, Path]:
     url = f"sqlite:///{path}"
     if _migrate is not None:
         _migrate(url)
-        k = Klachten(url, clock="virtual")
+        k = open_klachten(url, clock="virtual")
     else:
-        k = Klachten(url, clock="virtual")
+        k = open_klachten(url, clock="virtual")
         Base.metadata.create_all(k.engine)
     k.clock.set(T0)
     k.deploy()
@@ -244,7 +245,7 @@ def raw_lifecycle(model: Model, spec_json: str, memory_engine, i: int, start: da
 
         def engine_call(now: datetime, step: Callable[[], str]) -> str:
             ctx = OperatorContext(session=session, dossier=dossier, model=model, now=now)
-            with frozen_at(now), operator_context(ctx):
+            with frozen_at(now), operator_context(ctx, OPERATORS):
                 return step()
 
         def submit() -> str:

@@ -73,9 +73,9 @@ class JsonFile(click.ParamType):
 
 
 def _klachten() -> Klachten:
-    from runner.service import Klachten
+    from runner.procedure import open_klachten
 
-    klachten = Klachten(settings.database_url(), clock=settings.current().clock)
+    klachten = open_klachten(settings.database_url(), clock=settings.current().clock)
     click.get_current_context().call_on_close(klachten.close)
     return klachten
 

@@ -33,7 +33,9 @@ from runner.bpmn.errors import (
     ValidationFailed,
 )
 from runner.bpmn.forms import validate_form, with_defaults
-from runner.bpmn.instances import SYSTEM_ACTOR, LoadedCase, case_of, resolve_incidents, save_case
+from runner.bpmn.instances import SYSTEM_ACTOR, LoadedCase, case_of, resolve_incidents
+from runner.bpmn.lint import errors
+from runner.bpmn.plugins import Plugins
 from runner.bpmn.runner import Find, ProcessRunner
 from runner.bpmn.store import AuditEntry, Incident, Instance, OpenTask, transaction
 from runner.definition.labels import named_in
@@ -76,6 +78,20 @@ class Deployment(NamedTuple):
     warnings: list[str]
 
 
+# Called when a notice leaves the fund (an e-mail sent, a letter posted), in its transaction:
+# (session, dossier id, notice kind, instant).
+NoticeLeft = Callable[[Session, int, str, datetime], None]
+
+
+@dataclass(frozen=True)
+class ProcedurePlugins(Plugins):
+    """The runner's plug-ins (operators, save hooks, lint checks, model run) and the
+    procedure's own: what runs when a notice leaves the fund. :mod:`runner.procedure` hands
+    over the complaint procedure's."""
+
+    notice_left: tuple[NoticeLeft, ...] = ()
+
+
 @dataclass(frozen=True)
 class Submitted:
     dossier_number: str
@@ -84,10 +100,12 @@ class Submitted:
 
 class _Procedure:
     """The complaint procedure as the runner's application: its model, its dossiers, and
-    what its operators may touch (the access code is sealed for the outbox)."""
+    what its operators may touch (the access code is sealed for the outbox), and its
+    plug-ins."""
 
-    def __init__(self, seal: Callable[[], CodeSeal]):
+    def __init__(self, seal: Callable[[], CodeSeal], plugins: ProcedurePlugins):
         self._seal = seal
+        self.plugins = plugins
 
     @staticmethod
     def parse(files: dict[str, str]) -> Model:
@@ -104,11 +122,14 @@ class _Procedure:
 
 
 class Klachten:
-    """The complaint procedure on one database and one clock."""
+    """The complaint procedure on one database and one clock, with the plug-ins it runs
+    (:func:`runner.procedure.open_klachten` opens it with the complaint procedure's)."""
 
-    def __init__(self, database_url: str, clock: str = "real", secret: str | None = None):
-        self.runner = ProcessRunner(_Procedure(lambda: self.code_seal), database_url, clock,
-                                    idle_timeout=settings.current().db_idle_timeout)
+    def __init__(self, database_url: str, clock: str = "real", secret: str | None = None,
+                 *, plugins: ProcedurePlugins):
+        self.plugins = plugins
+        self.runner = ProcessRunner(_Procedure(lambda: self.code_seal, plugins), database_url,
+                                    clock, idle_timeout=settings.current().db_idle_timeout)
         self.engine, self.factory, self.clock = (self.runner.engine, self.runner.factory,
                                                  self.runner.clock)
         self.post = PostRoom(self)
@@ -130,18 +151,15 @@ class Klachten:
     def deploy(self, folder: Path | None = None) -> Deployment:
         """Store ``folder`` as a new version unless its content hash is known already.
 
-        The model is linted first (:func:`runner.design.lint.lint_files`, which also runs it): any
-        error refuses the deploy with :class:`ModelRejected` and nothing is stored;
-        warnings come back with the result.
+        The model is linted first by the plug-ins' checks and model run
+        (:meth:`ProcessRunner.check`): any error refuses the deploy with
+        :class:`ModelRejected` and nothing is stored; warnings come back with the result.
         """
-        from runner.design.lint import errors, lint_files
-        from runner.operators import OPERATORS
-
         files = read_folder(folder or default_processes_dir())
         known = self.runner.known_version(files)
         if known is not None:
             return Deployment(known, False, [])
-        problems = lint_files(files, OPERATORS)
+        problems = self.runner.check(files)
         if errors(problems):
             raise ModelRejected(problems)
         version, created = self.deploy_unchecked(files)
@@ -213,7 +231,7 @@ class Klachten:
         if dossier.number is None:  # the model failed before it numbered the dossier
             number_dossier(ctx, received_at)
         session.add(instance)
-        save_case(loaded, model)
+        self.runner.save(loaded, model)
         if on_created is not None:
             on_created(session, dossier, ctx.transient.get("toegangscode"))
         return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
@@ -240,7 +258,7 @@ class Klachten:
             self.runner.run(loaded, model, lambda lc: lc.case.complete(task, data,
                                                                   lc.engine_completed))
             if letter:
-                post_letter(loaded.session, dossier, letter, user, loaded.now)
+                post_letter(loaded.session, dossier, letter, user, loaded.now, self.notice_left)
             return dossier.number or ""
 
     def send_message(self, number: str, name: str, payload: dict[str, Any],
@@ -255,6 +273,11 @@ class Klachten:
             name, payload, lc.engine_completed))
 
     # ----- notices
+    def notice_left(self, session: Session, dossier_id: int, kind: str, at: datetime) -> None:
+        """A notice left the fund (e-mailed or posted): the plug-ins' hooks record it."""
+        for hook in self.plugins.notice_left:
+            hook(session, dossier_id, kind, at)
+
     def notice_undeliverable(self, notice_id: int, reason: str) -> bool:
         """Fail an e-mail for good and, in the same action, start the mediator's task to
         reach the complainant another way (message ``bericht_onbestelbaar``). When the

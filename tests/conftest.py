@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 
 from runner.definition.model import default_processes_dir
 from runner.migrations import upgrade
+from runner.procedure import open_klachten
 from runner.results import TaskInfo
 from runner.service import Klachten
 
@@ -130,7 +131,7 @@ def database_url(request) -> Iterator[str]:
 
 @pytest.fixture
 def klachten(database_url) -> Iterator[Klachten]:
-    runner = Klachten(database_url, clock="virtual")
+    runner = open_klachten(database_url, clock="virtual")
     runner.clock.set(START)
     runner.deploy()
     yield runner

@@ -20,6 +20,7 @@ from smtp_server import SmtpServer, outbox_for
 from sqlalchemy import create_engine, make_url, text
 
 from runner.migrations import upgrade
+from runner.procedure import open_klachten
 from runner.service import Klachten
 
 pytestmark = pytest.mark.postgresql
@@ -121,13 +122,13 @@ def _essence(info: dict) -> dict:
 def test_a_restored_backup_carries_on_like_the_original(databases, tmp_path):
     original_url, restored_url = databases
     upgrade(original_url)
-    original = Klachten(original_url, clock="virtual")
+    original = open_klachten(original_url, clock="virtual")
     original.clock.set(START)
     original.deploy()
     numbers = _every_step(original)
     before = [original.dossier(number) for number in numbers.values()]
     _dump_and_restore(original_url, restored_url, tmp_path / "klachten.dump")
-    restored = Klachten(restored_url, clock="virtual")
+    restored = open_klachten(restored_url, clock="virtual")
     servers = [SmtpServer().start(), SmtpServer().start()]
     try:
         assert [restored.dossier(number) for number in numbers.values()] == before

@@ -22,6 +22,7 @@ import pytest
 from conftest import SECRET, START, Harness, require_tool
 from werkzeug.serving import make_server
 
+from runner.procedure import open_klachten
 from runner.service import Klachten
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,7 @@ def served(sqlite_url, tmp_path) -> Iterator[tuple[str, str, Klachten]]:
     from web import create_app
     from web.extension import close
 
-    klachten = Klachten(sqlite_url, clock="virtual")
+    klachten = open_klachten(sqlite_url, clock="virtual")
     klachten.clock.set(START)
     klachten.deploy()
     app = create_app({"DATABASE_URL": sqlite_url, "CLOCK": "virtual", "SECRET_KEY": SECRET,

@@ -37,6 +37,7 @@ from worker_processes import (
 from runner.bpmn.errors import Conflict, DatabaseUnavailable, ValidationFailed
 from runner.bpmn.store import AuditEntry, Incident, Instance, transaction
 from runner.operators import existing_sequence_numbers
+from runner.procedure import open_klachten
 from runner.service import Klachten
 from runner.store import Dossier, DossierSequence, Notice
 
@@ -233,7 +234,7 @@ def test_worker_killed_mid_delivery_resends_only_the_mail_in_flight(klachten, da
 def test_200_concurrent_submissions_get_200_gapless_numbers(klachten, database_url):
     """20 runners with their own connections submit 10 complaints each, released at one
     barrier; every 10th complaint is invalid and must not use up a number."""
-    runners = [Klachten(database_url, clock="virtual") for _ in range(20)]
+    runners = [open_klachten(database_url, clock="virtual") for _ in range(20)]
     barrier = threading.Barrier(len(runners))
     numbers: list[str] = []
     refused: list[str] = []
@@ -268,7 +269,7 @@ def test_simultaneous_completions_one_wins_the_other_gets_a_conflict(klachten, d
     number = klachten.submit(complaint()).dossier_number
     [task] = klachten.tasks(number)
     version = klachten.dossier(number).version
-    runners = [Klachten(with_application_name(database_url, "klachten-race"),
+    runners = [open_klachten(with_application_name(database_url, "klachten-race"),
                         clock="virtual") for _ in range(2)]
     results: dict[str, str] = {}
 

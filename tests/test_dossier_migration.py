@@ -323,12 +323,10 @@ def test_a_dossier_changed_during_its_migration_is_left_as_the_other_action_made
     keeps its state, the others move."""
     from sqlalchemy import update
 
-    import runner.design.dossier_migration as module
-
     new = klachten.deploy(version_two(tmp_path / "v2"))[0]
     raced, other = dossiers["4 onderzoek"].number, dossiers["5 antwoord"].number
     before = _rows(klachten, raced)
-    real_save = module.save_case
+    real_save = klachten.runner.save
 
     def save_after_another_action(loaded, model, state=None):
         if loaded.dossier.number == raced:
@@ -337,7 +335,7 @@ def test_a_dossier_changed_during_its_migration_is_left_as_the_other_action_made
                                    .execution_options(synchronize_session=False))
         real_save(loaded, model, state)
 
-    monkeypatch.setattr(module, "save_case", save_after_another_action)
+    monkeypatch.setattr(klachten.runner, "save", save_after_another_action)
     rows = _by_number(DossierMigrations(klachten).migrate(
         new, Selection(numbers=(raced, other)), "bert"))
     assert rows[raced]["redenen"] == ["het dossier werd intussen gewijzigd; laad het opnieuw"]

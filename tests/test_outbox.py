@@ -20,6 +20,7 @@ from runner.bpmn.store import Instance, transaction
 from runner.notices.access_codes import ACCESS_CODE_PLACEHOLDER, ACCESS_CODE_REDACTED
 from runner.notices.mail import Sender
 from runner.notices.outbox import Outbox, RetryPolicy
+from runner.procedure import open_klachten
 from runner.service import Klachten
 
 REFUSED = "550 5.1.1 Deze mailbox bestaat niet"
@@ -203,7 +204,7 @@ def test_two_workers_never_send_the_same_notice(klachten, database_url):
         Harness(klachten).submit()
     sent: list[str] = []
     start = threading.Barrier(2)
-    runners = [Klachten(database_url, clock="virtual") for _ in range(2)]
+    runners = [open_klachten(database_url, clock="virtual") for _ in range(2)]
 
     def work(runner: Klachten) -> None:
         outbox = Outbox(runner, _SlowRecorder(sent), Sender(SENDER), batch=2)

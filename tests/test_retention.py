@@ -197,12 +197,12 @@ def test_erasure_on_request_only_where_the_version_allows_it(klachten, processes
 
 
 def test_several_workers_erase_each_dossier_once(klachten, database_url):
-    from runner.service import Klachten
+    from runner.procedure import open_klachten
 
     numbers = [closed_dossier(klachten, member(f"Lid{i}", f"3333333333{i}"), f"Klacht {i}.")
                for i in range(3)]
     klachten.clock.set(klachten.clock.now() + timedelta(days=365 * 5 + 3))
-    runners = [Klachten(database_url, clock="virtual") for _ in range(3)]
+    runners = [open_klachten(database_url, clock="virtual") for _ in range(3)]
     results = []
     try:
         run_together(*[lambda r=r: results.append(Retention(r).run()) for r in runners])
