@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from runner.bpmn.engine import dump_state, load_state
 from runner.bpmn.store import Instance, make_engine
 from runner.migrations import upgrade
+from runner.procedure import open_klachten
 from runner.service import Klachten
 
 ROWS, REPEATS = 2_000, 200
@@ -64,15 +65,15 @@ def open_state(folder: Path) -> tuple[str, Klachten, int]:
     """The stored state of a dossier in the investigation, and the runner it came from."""
     url = f"sqlite:///{folder / 'source.db'}"
     upgrade(url)
-    k = Klachten(url, clock="virtual")
+    k = open_klachten(url, clock="virtual")
     k.clock.set(T0)
     k.deploy()
     number = k.submit({"klager": {"voornaam": "An", "achternaam": "Peeters",
                                   "email": "an@example.be"},
                        "taal": "nl", "kanaal": "web", "categorie": "terugbetaling",
                        "omschrijving": "Te weinig terugbetaald."}).dossier_number
-    task = next(t for t in k.tasks(number) if t["taak"] == "ontvankelijkheid_beoordelen")
-    k.complete_task(task["id"], {"ontvankelijk": "ja"}, "mia")
+    task = next(t for t in k.tasks(number) if t.name == "ontvankelijkheid_beoordelen")
+    k.complete_task(task.id, {"ontvankelijk": "ja"}, "mia")
     k.clock.set(T0 + timedelta(days=22))
     k.sweep_timers()  # one status update sent: a state that has been through a cycle
     with k.factory() as session:

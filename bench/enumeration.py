@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 from runner.migrations import upgrade
+from runner.procedure import open_klachten
 from runner.ratelimit import RateLimit
-from runner.service import Klachten
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 TARGET_MS = 2.0
@@ -55,7 +55,7 @@ def measure(folder: Path, rounds: int) -> dict[str, float]:
 
     url = f"sqlite:///{folder / 'status.db'}"
     upgrade(url)
-    klachten = Klachten(url, clock="virtual")
+    klachten = open_klachten(url, clock="virtual")
     klachten.deploy()
     klachten.close()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "CLOCK": "virtual",

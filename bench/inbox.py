@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 from runner.accounts.users import Accounts
 from runner.bpmn.store import Instance, OpenTask
 from runner.migrations import upgrade
+from runner.procedure import open_klachten
 from runner.service import Klachten
 from runner.store import Dossier
 from runner.work.inbox import Inbox, InboxQuery
@@ -121,7 +122,7 @@ def timed_ms(call: Callable[[], object], repeats: int = 20) -> tuple[float, floa
 
 def measure(url: str) -> dict[int, dict[str, tuple[float, float]]]:
     upgrade(url)
-    k = Klachten(url, clock="virtual")
+    k = open_klachten(url, clock="virtual")
     try:
         k.clock.set(T0)
         k.deploy()

@@ -59,7 +59,8 @@ from runner.bpmn.clock import frozen_at
 from runner.bpmn.engine import SCRIPT_ENGINE, operator_context
 from runner.bpmn.store import AuditEntry, Base, Definition, Instance
 from runner.definition.model import Model
-from runner.operators import OperatorContext
+from runner.operators import OPERATORS, OperatorContext
+from runner.procedure import open_klachten
 from runner.service import Klachten
 from runner.store import Dossier, Notice
 
@@ -131,9 +132,9 @@ def new_database(folder: Path, name: str) -> tuple[Klachten, str, Path]:
     url = f"sqlite:///{path}"
     if _migrate is not None:
         _migrate(url)
-        k = Klachten(url, clock="virtual")
+        k = open_klachten(url, clock="virtual")
     else:
-        k = Klachten(url, clock="virtual")
+        k = open_klachten(url, clock="virtual")
         Base.metadata.create_all(k.engine)
     k.clock.set(T0)
     k.deploy()
@@ -147,10 +148,10 @@ def model_of(k: Klachten) -> tuple[Model, str]:
 
 
 def open_task_id(k: Klachten, number: str, spec_name: str) -> str:
-    tasks = [t for t in k.tasks(number) if t["taak"] == spec_name]
+    tasks = [t for t in k.tasks(number) if t.name == spec_name]
     if len(tasks) != 1:
         raise RuntimeError(f"{number}: expected one open task {spec_name}, got {k.tasks(number)}")
-    return tasks[0]["id"]
+    return tasks[0].id
 
 
 def machine() -> dict[str, str]:
@@ -244,7 +245,7 @@ def raw_lifecycle(model: Model, spec_json: str, memory_engine, i: int, start: da
 
         def engine_call(now: datetime, step: Callable[[], str]) -> str:
             ctx = OperatorContext(session=session, dossier=dossier, model=model, now=now)
-            with frozen_at(now), operator_context(ctx):
+            with frozen_at(now), operator_context(ctx, OPERATORS):
                 return step()
 
         def submit() -> str:
@@ -319,7 +320,7 @@ def bench_lifecycle(folder: Path, n: int) -> dict[str, Any]:
                 if i >= WARMUP:
                     raw_times.append(times)
     for number in numbers[:1]:
-        if not k.dossier(number)["afgesloten"]:
+        if not k.dossier(number).closed:
             raise RuntimeError(f"{number} is not closed after the lifecycle")
 
     rows = []

@@ -67,6 +67,7 @@ from sqlalchemy.engine import make_url
 
 from runner.bpmn.store import Incident, Instance, OpenTask, transaction
 from runner.notices.texts import NoticeStatus
+from runner.procedure import open_klachten
 from runner.service import Klachten
 from runner.store import Dossier, Notice
 from web import gunicorn_config
@@ -394,7 +395,7 @@ def drain_outbox(database_url: str, timeout: float = 60) -> float:
 
 def check_consistency(database_url: str, accepted: list[str]) -> list[str]:
     """Every problem found; none means no complaint was lost or half-saved."""
-    klachten = Klachten(database_url)
+    klachten = open_klachten(database_url)
     try:
         problems = [problem for number in accepted
                     for problem in check_dossier(klachten, number)]

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from runner.bpmn.store import Incident, Instance, OpenTask
 from runner.migrations import upgrade
 from runner.ops.metrics import snapshot
+from runner.procedure import open_klachten
 from runner.service import Klachten
 from runner.store import Dossier, Notice
 
@@ -94,7 +95,7 @@ def fill(k: Klachten, first: int, count: int) -> None:
 
 def measure(url: str, analyse) -> dict[int, float]:
     upgrade(url)
-    k = Klachten(url, clock="virtual")
+    k = open_klachten(url, clock="virtual")
     k.clock.set(T0)
     k.deploy()
     results, filled = {}, 0

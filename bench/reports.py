@@ -42,6 +42,7 @@ from sqlalchemy.engine import make_url
 from runner.accounts.users import Account, Accounts
 from runner.bpmn.store import Instance
 from runner.migrations import upgrade
+from runner.procedure import open_klachten
 from runner.reports import facts
 from runner.reports.figures import Period, ReportDesk
 from runner.service import Klachten
@@ -147,7 +148,7 @@ def signed_in_client(url: str, instance: Path):
 
 def measure(url: str, folder: Path, web: bool) -> dict[int, dict[str, tuple[float, float]]]:
     upgrade(url)
-    k = Klachten(url, clock="virtual")
+    k = open_klachten(url, clock="virtual")
     k.clock.set(NOW)
     k.deploy()
     Accounts(k).add("lea", ["lezer"], PASSWORD)
@@ -187,7 +188,7 @@ def lifecycle_ms(k: Klachten, count: int) -> dict[str, float]:
         start = time.perf_counter_ns()
         number = k.submit(complaint).dossier_number
         submits.append(time.perf_counter_ns() - start)
-        task = k.tasks(number)[0]["id"]
+        task = k.tasks(number)[0].id
         start = time.perf_counter_ns()
         k.complete_task(task, {"ontvankelijk": "ja"}, "mia")
         decisions.append(time.perf_counter_ns() - start)
@@ -200,7 +201,7 @@ def facts_cost(folder: Path, count: int = 200) -> dict[str, float]:
     call inside each action (timed in place, in the same run)."""
     url = f"sqlite:///{folder / 'actions.db'}"
     upgrade(url)
-    k = Klachten(url, clock="virtual")
+    k = open_klachten(url, clock="virtual")
     k.clock.set(NOW)
     k.deploy()
     spent: list[float] = []

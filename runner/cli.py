@@ -22,6 +22,7 @@ from runner.bpmn.errors import DatabaseUnavailable, RunnerError
 if TYPE_CHECKING:  # the engine, the database and the PDF fonts load when a command runs
     from collections.abc import Callable
 
+    from runner.results import DossierInfo, NoticeInfo
     from runner.service import Klachten
 
 _DURATION = re.compile(
@@ -72,17 +73,18 @@ class JsonFile(click.ParamType):
 
 
 def _klachten() -> Klachten:
-    from runner.service import Klachten
+    from runner.procedure import open_klachten
 
-    klachten = Klachten(settings.database_url(), clock=settings.current().clock)
+    klachten = open_klachten(settings.database_url(), clock=settings.current().clock)
     click.get_current_context().call_on_close(klachten.close)
     return klachten
 
 
 def _out(value: Any, as_json: bool, text: str) -> None:
+    from runner.results import to_json
     from runner.service import dumps
 
-    click.echo(dumps(value) if as_json else text)
+    click.echo(dumps(to_json(value)) if as_json else text)
 
 
 class _Group(click.Group):
@@ -312,10 +314,8 @@ def submit(complaint: dict, actor: str, as_json: bool) -> None:
 def _after(klachten: Klachten, number: str, **extra: Any) -> None:
     """What a script needs after an action: the dossier, its step and its open tasks."""
     info = klachten.dossier(number)
-    _out({"dossiernummer": number, **extra, "stap": info["stap"],
-          "open_taken": info["open_taken"],
-          "incidenten": [i for i in info["incidenten"] if i["opgelost_op"] is None]},
-         True, "")
+    _out({"dossiernummer": number, **extra, "stap": info.step, "open_taken": info.open_tasks,
+          "incidenten": info.open_incidents()}, True, "")
 
 
 @main.command()
@@ -326,8 +326,8 @@ def tasks(number: str | None, as_json: bool) -> None:
     klachten = _klachten()
     rows = klachten.tasks(number)
     due = _deadline_text(klachten)
-    lines = [f"{t['id']}  {t['dossiernummer']}  {t['titel']}  [{t['rol']}]  "
-             f"{due(t['vervaldatum'])}" for t in rows]
+    lines = [f"{t.id}  {t.dossier_number}  {t.title}  [{t.lane}]  {due(t.due_at)}"
+             for t in rows]
     _out(rows, as_json, "\n".join(lines) or "geen open taken")
 
 
@@ -338,7 +338,7 @@ def _deadline_text(klachten: Klachten) -> Callable[..., str]:
 
     now, zone = klachten.clock.now(), klachten.latest_model().timezone
 
-    def text(due: str | None, done_at: str | None = None) -> str:
+    def text(due: datetime | str | None, done_at: datetime | str | None = None) -> str:
         return shown(due, now, zone, done_at).text("nl") if due else "-"
     return text
 
@@ -368,11 +368,9 @@ def complete(task_id: str, data: dict, user: str, as_json: bool) -> None:
 
 def _warn_incidents(klachten: Klachten, number: str) -> None:
     """The model failed after the action: say so (the input is kept; retry after a fix)."""
-    for incident in klachten.dossier(number)["incidenten"]:
-        if incident["opgelost_op"] is None:
-            click.echo(f"incident in dossier {number}: {incident['element']}: "
-                       f"{incident['fout']} (uw invoer is bewaard; klachten retry {number} "
-                       "na herstel)", err=True)
+    for incident in klachten.dossier(number).open_incidents():
+        click.echo(f"incident in dossier {number}: {incident.element}: {incident.error} "
+                   f"(uw invoer is bewaard; klachten retry {number} na herstel)", err=True)
 
 
 @main.command()
@@ -405,32 +403,36 @@ def dossier(number: str, as_json: bool) -> None:
     _out(info, as_json, "" if as_json else _dossier_text(klachten, info))
 
 
-def _dossier_text(klachten: Klachten, info: dict) -> str:
+def _dossier_text(klachten: Klachten, info: DossierInfo) -> str:
     from runner.work.case_summary import deadlines_done
 
-    data, model, _ = klachten.diagram(info["dossiernummer"])
+    data, model, _ = klachten.diagram(info.number)
     done = deadlines_done(info, data, model)
     due = _deadline_text(klachten)
-    lines = [f"Dossier {info['dossiernummer']}  stap: {info['stap'] or '-'}",
-             f"ontvangen {info['ontvangen_op']}  {info['categorie']}  via {info['kanaal']}"]
-    if info["afgesloten"]:
-        lines.append(f"afgesloten {info['afgesloten_op']}: {info['uitkomst']}")
+    lines = [f"Dossier {info.number}  stap: {info.step or '-'}",
+             f"ontvangen {_iso(info.received_at)}  {info.category}  via {info.channel}"]
+    if info.closed:
+        lines.append(f"afgesloten {_iso(info.closed_at)}: {info.outcome}")
     lines.append("Termijnen:")
-    lines += [f"  {name}: {due(t['vervaldag'], done.get(name))}  ({t['uitleg']})"
-              for name, t in info["termijnen"].items()]
+    lines += [f"  {name}: {due(t.due_date, done.get(name))}  ({t.explanation})"
+              for name, t in info.deadlines.items()]
     lines.append("Open taken:")
-    lines += [f"  {t['id']}  {t['titel']}  {due(t['vervaldatum'])}"
-              for t in info["open_taken"]]
+    lines += [f"  {t.id}  {t.title}  {due(t.due_at)}" for t in info.open_tasks]
     lines.append("Berichten:")
-    lines += [_notice_line(n) for n in info["berichten"]]
+    lines += [_notice_line(n) for n in info.notices]
     lines.append("Verloop:")
-    lines += [f"  {a['op']}  {a['wie']}: {a['wat']} {a['element']}" for a in info["audit"]]
-    if info["incidenten"]:
+    lines += [f"  {_iso(a.at)}  {a.actor}: {a.action} {a.element}" for a in info.audit]
+    if info.incidents:
         lines.append("Incidenten:")
-        lines += [f"  {i['op']}  {i['element']}: {i['fout']}"
-                  + (f" (opgelost {i['opgelost_op']})" if i["opgelost_op"] else "")
-                  for i in info["incidenten"]]
+        lines += [f"  {_iso(i.at)}  {i.element}: {i.error}"
+                  + (f" (opgelost {_iso(i.resolved_at)})" if i.resolved_at else "")
+                  for i in info.incidents]
     return "\n".join(lines)
+
+
+def _iso(value: datetime | None) -> str:
+    """An instant as the text output writes it (ISO, as the JSON)."""
+    return value.isoformat() if value else str(value)
 
 
 def _log_access(klachten: Klachten, number: str, what: str) -> None:
@@ -440,11 +442,11 @@ def _log_access(klachten: Klachten, number: str, what: str) -> None:
     log_access(klachten, f"{getpass.getuser()} (opdrachtregel)", number, what)
 
 
-def _notice_line(notice: dict) -> str:
-    line = (f"  {notice['aangemaakt_op']}  {notice['soort']} ({notice['taal']}, "
-            f"{notice['kanaal']})  code {notice['code']}  {notice['status_tekst']}")
-    if notice["fout"]:
-        line += f" na {notice['pogingen']} poging(en): {notice['fout']}"
+def _notice_line(notice: NoticeInfo) -> str:
+    line = (f"  {_iso(notice.created_at)}  {notice.kind} ({notice.language}, "
+            f"{notice.channel})  code {notice.code}  {notice.status_text}")
+    if notice.error:
+        line += f" na {notice.attempts} poging(en): {notice.error}"
     return line
 
 

@@ -60,9 +60,9 @@ def _dossier(klachten: Klachten, steps: int, first: str, last: str, category: st
                                      "antwoord": "Na nieuw onderzoek blijft het antwoord."},
              None)]
     for name, data, message in plan[:steps]:
-        task = next(t for t in klachten.tasks(number) if t["taak"] == name)
+        task = next(t for t in klachten.tasks(number) if t.name == name)
         user = "nora" if name == "nationaal_onderzoek" else "mia"
-        klachten.complete_task(task["id"], data, user)
+        klachten.complete_task(task.id, data, user)
         if message:
             klachten.send_message(number, message, {"reden": "Ik ben het er niet mee eens."})
     return number

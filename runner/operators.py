@@ -1,4 +1,5 @@
-"""Service-task operators, registered by name.
+"""Service-task operators, by name (:data:`OPERATORS`, handed to the runner in the
+procedure's plug-ins, :mod:`runner.procedure`).
 
 A service task in the diagram names its operator (``spiffworkflow:serviceTaskOperator id=...``);
 ``klachten lint`` fails on a name that is not in :data:`OPERATORS`. An operator receives the
@@ -19,8 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Insert, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from runner.bpmn.engine import OPERATORS as OPERATORS  # the registry this module fills
-from runner.bpmn.engine import operator
+from runner.bpmn.engine import Operator
 from runner.bpmn.errors import ModelError
 from runner.deadlines.calendar import (
     RECEIPT,
@@ -146,7 +146,6 @@ def _format_parts(fmt: str) -> list[tuple[str, str | None, str | None, str | Non
                          "plaatshouders als {jaar} en {volgnummer:05d}") from err
 
 
-@operator("register_dossier")
 def register_dossier(ctx: OperatorContext, task) -> dict:
     """Stap 2: a unique dossier number and an access code (stored only as a hash)."""
     if ctx.dossier.number is None:
@@ -207,7 +206,6 @@ def _select(regels: list[dict], names: list[str]) -> dict[str, dict]:
     return {name: rows[name] for name in names}
 
 
-@operator("compute_deadlines")
 def compute_deadlines(ctx: OperatorContext, task, regels: list[dict], vanaf: str,
                       termijnen: list[str], anker: str = RECEIPT) -> dict:
     """The named deadline rules of the DMN table, counted from ``vanaf``, the instant of
@@ -217,7 +215,6 @@ def compute_deadlines(ctx: OperatorContext, task, regels: list[dict], vanaf: str
             for name, row in _select(regels, termijnen).items()}
 
 
-@operator("compute_deadline")
 def compute_one_deadline(ctx: OperatorContext, task, regels: list[dict], termijn: str,
                          vanaf: str | None = None, anker: str = THIS_STEP) -> dict:
     """One deadline rule, counted from ``vanaf`` or from today; ``anker`` names what
@@ -227,7 +224,6 @@ def compute_one_deadline(ctx: OperatorContext, task, regels: list[dict], termijn
     return _deadline_dict(row, start, ctx.timezone, anker)
 
 
-@operator("produce_notice")
 def produce_notice(ctx: OperatorContext, task, soort: str) -> dict:
     """Render a notice in the complainant's language and put it in the outbox."""
     data = task.data
@@ -266,7 +262,6 @@ def _sealed(ctx: OperatorContext, access_code: str | None, body: str) -> str | N
     return ctx.seal(access_code)
 
 
-@operator("close_dossier")
 def close_dossier(ctx: OperatorContext, task, uitkomst: str) -> dict:
     """Stap 7: record the closure and its outcome."""
     ctx.dossier.closed_at = ctx.now
@@ -274,7 +269,6 @@ def close_dossier(ctx: OperatorContext, task, uitkomst: str) -> dict:
     return {"uitkomst": uitkomst, "gesloten_op": ctx.now.isoformat()}
 
 
-@operator("record_recommendations")
 def record_recommendations(ctx: OperatorContext, task, aanbevelingen: list[dict]) -> dict:
     """Stap 8: add the recommendations to the improvement register."""
     for item in aanbevelingen:
@@ -290,3 +284,14 @@ def existing_sequence_numbers(session: Session, year: int) -> list[int]:
     rows = session.execute(select(Dossier.sequence).where(Dossier.year == year)
                            .order_by(Dossier.sequence))
     return [row[0] for row in rows if row[0] is not None]
+
+
+# What the diagram's service tasks may call, by the name they give.
+OPERATORS: dict[str, Operator] = {
+    "register_dossier": register_dossier,
+    "compute_deadlines": compute_deadlines,
+    "compute_deadline": compute_one_deadline,
+    "produce_notice": produce_notice,
+    "close_dossier": close_dossier,
+    "record_recommendations": record_recommendations,
+}

@@ -33,7 +33,9 @@ from runner.bpmn.errors import (
     ValidationFailed,
 )
 from runner.bpmn.forms import validate_form, with_defaults
-from runner.bpmn.instances import SYSTEM_ACTOR, LoadedCase, case_of, resolve_incidents, save_case
+from runner.bpmn.instances import SYSTEM_ACTOR, LoadedCase, case_of, resolve_incidents
+from runner.bpmn.lint import errors
+from runner.bpmn.plugins import Plugins
 from runner.bpmn.runner import Find, ProcessRunner
 from runner.bpmn.store import AuditEntry, Incident, Instance, OpenTask, transaction
 from runner.definition.labels import named_in
@@ -42,8 +44,19 @@ from runner.definition.rule_texts import RULE_VALUE, fill_rule_values
 from runner.notices.addresses import complainant_name
 from runner.notices.post_room import PostRoom, post_letter
 from runner.notices.sealing import CodeSeal
-from runner.notices.texts import NoticeStatus, notice_dict
+from runner.notices.texts import NoticeStatus, notice_info
 from runner.operators import OperatorContext, number_dossier
+from runner.results import (
+    AuditInfo,
+    DeadlineInfo,
+    DossierInfo,
+    IncidentInfo,
+    TaskInfo,
+    TaskSchema,
+    day,
+    instant,
+    utc,
+)
 from runner.store import Dossier, Notice, as_dossier
 
 COMPLAINT_FORM = "klacht.json"
@@ -65,6 +78,20 @@ class Deployment(NamedTuple):
     warnings: list[str]
 
 
+# Called when a notice leaves the fund (an e-mail sent, a letter posted), in its transaction:
+# (session, dossier id, notice kind, instant).
+NoticeLeft = Callable[[Session, int, str, datetime], None]
+
+
+@dataclass(frozen=True)
+class ProcedurePlugins(Plugins):
+    """The runner's plug-ins (operators, save hooks, lint checks, model run) and the
+    procedure's own: what runs when a notice leaves the fund. :mod:`runner.procedure` hands
+    over the complaint procedure's."""
+
+    notice_left: tuple[NoticeLeft, ...] = ()
+
+
 @dataclass(frozen=True)
 class Submitted:
     dossier_number: str
@@ -73,10 +100,12 @@ class Submitted:
 
 class _Procedure:
     """The complaint procedure as the runner's application: its model, its dossiers, and
-    what its operators may touch (the access code is sealed for the outbox)."""
+    what its operators may touch (the access code is sealed for the outbox), and its
+    plug-ins."""
 
-    def __init__(self, seal: Callable[[], CodeSeal]):
+    def __init__(self, seal: Callable[[], CodeSeal], plugins: ProcedurePlugins):
         self._seal = seal
+        self.plugins = plugins
 
     @staticmethod
     def parse(files: dict[str, str]) -> Model:
@@ -93,11 +122,14 @@ class _Procedure:
 
 
 class Klachten:
-    """The complaint procedure on one database and one clock."""
+    """The complaint procedure on one database and one clock, with the plug-ins it runs
+    (:func:`runner.procedure.open_klachten` opens it with the complaint procedure's)."""
 
-    def __init__(self, database_url: str, clock: str = "real", secret: str | None = None):
-        self.runner = ProcessRunner(_Procedure(lambda: self.code_seal), database_url, clock,
-                                    idle_timeout=settings.current().db_idle_timeout)
+    def __init__(self, database_url: str, clock: str = "real", secret: str | None = None,
+                 *, plugins: ProcedurePlugins):
+        self.plugins = plugins
+        self.runner = ProcessRunner(_Procedure(lambda: self.code_seal, plugins), database_url,
+                                    clock, idle_timeout=settings.current().db_idle_timeout)
         self.engine, self.factory, self.clock = (self.runner.engine, self.runner.factory,
                                                  self.runner.clock)
         self.post = PostRoom(self)
@@ -119,18 +151,15 @@ class Klachten:
     def deploy(self, folder: Path | None = None) -> Deployment:
         """Store ``folder`` as a new version unless its content hash is known already.
 
-        The model is linted first (:func:`runner.design.lint.lint_files`, which also runs it): any
-        error refuses the deploy with :class:`ModelRejected` and nothing is stored;
-        warnings come back with the result.
+        The model is linted first by the plug-ins' checks and model run
+        (:meth:`ProcessRunner.check`): any error refuses the deploy with
+        :class:`ModelRejected` and nothing is stored; warnings come back with the result.
         """
-        from runner.design.lint import errors, lint_files
-        from runner.operators import OPERATORS
-
         files = read_folder(folder or default_processes_dir())
         known = self.runner.known_version(files)
         if known is not None:
             return Deployment(known, False, [])
-        problems = lint_files(files, OPERATORS)
+        problems = self.runner.check(files)
         if errors(problems):
             raise ModelRejected(problems)
         version, created = self.deploy_unchecked(files)
@@ -202,7 +231,7 @@ class Klachten:
         if dossier.number is None:  # the model failed before it numbered the dossier
             number_dossier(ctx, received_at)
         session.add(instance)
-        save_case(loaded, model)
+        self.runner.save(loaded, model)
         if on_created is not None:
             on_created(session, dossier, ctx.transient.get("toegangscode"))
         return Submitted(dossier.number or "", ctx.transient.get("toegangscode"))
@@ -229,7 +258,7 @@ class Klachten:
             self.runner.run(loaded, model, lambda lc: lc.case.complete(task, data,
                                                                   lc.engine_completed))
             if letter:
-                post_letter(loaded.session, dossier, letter, user, loaded.now)
+                post_letter(loaded.session, dossier, letter, user, loaded.now, self.notice_left)
             return dossier.number or ""
 
     def send_message(self, number: str, name: str, payload: dict[str, Any],
@@ -244,6 +273,11 @@ class Klachten:
             name, payload, lc.engine_completed))
 
     # ----- notices
+    def notice_left(self, session: Session, dossier_id: int, kind: str, at: datetime) -> None:
+        """A notice left the fund (e-mailed or posted): the plug-ins' hooks record it."""
+        for hook in self.plugins.notice_left:
+            hook(session, dossier_id, kind, at)
+
     def notice_undeliverable(self, notice_id: int, reason: str) -> bool:
         """Fail an e-mail for good and, in the same action, start the mediator's task to
         reach the complainant another way (message ``bericht_onbestelbaar``). When the
@@ -288,7 +322,8 @@ class Klachten:
             return max(len(failed), open_incidents)
 
     # ----- queries
-    def tasks(self, dossier_number: str | None = None) -> list[dict[str, Any]]:
+    def tasks(self, dossier_number: str | None = None) -> list[TaskInfo]:
+        """The open user tasks (of one dossier, when given), earliest due first."""
         with transaction(self.factory) as session:
             query = (select(OpenTask, Dossier.number)
                      .join(Dossier, Dossier.id == OpenTask.dossier_id)
@@ -296,10 +331,10 @@ class Klachten:
             if dossier_number:
                 self.find_dossier(session, dossier_number)
                 query = query.where(Dossier.number == dossier_number)
-            return [_task_dict(task, number) for task, number in session.execute(query)]
+            return [_task_info(task, number) for task, number in session.execute(query)]
 
-    def task_schema(self, task_id: str) -> tuple[dict[str, Any], dict]:
-        """An open task (as in :meth:`tasks`, plus the instance ``versie``) and its form's
+    def task_schema(self, task_id: str) -> TaskSchema:
+        """An open task (as in :meth:`tasks`), its instance's row version and its form's
         JSON Schema, from the version of the process the dossier runs on."""
         with transaction(self.factory) as session:
             row = session.get(OpenTask, task_id)
@@ -319,7 +354,7 @@ class Klachten:
                 if french.get("description"):  # the French text of the staff pages (x-fr)
                     schema["x-fr"] = {**french, "description": fill_rule_values(
                         french["description"], deadlines)}
-            return {**_task_dict(row, number), "versie": instance.version}, schema
+            return TaskSchema(_task_info(row, number), instance.version, schema)
 
     def diagram(self, number: str, language: str = "nl") -> tuple[dict, Model, DossierDiagram]:
         """A dossier's process data, the model version it runs on and its diagram (the
@@ -351,7 +386,7 @@ class Klachten:
         model, specs = self.runner.model(session, instance.definition_id)
         return instance, case_of(instance, model, specs)
 
-    def dossier(self, number: str) -> dict[str, Any]:
+    def dossier(self, number: str) -> DossierInfo:
         """Everything about a dossier: step, deadlines, open tasks, notices, audit, incidents."""
         with transaction(self.factory) as session:
             dossier = self.find_dossier(session, number)
@@ -360,41 +395,30 @@ class Klachten:
                 case: Case | ClosedCase | None = self.read_case(session, dossier)[1]
             except StateUnreadable:  # still show the dossier and its incident
                 case = None
-            return {
-                "dossiernummer": dossier.number,
-                "stap": instance.step,
-                "afgesloten": dossier.closed_at is not None,
-                "afgesloten_op": _iso(dossier.closed_at),
-                "uitkomst": dossier.outcome,
-                "gewist_op": _iso(dossier.erased_at),
-                "juridische_blokkering": (dossier.legal_hold_reason or "-"
-                                          if dossier.legal_hold else None),
-                "ontvangen_op": _iso(dossier.received_at),
-                "categorie": dossier.category,
-                "kanaal": dossier.channel,
-                "taal": dossier.language,
-                "procesversie": instance.definition_id,
-                "versie": instance.version,
-                "volgende_timer": _iso(instance.next_timer_at),
-                "termijnen": {
-                    name: {k: value.get(k) for k in ("dagen", "eenheid", "doorschuiven",
-                                                     "vervaldag", "vervalt_op", "start",
-                                                     "anker", "uitleg")}
-                    for name, value in (case.deadlines() if case else {}).items()
-                },
-                "open_taken": [_task_dict(t, dossier.number) for t in session.scalars(
+            return DossierInfo(
+                number=dossier.number or "", step=instance.step,
+                closed=dossier.closed_at is not None, closed_at=utc(dossier.closed_at),
+                outcome=dossier.outcome, erased_at=utc(dossier.erased_at),
+                legal_hold=dossier.legal_hold_reason or "-" if dossier.legal_hold else None,
+                received_at=clocks.as_utc(dossier.received_at), category=dossier.category,
+                channel=dossier.channel, language=dossier.language,
+                process_version=instance.definition_id, version=instance.version,
+                next_timer_at=utc(instance.next_timer_at),
+                deadlines={name: _deadline_info(value)
+                           for name, value in (case.deadlines() if case else {}).items()},
+                open_tasks=tuple(_task_info(t, dossier.number) for t in session.scalars(
                     select(OpenTask).where(OpenTask.dossier_id == dossier.id)
-                    .order_by(OpenTask.created_at))],
-                "wacht_op_berichten": sorted(case.waiting_messages()) if case else [],
-                "berichten": [notice_dict(n) for n in session.scalars(
-                    select(Notice).where(Notice.dossier_id == dossier.id).order_by(Notice.id))],
-                "audit": [_audit_dict(a) for a in session.scalars(
+                    .order_by(OpenTask.created_at))),
+                waiting_for=tuple(sorted(case.waiting_messages())) if case else (),
+                notices=tuple(notice_info(n) for n in session.scalars(
+                    select(Notice).where(Notice.dossier_id == dossier.id).order_by(Notice.id))),
+                audit=tuple(_audit_info(a) for a in session.scalars(
                     select(AuditEntry).where(AuditEntry.dossier_id == dossier.id)
-                    .order_by(AuditEntry.id))],
-                "incidenten": [_incident_dict(i) for i in session.scalars(
+                    .order_by(AuditEntry.id))),
+                incidents=tuple(_incident_info(i) for i in session.scalars(
                     select(Incident).where(Incident.dossier_id == dossier.id)
-                    .order_by(Incident.id))],
-            }
+                    .order_by(Incident.id))),
+            )
 
     def dossier_model(self, session: Session, dossier_id: int) -> Model:
         """The model version a dossier runs on."""
@@ -487,10 +511,9 @@ def _short(payload: dict) -> dict:
     return {key: str(value)[:200] for key, value in payload.items()}
 
 
-def _task_dict(task: OpenTask, number: str | None) -> dict[str, Any]:
-    return {"id": task.id, "dossiernummer": number, "taak": task.spec_name, "titel": task.title,
-            "rol": task.lane, "stap": task.step, "formulier": task.form,
-            "vervaldatum": _iso(task.due_at), "geclaimd_door": task.claimed_by}
+def _task_info(task: OpenTask, number: str | None) -> TaskInfo:
+    return TaskInfo(task.id, number, task.spec_name, task.title, task.lane, task.step,
+                    task.form, utc(task.due_at), task.claimed_by)
 
 
 
@@ -512,14 +535,21 @@ def _undeliverable_incident(notice: Notice, now: datetime, reason: str,
                     created_at=now)
 
 
-def _audit_dict(entry: AuditEntry) -> dict[str, Any]:
-    return {"op": _iso(entry.at), "wie": entry.actor, "wat": entry.action,
-            "element": entry.element, "stap": entry.step, "details": entry.details}
+def _deadline_info(value: dict[str, Any]) -> DeadlineInfo:
+    """A deadline as the model's operator stored it in the process data."""
+    return DeadlineInfo(value.get("dagen"), value.get("eenheid"), value.get("doorschuiven"),
+                        day(value.get("vervaldag")), instant(value.get("vervalt_op")),
+                        day(value.get("start")), value.get("anker"), value.get("uitleg"))
 
 
-def _incident_dict(incident: Incident) -> dict[str, Any]:
-    return {"element": incident.element, "stap": incident.step, "fout": incident.error,
-            "op": _iso(incident.created_at), "opgelost_op": _iso(incident.resolved_at)}
+def _audit_info(entry: AuditEntry) -> AuditInfo:
+    return AuditInfo(clocks.as_utc(entry.at), entry.actor, entry.action, entry.element,
+                     entry.step, entry.details)
+
+
+def _incident_info(incident: Incident) -> IncidentInfo:
+    return IncidentInfo(incident.element, incident.step, incident.error,
+                        clocks.as_utc(incident.created_at), utc(incident.resolved_at))
 
 
 def dumps(value: Any) -> str:

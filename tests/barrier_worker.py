@@ -13,12 +13,12 @@ import sys
 import time
 
 from runner import settings
-from runner.service import Klachten
+from runner.procedure import open_klachten
 from runner.worker import Worker
 
 
 def main() -> None:
-    klachten = Klachten(settings.database_url(), clock=settings.current().clock)
+    klachten = open_klachten(settings.database_url(), clock=settings.current().clock)
     worker = Worker(klachten)
     klachten.clock.now()  # connected and warm before the barrier
     print("klaar", flush=True)

@@ -23,6 +23,8 @@ from sqlalchemy import create_engine, text
 
 from runner.definition.model import default_processes_dir
 from runner.migrations import upgrade
+from runner.procedure import open_klachten
+from runner.results import TaskInfo
 from runner.service import Klachten
 
 PG_URL = os.environ.get("KLACHTEN_TEST_DATABASE_URL", "")
@@ -129,7 +131,7 @@ def database_url(request) -> Iterator[str]:
 
 @pytest.fixture
 def klachten(database_url) -> Iterator[Klachten]:
-    runner = Klachten(database_url, clock="virtual")
+    runner = open_klachten(database_url, clock="virtual")
     runner.clock.set(START)
     runner.deploy()
     yield runner
@@ -172,16 +174,16 @@ class Harness:
         self.number, self.access_code = result.dossier_number, result.access_code
         return self
 
-    def open_tasks(self) -> list[dict]:
+    def open_tasks(self) -> list[TaskInfo]:
         return self.k.tasks(self.number)
 
-    def task(self, name: str) -> dict:
-        matches = [t for t in self.open_tasks() if t["taak"] == name]
-        assert matches, f"geen open taak {name}; open: {[t['taak'] for t in self.open_tasks()]}"
+    def task(self, name: str) -> TaskInfo:
+        matches = [t for t in self.open_tasks() if t.name == name]
+        assert matches, f"geen open taak {name}; open: {[t.name for t in self.open_tasks()]}"
         return matches[0]
 
     def complete(self, name: str, data: dict, user: str = "mia") -> Harness:
-        self.k.complete_task(self.task(name)["id"], data, user)
+        self.k.complete_task(self.task(name).id, data, user)
         return self
 
     def message(self, name: str, payload: dict | None = None) -> Harness:
@@ -206,7 +208,7 @@ class Harness:
         return self.k.dossier(self.number)
 
     def notices(self) -> list[str]:
-        return [n["soort"] for n in self.info["berichten"]]
+        return [n.kind for n in self.info.notices]
 
     def counts_at(self, days: list[float], kind: str = "statusbericht") -> list[int]:
         """How many notices of ``kind`` exist after the clock reaches each of ``days``."""

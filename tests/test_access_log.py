@@ -18,7 +18,7 @@ def _log(klachten, accounts: Accounts) -> list[tuple[str, str, str]]:
 
 def test_a_letter_download_is_logged(staff: Staff, harness: Harness, klachten, accounts):
     harness.submit()
-    code = harness.info["berichten"][0]["code"]
+    code = harness.info.notices[0].code
     staff.login("mia")
     pdf = staff.get(f"/bemiddeling/dossiers/{harness.number}/brieven/{code}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
@@ -50,7 +50,7 @@ def test_the_csv_export_is_logged_with_its_period(staff: Staff, harness: Harness
 
 def test_the_beheerder_reads_what_was_seen(staff: Staff, harness: Harness):
     harness.submit()
-    code = harness.info["berichten"][0]["code"]
+    code = harness.info.notices[0].code
     staff.login("mia")
     staff.get(f"/bemiddeling/dossiers/{harness.number}/brieven/{code}.pdf")
     staff.get("/bemiddeling/rapporten/dossiers.csv", query_string=YEAR)
@@ -72,7 +72,7 @@ def test_reading_a_dossier_or_a_letter_on_the_command_line_is_logged(
     from runner.cli import main
 
     harness.submit()
-    code = harness.info["berichten"][0]["code"]
+    code = harness.info.notices[0].code
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
     monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
     monkeypatch.setenv("KLACHTEN_INSTANCE_PATH", str(tmp_path / "instance"))

@@ -100,7 +100,7 @@ def test_first_line_answerer_gets_403_through_the_api(client, spec, klachten, to
     Accounts(klachten).set_roles("mia", ["klachtenbemiddelaar", "nationale klachtenbemiddelaar"])
     harness.submit().admissible().investigate().answer()
     harness.message("klager_niet_akkoord", {"reden": "Nee."})
-    task = harness.task("nationaal_onderzoek")["id"]
+    task = harness.task("nationaal_onderzoek").id
     _check(spec, client.post(f"/api/v1/taken/{task}", json={"gegevens": {}},
                              headers=_auth(tokens["mia"])), "Problem", 403)
 

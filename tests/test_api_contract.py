@@ -76,7 +76,7 @@ def test_a_schema_violating_body_is_refused(client, token, harness: Harness, bod
     response = client.post(f"/api/v1/dossiers/{harness.number}/berichten", json=body,
                            headers=_auth(token))
     assert response.status_code == 400 and response.mimetype == "application/problem+json"
-    assert harness.info["afgesloten"] is False
+    assert harness.info.closed is False
 
 
 def test_a_405_says_what_is_allowed(client, token):

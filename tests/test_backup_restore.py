@@ -20,6 +20,7 @@ from smtp_server import SmtpServer, outbox_for
 from sqlalchemy import create_engine, make_url, text
 
 from runner.migrations import upgrade
+from runner.procedure import open_klachten
 from runner.service import Klachten
 
 pytestmark = pytest.mark.postgresql
@@ -101,33 +102,33 @@ def _carry_on(klachten: Klachten, server: SmtpServer, numbers: list[str]) -> lis
         klachten.sweep_timers()
         outbox.deliver_due()
         for task in klachten.tasks():
-            data, user = TASK_DATA[task["taak"]]
-            klachten.complete_task(task["id"], data, user)
+            data, user = TASK_DATA[task.name]
+            klachten.complete_task(task.id, data, user)
     outbox.deliver_due()
     return [_essence(klachten.dossier(number)) for number in numbers]
 
 
 def _essence(info: dict) -> dict:
     return {
-        "nummer": info["dossiernummer"], "stap": info["stap"], "uitkomst": info["uitkomst"],
-        "afgesloten_op": info["afgesloten_op"], "open": [t["taak"] for t in info["open_taken"]],
-        "berichten": [(n["soort"], n["kanaal"], n["status"], n["pogingen"])
-                      for n in info["berichten"]],
-        "audit": [(a["op"], a["wie"], a["wat"], a["element"]) for a in info["audit"]],
-        "incidenten": info["incidenten"],
+        "nummer": info.number, "stap": info.step, "uitkomst": info.outcome,
+        "afgesloten_op": info.closed_at, "open": [t.name for t in info.open_tasks],
+        "berichten": [(n.kind, n.channel, n.status, n.attempts)
+                      for n in info.notices],
+        "audit": [(a.at, a.actor, a.action, a.element) for a in info.audit],
+        "incidenten": info.incidents,
     }
 
 
 def test_a_restored_backup_carries_on_like_the_original(databases, tmp_path):
     original_url, restored_url = databases
     upgrade(original_url)
-    original = Klachten(original_url, clock="virtual")
+    original = open_klachten(original_url, clock="virtual")
     original.clock.set(START)
     original.deploy()
     numbers = _every_step(original)
     before = [original.dossier(number) for number in numbers.values()]
     _dump_and_restore(original_url, restored_url, tmp_path / "klachten.dump")
-    restored = Klachten(restored_url, clock="virtual")
+    restored = open_klachten(restored_url, clock="virtual")
     servers = [SmtpServer().start(), SmtpServer().start()]
     try:
         assert [restored.dossier(number) for number in numbers.values()] == before

@@ -22,6 +22,7 @@ import pytest
 from conftest import SECRET, START, Harness, require_tool
 from werkzeug.serving import make_server
 
+from runner.procedure import open_klachten
 from runner.service import Klachten
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,7 @@ def served(sqlite_url, tmp_path) -> Iterator[tuple[str, str, Klachten]]:
     from web import create_app
     from web.extension import close
 
-    klachten = Klachten(sqlite_url, clock="virtual")
+    klachten = open_klachten(sqlite_url, clock="virtual")
     klachten.clock.set(START)
     klachten.deploy()
     app = create_app({"DATABASE_URL": sqlite_url, "CLOCK": "virtual", "SECRET_KEY": SECRET,
@@ -204,7 +205,7 @@ def test_accessibility_audit_with_axe_core(served, browser):
 
 def _task_link(page, klachten: Klachten, number: str, name: str) -> None:
     """From the werkbak, open the task ``name`` of dossier ``number``."""
-    title = next(t["titel"] for t in klachten.tasks(number) if t["taak"] == name)
+    title = next(t.title for t in klachten.tasks(number) if t.name == name)
     page.get_by_role("link", name="Werkbak").click()
     page.get_by_role("link", name=title).first.click()
 
@@ -269,7 +270,7 @@ def test_mediator_walks_a_dossier_from_intake_to_recommendation(served, browser)
     assert page.locator("svg.bpmn-diagram").is_visible()
     _shot(page, "12-dossier")
     info = klachten.dossier(number)
-    assert info["afgesloten"] and not info["open_taken"]
+    assert info.closed and not info.open_tasks
     assert not [text for text in console if "Content Security Policy" in text], console
 
 
@@ -361,9 +362,9 @@ def test_mediator_follows_up_a_recommendation_in_the_register(served, browser):
         _shot(page, "13-aanbeveling")
     finally:
         context.close()
-    [entry] = [a for a in klachten.dossier(harness.number)["audit"]
-               if a["wat"] == "aanbeveling gewijzigd"]
-    assert entry["details"]["wijzigingen"]["status"] == {"van": "open", "naar": "afgewezen"}
+    [entry] = [a for a in klachten.dossier(harness.number).audit
+               if a.action == "aanbeveling gewijzigd"]
+    assert entry.details["wijzigingen"]["status"] == {"van": "open", "naar": "afgewezen"}
 
 
 def test_reports_page_in_chromium_on_screen_and_printed(served, browser, tmp_path):

@@ -85,7 +85,7 @@ def test_typed_text_with_a_direction_override_keeps_the_page_in_order(served, br
     try:
         walk.sign_in("nora", "/bemiddeling/taken")
         _assert_isolated(walk, "werkbak", 1)
-        task = escalated.task("nationaal_onderzoek")["id"]
+        task = escalated.task("nationaal_onderzoek").id
         walk.page.goto(f"{base}/bemiddeling/taken/{task}")
         _assert_isolated(walk, "taak", 3)
         page.goto(f"{base}/bemiddeling/dossiers/{escalated.number}")

@@ -269,8 +269,8 @@ def test_a_mediators_day(world, browser):  # noqa: F811 - fixture
             if page.locator("main table").count() else True
         walk.check("gepost")
         task = next(t for t in klachten.tasks(dossiers["judge"])
-                    if t["taak"] == "ontvankelijkheid_beoordelen")
-        walk.go(f"/bemiddeling/taken/{task['id']}", "taak-ontvankelijkheid")
+                    if t.name == "ontvankelijkheid_beoordelen")
+        walk.go(f"/bemiddeling/taken/{task.id}", "taak-ontvankelijkheid")
         walk.go(f"/bemiddeling/dossiers/{dossiers['investigate']}", "dossier")
         walk.go("/bemiddeling/intake", "intake")
         walk.go("/bemiddeling/aanbevelingen", "verbeterregister")
@@ -296,8 +296,8 @@ def test_the_national_mediators_day(world, browser):  # noqa: F811 - fixture
         walk.sign_in("nora", "/bemiddeling/taken")
         walk.check("werkbak")
         task = next(t for t in klachten.tasks(dossiers["national"])
-                    if t["taak"] == "nationaal_onderzoek")
-        walk.go(f"/bemiddeling/taken/{task['id']}", "taak-nationaal")
+                    if t.name == "nationaal_onderzoek")
+        walk.go(f"/bemiddeling/taken/{task.id}", "taak-nationaal")
         walk.go(f"/bemiddeling/dossiers/{dossiers['national']}", "dossier")
     finally:
         walk.close()

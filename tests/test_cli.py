@@ -156,7 +156,7 @@ def test_not_initialised_database_is_a_clear_error(tmp_path, monkeypatch):
 
 def test_user_commands(cli, monkeypatch, database_url):
     from runner.accounts.users import Accounts
-    from runner.service import Klachten
+    from runner.procedure import open_klachten
 
     monkeypatch.setenv("KLACHTEN_PASSWORD", "een-lang-wachtwoord")
     assert "toegevoegd" in cli("user", "add", "ann", "--role", "klachtenbemiddelaar").output
@@ -165,7 +165,7 @@ def test_user_commands(cli, monkeypatch, database_url):
     token = cli("user", "token", "ann").output.strip()
     assert "nationale" in cli("user", "role", "ann", "--role", "klachtenbemiddelaar",
                               "--role", "nationale klachtenbemiddelaar").output
-    klachten = Klachten(database_url)
+    klachten = open_klachten(database_url)
     try:
         assert Accounts(klachten).by_token(token).name == "ann"
         cli("user", "disable", "ann")

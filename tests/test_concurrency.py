@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, event, func, select, text
 
 from runner.bpmn.errors import Conflict, NotFound
 from runner.bpmn.store import transaction
+from runner.procedure import open_klachten
 from runner.service import Klachten
 from runner.store import Notice
 
@@ -20,7 +21,7 @@ def test_two_workers_fire_each_due_timer_exactly_once(klachten, database_url):
     for _ in range(12):
         Harness(klachten).submit().admissible()
     Harness(klachten).at_day(22, sweep=False)
-    workers = [Klachten(database_url, clock="virtual") for _ in range(2)]
+    workers = [open_klachten(database_url, clock="virtual") for _ in range(2)]
     run_together(*(worker.sweep_timers for worker in workers))
     for worker in workers:
         worker.close()
@@ -34,14 +35,14 @@ def test_two_workers_fire_each_due_timer_exactly_once(klachten, database_url):
 def test_racing_completions_one_wins_the_other_gets_a_conflict(klachten, database_url):
     number = klachten.submit(complaint()).dossier_number
     [task] = klachten.tasks(number)
-    other = Klachten(database_url, clock="virtual")
+    other = open_klachten(database_url, clock="virtual")
     results: list[str] = []
     barrier = threading.Barrier(2)
 
     def complete(runner: Klachten, user: str) -> None:
         barrier.wait()
         try:
-            runner.complete_task(task["id"], {"ontvankelijk": "ja"}, user)
+            runner.complete_task(task.id, {"ontvankelijk": "ja"}, user)
             results.append("ok")
         except (Conflict, NotFound):
             results.append("conflict")
@@ -49,12 +50,12 @@ def test_racing_completions_one_wins_the_other_gets_a_conflict(klachten, databas
     run_together(lambda: complete(klachten, "mia"), lambda: complete(other, "nora"))
     other.close()
     assert sorted(results) == ["conflict", "ok"]
-    audit = klachten.dossier(number)["audit"]
-    assert [a["wat"] for a in audit].count("taak voltooid") == 1
+    audit = klachten.dossier(number).audit
+    assert [a.action for a in audit].count("taak voltooid") == 1
 
 
 def test_concurrent_submissions_get_distinct_gapless_numbers(klachten, database_url):
-    runners = [Klachten(database_url, clock="virtual") for _ in range(4)]
+    runners = [open_klachten(database_url, clock="virtual") for _ in range(4)]
     numbers: list[str] = []
     lock = threading.Lock()
 
@@ -78,7 +79,7 @@ def test_racing_register_edits_one_wins_the_other_gets_a_conflict(klachten, data
     harness.recommend([{"tekst": "Beter uitleggen.", "dienst": "Kine"}])
     mia, tom = (Account(n, name, (MEDIATOR,), False) for n, name in [(1, "mia"), (2, "tom")])
     [entry] = Register(klachten).page(mia, RegisterQuery()).rows
-    other = Klachten(database_url, clock="virtual")
+    other = open_klachten(database_url, clock="virtual")
     results: list[str] = []
     barrier = threading.Barrier(2)
 
@@ -98,8 +99,8 @@ def test_racing_register_edits_one_wins_the_other_gets_a_conflict(klachten, data
     assert sorted(results) == sorted([winner, "conflict"])
     saved = Register(klachten).entry(mia, entry.id)
     assert (saved.status, saved.version) == (winner, 2)
-    changes = [a for a in klachten.dossier(harness.number)["audit"]
-               if a["wat"] == "aanbeveling gewijzigd"]
+    changes = [a for a in klachten.dossier(harness.number).audit
+               if a.action == "aanbeveling gewijzigd"]
     assert len(changes) == 1
 
 
@@ -139,7 +140,7 @@ def _mediator(klachten: Klachten):
     accounts = Accounts(klachten)
     mia = accounts.add("mia", ["klachtenbemiddelaar"], "een-lang-wachtwoord")
     [task] = Harness(klachten).submit().open_tasks()
-    return Inbox(klachten, accounts), mia, task["id"]
+    return Inbox(klachten, accounts), mia, task.id
 
 
 @pytest.mark.postgresql

@@ -37,6 +37,7 @@ from worker_processes import (
 from runner.bpmn.errors import Conflict, DatabaseUnavailable, ValidationFailed
 from runner.bpmn.store import AuditEntry, Incident, Instance, transaction
 from runner.operators import existing_sequence_numbers
+from runner.procedure import open_klachten
 from runner.service import Klachten
 from runner.store import Dossier, DossierSequence, Notice
 
@@ -233,7 +234,7 @@ def test_worker_killed_mid_delivery_resends_only_the_mail_in_flight(klachten, da
 def test_200_concurrent_submissions_get_200_gapless_numbers(klachten, database_url):
     """20 runners with their own connections submit 10 complaints each, released at one
     barrier; every 10th complaint is invalid and must not use up a number."""
-    runners = [Klachten(database_url, clock="virtual") for _ in range(20)]
+    runners = [open_klachten(database_url, clock="virtual") for _ in range(20)]
     barrier = threading.Barrier(len(runners))
     numbers: list[str] = []
     refused: list[str] = []
@@ -267,14 +268,14 @@ def test_simultaneous_completions_one_wins_the_other_gets_a_conflict(klachten, d
     dossier then shows the one completion, once."""
     number = klachten.submit(complaint()).dossier_number
     [task] = klachten.tasks(number)
-    version = klachten.dossier(number)["versie"]
-    runners = [Klachten(with_application_name(database_url, "klachten-race"),
+    version = klachten.dossier(number).version
+    runners = [open_klachten(with_application_name(database_url, "klachten-race"),
                         clock="virtual") for _ in range(2)]
     results: dict[str, str] = {}
 
     def complete(runner: Klachten, user: str) -> None:
         try:
-            runner.complete_task(task["id"], {"ontvankelijk": "ja"}, user)
+            runner.complete_task(task.id, {"ontvankelijk": "ja"}, user)
             results[user] = "ok"
         except Conflict:
             results[user] = "conflict"
@@ -295,11 +296,11 @@ def test_simultaneous_completions_one_wins_the_other_gets_a_conflict(klachten, d
     assert sorted(results.values()) == ["conflict", "ok"]
     info = klachten.dossier(number)
     winner = next(user for user, result in results.items() if result == "ok")
-    completions = [a for a in info["audit"] if a["wat"] == "taak voltooid"]
-    assert [a["wie"] for a in completions] == [winner]
-    assert info["versie"] == version + 1
-    assert [t["taak"] for t in info["open_taken"]] == ["onderzoek"]
-    assert [n["soort"] for n in info["berichten"]] == ["ontvangstmelding"]
+    completions = [a for a in info.audit if a.action == "taak voltooid"]
+    assert [a.actor for a in completions] == [winner]
+    assert info.version == version + 1
+    assert [t.name for t in info.open_tasks] == ["onderzoek"]
+    assert [n.kind for n in info.notices] == ["ontvangstmelding"]
 
 
 def test_a_connection_lost_mid_tick_leaves_the_timer_due(klachten, database_url):
@@ -308,7 +309,7 @@ def test_a_connection_lost_mid_tick_leaves_the_timer_due(klachten, database_url)
     sweep fires the timer once."""
     number = klachten.submit(complaint()).dossier_number
     [task] = klachten.tasks(number)
-    klachten.complete_task(task["id"], {"ontvankelijk": "ja"}, "mia")
+    klachten.complete_task(task.id, {"ontvankelijk": "ja"}, "mia")
     klachten.clock.set(FIRST_STATUS_DUE)
     admin = klachten.engine  # another connection of the same pool ends this one
     killed: list[int] = []
@@ -327,8 +328,8 @@ def test_a_connection_lost_mid_tick_leaves_the_timer_due(klachten, database_url)
         event.remove(klachten.engine, "before_cursor_execute", end_connection)
     assert killed
     info = klachten.dossier(number)
-    assert info["incidenten"] == [] and info["volgende_timer"] is not None
-    assert [n["soort"] for n in info["berichten"]] == ["ontvangstmelding"]
+    assert info.incidents == () and info.next_timer_at is not None
+    assert [n.kind for n in info.notices] == ["ontvangstmelding"]
     assert klachten.sweep_timers() == 1
-    assert [n["soort"] for n in klachten.dossier(number)["berichten"]] == \
+    assert [n.kind for n in klachten.dossier(number).notices] == \
         ["ontvangstmelding", STATUS]

@@ -26,7 +26,7 @@ from smtp_server import SENDER
 from worker_processes import wait_until, worker_env
 
 from runner.migrations import upgrade
-from runner.service import Klachten
+from runner.procedure import open_klachten
 
 pytestmark = pytest.mark.postgresql
 
@@ -86,12 +86,12 @@ def _stop(process: subprocess.Popen) -> int:
 def test_web_app_and_worker_recover_from_a_database_restart(cluster, smtp_server, tmp_path):
     url = cluster.url()
     upgrade(url)
-    klachten = Klachten(url, clock="virtual")
+    klachten = open_klachten(url, clock="virtual")
     klachten.clock.set(START)
     klachten.deploy()
     investigating = klachten.submit(complaint()).dossier_number
     [task] = klachten.tasks(investigating)
-    klachten.complete_task(task["id"], {"ontvankelijk": "ja"}, "mia")
+    klachten.complete_task(task.id, {"ontvankelijk": "ja"}, "mia")
     klachten.close()
 
     port = free_port()
@@ -115,7 +115,7 @@ def test_web_app_and_worker_recover_from_a_database_restart(cluster, smtp_server
 
         after = browser.file_complaint()  # no restart of the web app
         assert after != before
-        advanced = Klachten(url, clock="virtual")
+        advanced = open_klachten(url, clock="virtual")
         advanced.clock.set(START + timedelta(days=22))
         advanced.close()
         wait_until(lambda: len(smtp_server.messages) == 4, timeout=60,
@@ -128,10 +128,10 @@ def test_web_app_and_worker_recover_from_a_database_restart(cluster, smtp_server
     assert "database weer bereikbaar" in log and "Traceback" not in log
     assert web_exit in (0, -signal.SIGTERM)
     assert len({m["Message-ID"] for m in smtp_server.messages}) == 4
-    klachten = Klachten(url, clock="virtual")
+    klachten = open_klachten(url, clock="virtual")
     try:
-        notices = {number: [(n["soort"], n["status"])
-                            for n in klachten.dossier(number)["berichten"]]
+        notices = {number: [(n.kind, n.status)
+                            for n in klachten.dossier(number).notices]
                    for number in (investigating, before, after)}
     finally:
         klachten.close()

@@ -3,8 +3,6 @@ move (derived rows, timers, audit), the revert, and repairing a broken version."
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from conftest import Harness
 from process_versions import (
@@ -39,7 +37,7 @@ def _rows(klachten, number: str) -> dict:
                 select(OpenTask).where(OpenTask.instance_id == instance.id))),
             "messages": sorted(session.scalars(select(WaitingMessage.name).where(
                 WaitingMessage.instance_id == instance.id))),
-            "incidents": [i for i in info["incidenten"] if not i["opgelost_op"]],
+            "incidents": [i for i in info.incidents if not i.resolved_at],
         }
 
 
@@ -112,24 +110,24 @@ def test_dossiers_at_every_step_move_and_carry_on(klachten, dossiers, tmp_path):
         # the same open tasks (ids, deadlines, claims), timers and waiting messages
         for key in ("tasks", "next_timer", "messages", "step", "incidents"):
             assert after[key] == before[name][key], (name, key)
-        audit = [a for a in harness.info["audit"] if a["wat"] == "gemigreerd"]
-        assert audit[0]["wie"] == "bert"
-        assert audit[0]["details"]["van"] == 1 and audit[0]["details"]["naar"] == new
+        audit = [a for a in harness.info.audit if a.action == "gemigreerd"]
+        assert audit[0].actor == "bert"
+        assert audit[0].details["van"] == 1 and audit[0].details["naar"] == new
     # they carry on under version 2: the pre-check is gone, the new task comes
     posted = dossiers["2 posten"]
     posted.complete("ontvangstmelding_posten", {"gepost_op": "2026-04-12"})
-    assert [t["taak"] for t in posted.open_tasks()] == ["ontvankelijkheid_beoordelen"]
-    assert "ontvankelijkheid_voorstel" not in {a["element"] for a in posted.info["audit"]}
+    assert [t.name for t in posted.open_tasks()] == ["ontvankelijkheid_beoordelen"]
+    assert "ontvankelijkheid_voorstel" not in {a.element for a in posted.info.audit}
     waiting = dossiers["6 reactie"]
     waiting.advance(31)
-    assert [t["taak"] for t in waiting.open_tasks()] == ["tevredenheid"]
+    assert [t.name for t in waiting.open_tasks()] == ["tevredenheid"]
     waiting.complete("tevredenheid", {"tevreden": "ja"}).recommend()
-    assert waiting.info["afgesloten"] and waiting.info["stap"] == "Afgesloten"
+    assert waiting.info.closed and waiting.info.step == "Afgesloten"
     researched = dossiers["4 onderzoek"]
     assert researched.notices().count("statusbericht") == 1  # day 61, 21 days after start
     researched.investigate().answer().advance(31)
     researched.complete("tevredenheid", {"tevreden": "nee"}).recommend()
-    assert researched.info["afgesloten"]
+    assert researched.info.closed
 
 
 def test_new_rule_values_apply_to_migrated_dossiers_when_chosen(klachten, dossiers, tmp_path):
@@ -138,10 +136,10 @@ def test_new_rule_values_apply_to_migrated_dossiers_when_chosen(klachten, dossie
     migrations = DossierMigrations(klachten)
     migrations.migrate(new, Selection(numbers=(kept.number,)), "bert")
     migrations.migrate(new, Selection(numbers=(renewed.number,)), "bert", new_rules=True)
-    assert kept.info["termijnen"]["antwoord"]["vervaldag"] == "2026-05-26"
-    assert kept.task("onderzoek")["vervaldatum"].startswith("2026-05-26")
-    assert renewed.info["termijnen"]["antwoord"]["vervaldag"] == "2026-05-11"
-    assert renewed.task("gemotiveerd_antwoord")["vervaldatum"].startswith("2026-05-11")
+    assert kept.info.deadlines["antwoord"].due_date.isoformat() == "2026-05-26"
+    assert kept.task("onderzoek").due_at.isoformat().startswith("2026-05-26")
+    assert renewed.info.deadlines["antwoord"].due_date.isoformat() == "2026-05-11"
+    assert renewed.task("gemotiveerd_antwoord").due_at.isoformat().startswith("2026-05-11")
 
 
 def test_a_dossier_whose_current_task_was_removed_is_reported_and_left(klachten, dossiers,
@@ -158,7 +156,7 @@ def test_a_dossier_whose_current_task_was_removed_is_reported_and_left(klachten,
         "in de nieuwe versie"]
     assert "resultaat" not in rows[stuck.number]
     assert _rows(klachten, stuck.number) == before
-    assert "gemigreerd" not in {a["wat"] for a in stuck.info["audit"]}
+    assert "gemigreerd" not in {a.action for a in stuck.info.audit}
     assert rows[other.number]["resultaat"] == "gemigreerd"
     assert "Gemotiveerd antwoord geven (gemotiveerd_antwoord)" in rows[other.number][
         "taken_verwijderd_vooruit"]
@@ -176,7 +174,7 @@ def test_revert_restores_the_stored_state_byte_for_byte(klachten, dossiers, tmp_
     after = _rows(klachten, harness.number)
     assert after["state"] == before["state"]  # the very same text
     assert after == before
-    assert [a["wat"] for a in harness.info["audit"]][-2:] == ["gemigreerd",
+    assert [a.action for a in harness.info.audit][-2:] == ["gemigreerd",
                                                               "migratie teruggedraaid"]
     with pytest.raises(Conflict, match="geen migratie om terug te draaien"):
         migrations.revert([harness.number], "bert")
@@ -221,8 +219,8 @@ def test_a_dossier_on_a_broken_version_is_repaired_by_migrating_it(klachten, tmp
     assert harness.notices().count("statusbericht") == 1
     rows = _rows(klachten, harness.number)
     assert rows["incidents"] == [] and rows["version"] == fixed
-    assert rows["next_timer"] is not None and rows["next_timer"] > datetime.fromisoformat(
-        harness.info["berichten"][-1]["aangemaakt_op"])
+    assert rows["next_timer"] is not None
+    assert rows["next_timer"] > harness.info.notices[-1].created_at
 
 
 # ----- the beheerder's page and the command line
@@ -325,12 +323,10 @@ def test_a_dossier_changed_during_its_migration_is_left_as_the_other_action_made
     keeps its state, the others move."""
     from sqlalchemy import update
 
-    import runner.design.dossier_migration as module
-
     new = klachten.deploy(version_two(tmp_path / "v2"))[0]
     raced, other = dossiers["4 onderzoek"].number, dossiers["5 antwoord"].number
     before = _rows(klachten, raced)
-    real_save = module.save_case
+    real_save = klachten.runner.save
 
     def save_after_another_action(loaded, model, state=None):
         if loaded.dossier.number == raced:
@@ -339,7 +335,7 @@ def test_a_dossier_changed_during_its_migration_is_left_as_the_other_action_made
                                    .execution_options(synchronize_session=False))
         real_save(loaded, model, state)
 
-    monkeypatch.setattr(module, "save_case", save_after_another_action)
+    monkeypatch.setattr(klachten.runner, "save", save_after_another_action)
     rows = _by_number(DossierMigrations(klachten).migrate(
         new, Selection(numbers=(raced, other)), "bert"))
     assert rows[raced]["redenen"] == ["het dossier werd intussen gewijzigd; laad het opnieuw"]
@@ -353,14 +349,14 @@ def test_a_dossier_stuck_on_a_failing_timer_is_repaired_by_migrating_and_retryin
     harness = Harness(klachten).submit().admissible()  # the status timer cannot start
     rows = _rows(klachten, harness.number)
     assert rows["version"] == broken and rows["incidents"]
-    assert rows["incidents"][0]["element"] == "statusbericht_timer"
+    assert rows["incidents"][0].element == "statusbericht_timer"
     report = DossierMigrations(klachten).migrate(1, Selection(numbers=(harness.number,)),
                                                  "bert")
     assert report["dossiers"][0]["resultaat"] == "gemigreerd"
     klachten.retry(harness.number, "bert")
     rows = _rows(klachten, harness.number)
     assert rows["incidents"] == [] and rows["version"] == 1
-    assert [t["taak"] for t in harness.open_tasks()] == ["onderzoek"]
+    assert [t.name for t in harness.open_tasks()] == ["onderzoek"]
     assert harness.counts_at([20, 22]) == [0, 1]  # the status notice after 21 days
 
 
@@ -372,4 +368,4 @@ def test_a_new_status_interval_holds_notice_after_notice(klachten, dossiers, tmp
     DossierMigrations(klachten).migrate(new, Selection(numbers=(harness.number,)), "bert",
                                         new_rules=True)
     assert harness.counts_at([53, 55, 67, 69]) == [0, 1, 1, 2]
-    assert harness.info["termijnen"]["statusbericht"]["dagen"] == 14
+    assert harness.info.deadlines["statusbericht"].days == 14

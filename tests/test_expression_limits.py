@@ -121,8 +121,8 @@ def test_a_deployed_model_with_an_endless_condition_cannot_stall_the_runner(klac
     case = Harness(klachten).submit()
     before = case.info
     case.admissible()
-    [incident] = case.info["incidenten"]
-    assert incident["element"] == "is_ontvankelijk"
-    assert "te veel stappen (meer dan 100000)" in incident["fout"] or (
-        "duurt te lang" in incident["fout"])
-    assert before["incidenten"] == []
+    [incident] = case.info.incidents
+    assert incident.element == "is_ontvankelijk"
+    assert "te veel stappen (meer dan 100000)" in incident.error or (
+        "duurt te lang" in incident.error)
+    assert before.incidents == ()

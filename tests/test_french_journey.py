@@ -57,23 +57,23 @@ EVERY_KIND = ["ontvangstmelding", "statusbericht", "antwoord", "statusbericht",
 
 def test_by_email_every_notice_is_french(klachten):
     harness = _journey(klachten, email="chloe.dubois@example.be")
-    notices = harness.info["berichten"]
-    assert [n["soort"] for n in notices] == EVERY_KIND
+    notices = harness.info.notices
+    assert [n.kind for n in notices] == EVERY_KIND
     for notice in notices:
-        assert notice["taal"] == "fr" and notice["kanaal"] == "email"
-        assert_french(f"{notice['onderwerp']}\n{notice['tekst']}", notice["soort"])
-        assert notice["tekst"].split("\n\n")[0] == "Madame, Monsieur,"
+        assert notice.language == "fr" and notice.channel == "email"
+        assert_french(f"{notice.subject}\n{notice.body}", notice.kind)
+        assert notice.body.split("\n\n")[0] == "Madame, Monsieur,"
 
 
 @pytest.mark.parametrize("copy", [False, True], ids=["letters", "paper_copies"])
 def test_by_letter_every_pdf_is_french(klachten, copy):
     contact = {"email": "chloe.dubois@example.be"} if copy else {}
     harness = _journey(klachten, adres=ADDRESS, **contact)
-    notices = harness.info["berichten"]
-    assert [n["soort"] for n in notices] == EVERY_KIND
+    notices = harness.info.notices
+    assert [n.kind for n in notices] == EVERY_KIND
     for notice in notices:
-        pdf = klachten.post.letter(harness.number, notice["code"]).pdf
+        pdf = klachten.post.letter(harness.number, notice.code).pdf
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
         assert "MUTUALITÉ" in text and "Madame, Monsieur," in text and "Page 1 sur" in text
-        assert "Rue de l'Église 12" in text and notice["code"] in text
-        assert_french(text, notice["soort"])
+        assert "Rue de l'Église 12" in text and notice.code in text
+        assert_french(text, notice.kind)

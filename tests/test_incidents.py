@@ -24,18 +24,18 @@ def test_failing_operator_becomes_incident_and_retry_recovers(harness: Harness, 
     monkeypatch.setitem(operators.OPERATORS, "produce_notice", broken)
     harness.admissible().at_day(22)
     info = harness.info
-    [incident] = info["incidenten"]
-    assert incident["element"] == "statusbericht"
-    assert "SMTP-sjabloon kapot" in incident["fout"] and incident["opgelost_op"] is None
-    assert "Incident: Statusbericht versturen" in info["stap"]
+    [incident] = info.incidents
+    assert incident.element == "statusbericht"
+    assert "SMTP-sjabloon kapot" in incident.error and incident.resolved_at is None
+    assert "Incident: Statusbericht versturen" in info.step
     assert harness.task("onderzoek")  # the mediator can go on working meanwhile
 
     monkeypatch.setitem(operators.OPERATORS, "produce_notice", original)
     assert harness.k.retry(harness.number, "beheerder") == 1
     info = harness.info
-    assert info["incidenten"][0]["opgelost_op"] is not None
-    assert "Incident" not in info["stap"]
-    assert [n["soort"] for n in info["berichten"]].count("statusbericht") == 1
+    assert info.incidents[0].resolved_at is not None
+    assert "Incident" not in info.step
+    assert [n.kind for n in info.notices].count("statusbericht") == 1
     with pytest.raises(Conflict, match="geen open incident"):
         harness.k.retry(harness.number, "beheerder")
 
@@ -44,8 +44,8 @@ def test_unknown_operator_is_an_incident_not_a_crash(harness: Harness, monkeypat
     monkeypatch.delitem(operators.OPERATORS, "close_dossier")
     harness.submit().admissible()
     harness.message("klacht_ingetrokken")
-    [incident] = harness.info["incidenten"]
-    assert "onbekende operator close_dossier" in incident["fout"]
+    [incident] = harness.info.incidents
+    assert "onbekende operator close_dossier" in incident.error
 
 
 def test_a_dossier_that_cannot_be_ticked_does_not_stall_the_sweep(klachten):
@@ -58,9 +58,9 @@ def test_a_dossier_that_cannot_be_ticked_does_not_stall_the_sweep(klachten):
     healthy.at_day(22)
     assert healthy.notices().count("statusbericht") == 1
     info = broken.info
-    assert info["volgende_timer"] is None  # out of the sweep until a retry
-    [incident] = info["incidenten"]
-    assert incident["element"] == "timer" and incident["opgelost_op"] is None
+    assert info.next_timer_at is None  # out of the sweep until a retry
+    [incident] = info.incidents
+    assert incident.element == "timer" and incident.resolved_at is None
 
     with transaction(klachten.factory) as session:
         instance = session.scalar(select(Instance).join(Dossier).where(
@@ -69,5 +69,5 @@ def test_a_dossier_that_cannot_be_ticked_does_not_stall_the_sweep(klachten):
     assert klachten.retry(broken.number, "beheerder") == 1
     info = broken.info
     assert broken.notices().count("statusbericht") == 1
-    assert info["incidenten"][0]["opgelost_op"] is not None
-    assert info["volgende_timer"] is not None
+    assert info.incidents[0].resolved_at is not None
+    assert info.next_timer_at is not None

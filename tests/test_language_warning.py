@@ -19,7 +19,7 @@ def test_detect_nl_and_fr_and_nothing_for_short_text():
 
 def test_the_runner_flags_only_member_text_in_the_other_language(klachten, accounts):
     harness = Harness(klachten).submit(taal="fr")
-    task_id = harness.task("ontvankelijkheid_beoordelen")["id"]
+    task_id = harness.task("ontvankelijkheid_beoordelen").id
     mia = accounts.working("mia")
     fields = {"ontvankelijk": "nee", "reden": "geen_verband", "motivatie": DUTCH}
     assert Inbox(klachten, accounts).language_warnings(mia, task_id, fields) == [
@@ -27,7 +27,7 @@ def test_the_runner_flags_only_member_text_in_the_other_language(klachten, accou
     fields["motivatie"] = FRENCH
     assert Inbox(klachten, accounts).language_warnings(mia, task_id, fields) == []
     harness.admissible()
-    onderzoek = harness.task("onderzoek")["id"]  # findings stay inside: no warning
+    onderzoek = harness.task("onderzoek").id  # findings stay inside: no warning
     assert Inbox(klachten, accounts).language_warnings(
         mia, onderzoek, {"bevindingen": DUTCH}) == []
 
@@ -36,7 +36,7 @@ def test_the_form_warns_then_sends_after_correction_or_confirmation(staff: Staff
     for confirm in (False, True):
         harness = Harness(klachten).submit(taal="fr")
         staff.login("mia")
-        url = f"/bemiddeling/taken/{harness.task('ontvankelijkheid_beoordelen')['id']}"
+        url = f"/bemiddeling/taken/{harness.task('ontvankelijkheid_beoordelen').id}"
         fields = {"ontvankelijk": "nee", "reden": "geen_verband", "motivatie": DUTCH}
         warned = staff.post(url, fields)
         page = warned.get_data(as_text=True)
@@ -49,5 +49,5 @@ def test_the_form_warns_then_sends_after_correction_or_confirmation(staff: Staff
         else:
             done = staff.post(url, {**fields, "motivatie": FRENCH})
         assert done.status_code == 302
-        sent = [n for n in harness.info["berichten"] if n["soort"] == "onontvankelijkheid"]
-        assert (DUTCH if confirm else FRENCH) in sent[0]["tekst"]
+        sent = [n for n in harness.info.notices if n.kind == "onontvankelijkheid"]
+        assert (DUTCH if confirm else FRENCH) in sent[0].body

@@ -40,15 +40,15 @@ def _by_paper(klachten: Klachten, language: str) -> Harness:
 @pytest.mark.parametrize("language", ["nl", "fr"])
 def test_letter_text_with_accents(klachten, language):
     harness = _by_paper(klachten, language)
-    [notice] = harness.info["berichten"]
-    assert (notice["kanaal"], notice["status"]) == ("brief", "te printen")
-    letter = klachten.post.letter(harness.number, notice["code"])
+    [notice] = harness.info.notices
+    assert (notice.channel, notice.status) == ("brief", "te printen")
+    letter = klachten.post.letter(harness.number, notice.code)
     assert letter.pdf.startswith(b"%PDF") and letter.filename == \
-        f"{harness.number}-{notice['code']}.pdf"
+        f"{harness.number}-{notice.code}.pdf"
     text = _text(letter.pdf)
     _, lines, opening, label = PAPER[language]
     logo = {"nl": "ZIEKENFONDS", "fr": "MUTUALITÉ"}[language]  # the letterhead's language
-    for expected in [*lines, opening, label, harness.number, notice["code"], logo]:
+    for expected in [*lines, opening, label, harness.number, notice.code, logo]:
         assert expected in text
     assert harness.access_code in text  # the acknowledgement tells the code, once
 
@@ -56,7 +56,7 @@ def test_letter_text_with_accents(klachten, language):
 def test_address_sits_in_the_envelope_window(klachten):
     """DIN 5008 / C5 window: 20 mm from the left, from 45 mm to 90 mm below the top."""
     harness = _by_paper(klachten, "nl")
-    letter = klachten.post.letter(harness.number, harness.info["berichten"][0]["code"])
+    letter = klachten.post.letter(harness.number, harness.info.notices[0].code)
     page = PdfReader(io.BytesIO(letter.pdf)).pages[0]
     height = float(page.mediabox.height)
     placed: dict[str, tuple[float, float]] = {}
@@ -74,46 +74,46 @@ def test_address_sits_in_the_envelope_window(klachten):
 def test_print_and_post_task_posts_its_letter(klachten):
     harness = _by_paper(klachten, "nl")
     task = harness.task("ontvangstmelding_posten")
-    code = klachten.post.task_letter(task["id"])
-    assert code == harness.info["berichten"][0]["code"]
+    code = klachten.post.task_letter(task.id)
+    assert code == harness.info.notices[0].code
     assert [n["code"] for n in klachten.post.letters_to_print()] == [code]
     harness.complete("ontvangstmelding_posten", {"gepost_op": "2026-03-03"})
-    [notice] = harness.info["berichten"]
-    assert notice["status"] == "gepost" and notice["verzonden_op"]
-    assert harness.access_code not in notice["tekst"] and ACCESS_CODE_REDACTED in notice["tekst"]
+    [notice] = harness.info.notices
+    assert notice.status == "gepost" and notice.sent_at
+    assert harness.access_code not in notice.body and ACCESS_CODE_REDACTED in notice.body
     assert klachten.post.letters_to_print() == []
-    assert "brief gepost" in [entry["wat"] for entry in harness.info["audit"]]
+    assert "brief gepost" in [entry.action for entry in harness.info.audit]
 
 
 def test_other_letters_wait_in_the_print_queue(klachten):
     harness = _by_paper(klachten, "fr")
     harness.complete("ontvangstmelding_posten", {"gepost_op": "2026-03-03"})
     harness.admissible().investigate().answer()
-    answer = harness.info["berichten"][-1]
-    assert (answer["soort"], answer["status"]) == ("antwoord", "te printen")
+    answer = harness.info.notices[-1]
+    assert (answer.kind, answer.status) == ("antwoord", "te printen")
     assert "nationale.klachten@ziekenfonds.example" in _text(
-        klachten.post.letter(harness.number, answer["code"]).pdf)
-    klachten.post.mark_posted(harness.number, answer["code"], "mia")
-    klachten.post.mark_posted(harness.number, answer["code"], "mia")  # twice changes nothing
-    assert harness.info["berichten"][-1]["status"] == "gepost"
+        klachten.post.letter(harness.number, answer.code).pdf)
+    klachten.post.mark_posted(harness.number, answer.code, "mia")
+    klachten.post.mark_posted(harness.number, answer.code, "mia")  # twice changes nothing
+    assert harness.info.notices[-1].status == "gepost"
     assert klachten.post.letters_to_print() == []
 
 
 def test_a_copy_on_paper_of_an_email(klachten):
     harness = Harness(klachten).submit()  # e-mail and postal address known
-    [notice] = harness.info["berichten"]
-    text = _text(klachten.post.letter(harness.number, notice["code"]).pdf)
+    [notice] = harness.info.notices
+    text = _text(klachten.post.letter(harness.number, notice.code).pdf)
     assert "Kerkstraat 1" in text and "9000 Gent" in text
     with pytest.raises(Conflict, match="geen brief te posten"):
-        klachten.post.mark_posted(harness.number, notice["code"], "mia")
+        klachten.post.mark_posted(harness.number, notice.code, "mia")
     email_only = Harness(klachten).submit(klager={"email": "an@example.be"})
     with pytest.raises(Conflict, match="geen postadres"):
-        klachten.post.letter(email_only.number, email_only.info["berichten"][0]["code"])
+        klachten.post.letter(email_only.number, email_only.info.notices[0].code)
 
 
 def test_letter_commands(klachten, database_url, tmp_path, monkeypatch):
     harness = _by_paper(klachten, "nl")
-    code = harness.info["berichten"][0]["code"]
+    code = harness.info.notices[0].code
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
     monkeypatch.setenv("KLACHTEN_CLOCK", "virtual")
     runner = CliRunner()
@@ -136,8 +136,8 @@ def _arabic_letter(klachten) -> bytes:
     harness.admissible().investigate().complete("gemotiveerd_antwoord", {
         "uitkomst": "gegrond",
         "antwoord": f"Nous avons parlé avec {ARABIC_NAME} au guichet ; 12 ؋ remboursés."})
-    answer = next(n for n in harness.info["berichten"] if n["soort"] == "antwoord")
-    return klachten.post.letter(harness.number, answer["code"]).pdf
+    answer = next(n for n in harness.info.notices if n.kind == "antwoord")
+    return klachten.post.letter(harness.number, answer.code).pdf
 
 
 def test_arabic_is_shaped_in_the_shipped_font(klachten):
@@ -168,7 +168,7 @@ def test_names_in_the_other_scripts_the_former_system_font_had(klachten, name, f
     first, last = name.split()
     harness = Harness(klachten).submit(taal="nl", kanaal="brief", klager={
         "voornaam": first, "achternaam": last, "adres": "Kerkstraat 1, 2000 Antwerpen"})
-    pdf = klachten.post.letter(harness.number, harness.info["berichten"][0]["code"]).pdf
+    pdf = klachten.post.letter(harness.number, harness.info.notices[0].code).pdf
     assert {text.strip() for text, used, _ in runs(pdf) if used == font} >= set(name.split())
 
 
@@ -180,14 +180,14 @@ def test_the_dossier_page_offers_a_letter_only_where_one_can_be_made(klachten, s
     email_only = Harness(klachten).submit(klager={"email": "an@example.be"})
     staff.login("mia")
     page = staff.get(f"/bemiddeling/dossiers/{with_address.number}").get_data(as_text=True)
-    code = with_address.info["berichten"][0]["code"]
+    code = with_address.info.notices[0].code
     assert f"/brieven/{code}.pdf" in page
     assert staff.get(f"/bemiddeling/dossiers/{with_address.number}/brieven/{code}.pdf"
                      ).mimetype == "application/pdf"
     page = staff.get(f"/bemiddeling/dossiers/{email_only.number}").get_data(as_text=True)
     assert ".pdf" not in page and "Brief (PDF)" not in page
     assert "Geen brief mogelijk: er is geen postadres van de klager bekend." in page
-    code = email_only.info["berichten"][0]["code"]
+    code = email_only.info.notices[0].code
     refused = staff.get(f"/bemiddeling/dossiers/{email_only.number}/brieven/{code}.pdf")
     text = refused.get_data(as_text=True)
     assert refused.status_code == 409

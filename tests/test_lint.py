@@ -15,17 +15,8 @@ from lxml import etree
 
 from runner.definition.model import DIAGRAM, default_processes_dir
 from runner.design.lint import Problem, lint
+from runner.operators import OPERATORS
 
-OPERATORS = frozenset(
-    {
-        "register_dossier",
-        "compute_deadlines",
-        "compute_deadline",
-        "produce_notice",
-        "close_dossier",
-        "record_recommendations",
-    }
-)
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",

@@ -91,26 +91,26 @@ def test_received_mime_of_every_notice(klachten, smtp_server, language, monkeypa
     monkeypatch.setenv("KLACHTEN_PUBLIC_URL", PUBLIC_URL + "/")
     harness = _every_kind(klachten, language)
     report = outbox_for(klachten, smtp_server).deliver_due()
-    notices = harness.info["berichten"]
-    assert {n["soort"] for n in notices} == {"ontvangstmelding", "statusbericht", "antwoord",
+    notices = harness.info.notices
+    assert {n.kind for n in notices} == {"ontvangstmelding", "statusbericht", "antwoord",
                                              "antwoord_nationaal", "afsluiting"}
     assert report.sent == len(notices) == len(smtp_server.messages)
     for notice, message in zip(notices, smtp_server.messages, strict=True):
-        assert notice["status"] == "sent" and notice["afgeleverd_via"] == \
+        assert notice.status == "sent" and notice.delivery == \
             f"smtp://127.0.0.1:{smtp_server.port}"
         assert MESSAGE_ID.fullmatch(message["Message-ID"])
         assert message["From"] == SENDER
         assert message["To"].addresses[0].addr_spec == "an.peeters@example.be"
-        assert message["Subject"].strip() == notice["onderwerp"]  # folded when long
+        assert message["Subject"].strip() == notice.subject  # folded when long
         assert message["Content-Language"] == language
-        assert parsedate_to_datetime(message["Date"]).isoformat() == notice["aangemaakt_op"]
+        assert parsedate_to_datetime(message["Date"]) == notice.created_at
         assert message.get_content_type() == "multipart/alternative"
         plain, page = _parts(message)
         assert f'<html lang="{language}">' in page
         assert re.findall(r'href="([^"]+)"', page) == [STATUS_PAGE]
         for part in (plain, page):
-            assert harness.number in part and notice["code"] in part
-        if notice["soort"] in ("antwoord", "antwoord_nationaal"):
+            assert harness.number in part and notice.code in part
+        if notice.kind in ("antwoord", "antwoord_nationaal"):
             assert NATIONAL in plain and NATIONAL in page
     national = smtp_server.messages[-2]
     assert "<b>" not in _parts(national)[1] and "deels" in _parts(national)[0]
@@ -126,9 +126,9 @@ def test_tls_with_login(klachten, harness, security):
         server.stop()
     assert report.sent == 1 and len(server.messages) == 1
     assert server.handler.logins == [USER]
-    [notice] = harness.info["berichten"]
-    assert notice["afgeleverd_via"].startswith(("smtp+starttls://", "smtps://"))
-    assert PASSWORD not in notice["afgeleverd_via"]
+    [notice] = harness.info.notices
+    assert notice.delivery.startswith(("smtp+starttls://", "smtps://"))
+    assert PASSWORD not in notice.delivery
 
 
 def test_a_refused_login_is_retried_not_failed(klachten, harness):
@@ -143,8 +143,8 @@ def test_a_refused_login_is_retried_not_failed(klachten, harness):
     finally:
         server.stop()
     assert (report.sent, report.retrying, report.failed) == (0, 1, 0)
-    [notice] = harness.info["berichten"]
-    assert notice["status"] == "queued" and "535" in notice["fout"]
+    [notice] = harness.info.notices
+    assert notice.status == "queued" and "535" in notice.error
 
 
 def test_eml_files_without_smtp(klachten, harness, tmp_path, monkeypatch):
@@ -154,11 +154,11 @@ def test_eml_files_without_smtp(klachten, harness, tmp_path, monkeypatch):
     assert isinstance(outbox.transport, EmlFolder)
     harness.submit(taal="fr")
     assert outbox.deliver_due().sent == 1
-    [notice] = harness.info["berichten"]
-    path = Path(notice["afgeleverd_via"])
-    assert notice["status"] == "sent" and path.parent == tmp_path / "instance" / "mail"
+    [notice] = harness.info.notices
+    path = Path(notice.delivery)
+    assert notice.status == "sent" and path.parent == tmp_path / "instance" / "mail"
     message = email.message_from_bytes(path.read_bytes(), policy=default)
     assert MESSAGE_ID.fullmatch(message["Message-ID"])
-    assert message["Content-Language"] == "fr" and message["Subject"] == notice["onderwerp"]
-    assert notice["code"] in _parts(message)[0]
+    assert message["Content-Language"] == "fr" and message["Subject"] == notice.subject
+    assert notice.code in _parts(message)[0]
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no draft left behind

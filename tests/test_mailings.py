@@ -34,15 +34,15 @@ def _inadmissible_by_post(klachten, language: str) -> Harness:
 @pytest.mark.parametrize("language", ["nl", "fr"])
 def test_the_inadmissibility_states_the_recourse(klachten, language):
     harness = _inadmissible_by_post(klachten, language)
-    [notice] = [n for n in harness.info["berichten"] if n["soort"] == "onontvankelijkheid"]
+    [notice] = [n for n in harness.info.notices if n.kind == "onontvankelijkheid"]
     for expected in RECOURSE[language]:
-        assert expected in notice["tekst"]
+        assert expected in notice.body
 
 
 def test_answer_and_closure_at_one_moment_are_one_letter(klachten):
     harness = _inadmissible_by_post(klachten, "fr")
     [letter] = klachten.post.letters_to_print()
-    kinds = {n["code"]: n["soort"] for n in harness.info["berichten"]}
+    kinds = {n.code: n.kind for n in harness.info.notices}
     assert [kinds[code] for code in letter["berichten"]] == ["onontvankelijkheid", "afsluiting"]
     text = _pdf_text(klachten.post.letter(harness.number, letter["berichten"][1]).pdf)
     assert text.count("Madame, Monsieur,") == 2  # both notices, one address block
@@ -51,14 +51,14 @@ def test_answer_and_closure_at_one_moment_are_one_letter(klachten):
     assert all(code in text for code in letter["berichten"])
     klachten.post.mark_posted(harness.number, letter["berichten"][0], "mia")
     assert klachten.post.letters_to_print() == []
-    assert {n["status"] for n in harness.info["berichten"]} == {"gepost"}
-    posted = [e for e in harness.info["audit"] if e["wat"] == "brief gepost"]
+    assert {n.status for n in harness.info.notices} == {"gepost"}
+    posted = [e for e in harness.info.audit if e.action == "brief gepost"]
     assert len(posted) == 3  # the acknowledgement, then the two of the one letter
 
 
 def test_an_email_copy_on_paper_stays_one_notice(klachten):
     harness = Harness(klachten).submit().complete("ontvankelijkheid_beoordelen", {
         "ontvankelijk": "nee", "reden": "geen_verband", "motivatie": "Geen klacht over ons."})
-    notices = harness.info["berichten"]
-    text = _pdf_text(klachten.post.letter(harness.number, notices[1]["code"]).pdf)
-    assert notices[1]["code"] in text and notices[2]["code"] not in text
+    notices = harness.info.notices
+    text = _pdf_text(klachten.post.letter(harness.number, notices[1].code).pdf)
+    assert notices[1].code in text and notices[2].code not in text

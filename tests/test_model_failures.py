@@ -31,21 +31,21 @@ def test_a_phone_complaint_without_contact_is_not_lost(klachten, tmp_path):
     result = klachten.submit(complaint(klager={"voornaam": "Jan"}, kanaal="telefoon"))
     assert result.dossier_number.startswith("KL-2026-") and result.access_code
     info = klachten.dossier(result.dossier_number)
-    [incident] = info["incidenten"]
-    assert incident["element"] == "per_brief" and incident["opgelost_op"] is None
-    assert "No conditions satisfied for per_brief" in incident["fout"]
-    assert info["stap"] == "Incident: Per brief?"
+    [incident] = info.incidents
+    assert incident.element == "per_brief" and incident.resolved_at is None
+    assert "No conditions satisfied for per_brief" in incident.error
+    assert info.step == "Incident: Per brief?"
     with transaction(klachten.factory) as session:
         assert session.scalar(select(func.count(Dossier.id))) == 1
-    assert [n["soort"] for n in info["berichten"]] == ["ontvangstmelding"]
+    assert [n.kind for n in info.notices] == ["ontvangstmelding"]
 
 
 def test_a_model_that_fails_before_numbering_still_numbers_the_dossier(klachten, tmp_path):
     _deploy_broken(klachten, tmp_path, "instellingen.json", "KL-{jaar}", "KL-{jaartal}")
     result = klachten.submit(complaint())
     assert result.dossier_number == "KL-2026-00001" and result.access_code
-    [incident] = klachten.dossier(result.dossier_number)["incidenten"]
-    assert incident["element"] == "registratie" and "{jaartal}" in incident["fout"]
+    [incident] = klachten.dossier(result.dossier_number).incidents
+    assert incident.element == "registratie" and "{jaartal}" in incident.error
 
 
 def test_a_crash_at_admissibility_is_an_incident_and_keeps_the_input(klachten, tmp_path):
@@ -56,15 +56,15 @@ def test_a_crash_at_admissibility_is_an_incident_and_keeps_the_input(klachten, t
     case = Harness(klachten).submit()
     case.complete("ontvankelijkheid_beoordelen", {"ontvankelijk": "ja"})
     info = case.info
-    [incident] = info["incidenten"]
-    assert incident["element"] == "statusbericht_timer"
-    assert "Invalid isoformat string: '21D'" in incident["fout"]
-    assert "Incident: Statusinterval" in info["stap"]
+    [incident] = info.incidents
+    assert incident.element == "statusbericht_timer"
+    assert "Invalid isoformat string: '21D'" in incident.error
+    assert "Incident: Statusinterval" in info.step
     assert klachten.case(case.number).data()["ontvankelijkheid"] == {"ontvankelijk": "ja"}
-    assert [t["taak"] for t in case.open_tasks()] == ["onderzoek"]
+    assert [t.name for t in case.open_tasks()] == ["onderzoek"]
     # retried on the same broken version: an incident again, still no traceback
     assert klachten.retry(case.number, "beheerder") == 1
-    assert [i["opgelost_op"] is None for i in case.info["incidenten"]] == [False, True]
+    assert [i.resolved_at is None for i in case.info.incidents] == [False, True]
 
 
 def test_the_web_form_of_a_crashing_task_is_no_500(klachten, tmp_path, staff):
@@ -73,7 +73,7 @@ def test_the_web_form_of_a_crashing_task_is_no_500(klachten, tmp_path, staff):
     case = Harness(klachten).submit()
     task = case.task("ontvankelijkheid_beoordelen")
     staff.login("mia")
-    form = f"/bemiddeling/taken/{task['id']}"
+    form = f"/bemiddeling/taken/{task.id}"
     page = staff.get(form).get_data(as_text=True)
     assert "ontvankelijk" in page
     response = staff.post(form, {"ontvankelijk": "ja", "versie": _version(page)})
@@ -97,13 +97,13 @@ def test_the_crashed_dossier_carries_on_after_migrating_to_a_fixed_version(klach
                    "'R/'+str(termijnen['statusbericht']['dagen'])+'D'")
     case = Harness(klachten).submit()
     case.complete("ontvankelijkheid_beoordelen", {"ontvankelijk": "ja"})
-    assert case.info["incidenten"] and case.info["procesversie"] == 2
+    assert case.info.incidents and case.info.process_version == 2
     report = DossierMigrations(klachten).migrate(1, Selection(numbers=(case.number,)), "bert")
     assert [row["resultaat"] for row in report["dossiers"]] == ["gemigreerd"]
     assert klachten.retry(case.number, "bert") == 1
     info = case.info
-    assert info["procesversie"] == 1 and "Incident" not in info["stap"]
-    assert all(i["opgelost_op"] for i in info["incidenten"])
+    assert info.process_version == 1 and "Incident" not in info.step
+    assert all(i.resolved_at for i in info.incidents)
     assert case.counts_at([20, 21.5]) == [0, 1]  # the status notices run again
 
 
@@ -117,8 +117,8 @@ def test_the_kept_complaint_carries_on_after_migrating_to_a_fixed_version(klacht
     report = DossierMigrations(klachten).migrate(1, Selection(numbers=(number,)), "bert")
     assert [row["resultaat"] for row in report["dossiers"]] == ["gemigreerd"]
     assert klachten.retry(number, "bert") == 1
-    assert [t["taak"] for t in klachten.tasks(number)] == ["ontvankelijkheid_beoordelen"]
-    assert all(i["opgelost_op"] for i in klachten.dossier(number)["incidenten"])
+    assert [t.name for t in klachten.tasks(number)] == ["ontvankelijkheid_beoordelen"]
+    assert all(i.resolved_at for i in klachten.dossier(number).incidents)
 
 
 def test_the_command_line_names_the_incident_after_completing(klachten, tmp_path,
@@ -135,7 +135,7 @@ def test_the_command_line_names_the_incident_after_completing(klachten, tmp_path
     data = tmp_path / "o.json"
     data.write_text('{"ontvankelijk": "ja"}', encoding="utf-8")
     monkeypatch.setenv("KLACHTEN_DATABASE_URL", database_url)
-    result = CliRunner().invoke(main, ["complete", case.task("ontvankelijkheid_beoordelen")["id"],
+    result = CliRunner().invoke(main, ["complete", case.task("ontvankelijkheid_beoordelen").id,
                                        "--data", str(data), "--user", "mia"])
     assert result.exit_code == 0
     assert f"taak voltooid in dossier {case.number}" in result.stdout

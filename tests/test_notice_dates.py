@@ -10,14 +10,14 @@ EASTER_WINDOW = ("30 kalenderdagen vanaf de dag na het antwoord van 5 maart 2026
 
 
 def _last(harness: Harness, kind: str) -> str:
-    return [n for n in harness.info["berichten"] if n["soort"] == kind][-1]["tekst"]
+    return [n for n in harness.info.notices if n.kind == kind][-1].body
 
 
 def test_the_answer_states_the_last_day_of_the_reaction_window(harness: Harness):
     harness.submit().admissible().at_day(3).investigate().answer()
-    window = harness.info["termijnen"]["reactietermijn"]
-    assert window["vervaldag"] == "2026-04-07"
-    assert window["uitleg"] == EASTER_WINDOW
+    window = harness.info.deadlines["reactietermijn"]
+    assert window.due_date.isoformat() == "2026-04-07"
+    assert window.explanation == EASTER_WINDOW
     text = _last(harness, "antwoord")
     assert "uiterlijk op 7 april 2026" in text
     assert "binnen de" not in text and "30 dagen" not in text
@@ -31,7 +31,7 @@ def test_the_answer_in_french_states_the_date_in_french(harness: Harness):
 def test_explanations_name_their_anchor(harness: Harness):
     harness.submit().admissible().at_day(3).investigate().answer()
     harness.message("klager_niet_akkoord", {"reden": "Niet akkoord."})
-    explained = {name: value["uitleg"] for name, value in harness.info["termijnen"].items()}
+    explained = {name: value.explanation for name, value in harness.info.deadlines.items()}
     assert explained["antwoord"].startswith(
         "45 kalenderdagen vanaf de dag na de ontvangst van 2 maart 2026")
     assert explained["reactietermijn"].startswith("30 kalenderdagen vanaf de dag na het "

@@ -18,7 +18,7 @@ def _full_path(harness: Harness, language: str) -> list[dict]:
     harness.complete("nationaal_onderzoek", {"uitkomst": "deels gegrond",
                                              "antwoord": "Na herziening deels gegrond."},
                      user="nora")
-    return harness.info["berichten"]
+    return harness.info.notices
 
 
 @pytest.mark.parametrize("language", ["nl", "fr"])
@@ -28,24 +28,24 @@ def test_every_notice_kind_in_both_languages(klachten, language):
     refused.complete("ontvankelijkheid_beoordelen", {
         "ontvankelijk": "nee", "reden": "geen_verband",
         "motivatie": "Deze klacht gaat over een ziekenhuis, niet over het ziekenfonds."})
-    notices += refused.info["berichten"]
-    kinds = {n["soort"] for n in notices}
+    notices += refused.info.notices
+    kinds = {n.kind for n in notices}
     assert kinds == {"ontvangstmelding", "statusbericht", "antwoord", "antwoord_nationaal",
                      "afsluiting", "onontvankelijkheid"}
     for notice in notices:
-        assert notice["taal"] == language
-        assert notice["code"] in notice["tekst"]
-        assert PHISHING[language] in notice["tekst"]
-        assert "KL-2026-" in notice["tekst"]
+        assert notice.language == language
+        assert notice.code in notice.body
+        assert PHISHING[language] in notice.body
+        assert "KL-2026-" in notice.body
     for notice in notices:
-        if notice["soort"] in ("antwoord", "antwoord_nationaal"):
-            assert NATIONAL in notice["tekst"]
+        if notice.kind in ("antwoord", "antwoord_nationaal"):
+            assert NATIONAL in notice.body
 
 
 def test_french_labels_are_used(klachten):
     notices = _full_path(Harness(klachten), "fr")
-    answer = next(n for n in notices if n["soort"] == "antwoord_nationaal")
-    assert "partiellement fondée" in answer["tekst"]
+    answer = next(n for n in notices if n.kind == "antwoord_nationaal")
+    assert "partiellement fondée" in answer.body
 
 
 @pytest.mark.parametrize(("language", "removed"), [("nl", "[link verwijderd]"),
@@ -56,7 +56,7 @@ def test_free_text_is_neutralised(harness, language, removed):
         "uitkomst": "gegrond",
         "antwoord": "Zie <a href='https://phish.example/login'>hier</a> of www.evil.example nu.",
     })
-    text = harness.info["berichten"][-1]["tekst"]
+    text = harness.info.notices[-1].body
     assert "phish.example" not in text and "evil.example" not in text and "<a" not in text
     assert removed in text
 

@@ -20,6 +20,7 @@ from runner.bpmn.store import Instance, transaction
 from runner.notices.access_codes import ACCESS_CODE_PLACEHOLDER, ACCESS_CODE_REDACTED
 from runner.notices.mail import Sender
 from runner.notices.outbox import Outbox, RetryPolicy
+from runner.procedure import open_klachten
 from runner.service import Klachten
 
 REFUSED = "550 5.1.1 Deze mailbox bestaat niet"
@@ -49,11 +50,11 @@ def test_outage_keeps_notices_queued_then_each_is_sent_once(klachten):
     outbox = outbox_for(klachten, server)
     report = outbox.deliver_due()
     assert (report.sent, report.retrying, report.failed) == (0, 3, 0)
-    [notice] = dossiers[0].info["berichten"]
-    assert (notice["status"], notice["status_tekst"], notice["pogingen"]) == \
+    [notice] = dossiers[0].info.notices
+    assert (notice.status, notice.status_text, notice.attempts) == \
         ("queued", "in wachtrij", 1)
-    assert "niet bereikbaar" in notice["fout"]
-    assert notice["volgende_poging"] == "2026-03-02T09:05:00+00:00"
+    assert "niet bereikbaar" in notice.error
+    assert notice.next_attempt_at.isoformat() == "2026-03-02T09:05:00+00:00"
     _advance(klachten, minutes=4)
     assert outbox.deliver_due().handled == 0  # not due yet
 
@@ -68,9 +69,9 @@ def test_outage_keeps_notices_queued_then_each_is_sent_once(klachten):
         server.stop()
     assert len(received) == 3 and set(received.values()) == {1}
     for harness in dossiers:
-        [notice] = harness.info["berichten"]
-        assert notice["status"] == "sent" and notice["fout"] is None
-        assert notice["pogingen"] == 2
+        [notice] = harness.info.notices
+        assert notice.status == "sent" and notice.error is None
+        assert notice.attempts == 2
 
 
 def test_permanent_refusal_asks_a_mediator_to_reach_the_complainant(klachten, smtp_server):
@@ -79,21 +80,21 @@ def test_permanent_refusal_asks_a_mediator_to_reach_the_complainant(klachten, sm
     report = outbox_for(klachten, smtp_server).deliver_due()
     assert (report.sent, report.failed) == (0, 1)
     info = harness.info
-    [notice] = info["berichten"]
-    assert notice["status"] == "failed" and "550" in notice["fout"]
-    assert info["stap"] == "3. Ontvankelijkheid beoordelen; Klager op een andere manier bereiken"
+    [notice] = info.notices
+    assert notice.status == "failed" and "550" in notice.error
+    assert info.step == "3. Ontvankelijkheid beoordelen; Klager op een andere manier bereiken"
     task = harness.task(REACH)
-    assert task["rol"] == "Klachtenbemiddelaar"
-    assert task["formulier"] == "klager_anders_bereiken.json"
-    assert "bericht niet afgeleverd" in [entry["wat"] for entry in info["audit"]]
+    assert task.lane == "Klachtenbemiddelaar"
+    assert task.form == "klager_anders_bereiken.json"
+    assert "bericht niet afgeleverd" in [entry.action for entry in info.audit]
 
     harness.complete(REACH, {"manier": "telefoon", "op": "2026-03-03"})
     info = harness.info
-    assert REACH not in [t["taak"] for t in info["open_taken"]]
-    assert "antwoord" in info["termijnen"]  # the main flow's data is untouched
+    assert REACH not in [t.name for t in info.open_tasks]
+    assert "antwoord" in info.deadlines  # the main flow's data is untouched
     # the shared spec is unchanged: a new dossier runs to its end as before
     other = Harness(klachten).submit().message("klacht_ingetrokken", {"reden": "opgelost"})
-    assert other.recommend().info["stap"] == "Afgesloten"
+    assert other.recommend().info.step == "Afgesloten"
 
 
 def test_failed_for_good_after_the_last_attempt(klachten):
@@ -103,8 +104,8 @@ def test_failed_for_good_after_the_last_attempt(klachten):
     assert outbox.deliver_due().retrying == 1
     _advance(klachten, minutes=5)
     assert outbox.deliver_due().failed == 1
-    [notice] = harness.info["berichten"]
-    assert notice["status"] == "failed" and "opgegeven na 2 pogingen" in notice["fout"]
+    [notice] = harness.info.notices
+    assert notice.status == "failed" and "opgegeven na 2 pogingen" in notice.error
     assert harness.task(REACH)
 
 
@@ -112,12 +113,12 @@ def test_after_the_process_ended_an_incident_instead(klachten, smtp_server):
     smtp_server.handler.refuse["an.peeters@example.be"] = REFUSED
     harness = Harness(klachten).submit().message("klacht_ingetrokken", {"reden": "opgelost"})
     harness.recommend()
-    assert harness.info["stap"] == "Afgesloten"
+    assert harness.info.step == "Afgesloten"
     assert outbox_for(klachten, smtp_server).deliver_due().failed == 2
     info = harness.info
-    assert [n["status"] for n in info["berichten"]] == ["failed", "failed"]
-    assert [i["element"] for i in info["incidenten"]] == ["ontvangstmelding", "afsluiting"]
-    assert "niet afgeleverd" in info["incidenten"][0]["fout"] and not info["open_taken"]
+    assert [n.status for n in info.notices] == ["failed", "failed"]
+    assert [i.element for i in info.incidents] == ["ontvangstmelding", "afsluiting"]
+    assert "niet afgeleverd" in info.incidents[0].error and not info.open_tasks
 
 
 def test_an_unreadable_dossier_still_fails_the_notice_visibly(klachten, smtp_server):
@@ -127,18 +128,18 @@ def test_an_unreadable_dossier_still_fails_the_notice_visibly(klachten, smtp_ser
         session.execute(update(Instance).values(state='{"kapot": true}'))
     assert outbox_for(klachten, smtp_server).deliver_due().failed == 1
     info = harness.info
-    assert info["berichten"][0]["status"] == "failed"
-    assert "geen taak gestart" in info["incidenten"][0]["fout"]
+    assert info.notices[0].status == "failed"
+    assert "geen taak gestart" in info.incidents[0].error
 
 
 def test_access_code_leaves_the_stored_copy_once_sent(klachten, smtp_server):
     harness = Harness(klachten).submit()
-    waiting = harness.info["berichten"][0]["tekst"]  # sealed until it leaves (ADR 8)
+    waiting = harness.info.notices[0].body  # sealed until it leaves (ADR 8)
     assert harness.access_code not in waiting and ACCESS_CODE_PLACEHOLDER in waiting
     outbox_for(klachten, smtp_server).deliver_due()
     [message] = smtp_server.messages
     assert harness.access_code in message.get_body(("plain",)).get_content()
-    text = harness.info["berichten"][0]["tekst"]
+    text = harness.info.notices[0].body
     assert harness.access_code not in text and ACCESS_CODE_REDACTED in text
 
 
@@ -150,8 +151,8 @@ def test_a_stale_claim_is_taken_over(klachten, smtp_server):
     assert other.deliver_due().handled == 0  # the claim still holds
     _advance(klachten, minutes=10, seconds=1)
     assert other.deliver_due().sent == 1
-    [notice] = harness.info["berichten"]
-    assert notice["status"] == "sent" and notice["pogingen"] == 2
+    [notice] = harness.info.notices
+    assert notice.status == "sent" and notice.attempts == 2
 
 
 def _worker(database_url: str, smtp_url: str, instance) -> subprocess.Popen:
@@ -173,8 +174,8 @@ def test_worker_killed_after_sending_resends_the_same_message(klachten, smtp_ser
     worker.communicate(timeout=60)
     assert worker.returncode == -signal.SIGKILL
     smtp_server.handler.on_message = None
-    [notice] = harness.info["berichten"]
-    assert (notice["status"], len(smtp_server.messages)) == ("queued", 1)
+    [notice] = harness.info.notices
+    assert (notice.status, len(smtp_server.messages)) == ("queued", 1)
 
     _advance(klachten, minutes=11)
     restarted = _worker(database_url, smtp_server.url, tmp_path)
@@ -183,7 +184,7 @@ def test_worker_killed_after_sending_resends_the_same_message(klachten, smtp_ser
     assert "1 bericht(en) verzonden" in out
     first, second = _message_ids(smtp_server)
     assert first == second
-    assert harness.info["berichten"][0]["status"] == "sent"
+    assert harness.info.notices[0].status == "sent"
 
 
 class _SlowRecorder:
@@ -203,7 +204,7 @@ def test_two_workers_never_send_the_same_notice(klachten, database_url):
         Harness(klachten).submit()
     sent: list[str] = []
     start = threading.Barrier(2)
-    runners = [Klachten(database_url, clock="virtual") for _ in range(2)]
+    runners = [open_klachten(database_url, clock="virtual") for _ in range(2)]
 
     def work(runner: Klachten) -> None:
         outbox = Outbox(runner, _SlowRecorder(sent), Sender(SENDER), batch=2)
@@ -224,4 +225,4 @@ def test_letters_and_unaddressable_notices_are_not_mailed(klachten, smtp_server,
         if status == "te printen" else {}
     harness = Harness(klachten).submit(klager=complainant)
     assert outbox_for(klachten, smtp_server).deliver_due().handled == 0
-    assert harness.info["berichten"][0]["status"] == status and not smtp_server.messages
+    assert harness.info.notices[0].status == status and not smtp_server.messages

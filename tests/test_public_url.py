@@ -23,16 +23,16 @@ def test_notices_and_letters_link_to_the_public_address(klachten, monkeypatch):
     monkeypatch.setenv("KLACHTEN_PUBLIC_URL", "https://klachten.fonds.be/")
     harness = Harness(klachten).submit(kanaal="brief", klager={
         "voornaam": "Jan", "achternaam": "Claes", "adres": "Markt 2, 2000 Antwerpen"})
-    [notice] = harness.info["berichten"]
-    assert "https://klachten.fonds.be/status" in notice["tekst"]
-    assert "example" not in notice["tekst"]
-    assert "https://klachten.fonds.be/status" in _letter_text(harness, notice["code"])
+    [notice] = harness.info.notices
+    assert "https://klachten.fonds.be/status" in notice.body
+    assert "example" not in notice.body
+    assert "https://klachten.fonds.be/status" in _letter_text(harness, notice.code)
 
 
 def test_without_the_setting_links_go_to_this_machine(klachten, monkeypatch):
     monkeypatch.delenv("KLACHTEN_PUBLIC_URL", raising=False)
-    [notice] = Harness(klachten).submit().info["berichten"]
-    assert "http://127.0.0.1:8080/status" in notice["tekst"]
+    [notice] = Harness(klachten).submit().info.notices
+    assert "http://127.0.0.1:8080/status" in notice.body
 
 
 @pytest.fixture

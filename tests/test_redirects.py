@@ -26,7 +26,7 @@ def test_a_path_of_this_site_is_kept(target):
 @pytest.mark.parametrize("target", ["/\t/evil.example", "/\\evil.example", "//evil.example"])
 def test_claiming_a_task_never_sends_the_browser_elsewhere(staff: Staff, harness: Harness,
                                                             target):
-    task_id = harness.submit().task("ontvankelijkheid_beoordelen")["id"]
+    task_id = harness.submit().task("ontvankelijkheid_beoordelen").id
     staff.login("mia")
     response = staff.post(f"/bemiddeling/taken/{task_id}/claimen", {"terug": target},
                           form_page="/bemiddeling/taken")

@@ -52,7 +52,7 @@ def _ids(page) -> list[int]:
 
 
 def _audit(klachten, number: str) -> list[dict]:
-    return [a for a in klachten.dossier(number)["audit"] if a["element"] == "verbeterregister"]
+    return [a for a in klachten.dossier(number).audit if a.element == "verbeterregister"]
 
 
 # ----- the runner: reading
@@ -132,8 +132,8 @@ def test_update_is_audited_with_old_and_new_values(register, users, two_dossiers
     updated = register.entry(mia, entry.id)
     assert (updated.status, updated.owner, updated.version) == ("in_behandeling", "Dienst Kine", 2)
     [audit] = _audit(klachten, first)
-    assert audit["wie"] == "mia" and audit["wat"] == "aanbeveling gewijzigd"
-    assert audit["details"] == {"aanbeveling": entry.id, "wijzigingen": {
+    assert audit.actor == "mia" and audit.action == "aanbeveling gewijzigd"
+    assert audit.details == {"aanbeveling": entry.id, "wijzigingen": {
         "status": {"van": "open", "naar": "in_behandeling"},
         "eigenaar": {"van": "", "naar": "Dienst Kine"}}}
     assert _audit(klachten, second) == []  # the trail of the recommendation's own dossier
@@ -162,7 +162,7 @@ def test_rejection_needs_a_reason_and_a_refusal_changes_nothing(register, users,
     register.update(nora, entry.id, Change("open", "Kine", "blijft niet"), 2)
     reopened = register.entry(nora, entry.id)
     assert (reopened.status, reopened.rejection_reason) == ("open", "")
-    assert _audit(klachten, first)[-1]["details"]["wijzigingen"]["reden_afwijzing"] == {
+    assert _audit(klachten, first)[-1].details["wijzigingen"]["reden_afwijzing"] == {
         "van": "Te duur voor dit jaar.", "naar": ""}
 
 
@@ -193,7 +193,7 @@ def test_notes_are_appended_in_order_and_audited(register, users, two_dossiers, 
     assert [(n.author, n.text) for n in notes] == [
         ("mia", "Gevraagd aan de dienst Kine."), ("tom", "Brochure wordt aangepast.")]
     assert notes[0].at < notes[1].at
-    assert [a["details"]["notitie"] for a in _audit(klachten, first)] == [
+    assert [a.details["notitie"] for a in _audit(klachten, first)] == [
         "Gevraagd aan de dienst Kine.", "Brochure wordt aangepast."]
     assert register.entry(mia, entry.id).version == entry.version  # a note edits nothing
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from conftest import Harness
@@ -14,7 +14,7 @@ from runner.accounts.users import ROLES, Account
 from runner.bpmn.errors import Forbidden, ValidationFailed
 from runner.bpmn.store import transaction
 from runner.reports.figures import CSV_COLUMNS, Period, ReportDesk
-from runner.service import _iso
+from runner.results import AuditInfo, utc
 from runner.store import Dossier, DossierFacts
 
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
@@ -53,9 +53,8 @@ def test_every_figure_equals_the_expected_count(generated):
     assert report.recommendations == [("open", 2)]
 
 
-def _first(audit: list[dict], actions: set[str], element: str) -> str | None:
-    return next((e["op"] for e in audit if e["wat"] in actions and e["element"] == element),
-                None)
+def _first(audit: tuple[AuditInfo, ...], actions: set[str], element: str) -> datetime | None:
+    return next((e.at for e in audit if e.action in actions and e.element == element), None)
 
 
 def test_the_facts_agree_with_the_audit_trail(generated):
@@ -64,15 +63,15 @@ def test_the_facts_agree_with_the_audit_trail(generated):
         rows = {f.dossier_id: f for f in session.scalars(select(DossierFacts))}
         ids = dict(session.execute(select(Dossier.number, Dossier.id)).all())
     for key, case in generated.d.items():
-        audit, facts = case.info["audit"], rows[ids[case.number]]
+        audit, facts = case.info.audit, rows[ids[case.number]]
         left = _first(audit, {"bericht verzonden", "brief gepost"}, "ontvangstmelding")
         if facts.ack_due_at is not None:
-            assert _iso(facts.ack_at) == left, key
-        assert _iso(facts.answer_at) == _first(audit, {"stap uitgevoerd"},
-                                               "antwoord_versturen"), key
-        assert _iso(facts.national_at) == _first(audit, {"stap uitgevoerd"},
-                                                 "nationaal_antwoord_versturen"), key
-        updates = sum(e["wat"] == "stap uitgevoerd" and e["element"] in (
+            assert utc(facts.ack_at) == left, key
+        assert utc(facts.answer_at) == _first(audit, {"stap uitgevoerd"},
+                                              "antwoord_versturen"), key
+        assert utc(facts.national_at) == _first(audit, {"stap uitgevoerd"},
+                                                "nationaal_antwoord_versturen"), key
+        updates = sum(e.action == "stap uitgevoerd" and e.element in (
             "statusbericht", "nationaal_statusbericht") for e in audit)
         assert facts.status_met + facts.status_missed == updates, key
 

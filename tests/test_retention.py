@@ -47,7 +47,7 @@ def finish(harness: Harness) -> str:
     """Record the recommendation of a dossier whose reaction window closed it."""
     harness.recommend(
         [{"tekst": "Controleer de berekening van hoorapparaten", "dienst": "terugbetaling"}])
-    assert harness.info["afgesloten"] and harness.info["stap"] == "Afgesloten"
+    assert harness.info.closed and harness.info.step == "Afgesloten"
     return harness.number
 
 
@@ -135,12 +135,12 @@ def test_worker_erases_after_the_retention_period_and_nothing_of_the_member_is_l
     assert not any(needle.lower() in mail.lower() for mail in scan_mail(mail_folder)
                    for needle in needles)
     with pytest.raises(Conflict, match="gewist"):
-        klachten.post.letter(erased, klachten.dossier(erased)["berichten"][0]["code"])
+        klachten.post.letter(erased, klachten.dossier(erased).notices[0].code)
     assert figures(klachten) == before
     info = klachten.dossier(erased)
-    assert info["afgesloten"] and info["uitkomst"] == "gegrond" and info["categorie"]
-    assert info["audit"][-1]["wat"] == "dossier gewist"
-    assert info["audit"][-1]["details"]["regel"] == "bewaartermijn"
+    assert info.closed and info.outcome == "gegrond" and info.category
+    assert info.audit[-1].action == "dossier gewist"
+    assert info.audit[-1].details["regel"] == "bewaartermijn"
     # the dossier closed 5 years minus 1 day ago and the held one keep everything
     assert klachten.case(kept).data()["klager"]["voornaam"] == "Jan"
     assert klachten.case(held).data()["klager"]["voornaam"] == "Piet"
@@ -178,8 +178,8 @@ def test_erasure_on_request_needs_a_reason_and_a_closed_unheld_dossier(klachten)
     retention.release(ADMIN, number)
     retention.erase_on_request(ADMIN, number, "Verzoek van het lid (art. 17)")
     assert scan_database(klachten, needles_of(ERASED_MEMBER, COMPLAINT_SENTENCE)) == []
-    last = klachten.dossier(number)["audit"][-1]
-    assert (last["wie"], last["details"]["regel"]) == ("bert", "verzoek")
+    last = klachten.dossier(number).audit[-1]
+    assert (last.actor, last.details["regel"]) == ("bert", "verzoek")
     with pytest.raises(Conflict, match="al gewist"):
         retention.erase_on_request(ADMIN, number, "nogmaals")
 
@@ -197,12 +197,12 @@ def test_erasure_on_request_only_where_the_version_allows_it(klachten, processes
 
 
 def test_several_workers_erase_each_dossier_once(klachten, database_url):
-    from runner.service import Klachten
+    from runner.procedure import open_klachten
 
     numbers = [closed_dossier(klachten, member(f"Lid{i}", f"3333333333{i}"), f"Klacht {i}.")
                for i in range(3)]
     klachten.clock.set(klachten.clock.now() + timedelta(days=365 * 5 + 3))
-    runners = [Klachten(database_url, clock="virtual") for _ in range(3)]
+    runners = [open_klachten(database_url, clock="virtual") for _ in range(3)]
     results = []
     try:
         run_together(*[lambda r=r: results.append(Retention(r).run()) for r in runners])

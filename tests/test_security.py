@@ -20,6 +20,7 @@ from sqlalchemy import update
 from runner.bpmn.errors import ValidationFailed
 from runner.bpmn.store import transaction
 from runner.errors import RateLimited
+from runner.procedure import open_klachten
 from runner.ratelimit import RateLimit, check_limit
 from runner.reports import figures as reports
 from runner.store import Dossier, DossierFacts
@@ -56,10 +57,9 @@ def test_instance_folder_and_database_files_are_private(tmp_path, monkeypatch, u
     assert result.exit_code == 0, result.output
     assert _mode(instance) == 0o700
     assert _mode(instance / "klachten.db") == 0o600
-    from runner.service import Klachten
     from runner.settings import database_url
 
-    klachten = Klachten(database_url())
+    klachten = open_klachten(database_url())
     try:  # while a connection is open the WAL files exist
         klachten.deploy()
         Harness(klachten).submit()
@@ -309,10 +309,9 @@ def test_letter_waiting_to_be_printed_holds_no_access_code(klachten, database_ur
 def test_another_secret_key_cannot_open_the_sealed_code(klachten, database_url, smtp_server):
     from smtp_server import outbox_for
 
-    from runner.service import Klachten
 
     Harness(klachten).submit()
-    other = Klachten(database_url, clock="virtual", secret="another-key-" + "9" * 32)
+    other = open_klachten(database_url, clock="virtual", secret="another-key-" + "9" * 32)
     try:
         report = outbox_for(other, smtp_server).deliver_due()
     finally:

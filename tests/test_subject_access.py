@@ -62,13 +62,13 @@ def test_the_export_holds_both_dossiers_every_notice_and_every_decision(klachten
                 "Dit valt buiten de bevoegdheid van de klachtendienst.",
                 MEMBER["adres"], MEMBER["telefoon"], *numbers]
     for harness in (closed, running):
-        for notice in harness.info["berichten"]:
-            expected.append(notice["code"])
+        for notice in harness.info.notices:
+            expected.append(notice.code)
             document = next(d for d in export.document["dossiers"]
                             if d["dossiernummer"] == harness.number)
-            exported = {n["code"]: n for n in document["berichten"]}[notice["code"]]
-            assert exported["onderwerp"] == notice["onderwerp"]
-            assert exported["tekst"] == notice["tekst"].replace(
+            exported = {n["code"]: n for n in document["berichten"]}[notice.code]
+            assert exported["onderwerp"] == notice.subject
+            assert exported["tekst"] == notice.body.replace(
                 harness.access_code or "-", "[toegangscode verwijderd na verzending]")
     dumped = json.dumps(export.document, ensure_ascii=False)
     for value in expected:
@@ -116,8 +116,8 @@ def test_a_mediator_corrects_contact_data_and_the_old_value_is_gone(klachten, ha
     assert "an.peeters@example.be" not in stored and "an.peeters@nieuw.example.be" in stored
     assert klachten.case(harness.number).data()["klager"]["email"] == (
         "an.peeters@nieuw.example.be")
-    entry = klachten.dossier(harness.number)["audit"][-1]
-    assert (entry["wie"], entry["wat"], entry["details"]) == (
+    entry = klachten.dossier(harness.number).audit[-1]
+    assert (entry.actor, entry.action, entry.details) == (
         "mia", "contactgegevens gecorrigeerd", {"velden": ["email"]})
     found = SubjectAccess(klachten).find(ADMIN, Person(email="an.peeters@nieuw.example.be"))
     assert [row["dossiernummer"] for row in found] == [harness.number]
@@ -131,7 +131,7 @@ def test_a_corrected_address_is_where_the_next_notice_goes(klachten, harness):
     Rectification(klachten).correct(MEDIATOR, harness.number,
                                     {"email": "an@elders.example.be"})
     harness.investigate().answer()
-    assert klachten.dossier(harness.number)["berichten"][-1]["ontvanger"] == (
+    assert klachten.dossier(harness.number).notices[-1].recipient == (
         "an@elders.example.be")
 
 

@@ -22,7 +22,7 @@ NATIONAL = FIRST_HANDLING | {"reactietermijn", "nationaal_antwoord"}
 
 
 def deadlines(harness: Harness) -> set[str]:
-    return set(harness.info["termijnen"])
+    return set(harness.info.deadlines)
 
 
 def status_page(harness: Harness):
@@ -47,7 +47,7 @@ def test_deadlines_stay_through_every_step_of_the_first_handling(harness: Harnes
     harness.at_day(80)  # the reaction window ended: closure, recommendations due
     assert deadlines(harness) == FIRST_HANDLING | {"reactietermijn", "aanbeveling"}
     harness.recommend()
-    assert harness.info["stap"] == "Afgesloten"
+    assert harness.info.step == "Afgesloten"
     assert deadlines(harness) == FIRST_HANDLING | {"reactietermijn", "aanbeveling"}
 
 
@@ -68,30 +68,30 @@ def test_deadlines_stay_through_the_national_re_examination(harness: Harness):
 # ----- item 9: a timer fires at its moment, once
 def test_status_update_goes_out_at_the_due_instant_and_only_once(harness: Harness):
     harness.submit().admissible()
-    assert harness.info["volgende_timer"] == (START + PERIOD).isoformat()
+    assert harness.info.next_timer_at == START + PERIOD
     harness.at_day(21)  # exactly the due instant, not a minute later
     assert harness.notices().count("statusbericht") == 1
-    assert harness.info["volgende_timer"] == (START + 2 * PERIOD).isoformat()
+    assert harness.info.next_timer_at == START + 2 * PERIOD
     harness.at_day(21)  # a second sweep at the same instant fires nothing
     assert harness.notices().count("statusbericht") == 1
 
 
 def test_reaction_window_closes_at_the_instant_it_expires(harness: Harness):
     harness.submit().admissible().investigate().answer()
-    expires = datetime.fromisoformat(harness.info["volgende_timer"])
+    expires = harness.info.next_timer_at
     harness.k.clock.set(expires - timedelta(microseconds=1))
     harness.k.sweep_timers()
-    assert not harness.info["afgesloten"]
+    assert not harness.info.closed
     harness.k.clock.set(expires)
     harness.k.sweep_timers()
-    assert harness.info["afgesloten"]
+    assert harness.info.closed
     assert harness.notices().count("afsluiting") == 1
 
 
 # ----- item 2: one status update after an outage, the next a full period later
 def _status_times(harness: Harness) -> list[datetime]:
-    return [datetime.fromisoformat(n["aangemaakt_op"]) for n in harness.info["berichten"]
-            if n["soort"] == "statusbericht"]
+    return [n.created_at for n in harness.info.notices
+            if n.kind == "statusbericht"]
 
 
 def _run_worker_with_outage(harness: Harness, down_from: datetime, down_until: datetime,
@@ -99,7 +99,7 @@ def _run_worker_with_outage(harness: Harness, down_from: datetime, down_until: d
     """A worker that sweeps at each timer's due instant, except while it is down: what falls
     due then waits for the first sweep after the outage, at its end."""
     while True:
-        due = datetime.fromisoformat(harness.info["volgende_timer"])
+        due = harness.info.next_timer_at
         if down_from <= due < down_until:
             due = down_until
         if due > horizon:

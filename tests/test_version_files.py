@@ -28,7 +28,7 @@ def test_a_lane_renamed_in_v2_keeps_the_tasks_of_v1_dossiers_visible(
     inbox = staff.get("/bemiddeling/taken").get_data(as_text=True)
     assert old.number in inbox and new.number in inbox
     task = old.task("ontvankelijkheid_beoordelen")
-    form = staff.get(f"/bemiddeling/taken/{task['id']}")
+    form = staff.get(f"/bemiddeling/taken/{task.id}")
     assert form.status_code == 200
     staff.login("nora")  # the national mediator's lane did not change: still not hers
     assert old.number not in staff.get("/bemiddeling/taken").get_data(as_text=True)
@@ -68,16 +68,16 @@ def test_a_changed_rule_value_changes_every_text_that_states_it(klachten, proces
         case.admissible()
         case.at_day(22)
         staff.login("mia")
-        form = staff.get(f"/bemiddeling/taken/{case.task('onderzoek')['id']}")
+        form = staff.get(f"/bemiddeling/taken/{case.task('onderzoek').id}")
         page = site.sign_in(dossier, access, follow_redirects=True)
         texts[dossier] = (form.get_data(as_text=True), page.get_data(as_text=True),
-                          case.info["berichten"][-1]["tekst"])
+                          case.info.notices[-1].body)
     for text in texts[number]:
         assert "om de 14 dagen" in text and "om de 21 dagen" not in text
     for text in texts[old_number]:
         assert "om de 21 dagen" in text and "om de 14 dagen" not in text
     french = Harness(klachten).submit(taal="fr").admissible()
-    assert "tous les 14 jours" in french.info["berichten"][0]["tekst"]
+    assert "tous les 14 jours" in french.info.notices[0].body
 
 
 def test_a_text_naming_an_unknown_rule_fails_the_lint(processes_copy):

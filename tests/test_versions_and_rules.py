@@ -38,7 +38,7 @@ def test_status_interval_changed_in_data_only(klachten, processes_copy):
     klachten.deploy(processes_copy)
     case = Harness(klachten).submit().admissible()
     assert case.counts_at([13, 14.5, 28.5]) == [0, 1, 2]
-    assert "om de 14 dagen" in case.info["berichten"][-1]["tekst"]
+    assert "om de 14 dagen" in case.info.notices[-1].body
 
 
 def test_dossiers_started_on_v1_finish_on_v1(klachten, processes_copy):
@@ -46,7 +46,7 @@ def test_dossiers_started_on_v1_finish_on_v1(klachten, processes_copy):
     _set_status_interval(processes_copy, 14)
     v2 = klachten.deploy(processes_copy).version
     new = Harness(klachten).submit().admissible()
-    assert old.info["procesversie"] == v2 - 1 and new.info["procesversie"] == v2
+    assert old.info.process_version == v2 - 1 and new.info.process_version == v2
     old.at_day(15)
     new.at_day(15)
     assert old.notices().count("statusbericht") == 0  # v1: every 21 days
@@ -55,7 +55,7 @@ def test_dossiers_started_on_v1_finish_on_v1(klachten, processes_copy):
     assert old.notices().count("statusbericht") == 1
     old.investigate().answer().at_day(60)
     old.recommend()
-    assert old.info["stap"] == "Afgesloten" and old.info["procesversie"] == v2 - 1
+    assert old.info.step == "Afgesloten" and old.info.process_version == v2 - 1
 
 
 def test_deploy_refuses_a_broken_model(klachten, processes_copy):
@@ -75,7 +75,7 @@ def _roundtrip(harness: Harness) -> None:
     else:
         again = Case(load_state(dump_state(case.workflow), specs), case.model)
     assert [t.spec_name for t in again.open_tasks()] == [t.spec_name for t in case.open_tasks()]
-    assert again.step() == case.step() == harness.info["stap"]
+    assert again.step() == case.step() == harness.info.step
     assert again.next_timer_at() == case.next_timer_at()
     assert again.waiting_messages() == case.waiting_messages()
 

@@ -108,7 +108,7 @@ def test_national_task_is_hidden_from_and_refused_to_the_first_line_answerer(
     users = {a.name: a for a in accounts.list()}
     assert [r.title for r in inbox.page(users["nora"], InboxQuery()).rows]
     assert inbox.page(users["mia"], InboxQuery()).total == 0
-    task = harness.task("nationaal_onderzoek")["id"]
+    task = harness.task("nationaal_onderzoek").id
     with pytest.raises(Forbidden):
         inbox.complete(users["mia"], task, {})
     with pytest.raises(Forbidden):  # a first-line mediator has no national lane either
@@ -163,11 +163,11 @@ def test_post_without_csrf_is_rejected(client, accounts):
 def test_claim_from_the_inbox(staff: Staff, harness: Harness):
     harness.submit()
     staff.login("mia")
-    task = harness.task("ontvankelijkheid_beoordelen")["id"]
+    task = harness.task("ontvankelijkheid_beoordelen").id
     response = staff.post(f"/bemiddeling/taken/{task}/claimen", {"terug": "/bemiddeling/taken"},
                           form_page="/bemiddeling/taken")
     assert response.status_code == 302
-    assert harness.task("ontvankelijkheid_beoordelen")["geclaimd_door"] == "mia"
+    assert harness.task("ontvankelijkheid_beoordelen").claimed_by == "mia"
     unknown = staff.post("/bemiddeling/taken/onbekend/claimen", {},
                          form_page="/bemiddeling/taken")
     assert unknown.status_code == 404
@@ -200,7 +200,7 @@ def test_names_are_escaped_in_the_inbox(staff: Staff, harness: Harness):
 
 # ----- task forms
 def _task_url(harness: Harness, name: str) -> str:
-    return f"/bemiddeling/taken/{harness.task(name)['id']}"
+    return f"/bemiddeling/taken/{harness.task(name).id}"
 
 
 def _version(page: str) -> str:
@@ -223,7 +223,7 @@ def test_print_and_post_task_links_its_letter(staff: Staff, harness: Harness):
                    kanaal="brief")
     staff.login("mia")
     page = _text(staff.get(_task_url(harness, "ontvangstmelding_posten")))
-    [code] = [n["code"] for n in harness.info["berichten"]]
+    [code] = [n.code for n in harness.info.notices]
     link = f"/bemiddeling/dossiers/{harness.number}/brieven/{code}.pdf"
     assert f'href="{link}"' in page
     letter = staff.get(link)
@@ -245,7 +245,7 @@ def test_task_form_errors_in_dutch_with_input_kept_then_success(staff: Staff, ha
     assert "maximaal 5000 tekens" in _text(too_long) and too_long.status_code == 400
     done = staff.post(url, {"ontvankelijk": "ja"})
     assert done.status_code == 302 and done.headers["Location"] == "/bemiddeling/taken"
-    assert harness.info["stap"] != "3"
+    assert harness.info.step != "3"
 
 
 def test_stale_version_is_a_conflict_with_the_fresh_state(staff: Staff, harness: Harness):
@@ -288,7 +288,7 @@ def test_first_line_answerer_gets_403_on_the_national_task(staff: Staff, harness
     staff.login("mia")
     url = _task_url(harness, "nationaal_onderzoek")
     assert staff.get(url).status_code == 403
-    assert harness.task("nationaal_onderzoek")["id"] not in _text(staff.get("/bemiddeling/taken"))
+    assert harness.task("nationaal_onderzoek").id not in _text(staff.get("/bemiddeling/taken"))
 
 
 def test_unknown_task_is_404(staff: Staff):
@@ -312,8 +312,8 @@ def test_dossier_page_with_diagram_notices_and_access_log(staff: Staff, harness:
     assert "2 maart 2026, 10:00" in page and "2026-03-02T09:00" not in page
     assert "<svg" in page and "bpmn-gedaan" in page and "bpmn-huidig" in page
     assert 'data-element="onderzoek"' in page
-    ack = harness.info["berichten"][0]
-    assert ack["code"] in page and "Ontvangstmelding" in page
+    ack = harness.info.notices[0]
+    assert ack.code in page and "Ontvangstmelding" in page
     assert "Opnieuw proberen" not in page
     with transaction(klachten.factory) as session:
         assert [e.user for e in session.query(AccessEntry)] == ["lea"]
@@ -328,7 +328,7 @@ def test_unknown_dossier_is_404_and_letter_download(staff: Staff, harness: Harne
     harness.submit()
     staff.login("mia")
     assert staff.get("/bemiddeling/dossiers/KL-2026-99999").status_code == 404
-    code = harness.info["berichten"][0]["code"]
+    code = harness.info.notices[0].code
     pdf = staff.get(f"/bemiddeling/dossiers/{harness.number}/brieven/{code}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
@@ -337,26 +337,26 @@ def test_print_queue_lists_letters_and_marks_them_posted(staff: Staff, klachten)
     paper = Harness(klachten).submit(kanaal="brief", klager={
         "voornaam": "Jan", "achternaam": "Wouters", "adres": "Markt 2, 3000 Leuven"})
     by_email = Harness(klachten).submit()  # not in the queue
-    [letter] = paper.info["berichten"]
+    [letter] = paper.info.notices
     staff.login("lea")  # a reader does not post letters
     assert staff.get("/bemiddeling/brieven").status_code == 403
     staff.post("/logout", {}, form_page="/bemiddeling/dossiers/" + paper.number)
     staff.login("mia")
     page = _text(staff.get("/bemiddeling/brieven"))
-    assert page.count("<tr>") == 2 and paper.number in page and letter["code"] in page
-    assert f"/bemiddeling/dossiers/{paper.number}/brieven/{letter['code']}.pdf" in page
-    url = f"/bemiddeling/dossiers/{paper.number}/brieven/{letter['code']}/gepost"
+    assert page.count("<tr>") == 2 and paper.number in page and letter.code in page
+    assert f"/bemiddeling/dossiers/{paper.number}/brieven/{letter.code}.pdf" in page
+    url = f"/bemiddeling/dossiers/{paper.number}/brieven/{letter.code}/gepost"
     response = staff.post(url, {}, form_page="/bemiddeling/brieven")
     assert response.status_code == 302
-    assert paper.info["berichten"][0]["status"] == "gepost"
-    assert "brief gepost" in [entry["wat"] for entry in paper.info["audit"]]
+    assert paper.info.notices[0].status == "gepost"
+    assert "brief gepost" in [entry.action for entry in paper.info.audit]
     assert "Er wachten geen brieven." in _text(staff.get("/bemiddeling/brieven"))
     # An e-mail cannot be marked posted: refused, and nothing changes.
-    mail = by_email.info["berichten"][0]
-    refused = staff.post(f"/bemiddeling/dossiers/{by_email.number}/brieven/{mail['code']}/gepost",
+    mail = by_email.info.notices[0]
+    refused = staff.post(f"/bemiddeling/dossiers/{by_email.number}/brieven/{mail.code}/gepost",
                          {}, form_page="/bemiddeling/brieven")
     assert refused.status_code == 409 and "geen brief te posten" in _text(refused)
-    assert by_email.info["berichten"][0]["status"] == mail["status"]
+    assert by_email.info.notices[0].status == mail.status
 
 
 def test_retry_is_for_the_beheerder_only(staff: Staff, harness: Harness):
@@ -379,8 +379,8 @@ def test_intake_of_a_letter_received_last_week_anonymous_allowed(staff: Staff, k
         response.headers["Location"]
     number = response.headers["Location"].rsplit("/", 1)[1]
     info = klachten.dossier(number)
-    assert info["kanaal"] == "brief" and info["ontvangen_op"].startswith("2026-02-23T23:00")
-    assert any(a["wie"] == "mia" for a in info["audit"])
+    assert info.channel == "brief" and info.received_at.isoformat().startswith("2026-02-23T23:00")
+    assert any(a.actor == "mia" for a in info.audit)
 
 
 def test_intake_refuses_bad_input_and_saves_nothing(staff: Staff, klachten):
@@ -422,9 +422,9 @@ def test_serve_demo_creates_accounts_and_dossiers_and_runs_the_worker(
     assert any(t.name == "klachten-worker" for t in started[0])
     assert not any(t.name == "klachten-worker" for t in background.threading.enumerate())
     dossiers = [klachten.dossier(f"KL-2026-0000{i}") for i in range(1, 6)]
-    assert len({info["stap"] for info in dossiers}) >= 4
+    assert len({info.step for info in dossiers}) >= 4
     # Every demo address is one any mail server takes (Chloé's too).
-    recipients = [n["ontvanger"] for info in dossiers for n in info["berichten"]]
+    recipients = [n.recipient for info in dossiers for n in info.notices]
     assert "chloe.dubois@example.be" in recipients and all(r.isascii() for r in recipients)
     password = next(line.split()[-1] for line in result.output.splitlines()
                     if line.strip().startswith("mia"))
@@ -443,11 +443,11 @@ def test_background_worker_sends_the_outbox_and_stops(klachten, harness, tmp_pat
         import time
 
         deadline = time.monotonic() + 20
-        while harness.info["berichten"][0]["status"] != "sent" and time.monotonic() < deadline:
+        while harness.info.notices[0].status != "sent" and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         worker.stop()
-    assert harness.info["berichten"][0]["status"] == "sent"
+    assert harness.info.notices[0].status == "sent"
 
 
 # ----- the beheerder

@@ -59,9 +59,9 @@ def test_submit_confirm_status_and_disagree(site: Site, harness: Harness, langua
     assert site.sign_in(number, code).status_code == 302
     status = _text(site.get("/status"))
     harness.number = number
-    ack = harness.info["berichten"][0]
-    assert text["step3"] in status and text["ack_kind"] in status and ack["code"] in status
-    assert ack["taal"] == language  # the preferred language chose the notices' language
+    ack = harness.info.notices[0]
+    assert text["step3"] in status and text["ack_kind"] in status and ack.code in status
+    assert ack.language == language  # the preferred language chose the notices' language
     assert text["disagree"] not in status  # no answer yet
 
     harness.admissible().at_day(10)
@@ -74,7 +74,7 @@ def test_submit_confirm_status_and_disagree(site: Site, harness: Harness, langua
     status = _text(site.get("/status"))
     assert text["done"] in status and text["national"] in status
     assert text["disagree"] not in status
-    assert harness.task("nationaal_onderzoek")["rol"] == "Nationale klachtenbemiddelaar"
+    assert harness.task("nationaal_onderzoek").lane == "Nationale klachtenbemiddelaar"
     with transaction(harness.k.factory) as session:
         actors = session.scalars(select(AuditEntry.actor)
                                  .where(AuditEntry.element == "klager_niet_akkoord")).all()
@@ -91,7 +91,7 @@ def test_withdrawal(site: Site, harness: Harness, language):
     done = site.post("/status/intrekken", {"reden": "Opgelost", "bevestigd": "ja"})
     assert done.status_code == 302
     harness.number = number
-    assert harness.info["uitkomst"] == "ingetrokken"
+    assert harness.info.outcome == "ingetrokken"
     status = _text(site.get("/status"))
     assert TEXT[language]["withdrawn"] in status and "/status/intrekken" not in status
 
@@ -153,7 +153,7 @@ def test_anonymous_complaint_is_refused_with_a_clear_message(site: Site, klachte
 
 def test_name_with_postal_address_only_is_enough(site: Site, klachten):
     number, _ = site.file_complaint(**{"klager.email": "", "klager.adres": "Markt 1, 9000 Gent"})
-    assert klachten.dossier(number)["berichten"][0]["kanaal"] == "brief"
+    assert klachten.dossier(number).notices[0].channel == "brief"
 
 
 def test_over_long_description_is_refused(site: Site):

@@ -4,7 +4,7 @@ page, the werkbak sorts, "Gepost" completes the print-and-post task, the users p
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from conftest import PASSWORD, Harness, Staff, complaint
@@ -44,10 +44,10 @@ def test_gepost_in_the_print_queue_completes_the_posting_task(staff: Staff, klac
     response = staff.post(f"/bemiddeling/dossiers/{harness.number}/brieven/{code}/gepost", {},
                           form_page="/bemiddeling/brieven")
     assert response.status_code == 302
-    assert [t["taak"] for t in harness.open_tasks()] == ["ontvankelijkheid_beoordelen"]
+    assert [t.name for t in harness.open_tasks()] == ["ontvankelijkheid_beoordelen"]
     assert "Er wachten geen brieven." in _text(staff.get("/bemiddeling/brieven"))
-    posted = [a for a in harness.info["audit"] if a["wat"] in ("brief gepost", "taak voltooid")]
-    assert {a["wat"] for a in posted} == {"brief gepost", "taak voltooid"}
+    posted = [a for a in harness.info.audit if a.action in ("brief gepost", "taak voltooid")]
+    assert {a.action for a in posted} == {"brief gepost", "taak voltooid"}
 
 
 def test_the_werkbak_sorts_by_any_column_both_ways(staff: Staff, klachten):
@@ -87,7 +87,7 @@ def test_a_short_password_says_it_is_too_short(staff: Staff):
 
 def test_an_expired_session_on_a_task_form_keeps_the_typed_text(staff: Staff, klachten):
     harness = Harness(klachten).submit()
-    task = harness.task("ontvankelijkheid_beoordelen")["id"]
+    task = harness.task("ontvankelijkheid_beoordelen").id
     path = f"/bemiddeling/taken/{task}"
     staff.login("mia")
     form = _text(staff.get(path))
@@ -109,7 +109,7 @@ def test_an_expired_session_on_a_task_form_keeps_the_typed_text(staff: Staff, kl
     assert harness.task("ontvankelijkheid_beoordelen")  # nothing sent yet
     done = staff.post(path, typed, form_page=path)
     assert done.status_code == 302
-    assert [t["taak"] for t in harness.open_tasks()] != ["ontvankelijkheid_beoordelen"]
+    assert [t.name for t in harness.open_tasks()] != ["ontvankelijkheid_beoordelen"]
 
 
 def test_a_closed_dossiers_recommendation_task_is_due_30_days_after_closure(klachten):
@@ -118,6 +118,6 @@ def test_a_closed_dossiers_recommendation_task_is_due_30_days_after_closure(klac
     harness = Harness(klachten).submit()
     harness.message("klacht_ingetrokken", {"bevestigd": True})
     [task] = harness.open_tasks()
-    assert harness.info["afgesloten"] and task["taak"] == "aanbeveling"
-    due = datetime.fromisoformat(task["vervaldatum"])
+    assert harness.info.closed and task.name == "aanbeveling"
+    due = task.due_at
     assert timedelta(days=30) <= due - klachten.clock.now() <= timedelta(days=34)

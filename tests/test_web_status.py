@@ -47,16 +47,16 @@ def test_unknown_dossier_and_wrong_code_look_the_same(site: Site):
 
 def test_notice_check_answers_yes_or_one_uniform_no(site: Site, klachten):
     number, _ = site.file_complaint()
-    notice = klachten.dossier(number)["berichten"][0]
+    notice = klachten.dossier(number).notices[0]
     yes = site.post("/status/bericht", {"bericht.nummer": number.lower(),
-                                        "bericht.code": notice["code"].lower()})
+                                        "bericht.code": notice.code.lower()})
     assert "Ja, dit bericht komt van ons." in yes.get_data(as_text=True)
     assert "Ontvangstmelding van 2 maart 2026" in yes.get_data(as_text=True)
     unknown = site.post("/status/bericht", {"bericht.nummer": "KL-2026-00999",
-                                            "bericht.code": notice["code"]})
+                                            "bericht.code": notice.code})
     wrong = site.post("/status/bericht", {"bericht.nummer": number, "bericht.code": "ZZZZZZZZ"})
     assert unknown.status_code == wrong.status_code == 200
-    typed = [("KL-2026-00999", number), (notice["code"], "ZZZZZZZZ")]  # kept, to check them
+    typed = [("KL-2026-00999", number), (notice.code, "ZZZZZZZZ")]  # kept, to check them
     assert _page(unknown).replace(*typed[0]).replace(*typed[1]) == _page(wrong)
     assert "Nee, wij vinden geen bericht" in _page(wrong)
 

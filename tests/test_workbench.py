@@ -92,7 +92,7 @@ def test_national_mediator_sees_the_whole_first_handling_beside_the_form(
     _through_national(harness, taal="fr")  # the clock moved: sign in afterwards
     nora = Staff(app.test_client())
     nora.login("nora")
-    task = harness.task("nationaal_onderzoek")["id"]
+    task = harness.task("nationaal_onderzoek").id
     page = visible(_page(nora.client, f"/bemiddeling/taken/{task}"))
     for seen in ("Ik kreeg te weinig terugbetaald", "An", "Peeters", "Taal van de klager: Frans",
                  "Kanaal: Website", "Categorie: Terugbetaling",
@@ -108,7 +108,7 @@ def test_national_mediator_sees_the_whole_first_handling_beside_the_form(
 def test_admissibility_task_shows_the_pre_check_suggestion_and_its_reason(
         harness: Harness, mia: Staff):
     harness.submit(klager={"voornaam": "", "achternaam": ""})
-    task = harness.task("ontvankelijkheid_beoordelen")["id"]
+    task = harness.task("ontvankelijkheid_beoordelen").id
     page = visible(_page(mia.client, f"/bemiddeling/taken/{task}"))
     assert "Voorstel van de voorafgaande toets: Niet ontvankelijk" in page
     assert "Reden: Anonieme klacht" in page
@@ -175,8 +175,8 @@ def test_no_model_code_is_visible_on_any_staff_or_member_page_in_either_language
     assert member.sign_in(number, code).status_code in (200, 302)
     pages = [(mediator, "/bemiddeling/taken"), (mediator, f"/bemiddeling/dossiers/{number}"),
              (mediator, f"/bemiddeling/dossiers/{first.number}"),
-             (mediator, f"/bemiddeling/taken/{first.task('ontvankelijkheid_beoordelen')['id']}"),
-             (national, f"/bemiddeling/taken/{harness.task('nationaal_onderzoek')['id']}"),
+             (mediator, f"/bemiddeling/taken/{first.task('ontvankelijkheid_beoordelen').id}"),
+             (national, f"/bemiddeling/taken/{harness.task('nationaal_onderzoek').id}"),
              (member, "/status")]
     for language in ("nl", "fr"):
         for who, url in pages:
@@ -231,7 +231,7 @@ def test_werkbak_task_dossier_status_notice_and_api_show_the_same_last_day(
     last_nl, last_fr = "16 april 2026", "16 avril 2026"
     mediator = Staff(app.test_client())
     mediator.login("mia")
-    task = harness.task("onderzoek")["id"]
+    task = harness.task("onderzoek").id
 
     werkbak = visible(_page(mediator.client, "/bemiddeling/taken"))
     assert last_nl in werkbak and "17 april 2026" not in werkbak
@@ -247,15 +247,15 @@ def test_werkbak_task_dossier_status_notice_and_api_show_the_same_last_day(
     member = Site(app.test_client())
     member.sign_in(number, code)
     assert last_nl in visible(_page(member.client, "/status"))
-    notice = next(n for n in klachten.dossier(number)["berichten"]
-                  if n["soort"] == "ontvangstmelding")
-    assert f"uiterlijk op {last_nl}" in notice["tekst"]
+    notice = next(n for n in klachten.dossier(number).notices
+                  if n.kind == "ontvangstmelding")
+    assert f"uiterlijk op {last_nl}" in notice.body
 
     token = accounts.new_token("mia")
     api = app.test_client().get("/api/v1/taken", headers={"Authorization": f"Bearer {token}"})
     row = next(t for t in api.get_json()["taken"] if t["id"] == task)
     assert row["laatste_dag"] == "2026-04-16"
-    assert klachten.dossier(number)["termijnen"]["antwoord"]["vervaldag"] == "2026-04-16"
+    assert klachten.dossier(number).deadlines["antwoord"].due_date.isoformat() == "2026-04-16"
 
     klachten.clock.set(datetime(2026, 4, 18, 9, 0, tzinfo=UTC))
     mediator.login("mia")  # the session ended with the clock's five days
@@ -317,7 +317,7 @@ def test_french_staff_pages_name_tasks_steps_and_deadlines_in_french(
     xml = _page(mia.client, f"{url}/diagram.bpmn", query_string={"taal": "fr"})
     assert 'name="Calculer les délais"' in xml and 'name="Termijnen berekenen"' not in xml
     assert 'name="klager_niet_akkoord"' in xml  # a message's name is how it is matched
-    task = harness.task("nationaal_onderzoek")["id"]
+    task = harness.task("nationaal_onderzoek").id
     pages = [dossier, visible(_page(nora.client, f"/bemiddeling/taken/{task}?taal=fr")),
              visible(_page(nora.client, "/bemiddeling/taken?taal=fr"))]
     labels = json.loads((default_processes_dir() / "labels.json").read_text())

@@ -113,15 +113,15 @@ def _investigating(database_url: str, count: int) -> list[str]:
     the investigation with its status-update timer running."""
     from conftest import complaint
 
-    from runner.service import Klachten
+    from runner.procedure import open_klachten
 
-    klachten = Klachten(database_url, clock="virtual")
+    klachten = open_klachten(database_url, clock="virtual")
     numbers = []
     try:
         for _ in range(count):
             number = klachten.submit(complaint(klager=BY_PHONE)).dossier_number
             [task] = klachten.tasks(number)
-            klachten.complete_task(task["id"], {"ontvankelijk": "ja"}, "mia")
+            klachten.complete_task(task.id, {"ontvankelijk": "ja"}, "mia")
             numbers.append(number)
     finally:
         klachten.close()

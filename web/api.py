@@ -19,8 +19,9 @@ from runner.accounts.users import INTAKE, READ_DOSSIERS, READ_REGISTER, WORK_TAS
 from runner.bpmn.errors import ValidationFailed
 from runner.bpmn.forms import validate_form
 from runner.reports.improvement_register import Entry, RegisterQuery
+from runner.results import to_json
 from runner.service import COMPLAINT_FORM
-from runner.work.inbox import InboxQuery, InboxRow
+from runner.work.inbox import InboxQuery
 
 from .extension import runner
 from .openapi import COMPLETE_BODY, MESSAGE_BODY, REGISTER_QUERY, TASK_QUERY, document
@@ -126,15 +127,7 @@ def tasks() -> Response:
         overdue=args.get("te_laat") == "ja", search=args.get("zoek", ""),
         page=args.get("pagina", 1)))
     return jsonify(totaal=page.total, meer=page.more, pagina=page.page, paginas=page.pages,
-                   taken=[_task(row) for row in page.rows])
-
-
-def _task(row: InboxRow) -> dict:
-    return {"id": row.task_id, "dossiernummer": row.dossier_number, "klager": row.complainant,
-            "categorie": row.category, "stap": row.step, "titel": row.title, "rol": row.lane,
-            "vervaldatum": row.due_at.isoformat() if row.due_at else None,
-            "laatste_dag": row.last_day.isoformat() if row.last_day else None,
-            "termijn": row.deadline_state, "geclaimd_door": row.claimed_by}
+                   taken=to_json(page.rows))
 
 
 @bp.post("/taken/<task_id>")
@@ -149,7 +142,8 @@ def complete(task_id: str) -> Response:
 @api(READ_DOSSIERS)
 def dossier(number: str) -> Response:
     view = runner().dossiers.view(_account(), number, what="API")
-    return jsonify({**view.info, "klager": view.complainant, "omschrijving": view.description})
+    return jsonify({**to_json(view.info), "klager": view.complainant,
+                    "omschrijving": view.description})
 
 
 @bp.post("/dossiers/<number>/berichten")

@@ -20,6 +20,7 @@ from runner.privacy.processing_register import ProcessingRegister
 from runner.privacy.rectification import Rectification
 from runner.privacy.retention import Retention
 from runner.privacy.subject_access import SubjectAccess
+from runner.procedure import open_klachten
 from runner.ratelimit import RateLimit
 from runner.reports.figures import ReportDesk
 from runner.reports.improvement_register import Register
@@ -63,7 +64,7 @@ def app_settings(app: Flask | None = None) -> Settings:
 
 def init_app(app: Flask) -> Runner:
     config = app_settings(app)
-    klachten = Klachten(settings.database_url(config), clock=config.clock,
+    klachten = open_klachten(settings.database_url(config), clock=config.clock,
                         secret=app.config["SECRET_KEY"])
     limit = RateLimit(attempts=config.status_attempts,
                       window=timedelta(minutes=config.status_window_minutes))

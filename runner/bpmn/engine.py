@@ -1,15 +1,16 @@
 """SpiffWorkflow wiring: the restricted script engine, service-task dispatch and the serializer.
 
-Service tasks call operators registered by name (``runner.operators.OPERATORS``). The
-operator of a running action gets its context through :func:`operator_context`, so the
-script engine itself holds no database session and can be shared.
+Service tasks call the operators the application hands over (:class:`runner.bpmn.plugins.Plugins`),
+by name. The engine steps of a running action get the operators and their context through
+:func:`operator_context`, so the script engine itself holds no database session, no
+application and can be shared.
 """
 
 from __future__ import annotations
 
 import contextvars
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -39,33 +40,34 @@ if TYPE_CHECKING:
 # A service task's operator: called as ``operator(context, task, **parameters)`` with the
 # context the action set (:func:`operator_context`); its JSON-able result is the task's.
 Operator = Callable[..., Any]
-OPERATORS: dict[str, Operator] = {}
-
-_context: contextvars.ContextVar[Any] = contextvars.ContextVar("operator_context", default=None)
 
 
-def operator(name: str) -> Callable[[Operator], Operator]:
-    """Register a function as the operator of the service tasks named ``name``."""
-    def register(func: Operator) -> Operator:
-        OPERATORS[name] = func
-        return func
+@dataclass(frozen=True)
+class _Running:
+    """The operators of the engine steps running now, and what they work with."""
 
-    return register
+    operators: Mapping[str, Operator]
+    context: Any
+
+
+_running: contextvars.ContextVar[_Running | None] = contextvars.ContextVar(
+    "operator_context", default=None)
 
 
 @contextmanager
-def operator_context(ctx: Any) -> Iterator[None]:
-    """Let the operators of the engine steps run inside this block see ``ctx``: what the
-    application gives them to work with (its session, its rows, the instant)."""
-    token = _context.set(ctx)
+def operator_context(ctx: Any, operators: Mapping[str, Operator]) -> Iterator[None]:
+    """Let the service tasks of the engine steps run inside this block call ``operators``
+    with ``ctx``: what the application gives them to work with (its session, its rows, the
+    instant)."""
+    token = _running.set(_Running(operators, ctx))
     try:
         yield
     finally:
-        _context.reset(token)
+        _running.reset(token)
 
 
 class ScriptEngine(PythonScriptEngine):
-    """Restricted expressions; service tasks dispatched to the operator registry.
+    """Restricted expressions; service tasks dispatched to the running action's operators.
 
     SpiffWorkflow 3.2.0 masks every operator exception in ``call_service`` as a NameError;
     here the real error is raised as a ``WorkflowTaskException`` with the operator's message.
@@ -77,14 +79,14 @@ class ScriptEngine(PythonScriptEngine):
     def call_service(self, task: Task, **kwargs: Any) -> str:
         name = kwargs["operation_name"]
         params = {key: spec["value"] for key, spec in kwargs.get("operation_params", {}).items()}
-        ctx = _context.get()
-        if ctx is None:
+        running = _running.get()
+        if running is None:
             raise WorkflowTaskException(f"operator {name}: geen lopende actie", task=task)
-        operator = OPERATORS.get(name)
+        operator = running.operators.get(name)
         if operator is None:
             raise WorkflowTaskException(f"onbekende operator {name}", task=task)
         try:
-            result = operator(ctx, task, **params)
+            result = operator(running.context, task, **params)
         except Exception as err:
             raise WorkflowTaskException(f"{name}: {err}", task=task, exception=err) from err
         return json.dumps(result)

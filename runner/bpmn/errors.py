@@ -6,10 +6,27 @@ document or one clear line. Nothing here knows about HTTP.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-if TYPE_CHECKING:
-    from .lint import Problem
+ERROR = "fout"
+WARNING = "waarschuwing"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: the file (relative to the model folder), the element id, the message,
+    and whether it blocks a deploy (``fout``) or not (``waarschuwing``)."""
+
+    file: str
+    element: str
+    message: str
+    severity: str = ERROR
+
+    def __str__(self) -> str:
+        message = self.message if self.severity == ERROR else f"{WARNING}: {self.message}"
+        if not self.element:
+            return f"{self.file}: {message}"
+        return f"{self.file}: {self.element}: {message}"
 
 
 class RunnerError(Exception):
@@ -51,7 +68,7 @@ class ModelRejected(ModelError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        found = [problem for problem in problems if getattr(problem, "severity", "") == "fout"]
+        found = [problem for problem in problems if problem.severity == ERROR]
         first = f"; de eerste: {found[0]}" if found else ""
         super().__init__(f"procesmodel niet gedeployed, er is niets veranderd: {len(found)} "
                          f"fout(en){first}")

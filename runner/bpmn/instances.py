@@ -4,13 +4,13 @@
 everything derived from it (open tasks, waiting messages, next timer, step), which fails
 with :class:`Conflict` when another action changed the row meanwhile (optimistic locking on
 ``instances.version``). Audit entries are written in the same transaction, and so is what
-the application derives from the saved case through the hooks it registers
-(:func:`register_save_hook`: an application's report figures, say).
+the application derives from the saved case through the save hooks it hands the runner
+(:class:`runner.bpmn.plugins.Plugins`: an application's report figures, say).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
@@ -66,20 +66,14 @@ class LoadedCase:
         self.record(SYSTEM_ACTOR, action, spec.name, naam=spec.bpmn_name)
 
 
-# Called by save_case, in the action's transaction, after the runner's own derived rows.
+# Called by save_case, in the action's transaction, after the runner's own derived rows:
+# the application derives its own rows (handed over in its plug-ins, runner.bpmn.plugins).
 SaveHook = Callable[[LoadedCase], None]
-_SAVE_HOOKS: list[SaveHook] = []
 
 
-def register_save_hook(hook: SaveHook) -> SaveHook:
-    """Let the application derive its own rows from every saved case (usable as a decorator)."""
-    if hook not in _SAVE_HOOKS:
-        _SAVE_HOOKS.append(hook)
-    return hook
-
-
-def save_case(loaded: LoadedCase, model: ProcessModel, state: str | None = None) -> None:
-    """Write state and derived rows (open tasks, waiting messages, the hooks'); a
+def save_case(loaded: LoadedCase, model: ProcessModel, state: str | None = None,
+              hooks: Sequence[SaveHook] = ()) -> None:
+    """Write state and derived rows (open tasks, waiting messages, the ``hooks``'); a
     concurrent change raises Conflict. ``state``: the exact serialized text to keep (a
     reverted migration restores the stored state byte for byte), instead of dumping it. A
     workflow that has ended is stored as its compact :class:`ClosedRecord` instead of its
@@ -106,7 +100,7 @@ def save_case(loaded: LoadedCase, model: ProcessModel, state: str | None = None)
     connection = session.connection()
     _sync_open_tasks(loaded, connection, new)
     _sync_waiting_messages(loaded, connection, new)
-    for hook in _SAVE_HOOKS:
+    for hook in hooks:
         hook(loaded)
     if loaded.audit:
         connection.execute(_INSERT_AUDIT, loaded.audit)

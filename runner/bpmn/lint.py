@@ -29,7 +29,6 @@ import ast
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -51,7 +50,7 @@ from SpiffWorkflow.specs.WorkflowSpec import WorkflowSpec
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
 
 from .definitions import FORMS_DIR, ProcessModel
-from .errors import ExpressionRejected, ModelError
+from .errors import ERROR, ExpressionRejected, ModelError, Problem
 from .expressions import Mode, check_expression
 from .safe_xml import parse_xml
 
@@ -66,27 +65,6 @@ NO_DEFAULT_FLOW = ("exclusieve gateway met meer dan één uitgaande stroom heeft
 # Characters of an ISO 8601 date, duration or repeating interval written without quotes.
 _ISO_CHARACTERS = re.compile(r"[0-9A-Za-z:+\-/.,]+")
 _ISO_START = re.compile(r"(R\d*/)?(P[\dT]|\d{4}-?(\d{2}|W\d{2}))", re.IGNORECASE)
-
-ERROR = "fout"
-WARNING = "waarschuwing"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding: the file (relative to the model folder), the element id, the message,
-    and whether it blocks a deploy (``fout``) or not (``waarschuwing``)."""
-
-    file: str
-    element: str
-    message: str
-    severity: str = ERROR
-
-    def __str__(self) -> str:
-        message = self.message if self.severity == ERROR else f"{WARNING}: {self.message}"
-        if not self.element:
-            return f"{self.file}: {message}"
-        return f"{self.file}: {self.element}: {message}"
-
 
 def errors(problems: list[Problem]) -> list[Problem]:
     return [problem for problem in problems if problem.severity == ERROR]

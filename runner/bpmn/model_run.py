@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,11 +35,19 @@ from sqlalchemy.orm import Session
 from . import clock as clocks
 from .case import Case
 from .definitions import FORMS_DIR, ProcessModel
-from .engine import StoredSpecs, dump_state, load_state, new_workflow, operator_context
-from .errors import ValidationFailed
+from .engine import (
+    Operator,
+    StoredSpecs,
+    dump_state,
+    load_state,
+    new_workflow,
+    operator_context,
+    restore_specs,
+    serialize_spec,
+)
+from .errors import ERROR, WARNING, Problem, ValidationFailed
 from .form_samples import samples
 from .forms import validate_form, with_defaults
-from .lint import ERROR, WARNING, Problem
 from .store import Base
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -95,15 +103,30 @@ def scratch_session() -> Iterator[Session]:
             engine.dispose()
 
 
+def run_model(files: dict[str, str], parse: Callable[[dict[str, str]], ProcessModel],
+              explorer: type[ModelExplorer], operators: Mapping[str, Operator]) -> list[Problem]:
+    """Every run-time failure of the model in ``files``, as lint problems: ``explorer``
+    walks it with ``operators``, from the specs exactly as a deploy stores them, in a
+    scratch database."""
+    model = parse(files)
+    specs = restore_specs(serialize_spec(model))
+    with scratch_session() as session:
+        walker = explorer(session, model, specs, operators)
+        walker.run()
+    return walker.problems
+
+
 class ModelExplorer:
     """Walks a model's paths; an application says where they start and what it checks."""
 
     start_form = ""  # the form in forms/ that the starts' data must fit
 
-    def __init__(self, session: Session, model: ProcessModel, specs: StoredSpecs):
+    def __init__(self, session: Session, model: ProcessModel, specs: StoredSpecs,
+                 operators: Mapping[str, Operator]):
         self.session = session
         self.model = model
         self.specs = specs
+        self.operators = operators
         self.problems: list[Problem] = []
         self.seen: set[tuple[str, str]] = set()
         self.tried: set[tuple[Any, ...]] = set()
@@ -280,7 +303,7 @@ class ModelExplorer:
         """Run engine steps as an action does, then read what a save would: the open tasks
         with their due dates and letters, the next timer. False on failure."""
         try:
-            with clocks.frozen_at(walk.now), operator_context(self.context(walk)):
+            with clocks.frozen_at(walk.now), operator_context(self.context(walk), self.operators):
                 try:
                     engine_step()
                 finally:

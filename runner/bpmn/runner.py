@@ -3,7 +3,9 @@
 An action is one transaction: find the instance, load it with its case file and the model
 version it runs on, let the caller guard and run engine steps, save state and derived rows.
 The application says what it runs (:class:`Application`: how its files parse, which row an
-instance belongs to, what its operators may touch); the runner knows nothing else of it.
+instance belongs to, what its operators may touch, and its plug-ins: operators, save hooks,
+lint checks and model run, :class:`runner.bpmn.plugins.Plugins`); the runner knows nothing
+else of it.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from sqlalchemy.orm import Session
 from . import clock as clocks
 from .definitions import ProcessModel, content_hash
 from .engine import StoredSpecs, operator_context, restore_specs, serialize_spec
-from .errors import Conflict, NotFound, RunnerError
+from .errors import Conflict, NotFound, Problem, RunnerError
 from .instances import CaseFile, LoadedCase, open_case, record_incidents, save_case
+from .plugins import Plugins
 from .store import (
     Definition,
     Incident,
@@ -50,6 +53,10 @@ M = TypeVar("M", bound=ProcessModel)
 
 class Application(Protocol[M]):
     """What the runner needs to know of the procedure it runs (``M``: its model type)."""
+
+    @property
+    def plugins(self) -> Plugins:
+        """Its operators, save hooks, lint checks and model run."""
 
     def parse(self, files: dict[str, str]) -> M:
         """A stored version's files as the application's model."""
@@ -79,6 +86,11 @@ class ProcessRunner(Generic[M]):
         self.engine.dispose()
 
     # ----- versions
+    def check(self, files: dict[str, str], run: bool = True) -> list[Problem]:
+        """A model's problems by the application's lint checks and, when ``run`` and they
+        found no error, its model run (:meth:`Plugins.check`)."""
+        return self.application.plugins.check(files, self.application.parse, run)
+
     def known_version(self, files: dict[str, str]) -> int | None:
         """The version that holds exactly ``files``, if one was stored."""
         with transaction(self.factory) as session:
@@ -145,13 +157,18 @@ class ProcessRunner(Generic[M]):
                 raise Conflict("het dossier werd intussen gewijzigd; laad het opnieuw")
             loaded, model = self.load(session, instance, now, case_file)
             yield loaded, model
-            save_case(loaded, model)
+            self.save(loaded, model)
+
+    def save(self, loaded: LoadedCase, model: ProcessModel, state: str | None = None) -> None:
+        """Save an action's case (:func:`save_case`) with the application's save hooks."""
+        save_case(loaded, model, state, self.application.plugins.save_hooks)
 
     def run(self, loaded: LoadedCase, model: M, step: Step) -> Any:
         """Run engine steps at the action's instant; an error of the model (an operator, an
         expression) becomes an incident on the failing task. Returns the operator context."""
         context = self.application.operator_context(loaded, model)
-        with clocks.frozen_at(loaded.now), operator_context(context):
+        operators = self.application.plugins.operators
+        with clocks.frozen_at(loaded.now), operator_context(context, operators):
             try:
                 step(loaded)
             except Exception as err:
@@ -197,7 +214,7 @@ class ProcessRunner(Generic[M]):
                     return False
                 loaded, model = self.load(session, instance, now)
                 self.run(loaded, model, lambda lc: lc.case.tick(now, lc.engine_completed))
-                save_case(loaded, model)
+                self.save(loaded, model)
                 return True
         except Exception as err:  # a worker must survive one broken instance
             if lost_database(err):  # not the instance's fault: the timer stays due

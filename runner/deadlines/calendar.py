@@ -23,6 +23,7 @@ from dateutil.easter import easter
 
 from runner.deadlines.display import day_text, locale_of
 from runner.i18n import translations
+from runner.results import DeadlineInfo
 
 Unit = Literal["kalenderdagen", "werkdagen"]
 
@@ -237,16 +238,19 @@ def _counted_from(rule: DeadlineRule, start: date, anchor: str, language: str) -
     return phrase.format(count=_count(rule.days, rule.unit, language), anchor=anchor,
                          day=day_text(start, language))
 
-def explain(deadline: dict, anchor: str, language: str) -> str:
-    """A computed deadline's explanation (a deadline dict as ``compute_deadline``'s operator
-    stores it, with ``start``) again, in ``language``, ``anchor`` already translated; its
-    stored (Dutch) explanation when it lacks what is needed."""
-    if language == "nl" or not deadline.get("start"):
-        return str(deadline.get("uitleg", ""))
-    rule = rule_from_row({"termijn": "uitleg", **{k: deadline[k] for k in (
-        "dagen", "eenheid", "doorschuiven") if deadline.get(k) is not None}})
-    return compute_deadline(rule, date.fromisoformat(deadline["start"]),
-                            BelgianCalendar(language), anchor, language).explanation
+
+def explain(deadline: DeadlineInfo, anchor: str, language: str) -> str:
+    """A computed deadline's explanation (as ``compute_deadline``'s operator stored it, with
+    its ``start``) again, in ``language``, ``anchor`` already translated; its stored (Dutch)
+    explanation when it lacks what is needed."""
+    if language == "nl" or not deadline.start:
+        return deadline.explanation or ""
+    row = {"dagen": deadline.days, "eenheid": deadline.unit,
+           "doorschuiven": deadline.roll_forward}
+    rule = rule_from_row({"termijn": "uitleg",
+                          **{k: value for k, value in row.items() if value is not None}})
+    return compute_deadline(rule, deadline.start, BelgianCalendar(language), anchor,
+                            language).explanation
 
 
 def end_of_day_utc(day: date, zone: ZoneInfo) -> datetime:

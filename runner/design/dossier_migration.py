@@ -23,7 +23,7 @@ from runner.bpmn.case import Case, spec_properties
 from runner.bpmn.definitions import FORMS_DIR
 from runner.bpmn.engine import SERIALIZER, load_state
 from runner.bpmn.errors import Conflict, NotFound, ValidationFailed
-from runner.bpmn.instances import LoadedCase, save_case
+from runner.bpmn.instances import LoadedCase
 from runner.bpmn.migration import POSITION, InstanceDiff, compare, migrate, timer_dues
 from runner.bpmn.store import (
     Definition,
@@ -169,8 +169,7 @@ class DossierMigrations:
             return "afgesloten: er loopt niets meer om te verplaatsen"
         return None
 
-    @staticmethod
-    def _store(session: Session, loaded: LoadedCase, actor: str, model: Model, to: int,
+    def _store(self, session: Session, loaded: LoadedCase, actor: str, model: Model, to: int,
                report: dict, new_rules: bool) -> None:
         """Save the moved state and its derived rows (optimistic lock), the previous state
         for a revert, and the audit entry (from, to, who, what changed)."""
@@ -183,7 +182,7 @@ class DossierMigrations:
         loaded.record(actor, MIGRATED, "", van=instance.definition_id, naar=to,
                       nieuwe_regels=new_rules, **_changes(report))
         instance.definition_id = to
-        save_case(loaded, model)
+        self.klachten.runner.save(loaded, model)
         _refresh_open_tasks(loaded)
         previous.version_after = instance.version
         session.add(previous)
@@ -220,7 +219,7 @@ class DossierMigrations:
             loaded.record(actor, REVERTED, "", van=moved.to_definition_id,
                           naar=moved.from_definition_id)
             instance.definition_id = moved.from_definition_id
-            save_case(loaded, model, state=moved.previous_state)
+            self.klachten.runner.save(loaded, model, state=moved.previous_state)
             _refresh_open_tasks(loaded)
             instance.serializer_version = moved.previous_serializer_version
             moved.reverted_at, moved.reverted_by = now, actor

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import jinja2
@@ -29,18 +29,10 @@ from lxml import etree
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
 from runner.accounts.users import ROLES, ROLES_FILE
-from runner.bpmn.definitions import content_hash
-from runner.bpmn.errors import ModelError
-from runner.bpmn.lint import (
-    BPMN_NS,
-    ERROR,
-    WARNING,
-    ModelLinter,
-    Problem,
-    errors,
-    folder_problem,
-    without_prefix,
-)
+from runner.bpmn.engine import Operator
+from runner.bpmn.errors import ERROR, WARNING, ModelError, Problem
+from runner.bpmn.lint import BPMN_NS, ModelLinter, errors, folder_problem, without_prefix
+from runner.bpmn.plugins import Plugins
 from runner.definition.model import (
     LABELS,
     LANGUAGES,
@@ -51,10 +43,12 @@ from runner.definition.model import (
     read_folder,
 )
 from runner.design.label_coverage import missing_labels
+from runner.design.model_run import ComplaintExplorer
 from runner.notices.letters import letter_labels
 from runner.operators import dossier_number_problem
 
-__all__ = ["ERROR", "NOTICE_OPERATOR", "WARNING", "Problem", "errors", "lint", "lint_files"]
+__all__ = ["ERROR", "NOTICE_OPERATOR", "WARNING", "ComplaintLinter", "Problem", "errors", "lint",
+           "lint_files"]
 
 NOTICE_OPERATOR = "produce_notice"
 NOTICE_KIND_PARAMETER = "soort"
@@ -63,8 +57,8 @@ _NOTICE_KIND = re.compile(r"[a-z0-9][a-z0-9_]*")
 _RENDERABLE_TYPES = {"string", "boolean"}
 
 
-def lint(folder: Path, operators: Collection[str], run: bool = True) -> list[Problem]:
-    """Check the model in ``folder``; ``operators`` are the ids of the registered operators;
+def lint(folder: Path, operators: Mapping[str, Operator], run: bool = True) -> list[Problem]:
+    """Check the model in ``folder``; ``operators``: the operators its service tasks may name;
     ``run``: also run the model when the static checks pass.
 
     Returns all problems found, in the order found, without duplicates (empty = clean).
@@ -77,27 +71,16 @@ def lint(folder: Path, operators: Collection[str], run: bool = True) -> list[Pro
     return lint_files(files, operators, run)
 
 
-_CACHE: dict[tuple[str, frozenset[str], bool], list[Problem]] = {}
-
-
-def lint_files(files: dict[str, str], operators: Collection[str],
+def lint_files(files: dict[str, str], operators: Mapping[str, Operator],
                run: bool = True) -> list[Problem]:
-    """:func:`lint` on a model's files (``{relative path: text}``); the result is kept per
-    content, so deploying a model that was just linted does not run it again."""
-    key = (content_hash(files), frozenset(operators), run)
-    if key not in _CACHE:
-        linter = _Linter(files, key[1], parse)
-        linter.run()
-        problems = list(dict.fromkeys(linter.problems))
-        if run and linter.model is not None and not errors(problems):
-            from runner.design.model_run import run_model
-
-            problems += [p for p in run_model(files) if p not in problems]
-        _CACHE[key] = problems
-    return list(_CACHE[key])
+    """:func:`lint` on a model's files (``{relative path: text}``), through the plug-ins a
+    deploy uses (:class:`runner.bpmn.plugins.Plugins`): the result is kept per content, so
+    deploying a model that was just linted does not run it again."""
+    return Plugins(operators, linter=ComplaintLinter, explorer=ComplaintExplorer).check(
+        files, parse, run)
 
 
-class _Linter(ModelLinter[Model]):
+class ComplaintLinter(ModelLinter[Model]):
     """The generic checks, and those of the procedure's own files and conventions."""
 
     def check_files(self) -> None:

@@ -17,10 +17,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 from sqlalchemy import select
 
 from runner.bpmn.definitions import FORMS_DIR
-from runner.bpmn.engine import restore_specs, serialize_spec
-from runner.bpmn.lint import ERROR, Problem
-from runner.bpmn.model_run import ModelExplorer, Start, Walk, reason, scratch_session
-from runner.definition.model import LANGUAGES, Model, parse
+from runner.bpmn.errors import ERROR
+from runner.bpmn.model_run import ModelExplorer, Start, Walk, reason
+from runner.definition.model import LANGUAGES, Model
 from runner.definition.rule_texts import rule_names
 from runner.members.status_page import TEXTS as STATUS_TEXTS
 from runner.notices.addresses import delivery_address, postal_address
@@ -42,17 +41,9 @@ _CONTACTS: tuple[tuple[str, dict[str, str]], ...] = (
 _INTERVAL = re.compile(r"""\[\s*['"](\w+)['"]\s*\]\s*\[\s*['"]interval['"]\s*\]""")
 
 
-def run_model(files: dict[str, str]) -> list[Problem]:
-    """Every run-time failure of the model in ``files``, as lint problems."""
-    model = parse(files)
-    specs = restore_specs(serialize_spec(model))  # exactly what a deploy stores
-    with scratch_session() as session:
-        explorer = _ComplaintExplorer(session, model, specs)
-        explorer.run()
-    return explorer.problems
+class ComplaintExplorer(ModelExplorer):
+    """Where the complaint procedure's paths start, and what it checks on the way."""
 
-
-class _ComplaintExplorer(ModelExplorer):
     start_form = COMPLAINT_FORM
     model: Model
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from sqlalchemy import Row, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ from runner.bpmn.instances import SYSTEM_ACTOR
 from runner.bpmn.store import AuditEntry, Instance, transaction
 from runner.errors import DeliveryFailed, SealUnreadable
 from runner.notices.access_codes import delivered_copy
+from runner.notices.facade import NoticeFacade
 from runner.notices.mail import (
     OutgoingMail,
     Sender,
@@ -43,11 +44,7 @@ from runner.notices.mail import (
     transport_from_settings,
 )
 from runner.notices.texts import NoticeStatus
-from runner.reports import facts
 from runner.store import Dossier, Notice
-
-if TYPE_CHECKING:
-    from runner.service import Klachten
 
 BACKOFF_FACTOR = 3
 CLAIM_BATCH = 10  # times the SMTP timeout: well within the claim timeout
@@ -129,7 +126,7 @@ _INSERT_AUDIT = insert(cast(Table, AuditEntry.__table__))
 class Outbox:
     """Delivers the due e-mails of one database through one transport."""
 
-    def __init__(self, klachten: Klachten, transport: Transport, sender: Sender,
+    def __init__(self, klachten: NoticeFacade, transport: Transport, sender: Sender,
                  policy: RetryPolicy | None = None,
                  claim_timeout: timedelta = timedelta(minutes=10), batch: int = CLAIM_BATCH):
         self.klachten = klachten
@@ -140,7 +137,7 @@ class Outbox:
         self.batch = batch
 
     @classmethod
-    def from_settings(cls, klachten: Klachten) -> Outbox:
+    def from_settings(cls, klachten: NoticeFacade) -> Outbox:
         return cls(klachten, transport_from_settings(), Sender.from_settings(),
                    RetryPolicy.from_settings(),
                    timedelta(seconds=settings.current().outbox_claim_timeout))
@@ -227,7 +224,7 @@ class Outbox:
                 "dossier_id": notice.dossier_id, "at": now, "actor": SYSTEM_ACTOR,
                 "action": "bericht verzonden", "element": notice.kind, "step": "",
                 "details": {"code": notice.code, "via": where}})
-            facts.notice_left(session, notice.dossier_id, notice.kind, now)
+            self.klachten.notice_left(session, notice.dossier_id, notice.kind, now)
 
     def _reschedule(self, item: Claimed, reason: str) -> None:
         with transaction(self.klachten.factory) as session:

@@ -9,7 +9,7 @@ letter marks them all posted, and the stored copies lose the access code as an e
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,20 +19,18 @@ from runner.bpmn.store import AuditEntry, Instance, OpenTask, transaction
 from runner.definition.model import as_model
 from runner.notices.access_codes import delivered_copy, fill_in_access_code
 from runner.notices.addresses import postal_address
+from runner.notices.facade import NoticeFacade, NoticeLeft
 from runner.notices.letters import Letter, notice_letter
-from runner.notices.texts import STATUS_LABELS, NoticeStatus, notice_dict
-from runner.reports import facts
+from runner.notices.texts import STATUS_LABELS, NoticeStatus, notice_info
+from runner.results import to_json
 from runner.store import Dossier, Notice
-
-if TYPE_CHECKING:
-    from runner.service import Klachten
 
 # A letter can be marked posted while it waits to be printed, or when its e-mail failed.
 POSTABLE = (NoticeStatus.TO_PRINT, NoticeStatus.FAILED)
 
 
 class PostRoom:
-    def __init__(self, klachten: Klachten):
+    def __init__(self, klachten: NoticeFacade):
         self.klachten = klachten
 
     def letter(self, number: str, code: str) -> Letter:
@@ -69,7 +67,7 @@ class PostRoom:
             letters: dict[tuple[int, datetime], dict[str, Any]] = {}
             for notice, number in rows:
                 letter = letters.setdefault((notice.dossier_id, notice.created_at), {
-                    "dossiernummer": number, **notice_dict(notice), "berichten": []})
+                    "dossiernummer": number, **to_json(notice_info(notice)), "berichten": []})
                 letter["berichten"].append(notice.code)
             return list(letters.values())
 
@@ -84,7 +82,7 @@ class PostRoom:
             return
         with transaction(self.klachten.factory) as session:
             post_letter(session, self.klachten.find_dossier(session, number), code, user,
-                        self.klachten.clock.now(session))
+                        self.klachten.clock.now(session), self.klachten.notice_left)
 
     def _letter_task(self, number: str, code: str) -> tuple[str | None, str]:
         """The open task about the letter ``code`` (if any), and today's date there."""
@@ -118,9 +116,9 @@ class PostRoom:
 
 
 def post_letter(session: Session, dossier: Dossier, code: str, user: str,
-                now: datetime) -> None:
+                now: datetime, left: NoticeLeft) -> None:
     """Mark a letter posted, with the other notices of its mailing (once: posting it again
-    changes nothing)."""
+    changes nothing); ``left`` records each notice that left."""
     notice = _notice(session, dossier, code)
     if notice.status == NoticeStatus.POSTED:
         return
@@ -130,6 +128,7 @@ def post_letter(session: Session, dossier: Dossier, code: str, user: str,
     for posted in _mailing(session, notice):
         if posted.status in POSTABLE:
             _post_one(session, dossier, posted, user, now)
+            left(session, dossier.id, posted.kind, now)
 
 
 def _post_one(session: Session, dossier: Dossier, notice: Notice, user: str,
@@ -140,7 +139,6 @@ def _post_one(session: Session, dossier: Dossier, notice: Notice, user: str,
     notice.sealed_code = None
     session.add(AuditEntry(dossier_id=dossier.id, at=now, actor=user, action="brief gepost",
                            element=notice.kind, details={"code": notice.code}))
-    facts.notice_left(session, dossier.id, notice.kind, now)
 
 
 def _notice(session: Session, dossier: Dossier, code: str) -> Notice:

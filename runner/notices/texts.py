@@ -6,10 +6,10 @@ Rendering them from the model's templates is :mod:`runner.definition.notice_temp
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from runner.bpmn.clock import as_utc
+from runner.results import NoticeInfo, utc
 
 if TYPE_CHECKING:
     from runner.store import Notice
@@ -59,15 +59,10 @@ def localised(settings: dict[str, Any], key: str, language: str) -> dict[str, An
     return localised_value if isinstance(localised_value, dict) else value
 
 
-def notice_dict(notice: Notice) -> dict[str, Any]:
-    """A notice as the CLI's JSON, the API and the dossier page show it."""
-    def iso(value: datetime | None) -> str | None:
-        return as_utc(value).isoformat() if value else None
-
-    return {"soort": notice.kind, "taal": notice.language, "kanaal": notice.channel,
-            "code": notice.code, "onderwerp": notice.subject, "tekst": notice.body,
-            "aangemaakt_op": iso(notice.created_at), "status": notice.status,
-            "status_tekst": STATUS_LABELS.get(notice.status, notice.status),
-            "ontvanger": notice.recipient, "pogingen": notice.attempts,
-            "fout": notice.last_error, "volgende_poging": iso(notice.next_attempt_at),
-            "verzonden_op": iso(notice.sent_at), "afgeleverd_via": notice.delivery}
+def notice_info(notice: Notice) -> NoticeInfo:
+    """A notice as the facade gives it (the CLI's JSON, the API, the dossier page)."""
+    return NoticeInfo(notice.kind, notice.language, notice.channel, notice.code, notice.subject,
+                      notice.body, as_utc(notice.created_at), notice.status,
+                      STATUS_LABELS.get(notice.status, notice.status), notice.recipient,
+                      notice.attempts, notice.last_error, utc(notice.next_attempt_at),
+                      utc(notice.sent_at), notice.delivery)

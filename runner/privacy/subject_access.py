@@ -24,6 +24,7 @@ from runner.bpmn.errors import Forbidden, ValidationFailed
 from runner.bpmn.store import transaction
 from runner.notices.access_codes import redact_access_code
 from runner.notices.pdf import FONT, paged_pdf
+from runner.results import to_json
 from runner.search import contains
 from runner.service import Klachten, _iso
 from runner.store import AccessEntry, Dossier
@@ -105,9 +106,9 @@ class SubjectAccess:
         declared = model.settings.get("privacy", {}).get("persoonsgegevens", [])
         return {
             "dossiernummer": number,
-            "ontvangen_op": info["ontvangen_op"], "afgesloten_op": info["afgesloten_op"],
-            "stap": info["stap"], "categorie": info["categorie"], "kanaal": info["kanaal"],
-            "taal": info["taal"], "uitkomst": info["uitkomst"],
+            "ontvangen_op": _iso(info.received_at), "afgesloten_op": _iso(info.closed_at),
+            "stap": info.step, "categorie": info.category, "kanaal": info.channel,
+            "taal": info.language, "uitkomst": info.outcome,
             "klager": data.get("klager") or {},
             "omschrijving": data.get("omschrijving") or "",
             "gegevens": [{"gegeven": item["gegeven"], "wat": item["wat"],
@@ -117,8 +118,8 @@ class SubjectAccess:
             "procesgegevens": data,
             "berichten": [{**{key: notice[key] for key in NOTICE_KEYS},
                            "tekst": redact_access_code(notice["tekst"], code_hash)}
-                          for notice in info["berichten"]],
-            "verloop": info["audit"],
+                          for notice in to_json(info.notices)],
+            "verloop": to_json(info.audit),
         }
 
 

@@ -1,11 +1,12 @@
 """The report facts of a dossier, derived in the transaction of every action.
 
-``save_case`` calls :func:`derive` (registered as its save hook) after the engine ran, as it
-derives the open tasks: the
+``save_case`` calls :func:`derive` (through :func:`after_save`, a save hook the procedure
+hands the runner in its plug-ins) after the engine ran, as it derives the open tasks: the
 classification the mediators recorded through the forms, and each deadline as the dossier's
 own version computed it (``termijnen.dmn`` of the version it runs on, never today's rules)
 together with the instant it was met. Notices that leave the fund later (an e-mail sent by
-the outbox, a letter marked posted) are recorded by :func:`notice_left`. The reports
+the outbox, a letter marked posted) are recorded by :func:`notice_left` (handed to the
+outbox and the post room the same way). The reports
 (``runner.reports.figures``) aggregate these rows in SQL.
 
 The process-data names read here are those of the forms' ``resultaat`` properties in the
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from runner.bpmn.instances import LoadedCase, register_save_hook
+from runner.bpmn.instances import LoadedCase
 from runner.deadlines.calendar import end_of_day_utc
 from runner.definition.model import as_model
 from runner.store import Dossier, DossierFacts, Notice, as_dossier
@@ -63,10 +64,10 @@ _PRODUCED_NOTICES = select(Notice.kind, Notice.channel).where(
     Notice.dossier_id == bindparam("key"), Notice.created_at == bindparam("now"))
 
 
-@register_save_hook
-def _after_save(loaded: LoadedCase) -> None:
-    derive(loaded.session, as_dossier(loaded.dossier), loaded.case, loaded.instance.definition_id,
-           loaded.now)
+def after_save(loaded: LoadedCase) -> None:
+    """The save hook the procedure hands the runner (runner.procedure): :func:`derive`."""
+    derive(loaded.session, as_dossier(loaded.dossier), loaded.case,
+           loaded.instance.definition_id, loaded.now)
 
 
 def derive(session: Session, dossier: Dossier, case: Case | ClosedCase, definition_id: int,

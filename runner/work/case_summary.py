@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from runner.bpmn.case import spec_properties
@@ -19,6 +19,7 @@ from runner.deadlines.calendar import RECEIPT, explain
 from runner.definition.labels import ANCHOR
 from runner.definition.model import Model
 from runner.notices.addresses import postal_address
+from runner.results import AuditInfo, DossierInfo, NoticeInfo
 from runner.work.task_form import text as form_text
 
 TASK_COMPLETED = "taak voltooid"
@@ -74,9 +75,20 @@ class ComplainantMessage:
 @dataclass(frozen=True)
 class ShownDeadlineRow:
     name: str  # the deadline kind's label
-    last_day: str  # ISO date
+    last_day: date | None
     explanation: str
-    done_at: str | None = None  # ISO instant its work was done; None while it runs
+    done_at: datetime | None = None  # when its work was done; None while it runs
+
+
+@dataclass(frozen=True)
+class ShownNotice:
+    """A notice with its codes as labels, and whether it can be printed as a letter."""
+
+    notice: NoticeInfo
+    kind_label: str
+    status_label: str
+    channel_label: str
+    printable: bool  # a letter, or an e-mail's paper copy to the postal address
 
 
 @dataclass(frozen=True)
@@ -86,87 +98,82 @@ class CaseSummary:
     language_label: str
     channel: str
     category: str
-    received_at: str | None
+    received_at: datetime
     complainant: dict[str, str]
     description: str
     suggestion: Suggestion | None
     decisions: tuple[Decision, ...]
     messages: tuple[ComplainantMessage, ...]
-    notices: tuple[dict[str, Any], ...]
+    notices: tuple[ShownNotice, ...]
     deadlines: tuple[ShownDeadlineRow, ...]
     closed: bool = False
     outcome: str = ""
 
 
-def build_summary(info: dict[str, Any], data: dict[str, Any], model: Model,
+def build_summary(info: DossierInfo, data: dict[str, Any], model: Model,
                   language: str) -> CaseSummary:
     """The summary of a dossier: ``info`` as :meth:`Klachten.dossier` gives it, ``data`` the
     process data, ``model`` the version it runs on, in ``language`` (nl or fr)."""
     labels = model.labels
     complainant = data.get("klager") or {}
     on_paper = postal_address(complainant)
-    audit = info.get("audit", [])
     return CaseSummary(
-        number=info["dossiernummer"],
-        language=info.get("taal") or "",
-        language_label=labels.text("taal", info.get("taal"), language),
-        channel=labels.text("kanaal", info.get("kanaal"), language),
-        category=labels.text("categorie", info.get("categorie"), language),
-        received_at=info.get("ontvangen_op"),
+        number=info.number,
+        language=info.language or "",
+        language_label=labels.text("taal", info.language, language),
+        channel=labels.text("kanaal", info.channel, language),
+        category=labels.text("categorie", info.category, language),
+        received_at=info.received_at,
         complainant={key: str(complainant[key]) for key in COMPLAINANT_FIELDS
                      if complainant.get(key)},
         description=str(data.get("omschrijving", "")),
         suggestion=_suggestion(data.get(PRE_CHECK), model, language),
-        decisions=tuple(_decisions(audit, data, model, language)),
-        messages=tuple(_messages(audit, data)),
-        notices=tuple({**notice, "soort_label": labels.text("bericht", notice["soort"], language),
-                       "status_label": labels.text("berichtstatus", notice["status"], language),
-                       "kanaal_label": labels.text("kanaal", notice["kanaal"], language),
-                       # A letter, or an e-mail's paper copy to the postal address.
-                       "printable": notice["kanaal"] == "brief" or bool(on_paper)}
-                      for notice in info.get("berichten", [])),
+        decisions=tuple(_decisions(info.audit, data, model, language)),
+        messages=tuple(_messages(info.audit, data)),
+        notices=tuple(ShownNotice(notice, labels.text("bericht", notice.kind, language),
+                                  labels.text("berichtstatus", notice.status, language),
+                                  labels.text("kanaal", notice.channel, language),
+                                  notice.channel == "brief" or bool(on_paper))
+                      for notice in info.notices),
         deadlines=tuple(_deadline_rows(info, data, model, language)),
-        closed=bool(info.get("afgesloten")),
-        outcome=labels.text("uitkomst", info.get("uitkomst"), language),
+        closed=info.closed,
+        outcome=labels.text("uitkomst", info.outcome, language),
     )
 
 
-def _deadline_rows(info: dict[str, Any], data: dict[str, Any], model: Model,
+def _deadline_rows(info: DossierInfo, data: dict[str, Any], model: Model,
                    language: str):
     done, labels = deadlines_done(info, data, model), model.labels
-    for name, value in info.get("termijnen", {}).items():
-        anchor = labels.text(ANCHOR, value.get("anker") or RECEIPT, language)
-        yield ShownDeadlineRow(labels.text("termijn", name, language), value["vervaldag"],
+    for name, value in info.deadlines.items():
+        anchor = labels.text(ANCHOR, value.anchor or RECEIPT, language)
+        yield ShownDeadlineRow(labels.text("termijn", name, language), value.due_date,
                                explain(value, anchor, language), done.get(name))
 
 
-def deadlines_done(info: dict[str, Any], data: dict[str, Any], model: Model
-                   ) -> dict[str, str]:
+def deadlines_done(info: DossierInfo, data: dict[str, Any], model: Model
+                   ) -> dict[str, datetime]:
     """The instant each deadline's work was done, by deadline name: the last completion of
     the user tasks that the diagram gives that deadline as due date (once none of them is
     open any more), the first notice of its kind that left the fund, or the complainant's
     message."""
-    audit = info.get("audit", [])
-    deadlines = info.get("termijnen", {})
-    still_open = {_instant(task["vervaldatum"]) for task in info.get("open_taken", [])
-                  if task.get("vervaldatum")}
-    done: dict[str, str] = {}
+    still_open = {task.due_at for task in info.open_tasks if task.due_at}
+    done: dict[str, datetime] = {}
     for spec in model.user_task_specs():
         name = _task_deadline(spec_properties(spec).get("vervaldatum", ""), data)
-        due = deadlines.get(name, {}).get("vervalt_op")
-        if not due or _instant(due) in still_open:
+        deadline = info.deadlines.get(name)
+        if deadline is None or not deadline.due_at or deadline.due_at in still_open:
             continue
-        completed = [e["op"] for e in audit
-                     if e["wat"] == TASK_COMPLETED and e["element"] == spec.name]
+        completed = [e.at for e in info.audit
+                     if e.action == TASK_COMPLETED and e.element == spec.name]
         if completed:
             done[name] = max(completed + ([done[name]] if name in done else []))
     for name, kind in DEADLINE_NOTICES.items():
-        left = [n.get("verzonden_op") for n in info.get("berichten", []) if n["soort"] == kind]
+        left = [n.sent_at for n in info.notices if n.kind == kind]
         if left and left[0]:
             done.setdefault(name, left[0])
     for name, message in DEADLINE_MESSAGES.items():
-        received = [e["op"] for e in audit
-                    if e["wat"] == MESSAGE_RECEIVED and e["element"] == message]
+        received = [e.at for e in info.audit
+                    if e.action == MESSAGE_RECEIVED and e.element == message]
         if received:
             done.setdefault(name, received[0])
     return done
@@ -192,11 +199,11 @@ def _suggestion(value: Any, model: Model, language: str) -> Suggestion | None:
                       labels.text("reden", value.get("reden"), language))
 
 
-def _decisions(audit: list[dict], data: dict, model: Model, language: str):
+def _decisions(audit: tuple[AuditInfo, ...], data: dict, model: Model, language: str):
     specs = {spec.name: spec for spec in model.user_task_specs()}
     for entry in audit:
-        spec = specs.get(entry["element"])
-        if entry["wat"] != TASK_COMPLETED or spec is None:
+        spec = specs.get(entry.element)
+        if entry.action != TASK_COMPLETED or spec is None:
             continue
         props = spec_properties(spec)
         result = data.get(props.get("resultaat", ""))
@@ -207,7 +214,7 @@ def _decisions(audit: list[dict], data: dict, model: Model, language: str):
         yield Decision(
             task=model.labels.text("taak", spec.name, language) or spec.bpmn_name or spec.name,
             step=model.labels.text("stap", props.get("stap"), language),
-            by=entry["wie"], at=_instant(entry.get("op")), answers=answers)
+            by=entry.actor, at=entry.at, answers=answers)
 
 
 def _answers(schema: dict, result: dict, model: Model, language: str):
@@ -229,17 +236,14 @@ def _answers(schema: dict, result: dict, model: Model, language: str):
             yield Answer(title, str(value), long=spec.get("x-widget") == "textarea")
 
 
-def _messages(audit: list[dict], data: dict):
+def _messages(audit: tuple[AuditInfo, ...], data: dict):
     for entry in audit:
-        variable = COMPLAINANT_MESSAGES.get(entry["element"])
-        if entry["wat"] != MESSAGE_RECEIVED or variable is None:
+        variable = COMPLAINANT_MESSAGES.get(entry.element)
+        if entry.action != MESSAGE_RECEIVED or variable is None:
             continue
         stored = data.get(variable)
         if not isinstance(stored, dict):
             stored = {}
-        reason = stored.get("reden") or (entry.get("details") or {}).get("reden", "")
-        yield ComplainantMessage(entry["element"], _instant(entry.get("op")), str(reason or ""))
+        reason = stored.get("reden") or (entry.details or {}).get("reden", "")
+        yield ComplainantMessage(entry.element, entry.at, str(reason or ""))
 
-
-def _instant(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None

@@ -19,6 +19,7 @@ from runner.bpmn.store import transaction
 from runner.notices.letters import Letter
 from runner.privacy.access_log import record_access
 from runner.reports.improvement_register import Entry, recommendations_of
+from runner.results import DossierInfo
 from runner.service import Klachten, _iso
 from runner.store import AccessEntry, Dossier
 from runner.work.case_summary import CaseSummary, build_summary
@@ -32,7 +33,7 @@ TASK_PAGE = "taakpagina"
 
 @dataclass(frozen=True)
 class DossierView:
-    info: dict[str, Any]
+    info: DossierInfo
     complainant: dict[str, str]
     description: str
     diagram: DossierDiagram

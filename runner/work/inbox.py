@@ -11,7 +11,7 @@ that dossier (``andere_gebruiker_dan``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from runner.bpmn.errors import Forbidden, NotFound
 from runner.bpmn.store import AuditEntry, Instance, OpenTask, transaction
 from runner.deadlines.display import last_day
 from runner.definition.model import Model
+from runner.results import NOT_IN_JSON, in_json
 from runner.search import dossier_contains, indexed, matching_dossiers, unindexed
 from runner.service import TASK_COMPLETED, Klachten
 from runner.store import Dossier
@@ -68,19 +69,23 @@ class InboxQuery:
 
 @dataclass(frozen=True)
 class InboxRow:
-    task_id: str
-    dossier_number: str
-    complainant: str
-    category: str
-    step: str
-    title: str
-    lane: str
-    due_at: datetime | None
-    deadline_state: str
-    claimed_by: str | None
-    received_on: date | None = None
-    task_name: str = ""  # the user task's id in the diagram (labelled in labels.json)
-    last_day: date | None = None  # the deadline's last day (runner.deadlines.display)
+    """A task on the werkbak (in the API's JSON: ``Taak``)."""
+
+    task_id: str = field(metadata=in_json("id"))
+    dossier_number: str = field(metadata=in_json("dossiernummer"))
+    complainant: str = field(metadata=in_json("klager"))
+    category: str = field(metadata=in_json("categorie"))
+    step: str = field(metadata=in_json("stap"))
+    title: str = field(metadata=in_json("titel"))
+    lane: str = field(metadata=in_json("rol"))
+    due_at: datetime | None = field(metadata=in_json("vervaldatum"))
+    deadline_state: str = field(metadata=in_json("termijn"))  # ON_TIME, DUE_SOON, OVERDUE
+    claimed_by: str | None = field(metadata=in_json("geclaimd_door"))
+    received_on: date | None = field(default=None, metadata=NOT_IN_JSON)
+    # The user task's id in the diagram (labelled in labels.json).
+    task_name: str = field(default="", metadata=NOT_IN_JSON)
+    # The deadline's last day (runner.deadlines.display).
+    last_day: date | None = field(default=None, metadata=in_json("laatste_dag"))
 
 
 @dataclass(frozen=True)
@@ -171,20 +176,20 @@ class Inbox:
     def form(self, account: Account, task_id: str, language: str = "nl") -> TaskForm:
         """The task's form to render (titles in ``language``), for a user who may work it."""
         self.check_may_work(account, task_id)
-        task, schema = self.klachten.task_schema(task_id)
+        found = self.klachten.task_schema(task_id)
+        task, schema = found.task, found.schema
         fields = describe(schema, language)
         labels, limits = labels_and_limits(fields)
-        return TaskForm(task_id, task["dossiernummer"] or "",
-                        text(schema, "title", language, task["titel"]),
-                        text(schema, "description", language), task["versie"], fields, labels,
-                        limits,
-                        self.klachten.post.task_letter(task_id), task["taak"], task["vervaldatum"])
+        return TaskForm(task_id, task.dossier_number or "",
+                        text(schema, "title", language, task.title),
+                        text(schema, "description", language), found.version, fields, labels,
+                        limits, self.klachten.post.task_letter(task_id), task.name, task.due_at)
 
     def submit_form(self, account: Account, task_id: str, fields: Mapping[str, str],
                     expected_version: int | None) -> str:
         """Complete a task with posted form fields; returns the dossier number."""
         self.check_may_work(account, task_id)
-        schema = self.klachten.task_schema(task_id)[1]
+        schema = self.klachten.task_schema(task_id).schema
         return self.complete(account, task_id, data_from_fields(schema, fields),
                              expected_version)
 
@@ -193,7 +198,7 @@ class Inbox:
         """The posted texts that reach the member (form property ``x-naar-klager``) but
         read like the other language than the dossier's: the form warns before completing."""
         self.check_may_work(account, task_id)
-        schema = self.klachten.task_schema(task_id)[1]
+        schema = self.klachten.task_schema(task_id).schema
         with transaction(self.klachten.factory) as session:
             language = session.scalar(select(Dossier.language).join(
                 OpenTask, OpenTask.dossier_id == Dossier.id).where(OpenTask.id == task_id))

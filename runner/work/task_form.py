@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypedDict
 
 from runner.bpmn.forms import from_fields
@@ -48,7 +49,7 @@ class TaskForm:
     # The notice code of the letter the task is about (print and post), if any.
     letter_code: str | None = None
     task_name: str = ""  # the user task's id in the diagram (its label in labels.json)
-    due_at: str | None = None  # ISO instant: the first instant after the last day
+    due_at: datetime | None = None  # the first instant after the last day
 
 
 def text(spec: dict, key: str, language: str, default: str = "") -> str:

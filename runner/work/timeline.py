@@ -15,7 +15,8 @@ from typing import Any
 
 from runner.definition.labels import ELEMENT, FALLBACK, Labels
 from runner.definition.model import Model
-from runner.work.case_summary import Decision, build_summary
+from runner.results import DossierInfo
+from runner.work.case_summary import Decision, ShownNotice, build_summary
 
 # Kinds of events (the page has a sentence per kind).
 RECEIVED, DECISION, NOTICE, POSTED, FROM_COMPLAINANT, CLOSED = (
@@ -45,7 +46,7 @@ class Event:
     technical: bool = False
 
 
-def timeline(info: dict[str, Any], data: dict[str, Any], model: Model,
+def timeline(info: DossierInfo, data: dict[str, Any], model: Model,
              language: str) -> list[Event]:
     """Every event of the dossier, oldest first (engine steps marked technical)."""
     summary = build_summary(info, data, model, language)
@@ -53,33 +54,33 @@ def timeline(info: dict[str, Any], data: dict[str, Any], model: Model,
     messages = iter(summary.messages)
     labels = model.labels
     events: list[Event] = []
-    for entry in info.get("audit", []):
-        at, actor, action = _instant(entry["op"]), entry["wie"], entry["wat"]
-        details = entry.get("details") or {}
+    for entry in info.audit:
+        at, actor, action = entry.at, entry.actor, entry.action
+        details = entry.details or {}
         if action == "taak voltooid":
             decision = next(decisions, None)
             if decision is not None:
                 events.append(Event(at, DECISION, actor, decision.task, _gist(decision)))
         elif action == "bericht ontvangen":
-            message = next(messages, None) if entry["element"] in (
+            message = next(messages, None) if entry.element in (
                 "klager_niet_akkoord", "klacht_ingetrokken") else None
-            events.append(Event(at, FROM_COMPLAINANT, actor, entry["element"],
+            events.append(Event(at, FROM_COMPLAINANT, actor, entry.element,
                                 _short(message.reason if message else "")))
         elif action in _ENGINE_ACTIONS:
             events.append(Event(at, ENGINE, actor, _engine_subject(
-                action, entry["element"], details, labels, language), technical=True))
+                action, entry.element, details, labels, language), technical=True))
         elif action == "klacht ontvangen":
             events.append(Event(at, RECEIVED, actor,
                                 labels.text("kanaal", details.get("kanaal"), language)))
         else:
             kind = _AUDIT_KINDS.get(action, OTHER)
-            subject = (labels.text("bericht", entry["element"], language) if kind != OTHER
-                       else f"{action} {entry['element']}".strip())
+            subject = (labels.text("bericht", entry.element, language) if kind != OTHER
+                       else f"{action} {entry.element}".strip())
             events.append(Event(at, kind, actor, subject, _short(
                 details.get("reden") or details.get("error") or _changes(details))))
     events += _notices(summary.notices)
-    if info.get("afgesloten") and info.get("afgesloten_op"):
-        events.append(Event(_instant(info["afgesloten_op"]), CLOSED, "", summary.outcome))
+    if info.closed_at:
+        events.append(Event(info.closed_at, CLOSED, "", summary.outcome))
     return sorted(events, key=lambda event: event.at)
 
 
@@ -92,16 +93,17 @@ def _engine_subject(action: str, element: str, details: dict, labels: Labels,
     return details.get("naam") or f"{labels.text('bericht', element, language)}: {action}"
 
 
-def _notices(notices) -> list[Event]:
+def _notices(notices: tuple[ShownNotice, ...]) -> list[Event]:
     """A notice is an event when it was made, numbered within its kind; its state says
     whether it left (sent by e-mail, to print, posted, failed)."""
     counts: dict[str, int] = {}
     events = []
-    for notice in notices:
-        counts[notice["soort"]] = counts.get(notice["soort"], 0) + 1
-        at = notice.get("verzonden_op") or notice["aangemaakt_op"]
-        events.append(Event(_instant(at), NOTICE, "", notice["soort_label"],
-                            notice["kanaal_label"], counts[notice["soort"]], notice["status"]))
+    for shown in notices:
+        notice = shown.notice
+        counts[notice.kind] = counts.get(notice.kind, 0) + 1
+        at = notice.sent_at or notice.created_at
+        events.append(Event(at, NOTICE, "", shown.kind_label, shown.channel_label,
+                            counts[notice.kind], notice.status))
     return events
 
 
@@ -123,6 +125,3 @@ def _short(text: str) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= _DETAIL_LENGTH else text[:_DETAIL_LENGTH - 1] + "…"
 
-
-def _instant(value: str) -> datetime:
-    return datetime.fromisoformat(value)

@@ -1,0 +1,29 @@
+"""The complaint procedure as the runner's application: the plug-ins it hands the runner
+(its operators, the report facts' hooks, its lint checks and model run) and the facade
+opened with them.
+
+Everything the runner calls of the procedure is named here, so nothing depends on which
+module happened to be imported (ADR 0013).
+"""
+
+from __future__ import annotations
+
+from runner.design.lint import ComplaintLinter
+from runner.design.model_run import ComplaintExplorer
+from runner.operators import OPERATORS
+from runner.reports import facts
+from runner.service import Klachten, ProcedurePlugins
+
+
+def plugins() -> ProcedurePlugins:
+    """The complaint procedure's operators, save hook (the report facts), lint checks and
+    model run, and what records a notice that left (the report facts again)."""
+    return ProcedurePlugins(operators=OPERATORS, save_hooks=(facts.after_save,),
+                            linter=ComplaintLinter, explorer=ComplaintExplorer,
+                            notice_left=(facts.notice_left,))
+
+
+def open_klachten(database_url: str, clock: str = "real", secret: str | None = None
+                  ) -> Klachten:
+    """The complaint procedure on one database and one clock (``real`` or ``virtual``)."""
+    return Klachten(database_url, clock, secret, plugins=plugins())
