@@ -51,8 +51,8 @@ class Worker:
         The loop survives its database going away (a restart, a failover, a session the
         server ended; see :func:`runner.bpmn.store.lost_database`): the sweep that failed changed
         nothing it had not committed, so it waits, twice as long after each failure up to
-        ``MAX_BACKOFF`` seconds, and tries again; the pool's pre-ping then replaces the dead
-        connections. Any other error is logged and the next sweep tries again.
+        ``MAX_BACKOFF`` seconds, and tries again; the pool pings a connection that rested and
+        replaces the dead ones. Any other error is logged and the next sweep tries again.
         """
         failures = 0
         while not stop.is_set():
