@@ -129,7 +129,8 @@ def matches(expected: list[str], actual: list[str]) -> bool:
             and matches(expected[1:], actual[1:]))
 
 
-@pytest.mark.parametrize("where, block", console_blocks(), ids=[w for w, _ in console_blocks()])
+@pytest.mark.parametrize("where, block", [pytest.param(where, block, id=where)
+                                          for where, block in console_blocks()])
 def test_every_console_block_shows_the_real_output(where, block, tmp_path):
     """Run the block's commands in one shell, in a folder with a copy of ``processes/`` and
     ``docs/examples/`` (as from the repository's folder), and compare each output."""
