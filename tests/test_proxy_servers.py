@@ -54,11 +54,13 @@ def without_proxy(request, database_url, klachten, tmp_path) -> Iterator[str]:
     yield from _serve(request.param, database_url, tmp_path / "instance", proxies=0)
 
 
-def _sign_in(base: str, number: str, code: str, client: str, scheme: str = "http"
-             ) -> httpx.Response:
-    """A browser behind the proxy: the form page for the CSRF token, then the post."""
+def _sign_in(base: str, number: str, code: str, client: str, scheme: str = "http",
+             page: str = "") -> httpx.Response:
+    """A browser behind the proxy: the form page for the CSRF token, then the post. Its
+    ``Referer`` is the page as the browser reached it: through the proxy (its port is the
+    proxy's), or ``page`` when it talks to the server itself."""
     headers = {"X-Forwarded-For": client, "X-Forwarded-Proto": scheme,
-               "Referer": f"{scheme}://127.0.0.1/status"}
+               "Referer": page or f"{scheme}://127.0.0.1/status"}
     with httpx.Client(base_url=base, headers=headers) as browser:
         token = TOKEN.search(browser.get("/status").text).group(1)
         return browser.post("/status", data={"csrf_token": token, "nummer": number,
@@ -89,8 +91,23 @@ def test_without_a_proxy_the_headers_are_ignored(without_proxy, klachten):
     harness = Harness(klachten).submit()
     for attempt in range(10):  # a client cannot pick a new address for each guess
         assert _sign_in(without_proxy, f"KL-2026-{attempt + 100:05d}", "X",
-                        f"203.0.113.{attempt}").status_code == 400
+                        f"203.0.113.{attempt}", page=f"{without_proxy}/status"
+                        ).status_code == 400
     assert _sign_in(without_proxy, harness.number, harness.access_code,
-                    "198.51.100.7").status_code == 429
+                    "198.51.100.7", page=f"{without_proxy}/status").status_code == 429
     forged = httpx.get(f"{without_proxy}/klacht", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in forged.headers
+
+
+def test_behind_the_proxy_a_post_from_another_site_is_refused(behind_proxy):
+    """Issue 25, item 1: the origin check takes the scheme the proxy reports; the host
+    must be this site's (the port is the proxy's), another host is refused."""
+    ours = _sign_in(behind_proxy, "KL-2026-00999", "X", "203.0.113.9", scheme="https",
+                    page="https://127.0.0.1/status")
+    assert ours.status_code == 400  # our page: the look-up ran (and failed)
+    other = _sign_in(behind_proxy, "KL-2026-00999", "X", "203.0.113.9", scheme="https",
+                     page="https://evil.example/status")
+    assert other.status_code == 403 and "andere website" in other.text
+    downgraded = _sign_in(behind_proxy, "KL-2026-00999", "X", "203.0.113.9", scheme="https",
+                          page="http://127.0.0.1/status")
+    assert downgraded.status_code == 403

@@ -92,10 +92,13 @@ def test_an_expired_session_on_a_task_form_keeps_the_typed_text(staff: Staff, kl
     staff.login("mia")
     form = _text(staff.get(path))
     version = re.search(r'name="versie" value="(\d+)"', form).group(1)
+    token = Staff.TOKEN.search(form).group(1)
     staff.client.delete_cookie("session")  # 30 idle minutes later the cookie is gone
     typed = {"ontvankelijk": "nee", "reden": "andere",
              "motivatie": "Een lange motivatie die niet verloren mag gaan.", "versie": version}
-    expired = staff.client.post(path, data=typed)
+    # the browser sends the form's token and names our site as its origin
+    expired = staff.client.post(path, data={"csrf_token": token, **typed},
+                                headers={"Origin": "http://localhost"})
     page = _text(expired)
     assert expired.status_code == 401 and "Uw sessie is verlopen" in page
     assert 'value="Een lange motivatie die niet verloren mag gaan."' in page
@@ -104,6 +107,7 @@ def test_an_expired_session_on_a_task_form_keeps_the_typed_text(staff: Staff, kl
     again = staff.post(f"/login?volgende={path}", {"naam": "mia", "wachtwoord": PASSWORD, **kept},
                        form_page="/login")
     assert again.status_code == 200 and "U bent opnieuw aangemeld" in _text(again)
+    assert "Een lange motivatie die niet verloren mag gaan.</bdi>" in _text(again)  # readable
     restored = staff.post(path, {"actie": "herstellen", **typed}, form_page="/login")
     assert "Een lange motivatie die niet verloren mag gaan.</textarea>" in _text(restored)
     assert harness.task("ontvankelijkheid_beoordelen")  # nothing sent yet

@@ -24,7 +24,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import auth, display, errors, extension, i18n, ops, requestlog, security
+    from . import (
+        auth,
+        display,
+        errors,
+        extension,
+        i18n,
+        ops,
+        request_guard,
+        requestlog,
+        security,
+    )
 
     config = dict(config or {})
     overrides = {name: value for name, value in config.items() if settings.is_setting(name)}
@@ -41,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                 x_proto=loaded.proxy_count)
 
     requestlog.init_app(app)
+    request_guard.init_app(app)  # before the CSRF check: a cross-site POST stops here
     csrf = CSRFProtect(app)
     i18n.init_app(app)
     display.init_app(app)

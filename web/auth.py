@@ -17,6 +17,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -24,13 +25,15 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from runner.accounts.users import ADMINISTER, READ_REPORTS, WORK_TASKS, Account
 from runner.bpmn.errors import DatabaseUnavailable, ValidationFailed
 
 from .extension import runner
-from .messages import field_errors
+from .messages import LABELS, field_errors
 from .redirects import same_site_path
 
 bp = Blueprint("auth", __name__)
@@ -101,23 +104,50 @@ def requires(permission: str) -> Callable:
 
 
 # A staff form posted after the session ended keeps its fields through the new login as
-# hidden inputs named KEPT + field name; nothing of it is stored on the server.
+# hidden inputs named KEPT + field name; nothing of it is stored on the server. After the
+# login the person sees what was kept and decides (issue 25, item 1): nothing is sent
+# without their own click on a page that shows it.
 KEPT = "bewaard:"
 _NOT_KEPT = {"csrf_token", "actie", "naam", "wachtwoord"}
 STAFF_PREFIXES = ("/bemiddeling/", "/beheer/")
+RESTORES_KEPT_FORM = "restores_kept_form"  # a view attribute: it redraws its form on RESTORE
+RESTORE = "herstellen"
 
 
 def staff_page(path: str) -> bool:
     return path.startswith(STAFF_PREFIXES)
 
 
-def expired_staff_form() -> tuple[str, int]:
+def restores_kept_form(view: Callable) -> Callable:
+    """Marks a view that, posted with ``actie=herstellen``, draws its form filled in with
+    what was posted and sends nothing."""
+    setattr(view, RESTORES_KEPT_FORM, True)
+    return view
+
+
+def expired_staff_form() -> tuple[str, int] | None:
     """A staff form posted after the session ended (its CSRF token no longer matches): the
-    staff login, carrying what was typed, to send it after signing in again."""
+    staff login, carrying what was typed, to review it after signing in again. Only when
+    the token is one this site signed in the last hours (the form came from our page);
+    else None."""
+    if not _issued_here(request.form.get("csrf_token", "")):
+        return None
     kept = [(KEPT + name, value) for name, value in request.form.items(multi=True)
             if name not in _NOT_KEPT]
     return render_template("login.html", errors=[], values={}, expired=True, kept=kept,
                            next_path=request.path), 401
+
+
+def _issued_here(token: str) -> bool:
+    """``token`` is a CSRF token signed with our key and not older than its time limit."""
+    config = current_app.config
+    key = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key or ""
+    serializer = URLSafeTimedSerializer(key, salt="wtf-csrf-token")
+    try:
+        serializer.loads(token, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600))
+    except BadData:
+        return False
+    return True
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -141,8 +171,21 @@ def login() -> str | tuple[str, int] | Response:
     target = _next_page(account)
     if kept and staff_page(target):
         return render_template("opnieuw_aangemeld.html", target=target,
-                               kept=[(name[len(KEPT):], value) for name, value in kept])
+                               kept=[(name[len(KEPT):], value) for name, value in kept],
+                               restores=_restores(target), restore=RESTORE,
+                               labels=LABELS)
     return redirect(target)
+
+
+def _restores(path: str) -> bool:
+    """The view behind a POST to ``path`` draws its form again for ``actie=herstellen``."""
+    try:
+        endpoint, _ = current_app.url_map.bind_to_environ(request.environ).match(
+            path.split("?", 1)[0], method="POST")
+    except HTTPException:
+        return False
+    return bool(getattr(current_app.view_functions.get(str(endpoint)), RESTORES_KEPT_FORM,
+                        False))
 
 
 @bp.post("/logout")

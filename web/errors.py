@@ -27,6 +27,7 @@ from runner.bpmn.errors import (
 from runner.errors import RateLimited, TooManySubmissions
 
 from .auth import current_account, expired_staff_form, staff_page
+from .request_guard import CrossSiteRequest, UnusableInput, vouched_same_site
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,15 @@ HTTP_MESSAGES = {
     405: (_l("Niet toegestaan"), _l("Deze pagina kan zo niet gebruikt worden.")),
     413: (_l("Te groot"), _l("Wat u verstuurde, is te groot.")),
 }
+GUARD_MESSAGES = {
+    CrossSiteRequest: (_l("Verzoek van een andere website geweigerd"),
+                       _l("Dit formulier werd niet vanaf onze eigen pagina's verstuurd. Er is "
+                          "niets gewijzigd. Open de pagina zelf via het adres van de "
+                          "klachtendienst en probeer het daar opnieuw.")),
+    UnusableInput: (_l("Ongeldige tekens"),
+                    _l("Wat u verstuurde, bevat tekens die wij niet kunnen verwerken (zoals een "
+                       "nulteken) of is te diep genest. Er is niets gewijzigd.")),
+}
 # While the database is away (a restart, a failover) nothing is saved: "try again".
 RETRY_AFTER_SECONDS = 30
 CSRF_MESSAGE = (_l("Formulier verlopen"),
@@ -73,6 +83,8 @@ CSRF_MESSAGE = (_l("Formulier verlopen"),
 def init_app(app: Flask) -> None:
     app.register_error_handler(RunnerError, handle_runner_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    for guarded in GUARD_MESSAGES:
+        app.register_error_handler(guarded, handle_guard_error)
     app.register_error_handler(HTTPException, handle_http_error)
 
 
@@ -100,11 +112,21 @@ def handle_runner_error(error: RunnerError) -> Response:
 
 
 def handle_csrf_error(error: CSRFError) -> ResponseReturnValue:
+    """A refused token. Only a staff form that our own page sent (the browser names this
+    site, and the token is one we signed) while the session ended gets the login page that
+    keeps its fields; anything else is refused and forgotten (issue 25, item 1)."""
     ended = current_account() is None  # signed in: a missing token is no expired session
-    if ended and staff_page(request.path) and request.method == "POST" and not _wants_json():
-        return expired_staff_form()
+    if (ended and staff_page(request.path) and request.method == "POST"
+            and not _wants_json() and vouched_same_site()
+            and (kept := expired_staff_form()) is not None):
+        return kept
     title, message = CSRF_MESSAGE
     return _respond(400, str(title), str(message))
+
+
+def handle_guard_error(error: CrossSiteRequest | UnusableInput) -> Response:
+    title, message = GUARD_MESSAGES[type(error)]
+    return _respond(error.code or 400, str(title), str(message))
 
 
 def handle_http_error(error: HTTPException) -> Response:

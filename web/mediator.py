@@ -16,7 +16,7 @@ from runner.work.inbox import DEFAULT_SORT, DUE_SOON, ON_TIME, OVERDUE, InboxQue
 from runner.work.intake import CHANNELS
 from runner.work.task_form import row_count
 
-from .auth import requires, signed_in
+from .auth import RESTORE, requires, restores_kept_form, signed_in
 from .extension import runner
 from .i18n import language
 from .messages import field_errors
@@ -59,7 +59,6 @@ def claim(task_id: str) -> ResponseReturnValue:
 
 # ----- a task's form
 ADD_ROW = "rij_toevoegen"
-RESTORE = "herstellen"  # back to the form with what was typed before a new login
 LANGUAGE_CONFIRMED = "taal_bevestigd"  # "send it anyway" after the language warning
 CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooid of "
               "geannuleerd, of het dossier veranderde. Hieronder ziet u de actuele toestand.")
@@ -67,6 +66,7 @@ CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooi
 
 @bp.route("/taken/<task_id>", methods=["GET", "POST"])
 @requires(WORK_TASKS)
+@restores_kept_form
 def task(task_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         return _task_page(task_id)

@@ -1,8 +1,8 @@
 """Security headers for every response, in one place.
 
 No inline script or style anywhere (the policy allows only this origin), no framing, no
-referrer, no MIME sniffing, HSTS only when the request came over HTTPS, and no caching of
-pages: they can carry a dossier number, an access code or health data.
+referrer to other sites, no MIME sniffing, HSTS only when the request came over HTTPS, and
+no caching of pages: they can carry a dossier number, an access code or health data.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # Our own forms send their Origin (no-referrer made it "null"); other sites get nothing.
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
