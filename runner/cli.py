@@ -498,6 +498,35 @@ def retry(number: str, user: str) -> None:
 
 
 @main.command()
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the dossier is reopened (audited).")
+@click.option("--user", required=True, help="The mediator who reopens it.")
+def reopen(number: str, reason: str, user: str) -> None:
+    """Reopen a closed dossier.
+
+    The model decides where it resumes (the gateway "Heropend?")."""
+    from runner.work.follow_up import FollowUp
+
+    FollowUp(_klachten()).reopen(_account(user), number, reason)
+    click.echo(f"dossier {number} heropend")
+
+
+@main.command()
+@click.argument("number")
+@click.option("--of", "original", required=True, help="The dossier that handles the complaint.")
+@click.option("--reason", default="", help="Why (optional, audited).")
+@click.option("--user", required=True, help="The mediator who marks it.")
+def duplicate(number: str, original: str, reason: str, user: str) -> None:
+    """Close a dossier as a duplicate of another.
+
+    No closing notice goes to the member; the dossier then points to the other one."""
+    from runner.work.follow_up import FollowUp
+
+    FollowUp(_klachten()).mark_duplicate(_account(user), number, original, reason)
+    click.echo(f"dossier {number} afgesloten als dubbel van {original}")
+
+
+@main.command()
 @click.option("--to", "to", type=int, help="The process version to move the dossiers to.")
 @click.option("--dossier", "numbers", multiple=True, help="A dossier to move (repeatable).")
 @click.option("--from", "from_version", type=int,

@@ -167,6 +167,8 @@ class DossierInfo:
     notices: tuple[NoticeInfo, ...] = field(metadata=in_json("berichten"))
     audit: tuple[AuditInfo, ...] = field(metadata=in_json("audit"))
     incidents: tuple[IncidentInfo, ...] = field(metadata=in_json("incidenten"))
+    # Closed as a duplicate: the number of the dossier that handles the complaint.
+    duplicate_of: str | None = field(default=None, metadata=in_json("dubbel_van"))
 
     def open_incidents(self) -> list[IncidentInfo]:
         """The incidents no retry resolved yet."""

@@ -418,6 +418,8 @@ class Klachten:
                 incidents=tuple(_incident_info(i) for i in session.scalars(
                     select(Incident).where(Incident.dossier_id == dossier.id)
                     .order_by(Incident.id))),
+                duplicate_of=session.scalar(select(Dossier.number).where(
+                    Dossier.id == dossier.duplicate_of_id)) if dossier.duplicate_of_id else None,
             )
 
     def dossier_model(self, session: Session, dossier_id: int) -> Model:

@@ -48,6 +48,9 @@ class Dossier(Base):
     legal_hold: Mapped[bool] = mapped_column(default=False, server_default=false())
     legal_hold_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Closed as a duplicate: the id of the dossier that handles the complaint
+    # (runner.work.follow_up; no foreign key, see migration 0011).
+    duplicate_of_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_dossiers_complainant_email", "complainant_email"),

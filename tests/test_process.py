@@ -62,8 +62,9 @@ def test_not_admissible_gets_motivated_answer_and_closure(harness, overrides, su
     kinds = harness.notices()
     assert kinds[-2:] == ["onontvankelijkheid", "afsluiting"]
     assert "De klachtenbemiddelaar behandelt geen" in info.notices[-2].body
-    harness.recommend()
-    assert harness.info.step == "Afgesloten"
+    if suggested_reason != "anoniem":  # the model asks no recommendation for anonymous ones
+        harness.recommend()
+    assert harness.info.step == "Afgesloten" and not harness.open_tasks()
 
 
 def test_precheck_suggestion_is_recorded_in_the_process_data(harness):
@@ -86,7 +87,7 @@ def test_answer_window_expires_then_closure_and_recommendation(harness):
     info = harness.info
     assert info.step == "6. Reactie van de klager?"
     assert set(info.waiting_for) == {"klager_niet_akkoord", "klacht_ingetrokken",
-                                               "bericht_onbestelbaar"}
+                                               "bericht_onbestelbaar", "dossier_dubbel"}
     answer = info.notices[-1]
     assert answer.kind == "antwoord"
     assert "Nationale klachtenbemiddelaar" in answer.body
@@ -132,7 +133,7 @@ def test_withdrawal_during_investigation(harness):
     info = harness.info
     assert info.closed and info.outcome == "ingetrokken"
     assert harness.notices()[-1] == "afsluiting"
-    assert [t.name for t in harness.open_tasks()] == ["aanbeveling"]
+    assert harness.open_tasks() == []  # the model asks no recommendation for a withdrawal
     assert info.next_timer_at is None
     with pytest.raises(Conflict):
         harness.message("klacht_ingetrokken")
@@ -193,7 +194,9 @@ def test_case_rejects_a_cancelled_task_even_when_asked_directly(harness):
     harness.submit().admissible()
     task_id = harness.task("onderzoek").id
     harness.message("klacht_ingetrokken")
-    with pytest.raises(Conflict, match="niet meer open"):
+    # the withdrawal ends the workflow (no recommendation for a withdrawal): the closed
+    # record refuses the task as the running case refuses a cancelled one
+    with pytest.raises((Conflict, NotFound), match=r"niet meer open|bestaat niet"):
         harness.k.case(harness.number).user_task(task_id)
 
 

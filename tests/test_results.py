@@ -13,7 +13,7 @@ from web.openapi import document
 DOSSIER_KEYS = ["dossiernummer", "stap", "afgesloten", "afgesloten_op", "uitkomst", "gewist_op",
                 "juridische_blokkering", "ontvangen_op", "categorie", "kanaal", "taal",
                 "procesversie", "versie", "volgende_timer", "termijnen", "open_taken",
-                "wacht_op_berichten", "berichten", "audit", "incidenten"]
+                "wacht_op_berichten", "berichten", "audit", "incidenten", "dubbel_van"]
 TASK_KEYS = ["id", "dossiernummer", "taak", "titel", "rol", "stap", "formulier", "vervaldatum",
              "geclaimd_door"]
 NOTICE_KEYS = ["soort", "taal", "kanaal", "code", "onderwerp", "tekst", "aangemaakt_op", "status",
@@ -34,7 +34,9 @@ def test_a_dossier_in_json_has_the_keys_and_text_it_had(harness):
     assert shown["ontvangen_op"] == "2026-03-02T09:00:00+00:00"
     assert shown["termijnen"]["antwoord"]["vervaldag"] == "2026-04-16"
     assert shown["open_taken"][0]["vervaldatum"] == "2026-04-16T22:00:00+00:00"
-    assert shown["wacht_op_berichten"] == ["bericht_onbestelbaar", "klacht_ingetrokken"]
+    assert shown["wacht_op_berichten"] == ["bericht_onbestelbaar", "dossier_dubbel",
+                                           "klacht_ingetrokken"]
+    assert shown["dubbel_van"] is None
 
 
 def test_to_json_writes_days_and_instants_as_iso_and_leaves_out_what_it_must():

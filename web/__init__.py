@@ -62,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .follow_up import bp as follow_up_bp
     from .mediator import bp as mediator_bp
     from .privacy import bp as privacy_bp
     from .public import bp as public_bp
@@ -74,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(register_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(follow_up_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     ops.init_app(app)

@@ -90,6 +90,8 @@ def save_case(loaded: LoadedCase, model: ProcessModel, state: str | None = None,
         values.update(archive=ClosedRecord.of(case).pack(), state="")
     elif isinstance(case, Case):
         values["state"] = dump_state(case.workflow) if state is None else state
+        if instance.archive is not None:  # an ended workflow runs again (a reopening)
+            values["archive"] = None
     new = instance.id is None  # inserted by the flush below, with no derived rows yet
     if new:
         for key, value in values.items():

@@ -23,6 +23,9 @@ RECEIVED, DECISION, NOTICE, POSTED, FROM_COMPLAINANT, CLOSED = (
     "ontvangen", "beslissing", "bericht", "gepost", "klager", "afgesloten")
 UNDELIVERED, INCIDENT, RETRIED, REGISTER, ENGINE, OTHER = (
     "niet_afgeleverd", "incident", "opnieuw", "verbeterregister", "motor", "overig")
+REOPENED, DUPLICATE = "heropend", "dubbel"
+# runner.work.follow_up's actions: the reason, and for a duplicate the other dossier.
+_FOLLOW_UP = {"dossier heropend": REOPENED, "als dubbel gemarkeerd": DUPLICATE}
 _AUDIT_KINDS = {"klacht ontvangen": RECEIVED, "brief gepost": POSTED,
                 "bericht niet afgeleverd": UNDELIVERED, "incident": INCIDENT,
                 "opnieuw proberen": RETRIED, "aanbeveling gewijzigd": REGISTER,
@@ -69,6 +72,9 @@ def timeline(info: DossierInfo, data: dict[str, Any], model: Model,
         elif action in _ENGINE_ACTIONS:
             events.append(Event(at, ENGINE, actor, _engine_subject(
                 action, entry.element, details, labels, language), technical=True))
+        elif action in _FOLLOW_UP:
+            events.append(Event(at, _FOLLOW_UP[action], actor, details.get("van", ""),
+                                _short(details.get("reden", ""))))
         elif action == "klacht ontvangen":
             events.append(Event(at, RECEIVED, actor,
                                 labels.text("kanaal", details.get("kanaal"), language)))
