@@ -119,8 +119,8 @@ def test_an_expired_session_on_a_task_form_keeps_the_typed_text(staff: Staff, kl
 def test_a_closed_dossiers_recommendation_task_is_due_30_days_after_closure(klachten):
     """Issue 12: every closed dossier added a step-8 task without a due date; the model now
     gives it one (termijnen.dmn, rule ``aanbeveling``, counted from the closure)."""
-    harness = Harness(klachten).submit()
-    harness.message("klacht_ingetrokken", {"bevestigd": True})
+    harness = Harness(klachten).submit().admissible().investigate().answer()
+    harness.advance(31)  # no reaction: closed (a withdrawal gets no step-8 task any more)
     [task] = harness.open_tasks()
     assert harness.info.closed and task.name == "aanbeveling"
     due = task.due_at
