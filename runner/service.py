@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from runner import settings
+from runner.bpmn import claims
 from runner.bpmn import clock as clocks
 from runner.bpmn.case import Case, properties
 from runner.bpmn.closed_record import ClosedCase
@@ -61,6 +63,7 @@ from runner.store import Dossier, Notice, as_dossier
 
 COMPLAINT_FORM = "klacht.json"
 TASK_COMPLETED = "taak voltooid"
+TASK_TAKEN_OVER = "taak overgenomen"
 # The message that starts "reach the complainant another way" (an event subprocess).
 UNDELIVERABLE_MESSAGE = "bericht_onbestelbaar"
 # An open task's instance with its dossier, in one query built once.
@@ -238,11 +241,14 @@ class Klachten:
 
     def complete_task(self, task_id: str, data: dict[str, Any], user: str,
                       expected_version: int | None = None,
-                      dossier_number: str | None = None) -> str:
+                      dossier_number: str | None = None, take_over: str | None = None) -> str:
         """Complete a READY user task with form data; returns the dossier number.
 
         ``dossier_number`` and ``expected_version``, when given, guard against completing a
-        task of another dossier or one that changed since the caller looked at it.
+        task of another dossier or one that changed since the caller looked at it. A task
+        another user holds is completed only when taken over, with ``take_over`` as the
+        reason (:mod:`runner.bpmn.claims`); the first to complete a task of a dossier
+        without an owner becomes its owner.
         """
         find = self._instance_of_task(task_id)
         with self.runner.action(find, expected_version) as (loaded, model):
@@ -252,6 +258,7 @@ class Klachten:
             task = loaded.case.user_task(task_id)
             loaded.case.validate(task, data)
             self._check_separation(loaded, task, user)
+            self._hold_to_complete(loaded, model, task_id, user, take_over)
             letter = loaded.case.letter_code(task)
             loaded.record(user, TASK_COMPLETED, task.task_spec.name,
                           naam=task.task_spec.bpmn_name)
@@ -459,28 +466,54 @@ class Klachten:
                 select(Instance).where(Instance.dossier_id == dossier_id)).one()
         return find
 
-    @staticmethod
-    def _instance_of_task(task_id: str) -> Find:
+    def _instance_of_task(self, task_id: str) -> Find:
         def find(session: Session) -> tuple[Instance, Dossier]:
             found = session.execute(_INSTANCE_OF_TASK, {"task_id": task_id}).first()
             if found is None:
-                raise NotFound(f"taak {task_id} is niet open of bestaat niet")
+                raise claims.not_open(session, task_id, self.zone(session))
             return found.Instance, found.Dossier  # the dossier without a second query
         return find
 
+    def zone(self, session: Session) -> ZoneInfo:
+        """The time zone of the newest version (messages that name an instant)."""
+        return self.runner.model(session, self.runner.latest_version(session))[0].timezone
+
+    @staticmethod
+    def _hold_to_complete(loaded: LoadedCase, model: Model, task_id: str, user: str,
+                          take_over: str | None) -> None:
+        """The completing user holds the task (taken over, audited, when another held it),
+        owns the dossier when it had no owner, and is recorded as who completed it."""
+        task = claims.locked(loaded.session, task_id, model.timezone)
+        reason = claims.reason_of(take_over) if take_over is not None else None
+        previous = claims.hold(task, user, loaded.now, model.timezone, reason is not None)
+        if previous:
+            loaded.record(user, TASK_TAKEN_OVER, task.spec_name, van=previous, reden=reason)
+        dossier = as_dossier(loaded.dossier)
+        if dossier.owner is None:
+            dossier.owner = user
+        claims.ended(loaded.session, task, user, loaded.now)
+
     @staticmethod
     def _check_separation(loaded: LoadedCase, task, user: str) -> None:
-        """A task with property ``andere_gebruiker_dan`` may not be completed by the user who
-        completed that other task in this dossier (the national re-examination)."""
-        other = properties(task).get("andere_gebruiker_dan")
-        if not other:
+        """A task with property ``andere_gebruiker_dan`` (one task or a comma-separated list
+        of tasks) may not be completed by a user who completed any of them in this dossier
+        (the national re-examination: nobody of the first handling)."""
+        others = separated_from(properties(task))
+        if not others:
             return
-        earlier = loaded.session.scalars(select(AuditEntry.actor).where(
-            AuditEntry.dossier_id == loaded.dossier.id, AuditEntry.element == other,
-            AuditEntry.action == TASK_COMPLETED)).all()
-        if user in earlier:
-            raise Forbidden(f"{user} voltooide in dit dossier al de taak {other} en mag deze "
+        earlier = loaded.session.scalars(select(AuditEntry.element).where(
+            AuditEntry.dossier_id == loaded.dossier.id, AuditEntry.element.in_(others),
+            AuditEntry.action == TASK_COMPLETED, AuditEntry.actor == user).limit(1)).first()
+        if earlier is not None:
+            raise Forbidden(f"{user} voltooide in dit dossier al de taak {earlier} en mag deze "
                             "taak niet uitvoeren (scheiding van functies)")
+
+
+def separated_from(task_properties: dict[str, Any]) -> list[str]:
+    """The tasks named by ``andere_gebruiker_dan``: whoever completed one of them in a
+    dossier may not do this task there."""
+    return [name.strip() for name in str(task_properties.get("andere_gebruiker_dan") or "")
+            .split(",") if name.strip()]
 
 
 

@@ -51,9 +51,13 @@ class Dossier(Base):
     # Closed as a duplicate: the id of the dossier that handles the complaint
     # (runner.work.follow_up; no foreign key, see migration 0011).
     duplicate_of_id: Mapped[int | None] = mapped_column(Integer)
+    # The mediator who owns the dossier until its closure: whoever took its first task, or
+    # whom it was assigned to (``runner.work.ownership``); its later tasks go to them.
+    owner: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (
         Index("ix_dossiers_complainant_email", "complainant_email"),
+        Index("ix_dossiers_owner", "owner"),
         Index("ix_dossiers_member_number", "member_number"),
         # The retention job's search: closed, not erased yet.
         Index("ix_dossiers_erased_at_closed_at", "erased_at", "closed_at"),

@@ -43,9 +43,12 @@ WORK_TASKS, READ_DOSSIERS, INTAKE, ADMINISTER = "taken", "dossiers", "intake", "
 READ_REGISTER, UPDATE_REGISTER = "verbeterregister", "verbeterregister bijwerken"
 # Reports are aggregate figures without personal data: every role may read them.
 READ_REPORTS = "rapporten"
+# Giving a dossier an owner: the first-line mediators' team among itself; the national
+# mediator re-examines independently and steers nobody's first-line work.
+ASSIGN = "toewijzen"
 PERMISSIONS: dict[str, frozenset[str]] = {
     MEDIATOR: frozenset({WORK_TASKS, READ_DOSSIERS, INTAKE, READ_REGISTER, UPDATE_REGISTER,
-                         READ_REPORTS}),
+                         READ_REPORTS, ASSIGN}),
     NATIONAL: frozenset({WORK_TASKS, READ_DOSSIERS, READ_REGISTER, UPDATE_REGISTER,
                          READ_REPORTS}),
     ADMIN: frozenset({ADMINISTER, READ_DOSSIERS, READ_REGISTER, READ_REPORTS}),

@@ -90,3 +90,22 @@ class DatabaseUnavailable(RunnerError):
     """The database could not be reached, or it ended the session (a restart, a failover,
     the idle timeout). The action's transaction saved nothing: trying again later helps.
     The message is the driver's first line, without the statement or its values."""
+
+
+class TaskHeld(Conflict):
+    """A task that another user holds (claimed): it may be completed only after an explicit
+    take-over with a reason. ``holder`` and ``since`` say who holds it since when."""
+
+    def __init__(self, task_id: str, holder: str, since: str):
+        self.holder, self.since = holder, since
+        super().__init__(f"taak {task_id} is in behandeling bij {holder} sinds {since}; "
+                         "neem ze eerst over, met een reden")
+
+
+class TaskEnded(NotFound):
+    """A task that is no longer open because someone completed it: ``by`` and ``at`` say who
+    and when (whoever still had it open keeps what they typed and is told by whom)."""
+
+    def __init__(self, task_id: str, by: str, at: str):
+        self.by, self.at = by, at
+        super().__init__(f"taak {task_id} werd al voltooid door {by} op {at}")

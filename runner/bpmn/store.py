@@ -121,12 +121,27 @@ class OpenTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(100))
+    # Since when ``claimed_by`` holds the task (a claim is a lock: ``runner.bpmn.claims``).
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         Index("ix_open_tasks_lane_due", "lane", "due_at"),
         # Covers the inbox count: lane and the separation-of-duties check without the table.
         Index("ix_open_tasks_lane_spec", "lane", "spec_name", "dossier_id"),
     )
+
+
+class EndedTask(Base):
+    """Who completed a user task, and when: whoever still had it open is told by whom
+    (``runner.bpmn.claims``). Names of staff only, no data of the case."""
+
+    __tablename__ = "ended_tasks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    spec_name: Mapped[str] = mapped_column(String(100))
+    form: Mapped[str | None] = mapped_column(String(200))
+    ended_by: Mapped[str] = mapped_column(String(100))
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class WaitingMessage(Base):

@@ -29,11 +29,13 @@ from lxml import etree
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
 from runner.accounts.users import ROLES, ROLES_FILE
+from runner.bpmn.case import spec_properties
 from runner.bpmn.engine import Operator
 from runner.bpmn.errors import ERROR, WARNING, ModelError, Problem
 from runner.bpmn.lint import BPMN_NS, ModelLinter, errors, folder_problem, without_prefix
 from runner.bpmn.plugins import Plugins
 from runner.definition.model import (
+    DIAGRAM,
     LABELS,
     LANGUAGES,
     NOTICES_DIR,
@@ -46,6 +48,7 @@ from runner.design.label_coverage import missing_labels
 from runner.design.model_run import ComplaintExplorer
 from runner.notices.letters import letter_labels
 from runner.operators import dossier_number_problem
+from runner.service import separated_from
 
 __all__ = ["ERROR", "NOTICE_OPERATOR", "WARNING", "ComplaintLinter", "Problem", "errors", "lint",
            "lint_files"]
@@ -94,6 +97,20 @@ class ComplaintLinter(ModelLinter[Model]):
     def check_model(self, model: Model) -> None:
         for kind, code, language in missing_labels(model):
             self.report(LABELS, "", f"{kind} {code!r} heeft geen label in het {language}")
+        self.check_separations(model)
+
+    def check_separations(self, model: Model) -> None:
+        """``andere_gebruiker_dan`` names user tasks of the diagram: a misspelt one would
+        let someone of the first handling re-examine their own dossier, unnoticed."""
+        specs = model.user_task_specs()
+        names = {spec.name for spec in specs}
+        for spec in specs:
+            for other in separated_from(spec_properties(spec)):
+                if other not in names:
+                    self.report(DIAGRAM, spec.name,
+                                f"andere_gebruiker_dan noemt '{other}', maar dat is geen "
+                                f"gebruikerstaak van het diagram; kies uit "
+                                f"{', '.join(sorted(names))}")
 
     def check_service_task(self, file: str, element: str, spec: ServiceTask) -> None:
         super().check_service_task(file, element, spec)

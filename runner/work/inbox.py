@@ -4,8 +4,11 @@ Sorted by due date (or another column, either way); each row says whether its de
 on time, due within two days or overdue, from the clock. Filters (step, category,
 overdue), a search on the dossier number or the complainant's name (through the trigram
 index of ``runner.search``), and pagination. The
-national re-examination is not offered to the user who completed the first-line answer in
-that dossier (``andere_gebruiker_dan``).
+national re-examination is not offered to anyone who completed a task of the first
+handling in that dossier (``andere_gebruiker_dan``). The view ``mijn`` lists the tasks of
+the user's own dossiers, those the user holds, and those of dossiers nobody owns yet (new
+complaints someone has to pick up); ``alle`` every task of the user's lanes. A claim is a
+lock (``runner.work.ownership``).
 """
 
 from __future__ import annotations
@@ -21,18 +24,20 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from runner.accounts.users import Account, Accounts
+from runner.bpmn import claims
 from runner.bpmn.case import spec_properties
 from runner.bpmn.clock import as_utc
-from runner.bpmn.errors import Forbidden, NotFound
+from runner.bpmn.errors import Forbidden
 from runner.bpmn.store import AuditEntry, Instance, OpenTask, transaction
 from runner.deadlines.display import last_day
 from runner.definition.model import Model
 from runner.results import NOT_IN_JSON, in_json
 from runner.search import dossier_contains, indexed, matching_dossiers, unindexed
-from runner.service import TASK_COMPLETED, Klachten
+from runner.service import TASK_COMPLETED, Klachten, separated_from
 from runner.store import Dossier
 from runner.work import language_check
 from runner.work.language_check import LanguageWarning
+from runner.work.ownership import Ownership
 from runner.work.task_form import TaskForm, data_from_fields, describe, labels_and_limits, text
 
 ON_TIME, DUE_SOON, OVERDUE = "op_tijd", "binnenkort", "te_laat"
@@ -48,6 +53,7 @@ SORTS = {"vervaldag": OpenTask.due_at, "dossier": Dossier.number,
          "stap": OpenTask.step, "taak": OpenTask.title, "behandelaar": OpenTask.claimed_by,
          "ontvangen": Dossier.received_at}
 DEFAULT_SORT = "vervaldag"
+MINE, ALL = "mijn", "alle"  # the werkbak's views
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class InboxQuery:
     page: int = 1
     sort: str = DEFAULT_SORT
     descending: bool = False
+    view: str = ALL
+    user: str = ""  # whose dossiers the view ``mijn`` shows
 
     def order(self) -> tuple:
         """ORDER BY of the sort column (unknown names sort by due date), empty last."""
@@ -86,6 +94,8 @@ class InboxRow:
     task_name: str = field(default="", metadata=NOT_IN_JSON)
     # The deadline's last day (runner.deadlines.display).
     last_day: date | None = field(default=None, metadata=in_json("laatste_dag"))
+    claimed_at: datetime | None = field(default=None, metadata=in_json("geclaimd_sinds"))
+    owner: str | None = field(default=None, metadata=in_json("eigenaar"))
 
 
 @dataclass(frozen=True)
@@ -153,25 +163,28 @@ class Inbox:
             listed_rows = [_row(task, dossier, now, model.timezone) for task, dossier in rows]
             return InboxPage(listed_rows, total, page, pages, query, steps, categories, more)
 
-    def claim(self, account: Account, task_id: str) -> None:
-        """Assign an open task to oneself (a task someone else claimed is taken over)."""
-        visible = self._visible(account)
-        with transaction(self.klachten.factory) as session:
-            # Locked, so a completion that removes the row meanwhile makes this a NotFound
-            # instead of an UPDATE that finds nothing.
-            task = session.scalar(select(OpenTask).join(Dossier)
-                                  .where(OpenTask.id == task_id, visible)
-                                  .with_for_update(of=OpenTask))
-            if task is None:
-                raise NotFound(f"taak {task_id} is niet open of niet voor u")
-            task.claimed_by = account.name
+    def claim(self, account: Account, task_id: str, take_over: str | None = None) -> None:
+        """Assign an open task to oneself; a task someone else holds only when taken over
+        with a reason (``take_over``)."""
+        self.check_may_work(account, task_id)
+        Ownership(self.klachten).claim(account, task_id, take_over)
 
     def complete(self, account: Account, task_id: str, data: dict[str, Any],
-                 expected_version: int | None = None) -> str:
+                 expected_version: int | None = None, take_over: str | None = None) -> str:
         """Complete a task as ``account``: only in its lanes; the runner guards the rest
-        (validation, separation of duties, conflicts). Returns the dossier number."""
+        (validation, separation of duties, another's claim unless ``take_over`` gives the
+        reason to take it over, conflicts). Returns the dossier number."""
         self.check_may_work(account, task_id)
-        return self.klachten.complete_task(task_id, data, account.name, expected_version)
+        return self.klachten.complete_task(task_id, data, account.name, expected_version,
+                                           take_over=take_over)
+
+    def next_task(self, account: Account, number: str) -> str | None:
+        """The dossier's open task that ``account`` holds (where a mediator goes after
+        completing one), or None."""
+        with transaction(self.klachten.factory) as session:
+            return session.scalar(select(OpenTask.id).join(Dossier).where(
+                Dossier.number == number, OpenTask.claimed_by == account.name)
+                .order_by(OpenTask.due_at.is_(None), OpenTask.due_at).limit(1))
 
     def form(self, account: Account, task_id: str, language: str = "nl") -> TaskForm:
         """The task's form to render (titles in ``language``), for a user who may work it."""
@@ -218,7 +231,7 @@ class Inbox:
             # as for the others who raced for it), not forbidden.
             task = session.get(OpenTask, task_id)
             if task is None:
-                raise NotFound(f"taak {task_id} is niet open of bestaat niet")
+                raise claims.not_open(session, task_id, self.klachten.zone(session))
             reason = (f"de taak hoort bij de rol {task.lane}" if task.lane not in lanes
                       else "scheiding van functies: iemand anders moet ze uitvoeren")
             raise Forbidden(f"{account.name} mag taak {task_id} niet uitvoeren ({reason})")
@@ -237,9 +250,9 @@ class Inbox:
 
         def visible(lane_index: bool) -> ColumnElement[bool]:
             condition = in_lanes(OpenTask.lane if lane_index else unindexed(OpenTask.lane))
-            for name, other in _separations(model).items():
+            for name, others in _separations(model).items():
                 earlier = exists().where(AuditEntry.dossier_id == OpenTask.dossier_id,
-                                         AuditEntry.element == other,
+                                         AuditEntry.element.in_(others),
                                          AuditEntry.action == TASK_COMPLETED,
                                          AuditEntry.actor == account.name)
                 condition = and_(condition, not_(and_(OpenTask.spec_name == name, earlier)))
@@ -273,15 +286,19 @@ def _steps(model: Model, lanes: list[str]) -> list[str]:
                    if spec.lane in lanes and (step := spec_properties(spec).get("stap"))})
 
 
-def _separations(model: Model) -> dict[str, str]:
-    return {spec.name: other for spec in model.user_task_specs()
-            if (other := spec_properties(spec).get("andere_gebruiker_dan"))}
+def _separations(model: Model) -> dict[str, list[str]]:
+    return {spec.name: others for spec in model.user_task_specs()
+            if (others := separated_from(spec_properties(spec)))}
 
 
 def _dossier_filter(query: InboxQuery):
     """The part of the query on the dossier's own row (category, a search term too short
     for the index), or None."""
     conditions = []
+    if query.view == MINE:
+        mine = query.user
+        conditions.append(or_(OpenTask.claimed_by == mine, Dossier.owner == mine,
+                              and_(Dossier.owner.is_(None), OpenTask.claimed_by.is_(None))))
     if query.category:
         conditions.append(Dossier.category == query.category)
     if query.search.strip() and not indexed(query.search):
@@ -307,4 +324,5 @@ def _row(task: OpenTask, dossier: Dossier, now: datetime, timezone: ZoneInfo) ->
                     task.step, task.title, task.lane, task.due_at,
                     deadline_state(task.due_at, now), task.claimed_by,
                     as_utc(dossier.received_at).astimezone(timezone).date(), task.spec_name,
-                    last_day(task.due_at, timezone) if task.due_at else None)
+                    last_day(task.due_at, timezone) if task.due_at else None,
+                    task.claimed_at, dossier.owner)
