@@ -348,17 +348,25 @@ def _deadline_text(klachten: Klachten) -> Callable[..., str]:
 @click.option("--data", "data", type=JsonFile(), required=True,
               help="JSON file with the task's form data.")
 @click.option("--user", required=True, help="The account that completes the task.")
+@click.option("--take-over", "take_over", is_flag=True,
+              help="Take the task over from the user who holds it (needs --reason).")
+@click.option("--reason", default=None, help="Why the task is taken over (audited).")
 @click.option("--json", "as_json", is_flag=True,
               help="The dossier's step and open tasks after the action, as JSON.")
-def complete(task_id: str, data: dict, user: str, as_json: bool) -> None:
+def complete(task_id: str, data: dict, user: str, take_over: bool, reason: str | None,
+             as_json: bool) -> None:
     """Complete a user task with form data from a JSON file.
 
     As the enabled account --user: only a task of its lanes, with separation of duties as on
-    the web and the API."""
+    the web and the API. A task another user holds is refused (who holds it since when)
+    unless taken over: --take-over --reason TEXT."""
     from runner.work.inbox import Inbox
 
+    if take_over and reason is None:
+        raise click.UsageError("--take-over vraagt een reden: --reason TEKST")
     accounts = _accounts()
-    number = Inbox(accounts.klachten, accounts).complete(accounts.working(user), task_id, data)
+    number = Inbox(accounts.klachten, accounts).complete(
+        accounts.working(user), task_id, data, take_over=reason if take_over else None)
     if as_json:
         _after(accounts.klachten, number, taak=task_id)
         return
@@ -371,6 +379,22 @@ def _warn_incidents(klachten: Klachten, number: str) -> None:
     for incident in klachten.dossier(number).open_incidents():
         click.echo(f"incident in dossier {number}: {incident.element}: {incident.error} "
                    f"(uw invoer is bewaard; klachten retry {number} na herstel)", err=True)
+
+
+@main.command()
+@click.argument("number")
+@click.option("--to", "to", required=True, help="The mediator who will own the dossier.")
+@click.option("--user", required=True, help="The mediator who assigns it.")
+@click.option("--reason", default=None,
+              help="Why (required when the dossier already has an owner; audited).")
+def assign(number: str, to: str, user: str, reason: str | None) -> None:
+    """Give dossier NUMBER an owner (its tasks go to them)."""
+    from runner.work.ownership import Ownership
+
+    accounts = _accounts()
+    previous = Ownership(accounts.klachten).assign(accounts.working(user), number, to, reason)
+    click.echo(f"dossier {number} toegewezen aan {to}"
+               + (f" (was {previous})" if previous and previous != to else ""))
 
 
 @main.command()

@@ -99,7 +99,7 @@ def test_completing_twice_is_a_clear_error(cli, tmp_path):
     data = _write(tmp_path, "o.json", {"ontvankelijk": "ja"})
     cli("complete", task["id"], "--data", data, "--user", "mia")
     result = cli("complete", task["id"], "--data", data, "--user", "mia", ok=False)
-    assert result.exit_code == 1 and "niet open" in result.stderr
+    assert result.exit_code == 1 and "al voltooid door mia op" in result.stderr
 
 
 def _answered(cli, tmp_path) -> None:

@@ -47,7 +47,8 @@ def test_to_json_writes_days_and_instants_as_iso_and_leaves_out_what_it_must():
         "id": "t1", "dossiernummer": "KL-2026-00001", "klager": "An Peeters",
         "categorie": "terugbetaling", "stap": "3", "titel": "Beoordelen",
         "rol": "Klachtenbemiddelaar", "vervaldatum": "2026-03-10T23:00:00+00:00",
-        "termijn": "op_tijd", "geclaimd_door": None, "laatste_dag": "2026-03-10"}
+        "termijn": "op_tijd", "geclaimd_door": None, "laatste_dag": "2026-03-10",
+        "geclaimd_sinds": None, "eigenaar": None}
 
 
 def test_the_openapi_document_names_the_keys_the_results_give():

@@ -72,6 +72,10 @@ PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
     "access_log.user": (STAFF, "Wie een dossier inzag", "Toegangslogboek (beroepsgeheim)"),
     "audit_log.actor": (STAFF, "Wie een actie deed", "Verantwoorden wie wat deed"),
     "open_tasks.claimed_by": (STAFF, "Wie een taak opnam", "Het werk verdelen"),
+    "dossiers.owner": (STAFF, "De bemiddelaar die een dossier behandelt",
+                       "Het werk verdelen"),
+    "ended_tasks.ended_by": (STAFF, "Wie een taak voltooide",
+                             "Wie een taak nog open had, zeggen door wie ze voltooid werd"),
     "recommendations.owner": (STAFF, "Verantwoordelijke voor een aanbeveling",
                               "Het verbeterregister opvolgen"),
     "recommendation_notes.author": (STAFF, "Auteur van een opvolgnota",
@@ -106,6 +110,7 @@ NO_PERSONAL_DATA = frozenset({
     "outbox.delivery", "recommendations.service", "recommendations.status",
     "open_tasks.id", "open_tasks.spec_name", "open_tasks.title", "open_tasks.lane",
     "open_tasks.step", "open_tasks.form", "waiting_messages.name",
+    "ended_tasks.id", "ended_tasks.spec_name", "ended_tasks.form",
     "instance_migrations.previous_serializer_version", "form_submissions.form_key",
 })
 
