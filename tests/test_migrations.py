@@ -95,7 +95,7 @@ def _differences(url: str) -> list:
 
 
 def test_head_is_the_newest_revision() -> None:
-    assert head_revision() == "0011"
+    assert head_revision() == "0012"
 
 
 def test_fresh_database_has_no_revision(database_url: str) -> None:
