@@ -68,6 +68,16 @@ class Admin:
             raise Forbidden("u kunt uw eigen account niet uitschakelen")
         self.accounts.set_disabled(name, disabled)
 
+    def reset_link(self, account: Account, name: str) -> str:
+        """A single-use link for ``name`` to set a new password (after re-enabling the
+        account, or for a user who has no e-mail address); the beheerder hands it over."""
+        self._check(account)
+        return self.accounts.reset_link(name, account.name)
+
+    def set_email(self, account: Account, name: str, email: str) -> None:
+        self._check(account)
+        self.accounts.set_email(name, email)
+
     def migration(self, account: Account, to: str, numbers: str, from_version: str,
                   new_rules: bool, execute: bool) -> dict[str, Any]:
         """The dry run (or, with ``execute``, the migration) of the dossiers given by number

@@ -595,7 +595,7 @@ def _accounts():
 
 @main.group()
 def user() -> None:
-    """Mediators' accounts: add, roles, disable, API token."""
+    """Staff accounts, their passwords, tokens and sessions."""
 
 
 @user.command("add")
@@ -635,11 +635,76 @@ def user_disable(name: str, enable: bool) -> None:
 
 @user.command("token")
 @click.argument("name")
-def user_token(name: str) -> None:
+@click.option("--label", default="token", show_default=True,
+              help="What the token is for (shown in the user's list of tokens).")
+@click.option("--days", default=90, show_default=True, type=int,
+              help="Days until the token expires (1 to 365).")
+def user_token(name: str, label: str, days: int) -> None:
     """Print a new API token for the user.
 
-    It is shown once (only its hash is kept); the previous token stops working."""
-    click.echo(_accounts().new_token(name))
+    It is shown once (only its hash is kept); the user's other tokens keep working until
+    they expire or are revoked."""
+    click.echo(_accounts().new_token(name, label, days))
+
+
+@user.command("tokens")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+def user_tokens(name: str, as_json: bool) -> None:
+    """List the user's API tokens, never the tokens."""
+    listed = _accounts().tokens(name)
+    _out(listed, as_json, "\n".join(
+        f"{t.id}\t{t.label}\ttot {t.expires_at:%Y-%m-%d}\t"
+        + ("ingetrokken" if t.revoked else "verlopen" if t.expired else "actief")
+        for t in listed) or f"gebruiker {name} heeft geen API-tokens")
+
+
+@user.command("revoke-token")
+@click.argument("name")
+@click.argument("token_id", type=int)
+def user_revoke_token(name: str, token_id: int) -> None:
+    """Revoke one of the user's API tokens.
+
+    Its id is in ``klachten user tokens``."""
+    _accounts().revoke_token(name, token_id)
+    click.echo(f"token {token_id} van {name} ingetrokken")
+
+
+@user.command("password")
+@click.argument("name")
+def user_password(name: str) -> None:
+    """Set a user's password; their sessions end.
+
+    The password comes from KLACHTEN_PASSWORD or a prompt."""
+    password = settings.current().password.get_secret_value() or click.prompt(
+        "nieuw wachtwoord", hide_input=True, confirmation_prompt=True)
+    _accounts().set_password(name, password)
+    click.echo(f"wachtwoord van {name} gewijzigd; alle sessies van {name} zijn afgemeld")
+
+
+@user.command("reset-link")
+@click.argument("name")
+def user_reset_link(name: str) -> None:
+    """Print a single-use link to set a new password."""
+    click.echo(_accounts().reset_link(name, "cli"))
+
+
+@user.command("email")
+@click.argument("name")
+@click.argument("address")
+def user_email(name: str, address: str) -> None:
+    """Set where reset links are mailed ('' for none)."""
+    account = _accounts().set_email(name, address)
+    click.echo(f"gebruiker {account.name}: e-mailadres {account.email or '(geen)'}")
+
+
+@user.command("sign-out")
+@click.argument("name")
+def user_sign_out(name: str) -> None:
+    """End every web session of the user."""
+    accounts = _accounts()
+    accounts.sign_out_everywhere(accounts.by_name(name))
+    click.echo(f"alle sessies van {name} zijn afgemeld")
 
 
 # ----- privacy: retention, legal hold, erasure, access request, rectification

@@ -101,6 +101,20 @@ def _server_url(value: str) -> str:
     return value
 
 
+def _role_map(value: str) -> str:
+    role_map(value)
+    return value
+
+
+def role_map(value: str) -> dict[str, str]:
+    """``KLACHTEN_SSO_ROLE_MAP`` as a dict: claim value -> role."""
+    pairs = [pair.partition("=") for pair in value.split(",") if pair.strip()]
+    if any(not claim.strip() or not sep or not role.strip() for claim, sep, role in pairs):
+        raise ValueError("verwacht paren waarde=rol gescheiden door komma's, zoals "
+                         "klachten-team=klachtenbemiddelaar")
+    return {claim.strip(): role.strip() for claim, _, role in pairs}
+
+
 def _log_level(value: str) -> str:
     if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ValueError("verwacht DEBUG, INFO, WARNING of ERROR")
@@ -212,6 +226,25 @@ class Settings(BaseSettings):
     metrics_token: Secret = Field(
         SecretStr(""), description="Bearer token that a Prometheus scrape of /metrics must "
                                    "send; empty: /metrics answers 404.")
+    sso_issuer: PublicUrl = Field(
+        "", description="Single sign-on for staff over OpenID Connect: the identity provider's "
+                        "issuer address (its /.well-known/openid-configuration is read). Empty:"
+                        " local accounts only.")
+    sso_client_id: str = Field("", description="Single sign-on: this application's client id "
+                                               "at the identity provider.")
+    sso_client_secret: Secret = Field(SecretStr(""), description="Single sign-on: the client "
+                                                                 "secret.")
+    sso_role_claim: str = Field(
+        "roles", description="Single sign-on: the claim (in the ID token or the userinfo) that "
+                             "lists the user's groups or roles.")
+    sso_role_map: Annotated[str, AfterValidator(_role_map)] = Field(
+        "", description="Single sign-on: which value of the role claim gives which role here, "
+                        "as value=role pairs separated by commas (klachten-team="
+                        "klachtenbemiddelaar, it-beheer=beheerder). A user with no mapped "
+                        "value is refused.")
+    sso_label: str = Field("de identiteitsdienst van het ziekenfonds",
+                           description="Single sign-on: the provider's name on the login "
+                                       "page's button (Aanmelden via ...).")
 
     @classmethod
     def settings_customise_sources(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -19,6 +20,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+import runner.migrations
 from runner.bpmn.store import Base
 from runner.migrations import alembic_config, current_revision, head_revision, upgrade
 from runner.search import SEARCH_TABLE, TRIGRAM_INDEXES, is_managed
@@ -95,7 +97,10 @@ def _differences(url: str) -> list:
 
 
 def test_head_is_the_newest_revision() -> None:
-    assert head_revision() == "0012"
+    """One head, and it is the highest-numbered file (revisions are numbered in order)."""
+    versions = Path(runner.migrations.__file__).parent / "versions"
+    newest = max(path.name.partition("_")[0] for path in versions.glob("0*.py"))
+    assert head_revision() == newest
 
 
 def test_fresh_database_has_no_revision(database_url: str) -> None:
@@ -211,6 +216,36 @@ def test_0010_builds_the_search_index_from_existing_dossiers_and_drops_it(
             with engine.connect() as connection:
                 assert connection.scalar(text(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")) == 0
+    finally:
+        engine.dispose()
+    upgrade(database_url)
+    assert _differences(database_url) == []
+
+
+def test_0013_moves_each_users_api_token_with_an_expiry(database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from runner.accounts.tokens import digest
+
+    upgrade(database_url, "0012")
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (name, roles, password_hash, disabled, token_hash, "
+                "created_at) VALUES ('mia', '[]', 'x', false, :digest, :at)"),
+                {"digest": digest("oud-token"), "at": datetime(2026, 1, 1, tzinfo=UTC)})
+            connection.execute(text(  # a signed-in session points to the user
+                "INSERT INTO web_sessions (token_hash, user_id, created_at) "
+                "SELECT 'sessie', id, :at FROM users"), {"at": datetime(2026, 1, 1, tzinfo=UTC)})
+        upgrade(database_url)
+        with engine.connect() as connection:
+            label, days = connection.execute(text(
+                "SELECT label, expires_at FROM api_tokens WHERE token_hash = :digest"),
+                {"digest": digest("oud-token")}).one()
+        assert label == "token" and days is not None
+        command.downgrade(alembic_config(database_url), "0012")
+        assert "api_tokens" not in _inspect(database_url)[0]
     finally:
         engine.dispose()
     upgrade(database_url)

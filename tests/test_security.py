@@ -353,7 +353,12 @@ def test_disabling_and_enabling_does_not_revive_old_sessions(app, staff: Staff, 
     accounts.set_disabled("mia", False)
     assert not _signed_in(_with_cookie(app, saved))
     assert not _signed_in(staff.client)
-    assert staff.login("mia").status_code == 302 and _signed_in(staff.client)
+    # Nor the old password (issue 25, item 7): a new one through a single-use link first.
+    assert staff.login("mia").status_code == 400
+    token = accounts.reset_link("mia", "bert").rpartition("/")[2]
+    accounts.reset_password(token, "een-ander-lang-wachtwoord")
+    assert staff.login("mia", "een-ander-lang-wachtwoord").status_code == 302
+    assert _signed_in(staff.client)
 
 
 def test_a_session_ends_eight_hours_after_the_login_however_active(staff: Staff, klachten,

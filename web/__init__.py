@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import (
+        account,
         auth,
         display,
         errors,
@@ -34,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         request_guard,
         requestlog,
         security,
+        sso,
     )
 
     config = dict(config or {})
@@ -78,6 +80,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(follow_up_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(account.bp)
+    sso.init_app(app, loaded)
     ops.init_app(app)
     csrf.exempt(api_bp)  # bearer tokens, no cookies: no cross-site request to forge
     return app

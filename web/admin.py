@@ -120,19 +120,29 @@ def users() -> str | tuple[str, int] | Response:
     return _users_page(None)
 
 
-def _users_page(error: ValidationFailed | None) -> str:
+def _users_page(error: ValidationFailed | None, reset: tuple[str, str] | None = None) -> str:
+    """The users; ``reset``: a user's new reset link, shown this once."""
     return render_template("gebruikers.html", users=runner().accounts.list(), roles=ROLES,
                            errors=field_errors(error, {}, {"rol": "rol-0"}) if error else [],
-                           values=request.form if error else {})
+                           values=request.form if error else {}, reset=reset)
 
 
 @bp.post("/gebruikers/<name>")
 @requires(ADMINISTER)
-def change_user(name: str) -> Response:
-    admin = runner().admin
-    if request.form.get("actie") == "rollen":
+def change_user(name: str) -> Response | str | tuple[str, int]:
+    admin, action = runner().admin, request.form.get("actie")
+    if action == "rollen":
         admin.set_roles(signed_in(), name, request.form.getlist("rol"))
+    elif action == "email":
+        try:
+            admin.set_email(signed_in(), name, request.form.get("email", ""))
+        except ValidationFailed as error:
+            return _users_page(error), 400
+    elif action in ("inschakelen", "herstellink"):
+        if action == "inschakelen":
+            admin.set_disabled(signed_in(), name, False)
+        return _users_page(None, reset=(name, admin.reset_link(signed_in(), name)))
     else:
-        admin.set_disabled(signed_in(), name, request.form.get("actie") == "uitschakelen")
+        admin.set_disabled(signed_in(), name, action == "uitschakelen")
     flash(str(_l("Gebruiker %(name)s gewijzigd.", name=name)))
     return redirect(url_for(".users"))

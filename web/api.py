@@ -15,8 +15,15 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from runner.accounts.users import INTAKE, READ_DOSSIERS, READ_REGISTER, WORK_TASKS, Account
-from runner.bpmn.errors import ValidationFailed
+from runner.accounts.users import (
+    INTAKE,
+    OWN_ACCOUNT,
+    READ_DOSSIERS,
+    READ_REGISTER,
+    WORK_TASKS,
+    Account,
+)
+from runner.bpmn.errors import NotFound, ValidationFailed
 from runner.bpmn.forms import validate_form
 from runner.reports.improvement_register import Entry, RegisterQuery
 from runner.results import to_json
@@ -24,7 +31,15 @@ from runner.service import COMPLAINT_FORM
 from runner.work.inbox import InboxQuery
 
 from .extension import runner
-from .openapi import COMPLETE_BODY, MESSAGE_BODY, REGISTER_QUERY, TASK_QUERY, document
+from .openapi import (
+    COMPLETE_BODY,
+    MAX_INTEGER,
+    MESSAGE_BODY,
+    PASSWORD_BODY,
+    REGISTER_QUERY,
+    TASK_QUERY,
+    document,
+)
 from .register import ENTRY
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -151,6 +166,35 @@ def dossier(number: str) -> Response:
 def message(number: str) -> Response:
     body = _body(MESSAGE_BODY)
     runner().dossiers.send_message(_account(), number, body["naam"], body.get("gegevens", {}))
+    return Response(status=204)
+
+
+@bp.get("/tokens")
+@api(OWN_ACCOUNT)
+def tokens() -> Response:
+    return jsonify(tokens=[{
+        "id": t.id, "label": t.label, "gemaakt_op": t.created_at.isoformat(),
+        "geldig_tot": t.expires_at.isoformat(),
+        "laatst_gebruikt": t.last_used_at.isoformat() if t.last_used_at else None,
+        "toestand": "ingetrokken" if t.revoked else "verlopen" if t.expired else "actief"}
+        for t in runner().accounts.tokens(_account().name)])
+
+
+@bp.delete(f"/tokens/<int(max={MAX_INTEGER}):token_id>")
+@api(OWN_ACCOUNT)
+def revoke_token(token_id: int) -> Response:
+    try:
+        runner().accounts.revoke_token(_account().name, token_id)
+    except NotFound:
+        return problem(404, "Niet gevonden", f"token {token_id} bestaat niet")
+    return Response(status=204)
+
+
+@bp.post("/wachtwoord")
+@api(OWN_ACCOUNT)
+def change_password() -> Response:
+    body = _body(PASSWORD_BODY)
+    runner().accounts.change_password(_account(), body["huidig"], body["nieuw"])
     return Response(status=204)
 
 

@@ -164,17 +164,24 @@ def login() -> str | tuple[str, int] | Response:
         return render_template("login.html", errors=field_errors(error, {}, {"formulier": "naam"}),
                                values={"naam": request.form.get("naam", "")}, kept=kept,
                                expired=bool(kept)), 400
-    session.clear()  # a fresh session: no fixation, no leftovers of the public side
-    session.permanent = True
-    session[SESSION_TOKEN] = runner().accounts.start_session(account)
-    login_user(SignedIn(account))
     target = _next_page(account)
     if kept and staff_page(target):
+        begin_staff_session(account)
         return render_template("opnieuw_aangemeld.html", target=target,
                                kept=[(name[len(KEPT):], value) for name, value in kept],
                                restores=_restores(target), restore=RESTORE,
                                labels=LABELS)
-    return redirect(target)
+    return begin_staff_session(account, target)
+
+
+def begin_staff_session(account: Account, target: str | None = None) -> Response:
+    """Sign ``account`` in (after a password or a single sign-on) and go to ``target``,
+    by default the role's start page."""
+    session.clear()  # a fresh session: no fixation, no leftovers of the public side
+    session.permanent = True
+    session[SESSION_TOKEN] = runner().accounts.start_session(account)
+    login_user(SignedIn(account))
+    return redirect(target or start_page(account))
 
 
 def _restores(path: str) -> bool:

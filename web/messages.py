@@ -43,6 +43,11 @@ LABELS = {
     "van": _l("Vanaf"),
     "tot": _l("Tot en met"),
     "sorteer": _l("Sorteren"),
+    "huidig": _l("Huidig wachtwoord"),
+    "herhaling": _l("Nieuw wachtwoord, nog eens"),
+    "label": _l("Naam van het token"),
+    "dagen": _l("Geldig (dagen)"),
+    "email": _l("E-mailadres"),
 }
 
 ANONYMOUS = _l("Wij behandelen geen anonieme klachten: vul uw naam in en een e-mailadres of "
@@ -86,6 +91,15 @@ SPECIFIC = {
     ("wachtwoord", "strength"): _l("Wachtwoord: te makkelijk te raden (een veelgebruikt "
                                    "wachtwoord, een herhaling of een reeks). Kies bijvoorbeeld "
                                    "een zin van enkele woorden."),
+    ("huidig", "onjuist"): _l("Huidig wachtwoord: dit is niet uw huidige wachtwoord."),
+    ("herhaling", "verschillend"): _l("De twee nieuwe wachtwoorden verschillen: typ "
+                                      "hetzelfde wachtwoord twee keer."),
+    ("link", "verlopen"): _l("Deze link werkt niet meer: hij is al gebruikt of verlopen. Vraag "
+                             "een nieuwe aan."),
+    ("label", "maxLength"): _l("Naam van het token: 1 tot 100 gewone tekens."),
+    ("dagen", "maximum"): _l("Geldig: een geheel aantal dagen van 1 tot 365."),
+    ("email", "format"): _l("Vul een geldig e-mailadres in, bijvoorbeeld "
+                            "naam@ziekenfonds.be."),
     ("van", "format"): _l("Vanaf: vul een datum in als JJJJ-MM-DD."),
     ("tot", "format"): _l("Tot en met: vul een datum in als JJJJ-MM-DD."),
     ("van", "range"): _l("Vanaf: kies een datum tussen 1900-01-01 en 2999-12-31."),

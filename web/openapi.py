@@ -87,6 +87,20 @@ RECOMMENDATION: dict[str, Any] = {
     "additionalProperties": False}
 
 
+TOKEN = {
+    "type": "object",
+    "required": ["id", "label", "gemaakt_op", "geldig_tot", "laatst_gebruikt", "toestand"],
+    "properties": {"id": {"type": "integer"}, "label": STRING, "gemaakt_op": STRING,
+                   "geldig_tot": STRING, "laatst_gebruikt": NULLABLE,
+                   "toestand": {"enum": ["actief", "verlopen", "ingetrokken"]}},
+    "additionalProperties": False}
+PASSWORD_BODY = {
+    "type": "object", "required": ["huidig", "nieuw"],
+    "properties": {"huidig": {"type": "string", "maxLength": 1000},
+                   "nieuw": {"type": "string", "maxLength": 1000}},
+    "additionalProperties": False}
+
+
 def document(complaint: dict[str, Any]) -> dict[str, Any]:
     """The document; ``complaint`` is the JSON Schema of a complaint (the model's
     ``forms/klacht.json``)."""
@@ -133,6 +147,20 @@ def document(complaint: dict[str, Any]) -> dict[str, Any]:
                 "requestBody": _body(MESSAGE_BODY),
                 "responses": {"204": {"description": "ontvangen"},
                               **_errors(*WITH_BODY, 404, 409)}}},
+            "/tokens": {"get": {
+                "summary": "De eigen API-tokens (nooit de tokens zelf)",
+                "responses": {**_ok("Tokens"), **_errors()}}},
+            "/wachtwoord": {"post": {
+                "summary": "Het eigen wachtwoord wijzigen (met het huidige); de web-sessies "
+                           "van de gebruiker eindigen",
+                "requestBody": _body(PASSWORD_BODY),
+                "responses": {"204": {"description": "gewijzigd"}, **_errors(*WITH_BODY)}}},
+            "/tokens/{token_id}": {"delete": {
+                "summary": "Een eigen API-token intrekken",
+                "parameters": [{"name": "token_id", "in": "path", "required": True,
+                                "schema": {"type": "integer", "minimum": 0,
+                                           "maximum": MAX_INTEGER}}],
+                "responses": {"204": {"description": "ingetrokken"}, **_errors(404)}}},
         },
         "components": {
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
@@ -175,6 +203,9 @@ def document(complaint: dict[str, Any]) -> dict[str, Any]:
                                          "taken": {"type": "array", "items": {
                                              "$ref": "#/components/schemas/Taak"}}},
                           "additionalProperties": False},
+                "Tokens": {"type": "object", "required": ["tokens"], "properties": {
+                    "tokens": {"type": "array", "items": TOKEN}},
+                    "additionalProperties": False},
                 "Aanbeveling": RECOMMENDATION,
                 "AanbevelingMetNotities": {
                     **RECOMMENDATION, "required": [*RECOMMENDATION["required"], "notities"],

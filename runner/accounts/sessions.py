@@ -56,8 +56,10 @@ def end(session: Session, token: str, now: datetime) -> None:
                     .values(ended_at=now))
 
 
-def end_all_of_user(session: Session, user_id: int, now: datetime) -> None:
-    """Every session of a user ends (the account was disabled)."""
+def end_all_of_user(session: Session, user_id: int, now: datetime, keep: str = "") -> None:
+    """Every session of a user ends (the account was disabled, its password changed, its
+    user signed out everywhere), but for the one of token ``keep``."""
     session.execute(update(WebSession).where(WebSession.user_id == user_id,
-                                             WebSession.ended_at.is_(None))
+                                             WebSession.ended_at.is_(None),
+                                             WebSession.token_hash != _digest(keep))
                     .values(ended_at=now))

@@ -8,20 +8,19 @@ user name in ``rate_limit_events``, like the status page's look-ups.
 from __future__ import annotations
 
 import builtins
-import hashlib
-import secrets
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from runner import settings
-from runner.accounts import sessions
+from runner.accounts import resets, sessions, tokens
 from runner.bpmn.errors import Forbidden, NotFound, ValidationFailed
 from runner.bpmn.store import transaction
 from runner.definition.model import Model
@@ -46,13 +45,15 @@ READ_REPORTS = "rapporten"
 # Giving a dossier an owner: the first-line mediators' team among itself; the national
 # mediator re-examines independently and steers nobody's first-line work.
 ASSIGN = "toewijzen"
+# One's own account (password, sessions, API tokens): every role.
+OWN_ACCOUNT = "eigen account"
 PERMISSIONS: dict[str, frozenset[str]] = {
     MEDIATOR: frozenset({WORK_TASKS, READ_DOSSIERS, INTAKE, READ_REGISTER, UPDATE_REGISTER,
-                         READ_REPORTS, ASSIGN}),
+                         READ_REPORTS, ASSIGN, OWN_ACCOUNT}),
     NATIONAL: frozenset({WORK_TASKS, READ_DOSSIERS, READ_REGISTER, UPDATE_REGISTER,
-                         READ_REPORTS}),
-    ADMIN: frozenset({ADMINISTER, READ_DOSSIERS, READ_REGISTER, READ_REPORTS}),
-    READER: frozenset({READ_DOSSIERS, READ_REGISTER, READ_REPORTS}),
+                         READ_REPORTS, OWN_ACCOUNT}),
+    ADMIN: frozenset({ADMINISTER, READ_DOSSIERS, READ_REGISTER, READ_REPORTS, OWN_ACCOUNT}),
+    READER: frozenset({READ_DOSSIERS, READ_REGISTER, READ_REPORTS, OWN_ACCOUNT}),
 }
 MAX_NAME = 100
 # A mediator signs in again after this, however active (the idle limit is the cookie's);
@@ -84,6 +85,9 @@ def _dummy() -> str:
     """A hash to verify against for an unknown name, so that it takes as long as a known one."""
     return _hasher().hash("geen-gebruiker-met-deze-naam")
 LOGIN = "login"  # the prefix of the failed logins' rate-limit events
+RESET = "herstel"  # the prefix of the password-reset requests' rate-limit events
+NO_PASSWORD = ""  # no argon2 hash: no password verifies against it
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,63}")
 
 
 @dataclass(frozen=True)
@@ -94,18 +98,16 @@ class Account:
     name: str
     roles: tuple[str, ...]
     disabled: bool
+    email: str = ""
+    single_sign_on: bool = False  # linked to an identity of the fund's provider
 
     def may(self, permission: str) -> bool:
         return not self.disabled and any(permission in PERMISSIONS[r] for r in self.roles)
 
 
 def _account(user: User) -> Account:
-    return Account(user.id, user.name, tuple(user.roles), user.disabled)
-
-
-def token_digest(token: str) -> str:
-    """API tokens are long random strings: a fast hash is enough and allows a look-up."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return Account(user.id, user.name, tuple(user.roles), user.disabled, user.email or "",
+                   user.sso_subject is not None)
 
 
 def check_roles(roles: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -164,28 +166,136 @@ class Accounts:
             return _account(user)
 
     def set_disabled(self, name: str, disabled: bool) -> Account:
-        """Disable (its sessions and API token end: enabling again revives neither) or
-        enable an account."""
+        """Disable (its sessions end and its API tokens are revoked) or enable an account.
+        Enabling does not bring the old password back: the account has none until its user
+        sets one through a reset link (:meth:`reset_link`), since whatever made a beheerder
+        disable it may have exposed that password."""
         with transaction(self.klachten.factory) as session:
             user = self._user(session, name)
-            user.disabled = disabled
+            now = sessions.now()
             if disabled:
-                user.token_hash = None
-                sessions.end_all_of_user(session, user.id, sessions.now())
+                sessions.end_all_of_user(session, user.id, now)
+                tokens.revoke_all(session, user.id, now)
+            elif user.disabled:
+                user.password_hash = NO_PASSWORD
+            user.disabled = disabled
             return _account(user)
 
-    def new_token(self, name: str) -> str:
-        """A fresh API token (shown once; only its hash is kept); the old one stops working."""
-        token = secrets.token_urlsafe(32)
+    # ----- API tokens
+    def new_token(self, name: str, label: str = "token",
+                  days: int | str = tokens.DEFAULT_DAYS) -> str:
+        """A new API token for ``name`` (shown once; only its hash is kept)."""
         with transaction(self.klachten.factory) as session:
-            self._user(session, name).token_hash = token_digest(token)
-        return token
+            user = self._user(session, name)
+            if user.disabled:
+                raise Forbidden(f"gebruiker {name} is uitgeschakeld")
+            return tokens.issue(session, user.id, label, days, sessions.now())
+
+    def tokens(self, name: str) -> builtins.list[tokens.TokenInfo]:
+        with transaction(self.klachten.factory) as session:
+            return tokens.of_user(session, self._user(session, name).id, sessions.now())
+
+    def revoke_token(self, name: str, token_id: int) -> None:
+        with transaction(self.klachten.factory) as session:
+            tokens.revoke(session, self._user(session, name).id, token_id, sessions.now())
+
+    # ----- passwords
+    def change_password(self, account: Account, current: str, new: str,
+                        keep_session: str = "") -> None:
+        """The signed-in user's own change: the current password first; every other session
+        of theirs ends (a stolen cookie stops working with the old password)."""
+        with transaction(self.klachten.factory) as session:
+            user = self._user(session, account.name)
+            if not _verify(user.password_hash, current[:1000]):
+                raise ValidationFailed({"huidig": "dit is niet uw huidige wachtwoord"},
+                                       {"huidig": "onjuist"})
+            self._set_password(session, user, new)
+            sessions.end_all_of_user(session, user.id, sessions.now(), keep=keep_session)
+
+    def set_password(self, name: str, new: str) -> Account:
+        """An operator sets a password (``klachten user password``); every session ends."""
+        with transaction(self.klachten.factory) as session:
+            user = self._user(session, name)
+            self._set_password(session, user, new)
+            sessions.end_all_of_user(session, user.id, sessions.now())
+            return _account(user)
+
+    def reset_link(self, name: str, by: str) -> str:
+        """A single-use link for ``name`` to set a new password, made by a beheerder (or the
+        CLI) to hand over; valid for :data:`resets.BY_ADMIN`."""
+        with transaction(self.klachten.factory) as session:
+            user = self._user(session, name)
+            if user.disabled:
+                raise Forbidden(f"gebruiker {name} is uitgeschakeld: schakel het account eerst in")
+            return resets.link(resets.issue(session, user.id, by, sessions.now(),
+                                            resets.BY_ADMIN))
+
+    def request_reset(self, name_or_email: str, client: str) -> None:
+        """"Wachtwoord vergeten": when an enabled account has this name or e-mail address and
+        an address to mail, its user gets a link. The caller learns nothing either way (no
+        account enumeration); rate-limited like the login."""
+        wanted = name_or_email.strip()[:254]
+        keys = (client_key(client, RESET), event_key("naam", wanted.lower(), RESET))
+        with transaction(self.klachten.factory) as session:
+            now = self.klachten.clock.now(session)
+            check_limit(session, *keys, self.limit, now)
+            record_failures(session, keys, self.limit, now)  # every request counts
+            user = session.scalar(select(User).where(
+                (User.name == wanted) | (func.lower(User.email) == wanted.lower())))
+            if user is None or user.disabled or not user.email:
+                return
+            token = resets.issue(session, user.id, resets.SELF, sessions.now(),
+                                 resets.SELF_SERVICE)
+            address, name = user.email, user.name
+        resets.mail(address, name, token)
+
+    def reset_pending(self, token: str) -> bool:
+        """Whether a reset link still works (the page asks for a new password only then)."""
+        with transaction(self.klachten.factory) as session:
+            return resets.pending(session, token, sessions.now()) is not None
+
+    def reset_password(self, token: str, new: str) -> Account:
+        """Spend a reset link on a new password; every session of the user ends. A refused
+        password leaves the link unused (the transaction rolls back)."""
+        with transaction(self.klachten.factory) as session:
+            user = session.get(User, resets.use(session, token, sessions.now()))
+            if user is None or user.disabled:
+                raise ValidationFailed({"link": "deze link werkt niet meer: het account is "
+                                                "uitgeschakeld"}, {"link": "verlopen"})
+            self._set_password(session, user, new)
+            sessions.end_all_of_user(session, user.id, sessions.now())
+            return _account(user)
+
+    def sign_out_everywhere(self, account: Account) -> None:
+        """Every web session of the user ends, this one too (API tokens are revoked one by
+        one on the account page)."""
+        with transaction(self.klachten.factory) as session:
+            sessions.end_all_of_user(session, account.id, sessions.now())
+
+    def set_email(self, name: str, email: str) -> Account:
+        """The address reset links go to (empty: none; a beheerder then makes the link)."""
+        email = email.strip()
+        if email and not EMAIL.fullmatch(email):
+            raise ValidationFailed({"email": "geen geldig e-mailadres"}, {"email": "format"})
+        with transaction(self.klachten.factory) as session:
+            user = self._user(session, name)
+            user.email = email or None
+            return _account(user)
+
+    @staticmethod
+    def _set_password(session: Session, user: User, new: str) -> None:
+        user.password_hash = _hasher().hash(check_password(new, (user.name,)))
+        user.password_changed_at = sessions.now()
 
     def list(self) -> list[Account]:
         with transaction(self.klachten.factory) as session:
             return [_account(u) for u in session.scalars(select(User).order_by(User.name))]
 
     # ----- who is this
+    def by_name(self, name: str) -> Account:
+        with transaction(self.klachten.factory) as session:
+            return _account(self._user(session, name))
+
     def working(self, name: str) -> Account:
         """The enabled account ``name`` that works tasks (the CLI's ``--user``): an unknown,
         disabled or read-only user is refused with one clear line."""
@@ -218,8 +328,10 @@ class Accounts:
             sessions.end(session, token, sessions.now())
 
     def by_token(self, token: str) -> Account | None:
+        """The account of a live API token (not revoked, not expired, user enabled)."""
         with transaction(self.klachten.factory) as session:
-            user = session.scalar(select(User).where(User.token_hash == token_digest(token)))
+            user_id = tokens.owner(session, token, sessions.now())
+            user = session.get(User, user_id) if user_id is not None else None
             return _account(user) if user and not user.disabled else None
 
     def sign_in(self, name: str, password: str, client: str) -> Account:
@@ -239,6 +351,33 @@ class Accounts:
             record_failures(session, keys, self.limit, now)
         raise ValidationFailed({"formulier": "naam of wachtwoord onjuist"},
                                {"formulier": "aanmelden"})
+
+    def sign_in_sso(self, subject: str, name: str, email: str,
+                    roles: tuple[str, ...]) -> Account:
+        """A user the fund's identity provider vouched for: the account linked to
+        ``subject`` (made on the first sign-in, named after ``name``), its roles replaced by
+        ``roles`` (mapped from the provider's claim) at every sign-in. Refused without a
+        mapped role, for a disabled account, and when ``name`` is a local account that is
+        not linked to this identity (no take-over of a local account by a look-alike)."""
+        if not roles:
+            raise Forbidden("uw account bij de identiteitsdienst heeft geen rol in de "
+                            "klachtendienst; vraag een beheerder om u een rol te geven")
+        name = name.strip()[:MAX_NAME] or subject[:MAX_NAME]
+        with transaction(self.klachten.factory) as session:
+            user = session.scalar(select(User).where(User.sso_subject == subject))
+            if user is None:
+                if session.scalar(select(User.id).where(User.name == name)) is not None:
+                    raise Forbidden(f"er bestaat al een lokaal account {name}; een beheerder "
+                                    "moet het eerst koppelen of hernoemen")
+                user = User(name=name, roles=[], password_hash=NO_PASSWORD, disabled=False,
+                            sso_subject=subject, created_at=self.klachten.clock.now(session))
+                session.add(user)
+            if user.disabled:
+                raise Forbidden(f"gebruiker {user.name} is uitgeschakeld")
+            user.roles = list(check_roles(roles))
+            user.email = email.strip()[:254] or user.email
+            session.flush()
+            return _account(user)
 
     # ----- lanes
     def lanes(self, account: Account, model: Model | None = None) -> builtins.list[str]:

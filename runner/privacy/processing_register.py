@@ -68,7 +68,18 @@ PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
                                      "De toegangscode eenmaal tonen na het indienen"),
     "users.name": (STAFF, "Gebruikersnaam van een medewerker", "Aanmelden en rollen"),
     "users.password_hash": (STAFF, "Wachtwoord (enkel als argon2-hash)", "Aanmelden"),
-    "users.token_hash": (STAFF, "API-token (enkel als SHA-256-hash)", "Toegang tot de API"),
+    "users.email": (STAFF, "E-mailadres van een medewerker", "Een link om het wachtwoord "
+                                                             "opnieuw in te stellen sturen"),
+    "users.sso_subject": (STAFF, "Kenmerk van de medewerker bij de centrale aanmelding (SSO)",
+                          "Aanmelden via de identiteitsdienst van het ziekenfonds"),
+    "api_tokens.token_hash": (STAFF, "API-token (enkel als SHA-256-hash)", "Toegang tot de API"),
+    "api_tokens.label": (STAFF, "Naam die een medewerker een API-token gaf",
+                         "De eigen tokens herkennen en intrekken"),
+    "password_resets.token_hash": (STAFF, "Link om het wachtwoord opnieuw in te stellen (enkel "
+                                          "als hash, eenmalig, kort geldig)",
+                                   "Een vergeten of verdacht wachtwoord vervangen"),
+    "password_resets.requested_by": (STAFF, "Wie de link aanvroeg (de medewerker zelf of een "
+                                            "beheerder)", "Verantwoorden wie wat deed"),
     "access_log.user": (STAFF, "Wie een dossier inzag", "Toegangslogboek (beroepsgeheim)"),
     "audit_log.actor": (STAFF, "Wie een actie deed", "Verantwoorden wie wat deed"),
     "open_tasks.claimed_by": (STAFF, "Wie een taak opnam", "Het werk verdelen"),
