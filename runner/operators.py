@@ -93,6 +93,7 @@ def _first_sequence(dialect: str) -> Insert:
 
 
 _SEQUENCES = cast(Table, DossierSequence.__table__)
+_NUMBER_TAKEN = select(Dossier.id).where(Dossier.number == bindparam("number"))
 _INCREMENT_SEQUENCE = (update(_SEQUENCES).where(_SEQUENCES.c.year == bindparam("seq_year"))
                        .values(last=_SEQUENCES.c.last + 1).returning(_SEQUENCES.c.last))
 
@@ -129,6 +130,10 @@ def dossier_number_problem(fmt: object) -> str | None:
     if "{volgnummer" not in fmt:
         return ("bevat geen {volgnummer}: elk dossier zou hetzelfde nummer krijgen; "
                 "voeg {volgnummer} toe")
+    if "{jaar" not in fmt:
+        return ("bevat geen {jaar}: het volgnummer begint elk jaar opnieuw bij 1, dus op "
+                "1 januari zou een nieuw dossier het nummer van een bestaand dossier krijgen; "
+                "voeg {jaar} toe, bijvoorbeeld \"KL-{jaar}-{volgnummer:05d}\"")
     for sample in samples:
         if not _NUMBER_CHARACTERS.fullmatch(sample):
             return (f"geeft nummers zoals '{sample}' die de statuspagina en de dossierlinks "
@@ -163,6 +168,13 @@ def number_dossier(ctx: OperatorContext, received: datetime,
     format_dossier_number(fmt, year, 0)  # a bad format fails before a number is used
     sequence = _next_sequence(ctx.session, year)
     number = format_dossier_number(fmt, year, sequence)
+    if "{jaar" not in fmt and ctx.session.connection().execute(
+            _NUMBER_TAKEN, {"number": number}).first() is not None:
+        # A year-less format repeats last year's numbers (lint refuses it; a model deployed
+        # without lint gets here): an incident, and the complaint is numbered the default way.
+        raise ModelError(f"dossiernummer {number} bestaat al: dossiernummer_formaat {fmt!r} "
+                         "bevat geen {jaar} en het volgnummer begint elk jaar opnieuw; voeg "
+                         "{jaar} toe aan het formaat en deploy opnieuw")
     dossier.number, dossier.year, dossier.sequence = number, year, sequence
     code = new_access_code()
     dossier.access_code_hash = hash_access_code(code)

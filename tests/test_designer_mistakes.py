@@ -1,4 +1,4 @@
-"""Each designer mistake of issue 11 is caught before deploy: a broken copy of processes/
+"""Each designer mistake of issues 11 and 23 is caught before deploy: a broken copy of processes/
 gives the exact lint message, ``klachten deploy`` refuses it (exit 1, nothing stored) and so
 does the admin page."""
 
@@ -7,10 +7,12 @@ from __future__ import annotations
 import html
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import complaint
 from sqlalchemy import func, select
 
 from runner.bpmn.errors import ModelRejected
@@ -19,6 +21,7 @@ from runner.cli import main
 from runner.definition.model import default_processes_dir
 from runner.design.lint import errors, lint
 from runner.operators import OPERATORS
+from runner.store import Dossier
 
 BPMN = "klachtenprocedure.bpmn"
 
@@ -44,6 +47,23 @@ def _no_default_per_brief(folder: Path) -> None:
 def _working_day_interval(folder: Path) -> None:
     _edit(folder, "termijnen.dmn", '<outputEntry id="r3_e"><text>"kalenderdagen"</text>',
           '<outputEntry id="r3_e"><text>"werkdagen"</text>')
+
+
+def _unclassified_field(folder: Path) -> None:
+    _edit(folder, "forms/onderzoek.json", '"properties": {',
+          '"properties": {"notitie": {"type": "string", "title": "Notitie", '
+          '"x-widget": "textarea"}, ')
+
+
+def _drawn_in_another_lane(folder: Path) -> None:
+    _edit(folder, BPMN, '<dc:Bounds x="1530" y="420" width="100" height="80" />',
+          '<dc:Bounds x="1530" y="680" width="100" height="80" />')
+
+
+def _not_drawn(folder: Path) -> None:
+    _edit(folder, BPMN, '<bpmndi:BPMNShape id="onderzoek_di" bpmnElement="onderzoek">'
+                        '<dc:Bounds x="1530" y="420" width="100" height="80" />'
+                        '</bpmndi:BPMNShape>', "")
 
 
 MISTAKES = {
@@ -89,6 +109,73 @@ MISTAKES = {
                              "element bestaat niet"),
     "gateway die niet elk geval dekt": (
         _no_default_per_brief, BPMN, "per_brief", "heeft geen standaardpad"),
+    "tikfout in een berichtnaam": (
+        lambda f: _edit(f, BPMN, 'name="klager_niet_akkoord"', 'name="klager_niet_akord"'),
+        BPMN, "niet_akkoord", "wacht op bericht 'klager_niet_akord', maar niemand stuurt"),
+    "statustimer aan de verkeerde taak": (
+        lambda f: _edit(f, BPMN, 'attachedToRef="onderzoek"',
+                        'attachedToRef="gemotiveerd_antwoord"'),
+        BPMN, "onderzoek", "belooft bij 'Klacht analyseren en onderzoeken' een statusbericht "
+                           "om de {statusbericht.dagen} dagen, maar er hangt geen herhalende"),
+    "statusinterval van 0 dagen": (
+        lambda f: _edit(f, "termijnen.dmn", '<outputEntry id="r3_d"><text>21</text>',
+                        '<outputEntry id="r3_d"><text>0</text>'),
+        BPMN, "statusbericht_timer", "het interval 'statusbericht' is 0 dagen"),
+    "negatieve termijn": (
+        lambda f: _edit(f, "termijnen.dmn", '<outputEntry id="r4_d"><text>45</text>',
+                        '<outputEntry id="r4_d"><text>-45</text>'),
+        "termijnen.dmn", "r_antwoord", "'dagen' is -45: een termijn telt een geheel aantal"),
+    "taak buiten elke lane": (
+        lambda f: _edit(f, BPMN, "<bpmn:flowNodeRef>onderzoek</bpmn:flowNodeRef>", ""),
+        BPMN, "onderzoek", "staat in geen enkele lane"),
+    "taak getekend in een andere lane": (
+        _drawn_in_another_lane, BPMN, "onderzoek",
+        "is getekend in lane 'Nationale klachtenbemiddelaar', maar het model zet het in lane "
+        "'Klachtenbemiddelaar'"),
+    "taak niet getekend": (
+        _not_drawn, BPMN, "onderzoek", "is niet getekend (geen BPMNShape/BPMNEdge"),
+    "taak zonder naam": (
+        lambda f: _edit(f, BPMN, 'name="Gemotiveerd antwoord geven"', 'name=""'),
+        BPMN, "gemotiveerd_antwoord", "element zonder naam (bpmnlint: label-required)"),
+    "tikfout in een plaatshouder van de statuspagina": (
+        lambda f: _edit(f, "statuspagina.json", "{statusbericht.dagen}", "{statusbericht.dag}"),
+        "statuspagina.json", "stappen.4.nl.uitleg", "onbekende plaatshouder {statusbericht.dag}"),
+    "enkele accolades in een bericht": (
+        lambda f: _edit(f, "notices/fr/statusbericht.txt", "{{ dossiernummer }}",
+                        "{dossiernummer}"),
+        "notices/fr/statusbericht.txt", "regel 1", "{dossiernummer} wordt letterlijk afgedrukt"),
+    "tikfout in een DMN-uitvoer": (
+        lambda f: _edit(f, "ontvankelijkheid.dmn", '<text>"geen_verband"</text>',
+                        '<text>"geen verband"</text>'),
+        "ontvankelijkheid.dmn", "r_geen_verband",
+        "uitvoer \"geen verband\" (kolom 'reden') is geen keuze van het formulierveld 'reden'"),
+    "reden zonder label in het bericht": (
+        lambda f: _edit(f, "forms/ontvankelijkheid_beoordelen.json",
+                        '"reeds_behandeld", "andere"]', '"reeds_behandeld", "verjaard", "andere"]'),
+        "notices/fr/labels.json", "reden", "code 'verjaard' (veld 'reden', gedrukt in "
+                                            "notices/fr/onontvankelijkheid.txt) heeft geen label"),
+    "code zonder label in het bericht": (
+        lambda f: _edit(f, "notices/nl/antwoord.txt", "{{ antwoord.uitkomst | uitkomst }}",
+                        "{{ antwoord.uitkomst }}"),
+        "notices/nl/antwoord.txt", "uitkomst", "drukt de code van 'uitkomst' af zonder label"),
+    "dossiernummer zonder jaar": (
+        lambda f: _edit(f, "instellingen.json", "KL-{jaar}-{volgnummer:05d}",
+                        "ZF.{volgnummer:06d}"),
+        "instellingen.json", "dossiernummer_formaat", "bevat geen {jaar}: het volgnummer begint "
+                                                      "elk jaar opnieuw bij 1"),
+    "formulierveld niet in het verwerkingsregister": (
+        _unclassified_field, "forms/onderzoek.json", "notitie",
+        "veld 'onderzoek.notitie' staat niet in het verwerkingsregister"),
+    "hernoemd resultaat dat de rapporten lezen": (
+        lambda f: _edit(f, BPMN, '<spiffworkflow:property name="resultaat" value="antwoord" />',
+                        '<spiffworkflow:property name="resultaat" value="eerste_antwoord" />'),
+        "instellingen.json", "rapportgegevens.antwoord",
+        "de rapporten lezen 'antwoord' uit het procesgegeven 'antwoord', maar geen taak"),
+    "negatieve bewaartermijn": (
+        lambda f: _edit(f, "instellingen.json", '"bewaartermijn_jaren": 5',
+                        '"bewaartermijn_jaren": -1'),
+        "instellingen.json", "bewaartermijn_jaren", "moet een geheel aantal jaren zijn van 1 tot "
+                                                    "100 (nu: -1)"),
     "werkdagen op een interval": (
         _working_day_interval, BPMN, "statusbericht_timer",
         "het interval 'statusbericht' telt in werkdagen"),
@@ -145,3 +232,36 @@ def test_admin_page_refuses_and_lists_every_problem(broken, staff, klachten,
     assert any(f"{file}: {element}: " in item and fragment in item for item in items)
     with transaction(klachten.factory) as session:
         assert session.scalar(select(func.count(Definition.id))) == 1
+
+
+def test_a_year_less_number_format_is_refused_and_cannot_lose_a_complaint(klachten, tmp_path):
+    """Issue 23: with ``ZF.{volgnummer:06d}`` the first complaint of 4 January got the number
+    of last year's first dossier (UNIQUE on dossiers.number, a traceback, the complaint
+    lost). Deploy refuses that format; deployed anyway (without lint), the complaint is kept,
+    numbered the default way, with an incident a person can see."""
+    from runner.definition.model import read_folder
+
+    folder = tmp_path / "processes"
+    shutil.copytree(default_processes_dir(), folder)
+    _edit(folder, "instellingen.json", "KL-{jaar}-{volgnummer:05d}", "ZF.{volgnummer:06d}")
+    with pytest.raises(ModelRejected, match=r"bevat geen \{jaar\}"):
+        klachten.deploy(folder)
+    klachten.deploy_unchecked(read_folder(folder))
+    assert klachten.submit(complaint()).dossier_number == "ZF.000001"
+    klachten.clock.set(datetime.fromisoformat("2027-01-04T09:00:00+01:00"))
+    kept = klachten.submit(complaint())
+    assert kept.dossier_number == "KL-2027-00002" and kept.access_code
+    info = klachten.dossier(kept.dossier_number)
+    [incident] = info.incidents
+    assert incident.element == "registratie" and incident.resolved_at is None
+    assert "dossiernummer ZF.000001 bestaat al" in incident.error
+    with transaction(klachten.factory) as session:
+        assert session.scalar(select(func.count(Dossier.id))) == 2
+
+
+def test_the_shipped_format_numbers_the_new_year_from_one(klachten):
+    klachten.submit(complaint())
+    klachten.clock.set(datetime.fromisoformat("2026-12-31T23:30:00+01:00"))
+    assert klachten.submit(complaint()).dossier_number == "KL-2026-00002"
+    klachten.clock.set(datetime.fromisoformat("2027-01-01T00:10:00+01:00"))
+    assert klachten.submit(complaint()).dossier_number == "KL-2027-00001"

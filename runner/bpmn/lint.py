@@ -16,7 +16,9 @@ and the id of the BPMN element concerned; it never stops at the first one. Check
   parse;
 * an exclusive gateway with more than one outgoing flow has a default flow;
 * every sequence flow connects elements that exist (else the flow is named, before the
-  engine's own message).
+  engine's own message);
+* the structure and the drawing (:mod:`runner.bpmn.structure_lint`): every element drawn
+  and in its lane, every awaited message sent by someone, bpmnlint's default rule set.
 
 An application adds the checks of its own files through the hooks of :class:`ModelLinter`.
 Element is ``""`` for a problem that concerns a whole file. A problem is an error (deploy is
@@ -53,6 +55,7 @@ from .definitions import FORMS_DIR, ProcessModel
 from .errors import ERROR, ExpressionRejected, ModelError, Problem
 from .expressions import Mode, check_expression
 from .safe_xml import parse_xml
+from .structure_lint import StructureCheck
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 DUE_DATE_PROPERTY = "vervaldatum"
@@ -76,7 +79,10 @@ M = TypeVar("M", bound=ProcessModel)
 class ModelLinter(Generic[M]):
     """Every check of a model's files; an application subclasses it and extends the hooks
     (:meth:`check_files`, :meth:`check_diagram`, :meth:`check_model` and the per-element
-    checks) with the checks of its own files and conventions."""
+    checks) with the checks of its own files and conventions; :attr:`external_messages`:
+    the BPMN messages the application itself sends (a catch event may wait for those)."""
+
+    external_messages: frozenset[str] = frozenset()
 
     def __init__(self, files: dict[str, str], operators: frozenset[str],
                  parse: Callable[[dict[str, str]], M]):
@@ -105,6 +111,7 @@ class ModelLinter(Generic[M]):
             if name.endswith(".bpmn"):
                 self.check_gateway_defaults_xml(name, root)
                 flows_ok = self.check_flow_ends(name, root) and flows_ok
+                self.check_structure(name, root)
                 self.check_diagram(name, root)
         model = self.parse_model() if xml_ok and flows_ok else None
         if model is not None:
@@ -161,6 +168,12 @@ class ModelLinter(Generic[M]):
             for gateway in process.iterchildren(f"{{{BPMN_NS}}}exclusiveGateway"):
                 if sources.get(gateway.get("id"), 0) > 1 and not gateway.get("default"):
                     self.report(name, gateway.get("id"), NO_DEFAULT_FLOW)
+
+    def check_structure(self, name: str, root: etree._Element) -> None:
+        """The drawing, the lanes, the messages and bpmnlint's default rule set
+        (:mod:`runner.bpmn.structure_lint`)."""
+        for finding in StructureCheck(root, self.external_messages).findings():
+            self.report(name, finding.element, finding.message, finding.severity)
 
     def check_flow_ends(self, name: str, root: etree._Element) -> bool:
         """Every sequence flow starts and ends at an element of its (sub)process. The engine

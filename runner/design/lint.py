@@ -11,7 +11,12 @@ expressions, timers, gateways, flows) and those of the procedure's own files and
   the status page and the dossier URLs find;
 * every field of a user task's form has a type the web form can render;
 * every code people see (categories, steps, user tasks, form choices) has a label in
-  ``labels.json`` in every language (:func:`runner.design.label_coverage.missing_labels`).
+  ``labels.json`` in every language (:func:`runner.design.label_coverage.missing_labels`);
+* what the files mean together (:mod:`runner.design.semantics`): codes a notice prints and
+  DMN suggestions, placeholders, the status messages the status page promises, the
+  processing register, the data the reports read, the retention period;
+* the messages the diagram waits for are sent by the procedure or by the model itself, and
+  the drawing and the bpmnlint rules (:mod:`runner.bpmn.structure_lint`).
 
 Then, when the static checks found no error, the model is run (:mod:`runner.design.model_run`):
 every path, with sample data, on a virtual clock, in a scratch database.
@@ -44,11 +49,14 @@ from runner.definition.model import (
     parse,
     read_folder,
 )
+from runner.design import semantics
 from runner.design.label_coverage import missing_labels
 from runner.design.model_run import ComplaintExplorer
+from runner.members.status_page import DISAGREE, WITHDRAW
 from runner.notices.letters import letter_labels
 from runner.operators import dossier_number_problem
-from runner.service import separated_from
+from runner.service import UNDELIVERABLE_MESSAGE, separated_from
+from runner.work.dossier_view import MESSAGES as MEDIATOR_MESSAGES
 
 __all__ = ["ERROR", "NOTICE_OPERATOR", "WARNING", "ComplaintLinter", "Problem", "errors", "lint",
            "lint_files"]
@@ -86,10 +94,16 @@ def lint_files(files: dict[str, str], operators: Mapping[str, Operator],
 class ComplaintLinter(ModelLinter[Model]):
     """The generic checks, and those of the procedure's own files and conventions."""
 
+    # What the procedure sends to a dossier: the member's status page (disagreement,
+    # withdrawal), the mediator's dossier page and the CLI (the same), the outbox (a bounce).
+    external_messages = frozenset({DISAGREE, WITHDRAW, UNDELIVERABLE_MESSAGE,
+                                   *MEDIATOR_MESSAGES})
+
     def check_files(self) -> None:
         self.check_templates()
         self.check_letter_labels()
         self.check_dossier_number()
+        self.check_semantics()
 
     def check_diagram(self, name: str, root: etree._Element) -> None:
         self.check_lanes(name, root)
@@ -139,6 +153,19 @@ class ComplaintLinter(ModelLinter[Model]):
                         "",
                         f"bestand ontbreekt (wel aanwezig in {NOTICES_DIR}/{other}/)",
                     )
+
+    def check_semantics(self) -> None:
+        """What the files mean together (:mod:`runner.design.semantics`)."""
+        files, json, roots = self.files, self.json, self.roots
+        found = [*semantics.retention(json), *semantics.placeholders(files, json),
+                 *semantics.dmn_choices(roots, semantics.coded_fields(files, json)),
+                 *semantics.deadline_days(roots),
+                 *semantics.notice_codes(files, json, roots),
+                 *semantics.status_promises(roots, json),
+                 *semantics.privacy_classification(files, json, roots),
+                 *semantics.report_data(json, roots)]
+        for file, element, message in found:
+            self.report(file, element, message)
 
     def check_letter_labels(self) -> None:
         """The labels a PDF letter prints (``brief`` in each language's labels.json)."""

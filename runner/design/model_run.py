@@ -4,8 +4,8 @@ The walk is :class:`runner.bpmn.model_run.ModelExplorer`'s; this module says whe
 paths start and what the procedure checks on the way. Complaints start with and without
 e-mail, by letter, anonymous, in each language, through each channel and category; every
 notice is rendered in every language and every letter printed; a repeating status timer
-must repeat a calendar-day interval; every ``{rule.dagen}`` in the page texts and forms
-names a deadline rule the dossiers compute.
+must repeat a calendar-day interval of 1 to 366 days; every ``{rule.dagen}`` in the page
+texts and forms names a deadline rule the dossiers compute.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from runner.service import COMPLAINT_FORM, UNDELIVERABLE_MESSAGE
 from runner.store import Dossier, Notice
 
 CALENDAR_DAYS = "kalenderdagen"
+MAX_INTERVAL_DAYS = 366  # a repeating timer of more than a year promises nothing
 _MEMBER = {"voornaam": "An", "achternaam": "Peeters", "email": "an.peeters@example.be",
            "adres": "Kerkstraat 1, 9000 Gent", "telefoon": "09 123 45 67",
            "lidnummer": "12345678901"}
@@ -142,6 +143,12 @@ class ComplaintExplorer(ModelExplorer):
             deadline = deadlines.get(rule)
             if not deadline:
                 continue
+            days = deadline.get("dagen")
+            if not isinstance(days, int) or not 1 <= days <= MAX_INTERVAL_DAYS:
+                self.fail(element, f"het interval '{rule}' is {days} dagen: een herhalende timer "
+                                   "van 0 dagen stuurt bij elke ronde van de worker een bericht, "
+                                   "een van jaren nooit; zet in de termijnentabel een aantal "
+                                   f"dagen van 1 tot {MAX_INTERVAL_DAYS} voor deze regel")
             rolls = bool(deadline.get("doorschuiven"))
             if deadline.get("eenheid") != CALENDAR_DAYS or rolls:
                 self.fail(element, f"het interval '{rule}' telt in {deadline.get('eenheid')}"

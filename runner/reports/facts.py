@@ -9,9 +9,9 @@ the outbox, a letter marked posted) are recorded by :func:`notice_left` (handed 
 outbox and the post room the same way). The reports
 (``runner.reports.figures``) aggregate these rows in SQL.
 
-The process-data names read here are those of the forms' ``resultaat`` properties in the
-diagram and the deadline names of ``termijnen.dmn``; a model that renames them must rename
-them here too (``tests/test_reports.py`` drives the real diagram and would fail).
+The process data read here is found under the names the model declares (``rapportgegevens``
+in ``instellingen.json``, :func:`report_variables`); the deadlines under their names in
+``termijnen.dmn``.
 """
 
 from __future__ import annotations
@@ -41,9 +41,14 @@ ACK, ANSWER, NATIONAL_ANSWER, STATUS = (
 # answer counts when it is produced; a status update starts a new interval.
 ACK_NOTICE, ANSWER_NOTICE, NATIONAL_NOTICE, STATUS_NOTICE = (
     "ontvangstmelding", "antwoord", "antwoord_nationaal", "statusbericht")
-# Process data written by the forms (the ``resultaat`` of each user task).
+# What the reports read of the process data, each under the name the model declares in
+# ``rapportgegevens`` of instellingen.json (the ``resultaat`` of a user task or a message's
+# variable; ``klachten lint`` checks the model writes it): the admissibility decision, the
+# answer, the member's disagreement, the national answer.
+REPORT_DATA = "rapportgegevens"
 ADMISSIBILITY, ANSWER_DATA, DISAGREEMENT, NATIONAL_DATA = (
     "ontvankelijkheid", "antwoord", "niet_akkoord", "nationaal_antwoord")
+REPORT_ROLES = (ADMISSIBILITY, ANSWER_DATA, DISAGREEMENT, NATIONAL_DATA)
 UNDELIVERABLE_CHANNEL = "geen"  # an anonymous complaint without address: nothing can leave
 
 
@@ -82,7 +87,7 @@ def derive(session: Session, dossier: Dossier, case: Case | ClosedCase, definiti
     facts = Facts(**stored) if stored is not None else _new_facts(dossier, definition_id, timezone)
     data = case.data()
     deadlines = case.deadlines(data)
-    _classify(facts, data)
+    _classify(facts, data, report_variables(as_model(case.model).settings))
     _take_deadlines(facts, deadlines)
     produced = connection.execute(_PRODUCED_NOTICES, {"key": dossier.id, "now": now}).all()
     _record_notices(facts, produced, deadlines, now)
@@ -115,14 +120,21 @@ def _new_facts(dossier: Dossier, definition_id: int, timezone: ZoneInfo) -> Fact
         channel=dossier.channel, escalated=False, status_met=0, status_missed=0))
 
 
-def _classify(facts: Facts, data: dict) -> None:
-    decision = data.get(ADMISSIBILITY) or {}
+def report_variables(settings: dict) -> dict[str, str]:
+    """Each of :data:`REPORT_ROLES` -> the process data it is read from in this model."""
+    declared = settings.get(REPORT_DATA)
+    declared = declared if isinstance(declared, dict) else {}
+    return {role: str(declared.get(role, role)) for role in REPORT_ROLES}
+
+
+def _classify(facts: Facts, data: dict, names: dict[str, str]) -> None:
+    decision = data.get(names[ADMISSIBILITY]) or {}
     if decision.get("ontvankelijk") in ("ja", "nee"):
         facts.admissible = decision["ontvankelijk"] == "ja"
         facts.inadmissible_reason = None if facts.admissible else decision.get("reden")
-    facts.answer_outcome = (data.get(ANSWER_DATA) or {}).get("uitkomst")
-    facts.escalated = data.get(DISAGREEMENT) is not None
-    facts.national_outcome = (data.get(NATIONAL_DATA) or {}).get("uitkomst")
+    facts.answer_outcome = (data.get(names[ANSWER_DATA]) or {}).get("uitkomst")
+    facts.escalated = data.get(names[DISAGREEMENT]) is not None
+    facts.national_outcome = (data.get(names[NATIONAL_DATA]) or {}).get("uitkomst")
 
 
 def _due(deadlines: dict[str, dict], name: str) -> datetime | None:
