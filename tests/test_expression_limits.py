@@ -3,10 +3,12 @@ and size caps, each refused with a clear error (issue 14, item 9, first half).""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from runner.bpmn.errors import ExpressionRejected
-from runner.bpmn.expressions import MAX_SIZE, MAX_STEPS, RestrictedEnvironment
+from runner.bpmn.expressions import MAX_MADE, MAX_SIZE, MAX_STEPS, RestrictedEnvironment
 
 
 @pytest.fixture
@@ -126,3 +128,73 @@ def test_a_deployed_model_with_an_endless_condition_cannot_stall_the_runner(klac
     assert "te veel stappen (meer dan 100000)" in incident.error or (
         "duurt te lang" in incident.error)
     assert before.incidents == ()
+
+
+# --------------------------------------------------------------- issue 25, item 3 (probe)
+
+@pytest.mark.parametrize(("expression", "reason"), [
+    ("pow(3, 1 << 20000, (1 << 20000) + 1)", "berekening te zwaar"),  # 32 s in one C call
+    ("pow(3, 10 ** 6000, 10 ** 300 + 7)", "berekening te zwaar"),
+    ("'x' * 10 ** 9", "te groot"),
+    ("sum([[0] * 999999] * 100, [])", "te groot"),
+])
+def test_one_c_call_cannot_bypass_the_budget(env, expression, reason):
+    started = time.monotonic()
+    with pytest.raises(ExpressionRejected, match=reason):
+        env.evaluate(expression, {})
+    assert time.monotonic() - started < 0.5
+
+
+def test_a_loop_keeping_strings_of_a_megabyte_is_stopped(env):
+    """The probe's loop reached 2.4 GB: each string was allowed, together they were not."""
+    script = "kept = []\nfor i in range(3000):\n    kept.append('x' * 999999)\n"
+    with pytest.raises(ExpressionRejected, match=f"te veel gemaakt \\(meer dan {MAX_MADE}"):
+        env.execute(script, {})
+
+
+def test_a_modest_modular_power_still_works(env):
+    assert env.evaluate("pow(3, 65537, 2 ** 512 + 1)", {}) == pow(3, 65537, 2 ** 512 + 1)
+    assert env.evaluate("sum([[1], [2]], [])", {}) == [1, 2]
+
+
+@pytest.mark.parametrize(("template", "reason"), [
+    ("{% for i in range(10**9) %}x{% endfor %}", "Range too big|te veel stappen"),
+    ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
+     "te veel stappen"),
+    ("{% for a in tekst %}{% for b in tekst %}{% endfor %}{% endfor %}", "te veel stappen"),
+    ("{{ 'x' * 10**9 }}", "te groot"),
+    ("{% for i in range(1000) %}{{ 'x' * 999999 }}{% endfor %}", "bericht te lang"),
+    ("{{ '{:>999999999}'.format(1) }}", "unsafe"),
+    ("{{ 'x'.ljust(10**9) }}", "unsafe"),
+    ("{{ '%999999999d' % 1 }}", "opmaak te groot"),
+    ("{{ 'x' | center(10**9) }}", "No filter named 'center'"),
+])
+def test_a_notice_template_is_bounded(template, reason):
+    from runner.definition.notice_templates import NoticeRenderer
+
+    renderer = NoticeRenderer({"proef.txt": f"Onderwerp\n\n{template}"})
+    started = time.monotonic()
+    with pytest.raises(Exception, match=reason):
+        renderer.render("proef", {"tekst": "y" * 5000})
+    assert time.monotonic() - started < 3
+
+
+def test_a_deployed_template_loop_is_an_incident_not_a_hung_worker(klachten, processes_copy):
+    """Through the real entry points: the acknowledgement template loops 10**10 times; the
+    complaint is kept, its notice task fails within the budget, an incident names it."""
+    from conftest import complaint
+
+    from runner.definition.model import read_folder
+
+    template = processes_copy / "notices" / "nl" / "ontvangstmelding.txt"
+    template.write_text(template.read_text(encoding="utf-8") + "{% for i in range(99999) %}"
+                        "{% for j in range(99999) %}{% endfor %}{% endfor %}\n",
+                        encoding="utf-8")
+    klachten.deploy_unchecked(read_folder(processes_copy))
+    started = time.monotonic()
+    number = klachten.submit(complaint()).dossier_number
+    assert time.monotonic() - started < 10
+    [incident] = klachten.dossier(number).incidents
+    assert incident.element == "ontvangstmelding"
+    assert "te veel stappen (meer dan 100000)" in incident.error or (
+        "duurt te lang" in incident.error)

@@ -26,7 +26,13 @@ a function defined in the script) and ``MAX_SECONDS`` of wall time; every operat
 make a value much larger than its inputs (``*``, ``**``, ``<<``, ``+``, ``%``, format widths
 in ``str.format``, f-strings and ``%``, ``ljust``/``rjust``/``center``/``zfill``,
 ``expandtabs``, ``replace``, ``join``, ``range``, ``pow``) is checked before it runs, and
-the result of an expression must hold at most ``MAX_SIZE`` characters or elements.
+the result of an expression must hold at most ``MAX_SIZE`` characters or elements; ``pow``
+with a modulus is refused when its cost (exponent bits times modulus bits squared) passes
+``MAX_MODPOW``, ``sum`` of sequences beyond ``MAX_SIZE``; and everything the guarded
+operations make in one evaluation or script counts against ``MAX_MADE`` (a loop that keeps
+a thousand strings of 1 MB is refused at the tenth). These limits are checked before each C
+call runs, in the process (a subprocess per evaluation would cost more than the action
+itself); :func:`bounded` and :func:`step` give the same budget to other evaluators (templates).
 
 Ordinary runtime errors (``NameError``, ``KeyError``, ``TypeError``, ...) are left
 alone, so SpiffWorkflow wraps them as usual.
@@ -35,13 +41,15 @@ alone, so SpiffWorkflow wraps them as usual.
 from __future__ import annotations
 
 import ast
+import contextlib
+import contextvars
 import functools
 import operator
 import re
 import string
 import time
 from _string import formatter_field_name_split  # the helper behind string.Formatter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import CodeType
 from typing import Any, Literal, TypeVar, cast
 
@@ -62,7 +70,8 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (
 
 from .errors import ExpressionRejected
 
-__all__ = ["RestrictedEnvironment", "check_expression"]
+__all__ = ["RestrictedEnvironment", "bounded", "check_binary", "check_expression", "grows_text",
+           "step"]
 
 Mode = Literal["eval", "exec"]
 
@@ -94,6 +103,8 @@ MAX_SECONDS = 2.0  # wall time of one evaluation or script (a backstop for the s
 MAX_SIZE = 1_000_000  # characters or elements of one value
 MAX_INT_BITS = 100_000  # bits of one integer (about 30 000 digits)
 MAX_WIDTH = 10_000  # a width or precision in a format specification
+MAX_MODPOW = 10**9  # exponent bits x modulus bits squared of one pow(a, b, m) (< 50 ms)
+MAX_MADE = 10 * MAX_SIZE  # characters or elements all guarded operations of one run make
 _CLOCK_EVERY = 256  # steps between two looks at the clock
 
 _MESSAGE_SOURCE_LIMIT = 200
@@ -401,34 +412,67 @@ _BINARY_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
 def _binop(symbol: str, left: Any, right: Any) -> Any:
     """``left symbol right`` after checking that the result cannot be huge."""
     _BINARY_CHECKS[symbol](left, right)
-    return _BINARY_OPERATORS[symbol](left, right)
+    return _made(_BINARY_OPERATORS[symbol](left, right))
+
+
+def grows_text(name: str) -> bool:
+    """Whether the str method ``name`` can make a text much larger than itself."""
+    return name in _STR_GROWERS or name in _STR_FORMATTERS
+
+
+def check_binary(symbol: str, left: Any, right: Any) -> None:
+    """Refuse ``left symbol right`` when its result would be huge (for other evaluators, such
+    as the notice templates' sandbox); raises :class:`ExpressionRejected`."""
+    check = _BINARY_CHECKS.get(symbol)
+    try:
+        if check is not None:
+            check(left, right)
+        if symbol == "**" and _is_int(left) and _is_int(right):
+            _check_power(left, right)
+    except _Forbidden as exc:
+        raise ExpressionRejected(str(exc)) from None
 
 
 def _format(value: Any, conversion: str, spec: str) -> str:
     """An f-string field: ``!s``/``!r``/``!a``, then ``format`` with a checked spec."""
     converters: dict[str, Callable[[Any], Any]] = {"s": str, "r": repr, "a": ascii}
     converted = converters.get(conversion, lambda v: v)(_sized(value))
-    return format(converted, _checked_spec(spec))
+    return _made(format(converted, _checked_spec(spec)))
 
 
 def _guarded_pow(base: Any, exponent: Any, modulus: Any = None) -> Any:
+    """``pow`` with its cost checked first: with a modulus, one C call squares numbers of
+    the modulus' size once per bit of the exponent (``pow(3, 1 << 20000, (1 << 20000) + 1)``
+    ran for 32 s without meeting the step or time budget)."""
     if modulus is None:
         _check_power(base, exponent)
-    return pow(base, exponent, modulus)
+    elif (_is_int(exponent) and _is_int(modulus)
+          and abs(exponent).bit_length() * modulus.bit_length() ** 2 > MAX_MODPOW):
+        raise _Forbidden("berekening te zwaar (pow met een te grote exponent of modulus)")
+    return _made(pow(base, exponent, modulus))
+
+
+def _guarded_sum(values: Any, start: Any = 0) -> Any:
+    """``sum`` that refuses to add up sequences beyond MAX_SIZE (one C call, quadratic)."""
+    items = list(values)
+    first = _length(start)
+    if first is not None and first + sum(_length(item) or 0 for item in items) > MAX_SIZE:
+        raise _too_large()
+    return _made(sum(items, start))
 
 
 def _guarded_range(*args: int) -> range:
     numbers = range(*args)
     if len(numbers) > MAX_SIZE:
         raise _too_large()
-    return numbers
+    return _made(numbers)  # what list(range(...)) makes
 
 
 def _padding(method: Callable[..., str]) -> Callable[..., str]:
     def padded(width: int, *args: Any) -> str:
         if _is_int(width) and width > MAX_SIZE:
             raise _too_large()
-        return method(width, *args)
+        return _made(method(width, *args))
     return padded
 
 
@@ -436,7 +480,7 @@ def _expandtabs(text: str) -> Callable[..., str]:
     def expand(tabsize: int = 8) -> str:
         if _is_int(tabsize) and text.count("\t") * max(tabsize, 0) + len(text) > MAX_SIZE:
             raise _too_large()
-        return text.expandtabs(tabsize)
+        return _made(text.expandtabs(tabsize))
     return expand
 
 
@@ -446,7 +490,7 @@ def _replace(text: str) -> Callable[..., str]:
             found = text.count(old) if count < 0 else min(count, text.count(old))
             if len(text) + found * (len(new) - len(old)) > MAX_SIZE:
                 raise _too_large()
-        return text.replace(old, new, count)
+        return _made(text.replace(old, new, count))
     return replace
 
 
@@ -456,10 +500,12 @@ def _join(separator: str) -> Callable[..., str]:
         total = sum(len(i) for i in items if isinstance(i, str))
         if total + len(separator) * max(len(items) - 1, 0) > MAX_SIZE:
             raise _too_large()
-        return separator.join(items)
+        return _made(separator.join(items))
     return join
 
 
+# str methods that can make a text much larger than itself (guarded here; the notice
+# templates' sandbox refuses them).
 _STR_GROWERS: dict[str, Callable[[str], Callable[..., str]]] = {
     "ljust": lambda text: _padding(text.ljust),
     "rjust": lambda text: _padding(text.rjust),
@@ -472,11 +518,19 @@ _STR_GROWERS: dict[str, Callable[[str], Callable[..., str]]] = {
 
 
 class _Budget:
-    """The steps and the time one evaluation or script may use."""
+    """The steps, the time and the size of what guarded operations make that one evaluation
+    or script may use."""
 
     def __init__(self) -> None:
         self.steps = 0
+        self.made = 0
         self.deadline = time.monotonic() + MAX_SECONDS
+
+    def make(self, size: int) -> None:
+        self.made += size
+        if self.made > MAX_MADE:
+            raise _Forbidden(f"te veel gemaakt (meer dan {MAX_MADE} tekens of elementen in "
+                             "één berekening)")
 
     def step(self, value: Any = None) -> Any:
         self.steps += 1
@@ -493,6 +547,42 @@ class _Budget:
 
     def guards(self) -> dict[str, Any]:
         return {"_getiter_": self.iterate, "_step_": self.step}
+
+
+_CURRENT: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+    "expression_budget", default=None)
+
+
+def _made(value: _T) -> _T:
+    """Count what a guarded operation made against the running evaluation's budget: a loop
+    of 1 MB strings (each one allowed) must not fill the memory."""
+    size = _length(value)
+    budget = _CURRENT.get()
+    if size and budget is not None:
+        budget.make(size)
+    return value
+
+
+@contextlib.contextmanager
+def bounded() -> Iterator[_Budget]:
+    """A fresh budget for one evaluation (also for the notice templates' sandbox)."""
+    budget = _Budget()
+    token = _CURRENT.set(budget)
+    try:
+        yield budget
+    finally:
+        _CURRENT.reset(token)
+
+
+def step(value: Any = None) -> Any:
+    """One step of the running budget (a loop item); raises ExpressionRejected when spent."""
+    budget = _CURRENT.get()
+    if budget is None:
+        return value
+    try:
+        return budget.step(value)
+    except _Forbidden as exc:
+        raise ExpressionRejected(str(exc)) from None
 
 
 def _guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
@@ -557,7 +647,7 @@ def _inplacevar(op: str, target: Any, value: Any) -> Any:
     check = _BINARY_CHECKS.get(op[:-1])
     if check:
         check(target, value)
-    return function(target, value)
+    return _made(function(target, value))
 
 
 def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -583,8 +673,8 @@ _OFFERED_BUILTINS: dict[str, Any] = {
     "len": len,
     "min": min,
     "max": max,
-    "sum": sum,
-    "sorted": sorted,
+    "sum": _guarded_sum,
+    "sorted": lambda *args, **kwargs: _made(sorted(*args, **kwargs)),
     "reversed": reversed,
     "any": any,
     "all": all,
@@ -657,11 +747,15 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         scope.update(external_context or {})
         scope.update(context)
         scope.update(self._runtime)  # last, so task data cannot shadow the guards
-        scope.update(_Budget().guards())
+        budget = _Budget()
+        scope.update(budget.guards())
+        token = _CURRENT.set(budget)
         try:
             return _sized(eval(code, scope))
         except _Forbidden as exc:
             raise _from_guard(expression, exc) from None
+        finally:
+            _CURRENT.reset(token)
 
     def execute(
         self,
@@ -676,7 +770,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         context.update(self.globals)
         context.update(external)
         context.update(self._runtime)
-        context.update(_Budget().guards())
+        budget = _Budget()
+        context.update(budget.guards())
+        token = _CURRENT.set(budget)
         try:
             exec(code, context)
             _sized({name: value for name, value in context.items()
@@ -684,6 +780,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         except _Forbidden as exc:
             raise _from_guard(script, exc) from None
         finally:
+            _CURRENT.reset(token)
             self._clean_context(context, external)
             context.update(shadowed)
         return True
