@@ -1,5 +1,5 @@
 """The beheerder's work: lint and deploy ``processes/``, the deployed versions with their
-running dossiers, and the users."""
+running dossiers, the open incidents, and the users."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from sqlalchemy import and_, func, select
 
 from runner.accounts.users import ADMINISTER, Account, Accounts
 from runner.bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from runner.bpmn.store import Definition, Instance, transaction
+from runner.bpmn.store import Definition, Incident, Instance, transaction
 from runner.definition.model import default_processes_dir
 from runner.design.dossier_migration import DossierMigrations, Selection
 from runner.service import Deployment, Klachten, _iso
+from runner.store import Dossier
+
+MAX_LISTED_INCIDENTS = 200
 
 
 class Admin:
@@ -38,6 +41,19 @@ class Admin:
                 .order_by(Definition.id.desc())).all()
             return [{"versie": id_, "gedeployed_op": _iso(at), "hash": digest[:12],
                      "lopende_dossiers": running} for id_, at, digest, running in rows]
+
+    def open_incidents(self, account: Account) -> list[dict[str, Any]]:
+        """The open incidents of every dossier, oldest first: what a model failure left to
+        fix (deploy a fixed version, migrate the dossier, retry it on its page)."""
+        self._check(account)
+        with transaction(self.klachten.factory) as session:
+            rows = session.execute(
+                select(Dossier.number, Incident.element, Incident.error, Incident.created_at)
+                .join(Dossier, Dossier.id == Incident.dossier_id)
+                .where(Incident.resolved_at.is_(None))
+                .order_by(Incident.created_at, Incident.id).limit(MAX_LISTED_INCIDENTS)).all()
+            return [{"dossiernummer": number, "element": element, "fout": error[:300],
+                     "sinds": _iso(at)} for number, element, error, at in rows]
 
     def lint(self, account: Account) -> list[str]:
         from runner.design.lint import lint

@@ -30,7 +30,8 @@ def processes() -> str:
 
 def _processes_page(problems: list[str] | None, refused: bool = False) -> str:
     return render_template("processen.html", problems=problems, refused=refused,
-                           versions=runner().admin.versions(signed_in()))
+                           versions=runner().admin.versions(signed_in()),
+                           incidents=runner().admin.open_incidents(signed_in()))
 
 
 @bp.post("/processen/lint")
