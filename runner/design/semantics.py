@@ -89,25 +89,9 @@ def _literal(text: str | None) -> object:
         return None
 
 
-def dmn_outputs(roots: dict[str, etree._Element]) -> Iterator[tuple[str, str, str, str]]:
-    """``(file, rule id, field, value)`` of every literal text a DMN rule outputs."""
-    for file, root in roots.items():
-        if not file.endswith(".dmn"):
-            continue
-        for table in root.iter("{*}decisionTable"):
-            columns = [(output.get("name") or "").rsplit(".", 1)[-1]
-                       for output in table.iterchildren("{*}output")]
-            for rule in table.iterchildren("{*}rule"):
-                entries = list(rule.iterchildren("{*}outputEntry"))
-                for column, entry in zip(columns, entries, strict=False):
-                    value = _literal(entry.findtext("{*}text"))
-                    if isinstance(value, str) and value:
-                        yield file, rule.get("id") or "", column, value
-
-
-def deadline_days(roots: dict[str, etree._Element]) -> list[Found]:
-    """Every number of days a DMN rule gives is a whole number from 0 to MAX_DAYS."""
-    found: list[Found] = []
+def _output_entries(roots: dict[str, etree._Element]
+                    ) -> Iterator[tuple[str, str, str, str]]:
+    """``(file, rule id, column, text)`` of every output entry of every DMN rule."""
     for file, root in roots.items():
         if not file.endswith(".dmn"):
             continue
@@ -117,14 +101,28 @@ def deadline_days(roots: dict[str, etree._Element]) -> list[Found]:
             for rule in table.iterchildren("{*}rule"):
                 for column, entry in zip(columns, rule.iterchildren("{*}outputEntry"),
                                          strict=False):
-                    text = (entry.findtext("{*}text") or "").strip()
-                    value = _literal(text)
-                    if value is None and text:
-                        continue  # computed when the rule runs
-                    if column == DAYS and (isinstance(value, bool) or not isinstance(
-                            value, int) or not 0 <= value <= MAX_DAYS):
-                        found.append((file, rule.get("id") or "",
-                                      f"'{DAYS}' is {text or 'leeg'}: een termijn telt een "
+                    yield (file, rule.get("id") or "", column,
+                           (entry.findtext("{*}text") or "").strip())
+
+
+def dmn_outputs(roots: dict[str, etree._Element]) -> Iterator[tuple[str, str, str, str]]:
+    """``(file, rule id, field, value)`` of every literal text a DMN rule outputs."""
+    for file, rule, column, text in _output_entries(roots):
+        value = _literal(text)
+        if isinstance(value, str) and value:
+            yield file, rule, column, value
+
+
+def deadline_days(roots: dict[str, etree._Element]) -> list[Found]:
+    """Every number of days a DMN rule gives is a whole number from 0 to MAX_DAYS (a value
+    computed when the rule runs is checked by the model run)."""
+    found: list[Found] = []
+    for file, rule, column, text in _output_entries(roots):
+        value = _literal(text)
+        if column != DAYS or (value is None and text):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DAYS:
+            found.append((file, rule, f"'{DAYS}' is {text or 'leeg'}: een termijn telt een "
                                       f"geheel aantal dagen van 0 tot {MAX_DAYS}; vul dat in"))
     return found
 
