@@ -33,6 +33,12 @@ SATISFACTION_TASK = """
     </bpmn:userTask>
     <bpmn:sequenceFlow id="f_tevredenheid_aanbeveling" sourceRef="tevredenheid"
       targetRef="aanbeveling" />"""
+# Its drawing, in the lane of the mediators below "Aanbeveling voor verbetering".
+SATISFACTION_DRAWING = """
+      <bpmndi:BPMNShape id="tevredenheid_di" bpmnElement="tevredenheid"><dc:Bounds x="3170"
+        y="510" width="100" height="80" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNEdge id="f_tevredenheid_aanbeveling_di" bpmnElement="f_tevredenheid_aanbeveling">
+        <di:waypoint x="3220" y="510" /><di:waypoint x="3220" y="500" /></bpmndi:BPMNEdge>"""
 
 
 def copy_processes(target: Path) -> Path:
@@ -60,6 +66,12 @@ def remove_element(diagram: Path, element: str, incoming: str, outgoing: str) ->
     text = text.replace(f"<bpmn:incoming>{outgoing}</bpmn:incoming>",
                         f"<bpmn:incoming>{incoming}</bpmn:incoming>")
     text = text.replace(f"<bpmn:flowNodeRef>{element}</bpmn:flowNodeRef>", "")
+    text, removed = re.subn(rf'\s*<bpmndi:BPMNShape id="{element}_di".*?</bpmndi:BPMNShape>', "",
+                            text, flags=re.S)
+    assert removed == 1, f"{element}_di"
+    text, removed = re.subn(rf'\s*<bpmndi:BPMNEdge id="{outgoing}_di".*?</bpmndi:BPMNEdge>', "",
+                            text, flags=re.S)
+    assert removed == 1, f"{outgoing}_di"
     diagram.write_text(text, encoding="utf-8")
 
 
@@ -80,8 +92,11 @@ def version_two(target: Path) -> Path:
     _edit(diagram, "<bpmn:flowNodeRef>aanbeveling</bpmn:flowNodeRef>",
           "<bpmn:flowNodeRef>aanbeveling</bpmn:flowNodeRef>"
           "<bpmn:flowNodeRef>tevredenheid</bpmn:flowNodeRef>")
+    _edit(diagram, "</bpmndi:BPMNPlane>", SATISFACTION_DRAWING + "\n    </bpmndi:BPMNPlane>")
     (folder / "forms" / "tevredenheid.json").write_text(json.dumps(SATISFACTION_FORM),
                                                           encoding="utf-8")
+    _edit(folder / "instellingen.json", '"geen_persoonsgegevens": [',
+          '"geen_persoonsgegevens": ["tevredenheid.tevreden", ')
     labels_file = folder / "labels.json"
     labels = json.loads(labels_file.read_text(encoding="utf-8"))
     labels["taak"]["tevredenheid"] = {"nl": "Tevredenheid navragen",
@@ -100,6 +115,7 @@ def without_answer_task(target: Path) -> Path:
     folder = copy_processes(target)
     remove_element(folder / "klachtenprocedure.bpmn", "gemotiveerd_antwoord",
                    "f_onderzoek_antwoord", "f_antwoord_versturen")
+    _edit(folder / "instellingen.json", '"antwoord": "antwoord"', '"antwoord": null')
     return folder
 
 

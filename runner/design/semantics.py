@@ -32,7 +32,7 @@ from lxml import etree
 from runner.bpmn.definitions import FORMS_DIR
 from runner.bpmn.forms import FORM_ONLY
 from runner.bpmn.structure_lint import BPMN, local
-from runner.definition.model import NOTICES_DIR, SETTINGS
+from runner.definition.model import LABELS, NOTICES_DIR, SETTINGS
 from runner.definition.rule_texts import RULE_VALUE
 from runner.members.public_form import PUBLIC_FORM
 from runner.members.status_page import TEXTS as STATUS_TEXTS
@@ -224,6 +224,9 @@ def placeholders(files: dict[str, str], json: dict[str, Any]) -> list[Found]:
             found += _unknown(name, value, lambda path, text: bool(RULE_VALUE.fullmatch(text)),
                               "alleen {termijn.dagen} met een termijn uit termijnen.dmn, "
                               "bv. {statusbericht.dagen}")
+        elif name == LABELS:
+            found += _unknown(name, value, lambda path, text: False,
+                              "geen: een label wordt getoond zoals het er staat")
         elif name.startswith(f"{NOTICES_DIR}/") and name.endswith("/labels.json"):
             found += _unknown(
                 name, value,
@@ -388,13 +391,16 @@ def report_data(json: dict[str, Any], roots: dict[str, etree._Element]) -> list[
     written = written_variables(roots)
     found: list[Found] = []
     for role in REPORT_ROLES:
-        variable = declared.get(role)
+        variable = declared.get(role, role)
+        if variable is None:
+            continue  # a model without it: the reports leave that fact empty
         if not isinstance(variable, str) or variable not in written:
             found.append((SETTINGS, f"{REPORT_DATA}.{role}",
                           f"de rapporten lezen '{role}' uit het procesgegeven '{variable}', "
                           "maar geen taak of bericht in het model schrijft dat (resultaat of "
                           "messageVariable); zet hier de naam die het model gebruikt ("
-                          f"{', '.join(sorted(written))})"))
+                          f"{', '.join(sorted(written))}), of null als het model dit niet "
+                          "meer kent"))
     return found
 
 

@@ -121,10 +121,11 @@ def _new_facts(dossier: Dossier, definition_id: int, timezone: ZoneInfo) -> Fact
 
 
 def report_variables(settings: dict) -> dict[str, str]:
-    """Each of :data:`REPORT_ROLES` -> the process data it is read from in this model."""
+    """Each of :data:`REPORT_ROLES` -> the process data it is read from in this model ("":
+    declared ``null``, a model without it; the reports then leave that fact empty)."""
     declared = settings.get(REPORT_DATA)
     declared = declared if isinstance(declared, dict) else {}
-    return {role: str(declared.get(role, role)) for role in REPORT_ROLES}
+    return {role: str(declared.get(role, role) or "") for role in REPORT_ROLES}
 
 
 def _classify(facts: Facts, data: dict, names: dict[str, str]) -> None:
