@@ -57,6 +57,7 @@ from runner.notices.letters import letter_labels
 from runner.operators import dossier_number_problem
 from runner.service import UNDELIVERABLE_MESSAGE, separated_from
 from runner.work.dossier_view import MESSAGES as MEDIATOR_MESSAGES
+from runner.work.follow_up import DUPLICATE_MESSAGE
 
 __all__ = ["ERROR", "NOTICE_OPERATOR", "WARNING", "ComplaintLinter", "Problem", "errors", "lint",
            "lint_files"]
@@ -95,9 +96,10 @@ class ComplaintLinter(ModelLinter[Model]):
     """The generic checks, and those of the procedure's own files and conventions."""
 
     # What the procedure sends to a dossier: the member's status page (disagreement,
-    # withdrawal), the mediator's dossier page and the CLI (the same), the outbox (a bounce).
+    # withdrawal), the mediator's dossier page and the CLI (the same), the outbox (a bounce),
+    # the follow-up desk (a duplicate). A feature that sends a new message adds it here.
     external_messages = frozenset({DISAGREE, WITHDRAW, UNDELIVERABLE_MESSAGE,
-                                   *MEDIATOR_MESSAGES})
+                                   *MEDIATOR_MESSAGES, DUPLICATE_MESSAGE})
 
     def check_files(self) -> None:
         self.check_templates()
