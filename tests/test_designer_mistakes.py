@@ -55,15 +55,24 @@ def _unclassified_field(folder: Path) -> None:
           '"x-widget": "textarea"}, ')
 
 
+_ONDERZOEK_SHAPE = re.compile(r'<bpmndi:BPMNShape id="onderzoek_di".*?</bpmndi:BPMNShape>',
+                              re.S)
+
+
+def _redraw(folder: Path, change) -> None:
+    path = folder / BPMN
+    text, count = _ONDERZOEK_SHAPE.subn(change, path.read_text(encoding="utf-8"))
+    assert count == 1
+    path.write_text(text, encoding="utf-8")
+
+
 def _drawn_in_another_lane(folder: Path) -> None:
-    _edit(folder, BPMN, '<dc:Bounds x="1530" y="420" width="100" height="80" />',
-          '<dc:Bounds x="1530" y="680" width="100" height="80" />')
+    """The shape of "onderzoek" moved into the national mediator's lane (y 600-860)."""
+    _redraw(folder, lambda shape: re.sub(r' y="\d+"', ' y="680"', shape[0]))
 
 
 def _not_drawn(folder: Path) -> None:
-    _edit(folder, BPMN, '<bpmndi:BPMNShape id="onderzoek_di" bpmnElement="onderzoek">'
-                        '<dc:Bounds x="1530" y="420" width="100" height="80" />'
-                        '</bpmndi:BPMNShape>', "")
+    _redraw(folder, lambda shape: "")
 
 
 MISTAKES = {
