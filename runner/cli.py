@@ -427,6 +427,30 @@ def dossier(number: str, as_json: bool) -> None:
     _out(info, as_json, "" if as_json else _dossier_text(klachten, info))
 
 
+@main.command()
+@click.argument("number")
+@click.argument("text")
+@click.option("--user", required=True, help="The mediator who writes the note.")
+@click.option("--contact", type=click.Choice(["phone", "email", "letter", "visit"]),
+              help="Log a contact with the complainant instead of an internal note.")
+@click.option("--direction", type=click.Choice(["in", "out"]),
+              help="With --contact: from (in) or to (out) the complainant.")
+@click.option("--date", "day", help="With --contact: its day, YYYY-MM-DD (default today).")
+@click.option("--corrects", type=int, help="The number of the note this one corrects.")
+@click.option("--json", "as_json", is_flag=True, help="The note as JSON.")
+def note(number: str, text: str, user: str, contact: str | None, direction: str | None,
+         day: str | None, corrects: int | None, as_json: bool) -> None:
+    """Add a note or a logged contact to a dossier (staff only).
+
+    Notes are append-only: correct one with a new note and --corrects."""
+    from runner.work.case_notes import CaseNotes, NewNote
+
+    accounts = _accounts()
+    made = CaseNotes(accounts.klachten).add(accounts.working(user), number, NewNote(
+        text, contact or "", direction or "", day or "", corrects))
+    _out(made, as_json, f"notitie {made.id} toegevoegd aan dossier {number}")
+
+
 def _dossier_text(klachten: Klachten, info: DossierInfo) -> str:
     from runner.work.case_summary import deadlines_done
 

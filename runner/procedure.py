@@ -13,15 +13,16 @@ from runner.design.model_run import ComplaintExplorer
 from runner.operators import OPERATORS
 from runner.reports import facts
 from runner.service import Klachten, ProcedurePlugins
-from runner.work import ownership
+from runner.work import drafts, ownership
 
 
 def plugins() -> ProcedurePlugins:
     """The complaint procedure's operators, save hooks (the report facts; a dossier's new
-    tasks to its owner), lint checks and model run, and what records a notice that left
-    (the report facts again)."""
+    tasks to its owner; the end of a task's drafts), lint checks and model run, and what
+    records a notice that left (the report facts again)."""
     return ProcedurePlugins(operators=OPERATORS,
-                            save_hooks=(facts.after_save, ownership.after_save),
+                            save_hooks=(facts.after_save, ownership.after_save,
+                                        drafts.after_save),
                             linter=ComplaintLinter, explorer=ComplaintExplorer,
                             notice_left=(facts.notice_left,))
 

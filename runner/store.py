@@ -1,5 +1,6 @@
 """The application's tables: dossiers and their numbers, the outbox, the improvement
-register, report facts, accounts, web sessions, the access log and rate limits.
+register, report facts, accounts, web sessions, the access log, rate limits, and the
+mediators' case notes and drafts.
 
 They share :class:`runner.bpmn.store.Base` with the runner's own tables (instances, open
 tasks, audit); Alembic (``runner/migrations``) creates and upgrades both.
@@ -7,16 +8,18 @@ tasks, audit); Alembic (``runner/migrations``) creates and upgrades both.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -283,3 +286,40 @@ class PasswordReset(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DossierNote(Base):
+    """An internal note or a logged contact (phone, e-mail, letter, visit) on a dossier
+    (``runner.work.case_notes``): append-only, staff only. A correction is a new note that
+    names the one it corrects (``corrects_id``); erasure deletes a dossier's notes."""
+
+    __tablename__ = "dossier_notes"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # "" for an internal note; phone, email, letter or visit for a contact.
+    contact: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    direction: Mapped[str] = mapped_column(String(3), default="", server_default="")
+    contact_on: Mapped[date | None] = mapped_column(Date())
+    text: Mapped[str] = mapped_column(Text)
+    corrects_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("dossier_notes.id"))
+
+
+class TaskDraft(Base):
+    """What a user typed in a long text field of an open task, not sent yet
+    (``runner.work.drafts``): one row per task, user and field, shown only to that user,
+    deleted when the task is no longer open and when the dossier is erased."""
+
+    __tablename__ = "task_drafts"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    user: Mapped[str] = mapped_column(String(100))
+    field: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("task_id", "user", "field",
+                                       name="uq_task_drafts_task_user_field"),)

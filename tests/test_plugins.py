@@ -23,7 +23,7 @@ from runner.procedure import plugins
 from runner.reports import facts
 from runner.service import Klachten
 from runner.store import DossierFacts
-from runner.work import ownership
+from runner.work import drafts, ownership
 
 
 def test_the_procedure_hands_over_all_its_plugins():
@@ -32,7 +32,7 @@ def test_the_procedure_hands_over_all_its_plugins():
     assert sorted(handed.operators) == ["close_dossier", "compute_deadline", "compute_deadlines",
                                         "produce_notice", "record_recommendations",
                                         "register_dossier"]
-    assert handed.save_hooks == (facts.after_save, ownership.after_save)
+    assert handed.save_hooks == (facts.after_save, ownership.after_save, drafts.after_save)
     assert handed.notice_left == (facts.notice_left,)
     assert (handed.linter, handed.explorer) == (ComplaintLinter, ComplaintExplorer)
 

@@ -28,6 +28,7 @@ from runner.bpmn.forms import validate_form
 from runner.reports.improvement_register import Entry, RegisterQuery
 from runner.results import to_json
 from runner.service import COMPLAINT_FORM
+from runner.work.case_notes import NewNote
 from runner.work.inbox import InboxQuery
 
 from .extension import runner
@@ -35,6 +36,7 @@ from .openapi import (
     COMPLETE_BODY,
     MAX_INTEGER,
     MESSAGE_BODY,
+    NOTE_BODY,
     PASSWORD_BODY,
     REGISTER_QUERY,
     TASK_QUERY,
@@ -196,6 +198,21 @@ def change_password() -> Response:
     body = _body(PASSWORD_BODY)
     runner().accounts.change_password(_account(), body["huidig"], body["nieuw"])
     return Response(status=204)
+
+
+@bp.get("/dossiers/<number>/notities")
+@api(READ_DOSSIERS)
+def notes(number: str) -> Response:
+    return jsonify(notities=to_json(runner().notes.notes(_account(), number, "notities (API)")))
+
+
+@bp.post("/dossiers/<number>/notities")
+@api(WORK_TASKS)
+def add_note(number: str) -> Response:
+    note = runner().notes.add(_account(), number, NewNote.from_fields(_body(NOTE_BODY)))
+    response = jsonify(to_json(note))
+    response.status_code = 201
+    return response
 
 
 @bp.get("/aanbevelingen")

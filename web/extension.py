@@ -26,7 +26,10 @@ from runner.reports.figures import ReportDesk
 from runner.reports.improvement_register import Register
 from runner.service import Klachten
 from runner.settings import Settings
+from runner.work.answer_forms import Answers
+from runner.work.case_notes import CaseNotes
 from runner.work.dossier_view import DossierDesk
+from runner.work.drafts import Drafts
 from runner.work.inbox import Inbox
 from runner.work.intake import Intake
 
@@ -50,6 +53,9 @@ class Runner:
     rectification: Rectification
     processing_register: ProcessingRegister
     form_limits: SubmissionLimits
+    notes: CaseNotes
+    drafts: Drafts
+    answers: Answers
 
 
 def init_settings(app: Flask, loaded: Settings) -> None:
@@ -73,13 +79,15 @@ def init_app(app: Flask) -> Runner:
     accounts = Accounts(klachten, logins, timedelta(hours=config.staff_session_hours))
     form_limits = SubmissionLimits.of(config.form_per_address_per_hour,
                                       config.form_per_email_per_day)
+    inbox = Inbox(klachten, accounts)
     app.extensions[EXTENSION] = Runner(klachten, StatusDesk(klachten, limit), accounts,
-                                       Inbox(klachten, accounts), DossierDesk(klachten),
+                                       inbox, DossierDesk(klachten),
                                        Intake(klachten), Admin(klachten, accounts),
                                        Register(klachten), ReportDesk(klachten),
                                        Retention(klachten), SubjectAccess(klachten),
                                        Rectification(klachten), ProcessingRegister(klachten),
-                                       form_limits)
+                                       form_limits, CaseNotes(klachten), Drafts(klachten, inbox),
+                                       Answers(klachten, inbox))
     return app.extensions[EXTENSION]
 
 

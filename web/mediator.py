@@ -6,6 +6,8 @@ Each view calls one runner function (``runner.work.inbox``) and renders.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
@@ -60,6 +62,7 @@ def claim(task_id: str) -> ResponseReturnValue:
 # ----- a task's form
 ADD_ROW = "rij_toevoegen"
 LANGUAGE_CONFIRMED = "taal_bevestigd"  # "send it anyway" after the language warning
+TEMPLATE = "sjabloon"  # fill in an answer template (runner.work.answer_forms), nothing sent
 CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooid of "
               "geannuleerd, of het dossier veranderde. Hieronder ziet u de actuele toestand.")
 
@@ -70,8 +73,11 @@ CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooi
 def task(task_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         return _task_page(task_id)
-    if request.form.get("actie") in (ADD_ROW, RESTORE):  # draw the form again, nothing sent
-        return _task_page(task_id, add_row=request.form.get("actie") == ADD_ROW)
+    action = request.form.get("actie")
+    if action in (ADD_ROW, RESTORE):  # draw the form again, nothing sent
+        return _task_page(task_id, add_row=action == ADD_ROW)
+    if action == TEMPLATE:
+        return _with_template(task_id)
     try:
         if not request.form.get(LANGUAGE_CONFIRMED) and (warnings := runner().inbox
                 .language_warnings(signed_in(), task_id, request.form)):
@@ -88,6 +94,22 @@ def task(task_id: str) -> ResponseReturnValue:
     return redirect(url_for(".inbox"))
 
 
+def _with_template(task_id: str) -> ResponseReturnValue:
+    """The form again with the chosen answer template filled in (before what the field
+    already held: nothing typed is lost) and its choices set; kept as a draft."""
+    try:
+        filled = runner().answers.fill(signed_in(), task_id, request.form.get("sjabloon", ""))
+    except ValidationFailed as error:
+        return _task_page(task_id, error=error), 400
+    typed = request.form.get(filled.field, "").strip()
+    text = f"{filled.text}\n{typed}" if typed else filled.text
+    values = {**request.form.to_dict(), filled.field: text, **filled.choices}
+    runner().drafts.save(signed_in(), task_id, filled.field, text)
+    flash(str(_l("Sjabloon \u201c%(title)s\u201d ingevuld. Pas de tekst aan voor u de taak "
+                 "voltooit.", title=filled.title)))
+    return _task_page(task_id, values=values)
+
+
 def _still_open(task_id: str) -> bool:
     try:
         runner().inbox.form(signed_in(), task_id)
@@ -97,26 +119,42 @@ def _still_open(task_id: str) -> bool:
 
 
 def _task_page(task_id: str, error: ValidationFailed | None = None,
-               add_row: bool = False, language_warnings: list | None = None) -> str:
+               add_row: bool = False, language_warnings: list | None = None,
+               values: Mapping[str, str] | None = None) -> str:
     form = runner().inbox.form(signed_in(), task_id, language())
-    posted = request.form if request.method == "POST" else {}
-    rows = {f.name: row_count(posted, f.name, add_row) for f in form.fields if f.columns}
+    draft = None
+    if values is None and request.method == "POST":
+        values = request.form
+    elif values is None:  # back at the task: the user's own drafts
+        draft = runner().drafts.of(signed_in(), task_id)
+        values = draft.texts
+    rows = {f.name: row_count(values, f.name, add_row) for f in form.fields if f.columns}
     errors = field_errors(error, form.limits, labels=form.labels) if error else []
     summary = runner().dossiers.summary(signed_in(), form.dossier_number, language())
-    return render_template("taak.html", form=form, errors=errors, values=posted, rows=rows,
+    return render_template("taak.html", form=form, errors=errors, values=values, rows=rows,
                            add_row=ADD_ROW, summary=summary,
                            complainant_labels=COMPLAINANT_LABELS,
                            language_warnings=language_warnings or [],
-                           language_confirmed=LANGUAGE_CONFIRMED)
+                           language_confirmed=LANGUAGE_CONFIRMED, draft=draft,
+                           templates=runner().answers.offered(signed_in(), task_id, language()),
+                           use_template=TEMPLATE)
 
 
 # ----- a dossier
 @bp.get("/dossiers/<number>")
 @requires(READ_DOSSIERS)
 def dossier(number: str) -> str:
+    return dossier_page(number)
+
+
+def dossier_page(number: str, note_errors: list | None = None,
+                 note_values: Mapping[str, str] | None = None) -> str:
+    """The dossier page; with the note form's errors and what was typed in it
+    (``web.casework``)."""
     view = runner().dossiers.view(signed_in(), number, language=language())
     return render_template("dossier.html", view=view, complainant_labels=COMPLAINANT_LABELS,
-                           status_labels=STATUS_LABELS)
+                           status_labels=STATUS_LABELS, note_errors=note_errors or [],
+                           note_values=note_values or {})
 
 
 @bp.get("/dossiers/<number>/diagram.bpmn")

@@ -2,9 +2,10 @@
 
 The document is the contract both ways: ``web.api`` validates the query parameters and
 request bodies against the schemas declared here (``TASK_QUERY``, ``REGISTER_QUERY``,
-``COMPLETE_BODY``, ``MESSAGE_BODY``; a complaint against the model's ``klacht.json``) and
-refuses what they do not allow; every status the API sends is listed; the tests validate
-every response against it and generate requests from it (``tests/test_api_contract.py``).
+``COMPLETE_BODY``, ``MESSAGE_BODY``, ``NOTE_BODY``; a complaint against the model's
+``klacht.json``) and refuses what they do not allow; every status the API sends is listed;
+the tests validate every response against it and generate requests from it
+(``tests/test_api_contract.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from runner.reports.improvement_register import MAX_OWNER, SORTS, STATUSES
+from runner.work.case_notes import CONTACTS, DIRECTIONS, MAX_TEXT
 from runner.work.dossier_view import MESSAGES
 
 STRING, NULLABLE = {"type": "string"}, {"type": ["string", "null"]}
@@ -46,6 +48,23 @@ MESSAGE_BODY = {"type": "object", "required": ["naam"],
                 "properties": {"naam": {"enum": list(MESSAGES)},
                                "gegevens": {"type": "object"}},
                 "additionalProperties": False}
+NOTE_BODY = {"type": "object", "required": ["tekst"],
+             "properties": {"tekst": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT},
+                            "contact": {"enum": ["", *CONTACTS]},
+                            "richting": {"enum": ["", *DIRECTIONS]},
+                            "datum": {"type": "string", "maxLength": 10},
+                            "verbetert": {"type": "integer", "minimum": 1,
+                                          "maximum": MAX_INTEGER}},
+             "additionalProperties": False}
+NOTE: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "auteur", "op", "tekst", "contact", "richting", "datum", "verbetert"],
+    "properties": {"id": {"type": "integer"}, "auteur": STRING, "op": STRING, "tekst": STRING,
+                   "contact": {"enum": ["", *CONTACTS]},
+                   "richting": {"enum": ["", *DIRECTIONS]},
+                   "datum": {"type": ["string", "null"], "format": "date"},
+                   "verbetert": {"type": ["integer", "null"]}},
+    "additionalProperties": False}
 # What every call can answer besides its own statuses: no or a wrong token, a role without
 # the permission, the database away (503, with Retry-After).
 COMMON = (401, 403, 503)
@@ -140,6 +159,14 @@ def document(complaint: dict[str, Any]) -> dict[str, Any]:
                                 "schema": {"type": "integer", "minimum": 0,
                                            "maximum": MAX_INTEGER}}],
                 "responses": {**_ok("AanbevelingMetNotities"), **_errors(404)}}},
+            "/dossiers/{number}/notities": {
+                "get": {"summary": "De notities en contacten van een dossier (in het "
+                                   "toegangslogboek)", "parameters": [NUMBER],
+                        "responses": {**_ok("Notities"), **_errors(404)}},
+                "post": {"summary": "Een interne notitie of een contact toevoegen",
+                         "parameters": [NUMBER], "requestBody": _body(NOTE_BODY),
+                         "responses": {**_ok("Notitie", 201), **_errors(*WITH_BODY, 404,
+                                                                         409)}}},
             "/dossiers/{number}/berichten": {"post": {
                 "summary": "Een bericht aan het dossier (klager_niet_akkoord, "
                            "klacht_ingetrokken)",
@@ -206,6 +233,11 @@ def document(complaint: dict[str, Any]) -> dict[str, Any]:
                 "Tokens": {"type": "object", "required": ["tokens"], "properties": {
                     "tokens": {"type": "array", "items": TOKEN}},
                     "additionalProperties": False},
+                "Notitie": NOTE,
+                "Notities": {"type": "object", "required": ["notities"],
+                             "properties": {"notities": {"type": "array", "items": {
+                                 "$ref": "#/components/schemas/Notitie"}}},
+                             "additionalProperties": False},
                 "Aanbeveling": RECOMMENDATION,
                 "AanbevelingMetNotities": {
                     **RECOMMENDATION, "required": [*RECOMMENDATION["required"], "notities"],

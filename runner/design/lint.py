@@ -15,6 +15,9 @@ expressions, timers, gateways, flows) and those of the procedure's own files and
 * what the files mean together (:mod:`runner.design.semantics`): codes a notice prints and
   DMN suggestions, placeholders, the status messages the status page promises, the
   processing register, the data the reports read, the retention period;
+* the answer templates of ``antwoorden/`` name existing tasks, long text fields, choices and
+  categories, exist in every language and use only the known placeholders
+  (:func:`runner.definition.answer_templates.problems`);
 * the messages the diagram waits for are sent by the procedure or by the model itself, and
   the drawing and the bpmnlint rules (:mod:`runner.bpmn.structure_lint`).
 
@@ -39,6 +42,7 @@ from runner.bpmn.engine import Operator
 from runner.bpmn.errors import ERROR, WARNING, ModelError, Problem
 from runner.bpmn.lint import BPMN_NS, ModelLinter, errors, folder_problem, without_prefix
 from runner.bpmn.plugins import Plugins
+from runner.definition import answer_templates
 from runner.definition.model import (
     DIAGRAM,
     LABELS,
@@ -114,6 +118,8 @@ class ComplaintLinter(ModelLinter[Model]):
         for kind, code, language in missing_labels(model):
             self.report(LABELS, "", f"{kind} {code!r} heeft geen label in het {language}")
         self.check_separations(model)
+        for file, element, message in answer_templates.problems(model):
+            self.report(file, element, message)
 
     def check_separations(self, model: Model) -> None:
         """``andere_gebruiker_dan`` names user tasks of the diagram: a misspelt one would

@@ -66,6 +66,13 @@ PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
     "form_submissions.sealed_code": (MEMBER, "Toegangscode, versleuteld met een sleutel die "
                                              "enkel de browser van het lid heeft (kort)",
                                      "De toegangscode eenmaal tonen na het indienen"),
+    "dossier_notes.text": (MEMBER, "Interne notitie of samenvatting van een contact met het "
+                                   "lid (vrije tekst, kan gezondheidsgegevens bevatten)",
+                           "De klacht behandelen: wat buiten de procedure gezegd of gedaan "
+                           "werd"),
+    "task_drafts.text": (MEMBER, "Concept van een antwoord of motivering, nog niet verstuurd "
+                                 "(gewist zodra de taak afloopt)",
+                         "Getypt werk niet verliezen"),
     "users.name": (STAFF, "Gebruikersnaam van een medewerker", "Aanmelden en rollen"),
     "users.password_hash": (STAFF, "Wachtwoord (enkel als argon2-hash)", "Aanmelden"),
     "users.email": (STAFF, "E-mailadres van een medewerker", "Een link om het wachtwoord "
@@ -91,6 +98,10 @@ PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
                               "Het verbeterregister opvolgen"),
     "recommendation_notes.author": (STAFF, "Auteur van een opvolgnota",
                                     "Het verbeterregister opvolgen"),
+    "dossier_notes.author": (STAFF, "Auteur van een notitie of contact",
+                             "Verantwoorden wie wat deed"),
+    "task_drafts.user": (STAFF, "Wie een concept typte (alleen die persoon ziet het)",
+                         "Getypt werk niet verliezen"),
     "instance_migrations.actor": (STAFF, "Wie een dossier migreerde",
                                   "Verantwoorden wie wat deed"),
     "instance_migrations.reverted_by": (STAFF, "Wie een migratie terugdraaide",
@@ -123,6 +134,8 @@ NO_PERSONAL_DATA = frozenset({
     "open_tasks.step", "open_tasks.form", "waiting_messages.name",
     "ended_tasks.id", "ended_tasks.spec_name", "ended_tasks.form",
     "instance_migrations.previous_serializer_version", "form_submissions.form_key",
+    "dossier_notes.contact", "dossier_notes.direction", "task_drafts.task_id",
+    "task_drafts.field",
 })
 
 

@@ -10,7 +10,8 @@ outcome, the report facts, the recommendations) and empties the rest, in one tra
 per dossier: the complainant's identity and contact data, the declared process data, the
 notices' subjects, bodies and addresses, their ``.eml`` files, the audit details and any
 copy of a personal value in incidents and recommendations, the state kept to revert a
-migration and a sealed access code; the name leaves the werkbak's search index
+migration and a sealed access code; the mediators' notes, contacts and drafts are
+deleted; the name leaves the werkbak's search index
 (``runner.search``). The erasure itself is audited
 without personal data. Several workers may run the job at once: a dossier is claimed with
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serializes writers) and re-checked, and
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -40,6 +41,7 @@ from runner.bpmn.store import (
     Incident,
     Instance,
     InstanceMigration,
+    OpenTask,
     lost_database,
     transaction,
 )
@@ -48,7 +50,15 @@ from runner.notices.mail import eml_folder
 from runner.notices.texts import NoticeStatus
 from runner.search import purge_deleted
 from runner.service import Klachten
-from runner.store import Dossier, FormSubmission, Notice, Recommendation, RecommendationNote
+from runner.store import (
+    Dossier,
+    DossierNote,
+    FormSubmission,
+    Notice,
+    Recommendation,
+    RecommendationNote,
+    TaskDraft,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +129,17 @@ class Retention:
                 result.erased.append(number)
         if result.erased:
             self._purge_search_index()
+        if not dry_run:
+            self._purge_ended_drafts()
         return result
+
+    def _purge_ended_drafts(self) -> None:
+        """A draft is kept only while its task is open (the save hook of
+        ``runner.work.drafts`` deletes them with the action that ends the task; this catches
+        any other way a task left)."""
+        with transaction(self.klachten.factory) as session:
+            session.execute(delete(TaskDraft).where(
+                TaskDraft.task_id.not_in(select(OpenTask.id))))
 
     def _erase_or_log(self, dossier_id: int, number: str, now: datetime) -> bool:
         """One dossier that cannot be erased (an unreadable state) is logged and left for the
@@ -239,13 +259,14 @@ class Retention:
                 _erase_audit(session, dossier_id, secrets)
                 _scrub_free_text(session, dossier_id, secrets)
                 _erase_copies(session, dossier_id)
+                notes = _delete_case_work(session, dossier_id)
                 dossier.complainant_name = dossier.complainant_email = dossier.member_number = ""
                 dossier.access_code_hash = None
                 dossier.erased_at = now
                 details: dict[str, Any] = {
                     "regel": rule, "procesversie": instance.definition_id,
                     "bewaartermijn_jaren": policy.years, "gegevens": erased_paths,
-                    "berichten": True, "mailbestanden": files}
+                    "berichten": True, "mailbestanden": files, "notities": notes}
                 if reason:
                     details["reden"] = reason
                 session.add(AuditEntry(dossier_id=dossier_id, at=now, actor=actor,
@@ -383,6 +404,13 @@ def _erase_copies(session: Session, dossier_id: int) -> None:
                     .values(previous_state="", changes={}))
     session.execute(update(FormSubmission).where(FormSubmission.dossier_id == dossier_id)
                     .values(sealed_code=None))
+
+
+def _delete_case_work(session: Session, dossier_id: int) -> int:
+    """Delete the dossier's notes and contacts and any draft left; returns how many notes."""
+    session.execute(delete(TaskDraft).where(TaskDraft.dossier_id == dossier_id))
+    notes = session.execute(delete(DossierNote).where(DossierNote.dossier_id == dossier_id))
+    return int(getattr(notes, "rowcount", 0) or 0)
 
 
 def _delete_eml(delivery: str | None, folder: Path) -> int:

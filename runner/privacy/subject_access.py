@@ -27,7 +27,7 @@ from runner.notices.pdf import FONT, paged_pdf
 from runner.results import to_json
 from runner.search import contains
 from runner.service import Klachten, _iso
-from runner.store import AccessEntry, Dossier
+from runner.store import AccessEntry, Dossier, DossierNote, TaskDraft
 
 MARGIN, WIDTH = 15.0, 180.0  # mm on A4
 MAX_RESULTS = 200
@@ -103,6 +103,7 @@ class SubjectAccess:
             dossier = self.klachten.find_dossier(session, number)
             model = self.klachten.dossier_model(session, dossier.id)
             code_hash = dossier.access_code_hash
+            case_work = _case_work(session, dossier.id)
         declared = model.settings.get("privacy", {}).get("persoonsgegevens", [])
         return {
             "dossiernummer": number,
@@ -120,7 +121,25 @@ class SubjectAccess:
                            "tekst": redact_access_code(notice["tekst"], code_hash)}
                           for notice in to_json(info.notices)],
             "verloop": to_json(info.audit),
+            **case_work,
         }
+
+
+def _case_work(session: Session, dossier_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The mediators' notes and contacts about the member, and drafts not sent yet: personal
+    data of the member too (docs/security-privacy.md)."""
+    notes = session.scalars(select(DossierNote).where(DossierNote.dossier_id == dossier_id)
+                            .order_by(DossierNote.id))
+    drafts = session.scalars(select(TaskDraft).where(TaskDraft.dossier_id == dossier_id)
+                             .order_by(TaskDraft.id))
+    return {"notities": [{"nummer": note.id, "op": _iso(note.at), "door": note.author,
+                          "contact": note.contact, "richting": note.direction,
+                          "datum": note.contact_on.isoformat() if note.contact_on else None,
+                          "verbetert": note.corrects_id, "tekst": note.text}
+                         for note in notes],
+            "concepten": [{"veld": draft.field, "door": draft.user,
+                           "bewaard_op": _iso(draft.updated_at), "tekst": draft.text}
+                          for draft in drafts]}
 
 
 def _check(account: Account) -> None:
@@ -211,6 +230,21 @@ def _dossier_pages(pdf: FPDF, dossier: dict[str, Any], when: Callable[[str | Non
         _line(pdf, notice["onderwerp"])
         _line(pdf, notice["tekst"])
         pdf.ln(2)
+    if dossier["notities"]:
+        _heading(pdf, "Notities en contacten van de klachtendienst", 12)
+        for note in dossier["notities"]:
+            kind = f"contact ({note['contact']}, {note['richting']}, {note['datum']})" \
+                if note["contact"] else "notitie"
+            _line(pdf, f"{when(note['op'])}  {note['door']}: {kind} nr. {note['nummer']}"
+                       + (f", verbetert nr. {note['verbetert']}" if note["verbetert"] else ""),
+                  bold=True)
+            _line(pdf, note["tekst"])
+    if dossier["concepten"]:
+        _heading(pdf, "Concepten (nog niet verstuurd)", 12)
+        for draft in dossier["concepten"]:
+            _line(pdf, f"{when(draft['bewaard_op'])}  {draft['door']}: {draft['veld']}",
+                  bold=True)
+            _line(pdf, draft["tekst"])
     _heading(pdf, "Verloop van het dossier", 12)
     for entry in dossier["verloop"]:
         _line(pdf, f"{when(entry['op'])}  {entry['wie']}: {entry['wat']} "

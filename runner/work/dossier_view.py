@@ -1,6 +1,7 @@
 """A dossier as the mediators' pages show it (the dossier page, and the case beside a
 task), and the access log.
 
+The dossier's notes and contacts (``runner.work.case_notes``) are events of its timeline.
 Every view or download of personal data (the dossier page, the API, a letter as PDF, the
 CSV export) writes who looked, at what, and when, to ``access_log``; the beheerder reads it.
 """
@@ -22,6 +23,7 @@ from runner.reports.improvement_register import Entry, recommendations_of
 from runner.results import DossierInfo
 from runner.service import Klachten, _iso
 from runner.store import AccessEntry, Dossier
+from runner.work.case_notes import note_events, notes_of
 from runner.work.case_summary import CaseSummary, build_summary
 from runner.work.timeline import Event, timeline
 
@@ -56,8 +58,12 @@ class DossierDesk:
         data, model, diagram = self.klachten.diagram(number, language)
         summary = build_summary(info, data, model, language)
         recommendations = self._log_access(account, number, what)
+        with transaction(self.klachten.factory) as session:
+            notes = notes_of(session, self.klachten.find_dossier(session, number).id)
+        events = sorted([*timeline(info, data, model, language), *note_events(notes)],
+                        key=lambda event: event.at)
         return DossierView(info, summary.complainant, summary.description, diagram,
-                           recommendations, summary, timeline(info, data, model, language))
+                           recommendations, summary, events)
 
     def summary(self, account: Account, number: str, language: str = "nl") -> CaseSummary:
         """The case beside a task: the dossier as far as a decision needs it."""

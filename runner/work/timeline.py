@@ -10,7 +10,7 @@ shows them only when asked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from runner.definition.labels import ELEMENT, FALLBACK, Labels
@@ -26,6 +26,7 @@ UNDELIVERED, INCIDENT, RETRIED, REGISTER, ENGINE, OTHER = (
 REOPENED, DUPLICATE = "heropend", "dubbel"
 # runner.work.follow_up's actions: the reason, and for a duplicate the other dossier.
 _FOLLOW_UP = {"dossier heropend": REOPENED, "als dubbel gemarkeerd": DUPLICATE}
+NOTE, CONTACT = "notitie", "contact"  # runner.work.case_notes: the text in full
 _AUDIT_KINDS = {"klacht ontvangen": RECEIVED, "brief gepost": POSTED,
                 "bericht niet afgeleverd": UNDELIVERED, "incident": INCIDENT,
                 "opnieuw proberen": RETRIED, "aanbeveling gewijzigd": REGISTER,
@@ -47,6 +48,8 @@ class Event:
     number: int = 0  # the how-manieth notice of its kind (Statusbericht 2)
     state: str = ""  # a notice's delivery: queued, sent, te printen, ...
     technical: bool = False
+    on: date | None = None  # the day of a contact
+    refers_to: int | None = None  # the note a correction corrects
 
 
 def timeline(info: DossierInfo, data: dict[str, Any], model: Model,
