@@ -122,7 +122,8 @@ def _account() -> Account:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(document(runner().klachten.latest_model().form(COMPLAINT_FORM)))
+    model = runner().klachten.latest_model()
+    return jsonify(document(model.form(COMPLAINT_FORM), model.settings.get("categorieen")))
 
 
 @bp.post("/klachten")

@@ -120,9 +120,20 @@ PASSWORD_BODY = {
     "additionalProperties": False}
 
 
-def document(complaint: dict[str, Any]) -> dict[str, Any]:
+def _with_categories(complaint: dict[str, Any], categories: list[str] | None
+                     ) -> dict[str, Any]:
+    if not categories:
+        return complaint
+    category = {**complaint["properties"]["categorie"], "enum": list(categories)}
+    return {**complaint, "properties": {**complaint["properties"], "categorie": category}}
+
+
+def document(complaint: dict[str, Any], categories: list[str] | None = None
+             ) -> dict[str, Any]:
     """The document; ``complaint`` is the JSON Schema of a complaint (the model's
-    ``forms/klacht.json``)."""
+    ``forms/klacht.json``), its ``categorie`` limited to the model's ``categories``
+    (``categorieen`` in ``instellingen.json``, which ``Klachten.submit`` enforces)."""
+    complaint = _with_categories(complaint, categories)
     return {
         "openapi": "3.1.0",
         "info": {"title": "klachten API", "version": "1",
