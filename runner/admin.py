@@ -57,10 +57,10 @@ class Admin:
 
     def lint(self, account: Account) -> list[str]:
         from runner.design.lint import lint
-        from runner.operators import OPERATORS
 
         self._check(account)
-        return [str(problem) for problem in lint(default_processes_dir(), OPERATORS)]
+        return [str(problem) for problem in lint(default_processes_dir(),
+                                                 self.klachten.plugins.operators)]
 
     def deploy(self, account: Account) -> Deployment:
         """Deploy ``processes/`` when it lints clean (a new version only when it changed);

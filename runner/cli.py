@@ -207,7 +207,7 @@ def lint(folder: Path | None, static: bool) -> None:
     from runner.definition.model import default_processes_dir
     from runner.design.lint import errors
     from runner.design.lint import lint as run_lint
-    from runner.operators import OPERATORS
+    from runner.procedure import OPERATORS
 
     problems = run_lint(folder or default_processes_dir(), OPERATORS, run=not static)
     for problem in problems:
@@ -421,10 +421,66 @@ def dossier(number: str, as_json: bool) -> None:
     """Show a dossier and its history.
 
     Its step, deadlines, open tasks, notices, audit trail and incidents."""
-    klachten = _klachten()
+    from runner.results import to_json
+    from runner.service import dumps
+
+    accounts = _accounts()
+    klachten = accounts.klachten
     info = klachten.dossier(number)
     _log_access(klachten, number, "dossier (opdrachtregel)")
-    _out(info, as_json, "" if as_json else _dossier_text(klachten, info))
+    inquiries = _investigation(accounts).of_dossier(number)
+    if as_json:
+        click.echo(dumps({**to_json(info),
+                          "consultaties": to_json([i for i in inquiries if i.kind == "dienst"]),
+                          "vragen": to_json([i for i in inquiries if i.kind == "klager"])}))
+        return
+    click.echo(_dossier_text(klachten, info))
+    for item in inquiries:
+        who = f"dienst {item.service}" if item.kind == "dienst" else "klager"
+        click.echo(f"  {item.reference}  {who}  {item.state}: {item.question}"
+                   + (f" -> {item.answer}" if item.answer else ""))
+
+
+def _investigation(accounts):
+    from runner.investigation.desk import Investigation
+
+    return Investigation(accounts.klachten, accounts)
+
+
+@main.command()
+@click.argument("number")
+@click.option("--service", required=True,
+              help="The service to consult (processes/diensten.json).")
+@click.option("--question", required=True, help="The question to the service.")
+@click.option("--share", multiple=True,
+              help="A fact to share: categorie, ontvangen_op, omschrijving.")
+@click.option("--confirm", is_flag=True,
+              help="Send even though the question holds the member's data (then replaced by "
+                   "the pseudonym).")
+@click.option("--user", required=True, help="The mediator who consults.")
+def consult(number: str, service: str, question: str, share: tuple[str, ...], confirm: bool,
+            user: str) -> None:
+    """Consult a service, anonymously.
+
+    The service sees the question and the shared facts with the dossier's pseudonym instead
+    of the member's name, address, e-mail and numbers; it answers in its own werkbak."""
+    accounts = _accounts()
+    reference = _investigation(accounts).consult(accounts.working(user), number, service,
+                                                 question, share, confirm)
+    click.echo(f"consultatie {reference} verstuurd naar dienst {service} (dossier {number})")
+
+
+@main.command()
+@click.argument("number")
+@click.option("--question", required=True, help="The question to the member.")
+@click.option("--user", required=True, help="The mediator who asks.")
+def ask(number: str, question: str, user: str) -> None:
+    """Ask the member a question.
+
+    Sent in the member's channel and language; the member answers on the status page."""
+    accounts = _accounts()
+    reference = _investigation(accounts).ask(accounts.working(user), number, question)
+    click.echo(f"vraag {reference} gesteld aan de klager van dossier {number}")
 
 
 @main.command()

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from runner.design.lint import ComplaintLinter
 from runner.design.model_run import ComplaintExplorer
-from runner.operators import OPERATORS
+from runner.investigation.operators import OPERATORS as INVESTIGATION_OPERATORS
+from runner.operators import OPERATORS as COMPLAINT_OPERATORS
 from runner.reports import facts
 from runner.service import Klachten, ProcedurePlugins
 from runner.work import drafts, ownership
+
+# Every service task the diagram may name: the complaint's own and the investigation's.
+OPERATORS = {**COMPLAINT_OPERATORS, **INVESTIGATION_OPERATORS}
 
 
 def plugins() -> ProcedurePlugins:

@@ -273,6 +273,16 @@ class Klachten:
         with self.runner.action(self.instance_of_dossier(number)) as (loaded, model):
             self._message(loaded, model, name, payload, actor)
 
+    def message_from(self, number: str, name: str,
+                     payload_of: Callable[[LoadedCase, Model], dict[str, Any]],
+                     actor: str) -> dict[str, Any]:
+        """Send ``name`` with a payload made inside the action, from the loaded case (a
+        caller checks there what the model allows now); returns the payload."""
+        with self.runner.action(self.instance_of_dossier(number)) as (loaded, model):
+            payload = payload_of(loaded, model)
+            self._message(loaded, model, name, payload, actor)
+            return payload
+
     def _message(self, loaded: LoadedCase, model: Model, name: str, payload: dict[str, Any],
                  actor: str) -> None:
         loaded.record(actor, "bericht ontvangen", name, **_short(payload))

@@ -82,6 +82,9 @@ class DossierSequence(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
+MEMBER_AUDIENCE = "klager"  # Notice.audience of a notice to the member
+
+
 class Notice(Base):
     """The outbox: a rendered notice, written in the transaction of the step that caused it."""
 
@@ -109,6 +112,10 @@ class Notice(Base):
     # The access code of an acknowledgement until it leaves, encrypted with a key derived
     # from the secret key (runner.notices.sealing); the body holds a placeholder (ADR 8).
     sealed_code: Mapped[str | None] = mapped_column(Text)
+    # Who it is for: the member ("klager"), or a service of the fund ("dienst": a reminder
+    # of a consultation, runner.investigation), which the member's pages never list.
+    audience: Mapped[str] = mapped_column(String(10), default=MEMBER_AUDIENCE,
+                                          server_default=MEMBER_AUDIENCE)
 
     __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
 

@@ -20,7 +20,7 @@ from runner.bpmn.store import Definition, transaction
 from runner.cli import main
 from runner.definition.model import default_processes_dir
 from runner.design.lint import errors, lint
-from runner.operators import OPERATORS
+from runner.procedure import OPERATORS
 from runner.store import Dossier
 
 BPMN = "klachtenprocedure.bpmn"

@@ -15,7 +15,7 @@ from lxml import etree
 
 from runner.definition.model import DIAGRAM, default_processes_dir
 from runner.design.lint import Problem, lint
-from runner.operators import OPERATORS
+from runner.procedure import OPERATORS
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",

@@ -18,8 +18,7 @@ from runner.bpmn.store import transaction
 from runner.definition.model import default_processes_dir, read_folder
 from runner.design.lint import ComplaintLinter
 from runner.design.model_run import ComplaintExplorer
-from runner.operators import OPERATORS
-from runner.procedure import plugins
+from runner.procedure import OPERATORS, plugins
 from runner.reports import facts
 from runner.service import Klachten
 from runner.store import DossierFacts
@@ -29,9 +28,12 @@ from runner.work import drafts, ownership
 def test_the_procedure_hands_over_all_its_plugins():
     handed = plugins()
     assert handed.operators == OPERATORS
-    assert sorted(handed.operators) == ["close_dossier", "compute_deadline", "compute_deadlines",
-                                        "produce_notice", "record_recommendations",
-                                        "register_dossier"]
+    assert sorted(handed.operators) == ["close_dossier", "close_question", "compute_deadline",
+                                        "compute_deadlines", "open_consultation",
+                                        "open_question", "produce_notice",
+                                        "record_consultation_answer", "record_question_reply",
+                                        "record_recommendations", "register_dossier",
+                                        "remind_service"]
     assert handed.save_hooks == (facts.after_save, ownership.after_save, drafts.after_save)
     assert handed.notice_left == (facts.notice_left,)
     assert (handed.linter, handed.explorer) == (ComplaintLinter, ComplaintExplorer)

@@ -87,7 +87,8 @@ def test_answer_window_expires_then_closure_and_recommendation(harness):
     info = harness.info
     assert info.step == "6. Reactie van de klager?"
     assert set(info.waiting_for) == {"klager_niet_akkoord", "klacht_ingetrokken",
-                                               "bericht_onbestelbaar", "dossier_dubbel"}
+                                               "bericht_onbestelbaar", "dossier_dubbel",
+                                               "dienst_raadplegen", "klager_vragen"}
     answer = info.notices[-1]
     assert answer.kind == "antwoord"
     assert "Nationale klachtenbemiddelaar" in answer.body

@@ -34,8 +34,9 @@ def test_a_dossier_in_json_has_the_keys_and_text_it_had(harness):
     assert shown["ontvangen_op"] == "2026-03-02T09:00:00+00:00"
     assert shown["termijnen"]["antwoord"]["vervaldag"] == "2026-04-16"
     assert shown["open_taken"][0]["vervaldatum"] == "2026-04-16T22:00:00+00:00"
-    assert shown["wacht_op_berichten"] == ["bericht_onbestelbaar", "dossier_dubbel",
-                                           "klacht_ingetrokken"]
+    assert shown["wacht_op_berichten"] == ["bericht_onbestelbaar", "dienst_raadplegen",
+                                           "dossier_dubbel", "klacht_ingetrokken",
+                                           "klager_vragen"]
     assert shown["dubbel_van"] is None
 
 

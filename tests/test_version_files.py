@@ -82,7 +82,7 @@ def test_a_changed_rule_value_changes_every_text_that_states_it(klachten, proces
 
 def test_a_text_naming_an_unknown_rule_fails_the_lint(processes_copy):
     from runner.design.lint import errors, lint
-    from runner.operators import OPERATORS
+    from runner.procedure import OPERATORS
 
     _replace(processes_copy, "forms/onderzoek.json", "{statusbericht.dagen}", "{status.dagen}")
     [problem] = errors(lint(processes_copy, OPERATORS))

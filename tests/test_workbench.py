@@ -18,7 +18,7 @@ from runner.design.label_coverage import missing_labels
 from runner.design.lint import lint
 from runner.notices.mail import EmlFolder, Sender
 from runner.notices.outbox import Outbox
-from runner.operators import OPERATORS
+from runner.procedure import OPERATORS
 
 MOTIVATION = "De klager is bekend en de klacht gaat over onze dienst."
 FINDINGS = "Het bedrag van de kinesitherapie werd verkeerd berekend."

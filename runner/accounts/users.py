@@ -34,7 +34,12 @@ MEDIATOR = "klachtenbemiddelaar"
 NATIONAL = "nationale klachtenbemiddelaar"
 ADMIN = "beheerder"
 READER = "lezer"
-ROLES = (MEDIATOR, NATIONAL, ADMIN, READER)
+# A contact person of a service of the fund: answers consultations of their own service and
+# sees nothing else (no werkbak of the mediators, no dossier, no search; runner.investigation).
+SERVICE = "dienst"
+ROLES = (MEDIATOR, NATIONAL, ADMIN, READER, SERVICE)
+# The lane role of the tasks the member does on the status page (no account has it).
+MEMBER_LANE = "klager"
 
 # What each role may do; a page or API call names the permission it needs.
 WORK_TASKS, READ_DOSSIERS, INTAKE, ADMINISTER = "taken", "dossiers", "intake", "beheer"
@@ -47,6 +52,7 @@ READ_REPORTS = "rapporten"
 ASSIGN = "toewijzen"
 # One's own account (password, sessions, API tokens): every role.
 OWN_ACCOUNT = "eigen account"
+ANSWER_CONSULTATIONS = "consultaties beantwoorden"
 PERMISSIONS: dict[str, frozenset[str]] = {
     MEDIATOR: frozenset({WORK_TASKS, READ_DOSSIERS, INTAKE, READ_REGISTER, UPDATE_REGISTER,
                          READ_REPORTS, ASSIGN, OWN_ACCOUNT}),
@@ -54,6 +60,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
                          READ_REPORTS, OWN_ACCOUNT}),
     ADMIN: frozenset({ADMINISTER, READ_DOSSIERS, READ_REGISTER, READ_REPORTS, OWN_ACCOUNT}),
     READER: frozenset({READ_DOSSIERS, READ_REGISTER, READ_REPORTS, OWN_ACCOUNT}),
+    SERVICE: frozenset({ANSWER_CONSULTATIONS, OWN_ACCOUNT}),
 }
 MAX_NAME = 100
 # A mediator signs in again after this, however active (the idle limit is the cookie's);

@@ -36,7 +36,7 @@ import jinja2
 from lxml import etree
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
-from runner.accounts.users import ROLES, ROLES_FILE
+from runner.accounts.users import MEMBER_LANE, ROLES, ROLES_FILE
 from runner.bpmn.case import spec_properties
 from runner.bpmn.engine import Operator
 from runner.bpmn.errors import ERROR, WARNING, ModelError, Problem
@@ -217,9 +217,10 @@ class ComplaintLinter(ModelLinter[Model]):
                 self.report(ROLES_FILE, lane_name,
                             f"lane '{lane_name}' bestaat niet in {name}; hernoem ze hier "
                             "zoals in het diagram, of verwijder de regel")
-            if role not in ROLES:
+            if role not in (*ROLES, MEMBER_LANE):
                 self.report(ROLES_FILE, lane_name,
-                            f"onbekende rol '{role}'; kies uit {', '.join(ROLES)}")
+                            f"onbekende rol '{role}'; kies uit {', '.join(ROLES)} of "
+                            f"{MEMBER_LANE} (taken van het lid op de statuspagina)")
 
     def check_dossier_number(self) -> None:
         settings = self.json.get(SETTINGS)

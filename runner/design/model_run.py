@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from runner.bpmn.definitions import FORMS_DIR
 from runner.bpmn.errors import ERROR
-from runner.bpmn.model_run import ModelExplorer, Start, Walk, reason
+from runner.bpmn.model_run import Action, ModelExplorer, Start, Walk, reason
 from runner.definition.model import LANGUAGES, Model
 from runner.definition.rule_texts import rule_names
+from runner.investigation.desk import allowed_during, sample_payload
 from runner.members.status_page import TEXTS as STATUS_TEXTS
 from runner.notices.addresses import delivery_address, postal_address
 from runner.notices.letters import notice_letter
@@ -103,7 +104,16 @@ class ComplaintExplorer(ModelExplorer):
         if name == UNDELIVERABLE_MESSAGE:
             return {"soort": "ontvangstmelding", "code": "ABCDEFGH", "kanaal": "email",
                     "reden": "550 onbekende ontvanger (controle)", "pogingen": 3}
-        return super().message_payload(name)
+        return (sample_payload(self.model, name, self.reached)
+                or super().message_payload(name))
+
+    def actions(self, walk: Walk) -> list[Action]:
+        """The actions of the walk, without a message whose start event allows it only
+        beside tasks that are not open (``alleen_tijdens``), as the desk refuses it."""
+        ready = {task.task_spec.name for task in walk.case.ready_user_tasks()}
+        return [action for action in super().actions(walk) if action.kind != "bericht"
+                or not (during := allowed_during(self.model, action.element))
+                or during & ready]
 
     def covered_more(self) -> bool:
         """Every notice rendered in every language."""

@@ -48,7 +48,7 @@ from runner.errors import AccessDenied
 from runner.notices.access_codes import hash_access_code, verify_access_code
 from runner.ratelimit import RateLimit, check_limit, client_key, event_key, record_failures
 from runner.service import Klachten
-from runner.store import Dossier, Notice
+from runner.store import MEMBER_AUDIENCE, Dossier, Notice
 
 TEXTS = "statuspagina.json"
 DISAGREE_FORM = "niet_akkoord.json"
@@ -208,7 +208,8 @@ class StatusDesk:
         with transaction(self.klachten.factory) as session:
             dossier = self.klachten.find_dossier(session, number)
             notices = session.execute(select(Notice.created_at, Notice.kind, Notice.code)
-                                      .where(Notice.dossier_id == dossier.id)
+                                      .where(Notice.dossier_id == dossier.id,
+                                             Notice.audience == MEMBER_AUDIENCE)
                                       .order_by(Notice.id)).all()
         return self._status(dossier, notices, self.klachten.case(number), language)
 

@@ -73,6 +73,23 @@ PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
     "task_drafts.text": (MEMBER, "Concept van een antwoord of motivering, nog niet verstuurd "
                                  "(gewist zodra de taak afloopt)",
                          "Getypt werk niet verliezen"),
+    "inquiries.question": (MEMBER, "Vraag aan een dienst (met het pseudoniem in plaats van het "
+                                   "lid) of aan het lid (vrije tekst)",
+                           "De klacht onderzoeken (stap 4); gewist met het dossier"),
+    "inquiries.shared": (MEMBER, "Feiten van het dossier die de bemiddelaar met een dienst deelt, "
+                                 "gepseudonimiseerd", "De dienst laten antwoorden zonder de "
+                                                      "identiteit van het lid"),
+    "inquiries.answer": (MEMBER, "Antwoord van een dienst of van het lid (vrije tekst)",
+                         "De klacht onderzoeken (stap 4); gewist met het dossier"),
+    "dossier_pseudonyms.pseudonym": (MEMBER, "Willekeurig pseudoniem van het lid in één dossier "
+                                             "(niet af te leiden)",
+                                     "Diensten raadplegen zonder de identiteit van het lid; "
+                                     "vergeten bij het wissen"),
+    "inquiries.asked_by": (STAFF, "Welke bemiddelaar een dienst raadpleegde of het lid iets "
+                                  "vroeg",
+                           "Verantwoorden wie wat deed; de bemiddelaar verwittigen"),
+    "inquiries.answered_by": (STAFF, "Welke contactpersoon van een dienst antwoordde",
+                              "Verantwoorden wie wat deed"),
     "users.name": (STAFF, "Gebruikersnaam van een medewerker", "Aanmelden en rollen"),
     "users.password_hash": (STAFF, "Wachtwoord (enkel als argon2-hash)", "Aanmelden"),
     "users.email": (STAFF, "E-mailadres van een medewerker", "Een link om het wachtwoord "
@@ -136,6 +153,7 @@ NO_PERSONAL_DATA = frozenset({
     "instance_migrations.previous_serializer_version", "form_submissions.form_key",
     "dossier_notes.contact", "dossier_notes.direction", "task_drafts.task_id",
     "task_drafts.field",
+    "outbox.audience", "inquiries.kind", "inquiries.reference", "inquiries.service",
 })
 
 

@@ -24,7 +24,7 @@ from runner.bpmn.instances import LoadedCase
 from runner.bpmn.store import AuditEntry, Incident
 from runner.notices.addresses import complainant_name
 from runner.service import COMPLAINT_FORM, Klachten
-from runner.store import Notice, as_dossier
+from runner.store import MEMBER_AUDIENCE, Notice, as_dossier
 
 CONTACT_FIELDS = ("voornaam", "achternaam", "email", "adres", "telefoon", "lidnummer")
 CORRECTED = "contactgegevens gecorrigeerd"
@@ -125,7 +125,8 @@ def _literally(replacement: str) -> Callable[[re.Match[str]], str]:
 
 def _replace_in_rows(session: Session, dossier_id: int,
                      replacements: list[tuple[re.Pattern[str], str]]) -> None:
-    for notice in session.scalars(select(Notice).where(Notice.dossier_id == dossier_id)):
+    for notice in session.scalars(select(Notice).where(
+            Notice.dossier_id == dossier_id, Notice.audience == MEMBER_AUDIENCE)):
         notice.recipient = _apply(notice.recipient, replacements)
         notice.subject = _apply(notice.subject, replacements)
         notice.body = _apply(notice.body, replacements)

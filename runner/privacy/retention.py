@@ -46,6 +46,7 @@ from runner.bpmn.store import (
     transaction,
 )
 from runner.definition.model import Model
+from runner.investigation.store import erase_inquiries
 from runner.notices.mail import eml_folder
 from runner.notices.texts import NoticeStatus
 from runner.search import purge_deleted
@@ -260,13 +261,15 @@ class Retention:
                 _scrub_free_text(session, dossier_id, secrets)
                 _erase_copies(session, dossier_id)
                 notes = _delete_case_work(session, dossier_id)
+                inquiries = erase_inquiries(session, dossier_id)
                 dossier.complainant_name = dossier.complainant_email = dossier.member_number = ""
                 dossier.access_code_hash = None
                 dossier.erased_at = now
                 details: dict[str, Any] = {
                     "regel": rule, "procesversie": instance.definition_id,
                     "bewaartermijn_jaren": policy.years, "gegevens": erased_paths,
-                    "berichten": True, "mailbestanden": files, "notities": notes}
+                    "berichten": True, "mailbestanden": files, "notities": notes,
+                    "consultaties_en_vragen": inquiries}
                 if reason:
                     details["reden"] = reason
                 session.add(AuditEntry(dossier_id=dossier_id, at=now, actor=actor,
