@@ -56,6 +56,7 @@ from runner.definition.model import (
 from runner.design import semantics
 from runner.design.label_coverage import missing_labels
 from runner.design.model_run import ComplaintExplorer
+from runner.investigation.desk import ASK_MESSAGE, CONSULT_MESSAGE
 from runner.members.status_page import DISAGREE, WITHDRAW
 from runner.notices.letters import letter_labels
 from runner.operators import dossier_number_problem
@@ -101,9 +102,11 @@ class ComplaintLinter(ModelLinter[Model]):
 
     # What the procedure sends to a dossier: the member's status page (disagreement,
     # withdrawal), the mediator's dossier page and the CLI (the same), the outbox (a bounce),
-    # the follow-up desk (a duplicate). A feature that sends a new message adds it here.
+    # the follow-up desk (a duplicate), the investigation desk (a consultation, a question to
+    # the member). A feature that sends a new message adds it here.
     external_messages = frozenset({DISAGREE, WITHDRAW, UNDELIVERABLE_MESSAGE,
-                                   *MEDIATOR_MESSAGES, DUPLICATE_MESSAGE})
+                                   *MEDIATOR_MESSAGES, DUPLICATE_MESSAGE, CONSULT_MESSAGE,
+                                   ASK_MESSAGE})
 
     def check_files(self) -> None:
         self.check_templates()
