@@ -234,6 +234,9 @@ class Settings(BaseSettings):
                                                "at the identity provider.")
     sso_client_secret: Secret = Field(SecretStr(""), description="Single sign-on: the client "
                                                                  "secret.")
+    sso_scopes: str = Field("openid profile email",
+                            description="Single sign-on: the scopes asked for (add the one that "
+                                        "brings the role claim, if the provider needs one).")
     sso_role_claim: str = Field(
         "roles", description="Single sign-on: the claim (in the ID token or the userinfo) that "
                              "lists the user's groups or roles.")

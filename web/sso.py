@@ -28,7 +28,6 @@ from .extension import app_settings, runner
 
 bp = Blueprint("sso", __name__)
 PROVIDER = "sso"
-SCOPES = "openid profile email"
 
 
 def init_app(app: Flask, config: settings.Settings) -> None:
@@ -46,7 +45,7 @@ def init_app(app: Flask, config: settings.Settings) -> None:
     oauth.register(PROVIDER, client_id=config.sso_client_id,
                    client_secret=config.sso_client_secret.get_secret_value(),
                    server_metadata_url=config.sso_issuer + "/.well-known/openid-configuration",
-                   client_kwargs={"scope": SCOPES})
+                   client_kwargs={"scope": config.sso_scopes})
     app.register_blueprint(bp)
 
 
