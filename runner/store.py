@@ -233,6 +233,12 @@ class FormSubmission(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sealed_code: Mapped[str | None] = mapped_column(Text)
+    # The hash of e-mail address, name and text while "back and send again" may come
+    # (``runner.members.confirmations.SAME_SUBMISSION_WITHIN``); only on the post that made
+    # the dossier, so that a concurrent twin fails on the unique index.
+    content_key: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_form_submissions_content_key", "content_key", unique=True),)
 
 
 class WebSession(Base):

@@ -60,3 +60,24 @@ def test_mediator_reopens_and_marks_a_duplicate_in_chromium(served, browser,  # 
     assert [m for m in smtp_server.messages if "els.maes@example.be" in str(m["To"])] == to_els
     assert not klachten.dossier(closed).closed
     assert klachten.dossier(second).outcome == "dubbel"
+
+
+def test_back_and_send_again_makes_one_dossier_in_chromium(served, browser):  # noqa: F811
+    from test_browser import _fill_complaint
+
+    base, _, klachten = served
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    _fill_complaint(page, base)
+    page.get_by_role("button", name="Klacht versturen").click()
+    page.wait_for_url(f"{base}/klacht/bevestiging")
+    number = page.locator("#dossiernummer").inner_text()
+    page.go_back()
+    if not page.get_by_label("Beschrijf uw klacht").input_value():  # the browser forgot it
+        _fill_complaint(page, base)
+    page.get_by_role("button", name="Klacht versturen").click()
+    page.wait_for_url(f"{base}/klacht/bevestiging")
+    assert page.locator("#dossiernummer").inner_text() == number
+    assert page.locator("#code-getoond").is_visible()
+    _shot(page, "follow-up-opnieuw-verstuurd-390")
+    assert len(klachten.tasks()) == 1
+    assert [n.kind for n in klachten.dossier(number).notices] == ["ontvangstmelding"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import itertools
 import os
 import stat
 import weakref
@@ -187,8 +188,14 @@ def test_login_attacker_from_one_address_is_stopped_after_five(accounts, klachte
 
 # ----- 5. the public form is no mail relay
 def _submit(site: Site, email: str, address: int = 1):
-    return site.post("/klacht", complaint_fields(**{"klager.email": email}),
+    """A complaint with a text of its own (the same text again would be the same
+    complaint, not a new one to count)."""
+    text = f"Klacht nummer {next(_TEXTS)} over mijn terugbetaling."
+    return site.post("/klacht", complaint_fields(**{"klager.email": email, "omschrijving": text}),
                      environ_base=_address(address))
+
+
+_TEXTS = itertools.count()
 
 
 def test_submissions_are_throttled_per_client(site: Site, klachten):

@@ -40,7 +40,7 @@ def test_a_v1_dossier_shows_the_status_texts_of_v1(klachten, processes_copy, sit
              "Een klachtenbemiddelaar bekijkt of uw klacht behandeld kan worden.",
              "Wij kijken na of uw klacht ontvankelijk is (tekst van versie 2).")
     assert klachten.deploy(processes_copy).created
-    new_number, new_code = site.file_complaint()
+    new_number, new_code = site.file_complaint(omschrijving="Een tweede klacht, na de deploy.")
     old_page = site.sign_in(number, code, follow_redirects=True).get_data(as_text=True)
     assert "Een klachtenbemiddelaar bekijkt of uw klacht behandeld kan worden." in old_page
     assert "tekst van versie 2" not in old_page
@@ -60,7 +60,7 @@ def test_a_changed_rule_value_changes_every_text_that_states_it(klachten, proces
     old_number, old_code = site.file_complaint()
     _status_interval(processes_copy, 14)
     assert klachten.deploy(processes_copy).created
-    number, code = site.file_complaint()
+    number, code = site.file_complaint(omschrijving="Een tweede klacht, na de deploy.")
     texts = {}
     for dossier, access in ((old_number, old_code), (number, code)):
         case = Harness(klachten)

@@ -10,7 +10,7 @@ from conftest import Harness, Site
 from sqlalchemy import func, select
 
 from runner.bpmn.store import transaction
-from runner.members.confirmations import CODE_SHOWN_WITHIN
+from runner.members.confirmations import CODE_SHOWN_WITHIN, SAME_SUBMISSION_WITHIN
 from runner.members.status_page import PASS_LIFETIME
 from runner.store import Dossier, FormSubmission, Notice
 
@@ -47,8 +47,33 @@ def test_the_same_form_posted_twice_makes_one_dossier_and_one_acknowledgement(si
     assert kinds.count("ontvangstmelding") == 1
     page = _text(site.get("/klacht/bevestiging"))
     assert "KL-2026-00001" in page and _code(page)
-    site.submit(formulier=_form_token(site))  # a new form is a new complaint
+    site.submit(formulier=_form_token(site), omschrijving="Een andere klacht over mijn "
+                "uitkering.")  # a new form with another complaint is a new complaint
     assert _count(klachten, Dossier) == 2
+
+
+def test_back_and_send_again_with_a_fresh_form_makes_no_second_dossier(site: Site, klachten):
+    """"Back" loads the form again (pages are never cached), with a new token: the same
+    e-mail address, name and text within the window is still the same complaint."""
+    site.submit(formulier=_form_token(site))
+    page = _text(site.get("/klacht/bevestiging"))
+    assert "KL-2026-00001" in page and _code(page)
+    again = site.submit(formulier=_form_token(site), omschrijving="  Ik kreeg te weinig "
+                        "terugbetaald voor mijn KINESITHERAPIE.  ")
+    assert again.status_code == 302
+    assert _count(klachten, Dossier) == 1
+    with transaction(klachten.factory) as session:
+        assert session.scalars(select(Notice.kind)).all().count("ontvangstmelding") == 1
+    page = _text(site.get("/klacht/bevestiging"))
+    assert "KL-2026-00001" in page and "al één keer getoond" in page
+    klachten.clock.set(klachten.clock.now() + SAME_SUBMISSION_WITHIN)
+    site.submit(formulier=_form_token(site))  # the same text much later: a new complaint
+    assert _count(klachten, Dossier) == 2
+    with transaction(klachten.factory) as session:  # the hash is kept no longer than needed
+        assert session.scalars(select(FormSubmission.content_key)
+                               .where(FormSubmission.content_key.is_not(None))).all() == [
+            session.scalar(select(FormSubmission.content_key)
+                           .order_by(FormSubmission.created_at.desc()).limit(1))]
 
 
 def test_twin_posts_at_the_same_moment_make_one_dossier(app, klachten):
@@ -102,7 +127,8 @@ def test_a_code_nobody_came_to_see_is_forgotten(site: Site, klachten):
     cookie = site.client.get_cookie("session").value
     klachten.clock.set(klachten.clock.now() + CODE_SHOWN_WITHIN)
     site.client.set_cookie("session", cookie)
-    site.submit(formulier=_form_token(site))  # any later submission prunes old codes
+    site.submit(formulier=_form_token(site), omschrijving="Een tweede, andere klacht.")
+    # any later submission prunes old codes
     with transaction(klachten.factory) as session:
         sealed = session.scalars(select(FormSubmission.sealed_code)
                                  .order_by(FormSubmission.created_at)).all()

@@ -4,9 +4,12 @@ The form page carries a one-time token (:func:`new_form_token`). Posting the for
 the hash of that token with the dossier it made, in the dossier's own transaction, so a
 double click, a reload of the POST or "back and send again" finds the same dossier instead
 of starting a second one (the primary key refuses a concurrent twin, whose transaction is
-rolled back). The web session keeps the token, never the access code; the database keeps
-the code only sealed with a key derived from the token (which it does not store), for at
-most ``CODE_SHOWN_WITHIN``, and forgets it the first time the confirmation page shows it.
+rolled back). "Back and send again" loads a fresh form with a new token; the same e-mail
+address, name and text within ``SAME_SUBMISSION_WITHIN`` is then recognised by a hash of
+them (:func:`content_key`, kept only that long) and leads to the same dossier. The web
+session keeps the token, never the access code; the database keeps the code only sealed
+with a key derived from the token (which it does not store), for at most
+``CODE_SHOWN_WITHIN``, and forgets it the first time the confirmation page shows it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from sqlalchemy.orm import Session
 from runner.store import Dossier, FormSubmission
 
 CODE_SHOWN_WITHIN = timedelta(minutes=15)
+# "Back and send again" loads a fresh form (pages are never cached), so a second post with
+# the same e-mail address, name and text this soon is the same complaint.
+SAME_SUBMISSION_WITHIN = timedelta(minutes=30)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,100}")
 
 
@@ -57,19 +63,50 @@ def _sealer(token: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
-def recorder(token: str, now: datetime) -> Callable[[Session, Dossier, str | None], None]:
+def content_key(data: dict) -> str:
+    """The hash of a complaint's e-mail address, name and text (case and spacing aside)."""
+    complainant = data.get("klager") or {}
+    name = " ".join(str(complainant.get(key) or "") for key in ("voornaam", "achternaam"))
+    parts = [str(complainant.get("email") or ""), name, str(data.get("omschrijving") or "")]
+    text = "\x1f".join(" ".join(part.split()).lower() for part in parts)
+    return hashlib.sha256(f"klachten-inzending:{text}".encode()).hexdigest()
+
+
+def recorder(token: str, now: datetime, content: str | None = None
+             ) -> Callable[[Session, Dossier, str | None], None]:
     """The ``on_created`` hook of ``Klachten.submit``: record the form's submission (a twin
-    submission fails here on the primary key) and forget codes nobody came to see."""
+    submission fails here on the primary key, or on ``content``'s unique index) and forget
+    codes nobody came to see and content hashes past their window."""
     def record(session: Session, dossier: Dossier, access_code: str | None) -> None:
         session.execute(update(FormSubmission)
                         .where(FormSubmission.created_at <= now - CODE_SHOWN_WITHIN,
                                FormSubmission.sealed_code.is_not(None))
                         .values(sealed_code=None))
+        session.execute(update(FormSubmission)
+                        .where(FormSubmission.created_at <= now - SAME_SUBMISSION_WITHIN,
+                               FormSubmission.content_key.is_not(None))
+                        .values(content_key=None))
         sealed = _sealer(token).encrypt(access_code.encode()).decode() if access_code else None
         session.add(FormSubmission(form_key=_form_key(token), dossier_id=dossier.id,
-                                   created_at=now, sealed_code=sealed))
+                                   created_at=now, sealed_code=sealed, content_key=content))
         session.flush()
     return record
+
+
+def same_submission(session: Session, token: str, content: str, now: datetime) -> str | None:
+    """The number of the dossier an identical post made within ``SAME_SUBMISSION_WITHIN``;
+    this form's token then leads to it too (its confirmation, without the code)."""
+    row = session.execute(select(FormSubmission.dossier_id, Dossier.number)
+                          .join(Dossier, Dossier.id == FormSubmission.dossier_id)
+                          .where(FormSubmission.content_key == content,
+                                 FormSubmission.created_at > now - SAME_SUBMISSION_WITHIN)
+                          ).first()
+    if row is None:
+        return None
+    session.add(FormSubmission(form_key=_form_key(token), dossier_id=row.dossier_id,
+                               created_at=now))
+    session.flush()
+    return row.number or ""
 
 
 def submitted_dossier(session: Session, token: str) -> str | None:

@@ -105,11 +105,9 @@ def submit_complaint(klachten: Klachten, fields: Mapping[str, str], language: st
             return _submit_once(klachten, session, fields, language, form_token, client,
                                 limits)
     except IntegrityError:  # a twin of this post won the race: its dossier is ours
-        with transaction(klachten.factory) as session:
-            twin = confirmations.submitted_dossier(session, form_token)
-        if twin is None:
-            raise
-        return twin
+        with transaction(klachten.factory) as session:  # found by its token or its content
+            return _submit_once(klachten, session, fields, language, form_token, client,
+                                limits)
 
 
 def _submit_once(klachten: Klachten, session: Session, fields: Mapping[str, str],
@@ -126,10 +124,14 @@ def _submit_once(klachten: Klachten, session: Session, fields: Mapping[str, str]
     if earlier:
         return earlier
     now = klachten.clock.now(session)
+    content = confirmations.content_key(data)
+    same = confirmations.same_submission(session, form_token, content, now)
+    if same is not None:  # back and send again: no second dossier, no second notice
+        return same
     _throttle(session, now, client, data.get("klager", {}).get("email", ""), limits)
     complaint = {**without_form_only(schema, data), "kanaal": CHANNEL}
     return klachten.start_dossier(session, complaint, ACTOR,
-                                  on_created=confirmations.recorder(form_token, now),
+                                  on_created=confirmations.recorder(form_token, now, content),
                                   definition_id=version).dossier_number
 
 
