@@ -8,8 +8,10 @@ missing from the operations guide (docs/operations.md).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +36,8 @@ PREFIX = "KLACHTEN_"
 LOCAL_URL = "http://127.0.0.1:8080"
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY_BYTES = 32
+# What a key must hold by estimated_bits: a random 32-character hex key gives 95 to 115.
+MIN_SECRET_KEY_BITS = 80
 log = logging.getLogger(__name__)
 
 
@@ -515,13 +519,23 @@ def instance_secret_key(instance_path: Path) -> str:
 def check_secret_key(key: str | bytes, source: str) -> str | bytes:
     """``key`` when it has at least 32 bytes; a short key (``x`` lets anyone forge a session
     cookie) stops the start with one line naming ``source``, never the key itself."""
-    size = len(key.encode() if isinstance(key, str) else key)
-    if size < MIN_SECRET_KEY_BYTES:
-        raise ConfigurationError(
-            f"{source}: de geheime sleutel is te kort ({size} bytes, minstens "
-            f"{MIN_SECRET_KEY_BYTES} bytes); maak er een met: python3 -c "
-            "'import secrets; print(secrets.token_hex(32))'")
-    return key
+    raw = key.encode() if isinstance(key, str) else key
+    if len(raw) < MIN_SECRET_KEY_BYTES:
+        problem = f"te kort ({len(raw)} bytes, minstens {MIN_SECRET_KEY_BYTES} bytes)"
+    elif estimated_bits(raw) < MIN_SECRET_KEY_BITS:
+        problem = "te voorspelbaar (te weinig verschillende tekens, zoals 32 keer 'a')"
+    else:
+        return key
+    raise ConfigurationError(
+        f"{source}: de geheime sleutel is {problem}; maak er een met: python3 -c "
+        "'import secrets; print(secrets.token_hex(32))'")
+
+
+def estimated_bits(raw: bytes) -> float:
+    """A rough upper bound of a key's entropy: its length times the Shannon entropy of its
+    byte frequencies. 32 times ``a`` gives 0; ``secrets.token_hex(32)`` about 250."""
+    counts = Counter(raw)
+    return -sum(n * math.log2(n / len(raw)) for n in counts.values())
 
 
 def _write_new_key(path: Path) -> None:

@@ -402,7 +402,7 @@ def strict_app(database_url, klachten, accounts, tmp_path):
 
     application = create_app({
         "TESTING": True, "DATABASE_URL": database_url, "CLOCK": "virtual",
-        "SECRET_KEY": "strict-" + "0" * 32, "INSTANCE_PATH": str(tmp_path / "strict"),
+        "SECRET_KEY": "strict-" + "0123456789abcdef" * 2, "INSTANCE_PATH": str(tmp_path / "strict"),
         "STAFF_SESSION_HOURS": "1", "FORM_PER_ADDRESS_PER_HOUR": "2",
         "FORM_PER_EMAIL_PER_DAY": "1"})
     yield application

@@ -63,3 +63,42 @@ def test_every_category_in_the_document_is_accepted(client, klachten):
         response = client.post("/api/v1/klachten", json=body, headers=headers)
         assert response.status_code == 201, response.get_json()
     assert json.dumps(schema)  # the document stays JSON
+
+
+# ----- item 11: the Secure flag follows HTTPS; a key of one repeated character is refused
+def _session_cookie(response) -> str:
+    return next(value for value in response.headers.getlist("Set-Cookie")
+                if value.startswith("session="))
+
+
+def test_the_session_cookie_is_secure_over_https_whatever_the_setting(client):
+    assert "Secure" in _session_cookie(client.get("/klacht", base_url="https://localhost"))
+    assert "Secure" not in _session_cookie(client.get("/klacht"))  # plain HTTP on a laptop
+
+
+def test_behind_a_proxy_the_forwarded_scheme_decides(database_url, klachten, tmp_path):
+    from conftest import SECRET
+
+    from web import create_app
+    from web.extension import close
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "CLOCK": "virtual",
+                      "SECRET_KEY": SECRET, "PROXY_COUNT": 1,
+                      "INSTANCE_PATH": str(tmp_path / "instance")})
+    try:
+        forwarded = app.test_client().get("/klacht", headers={
+            "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.5"})
+        assert "Secure" in _session_cookie(forwarded)
+    finally:
+        close(app)
+
+
+@pytest.mark.parametrize("key", ["a" * 32, "ab" * 20, "0" * 64])
+def test_a_long_but_predictable_secret_key_is_refused(tmp_path, key):
+    from runner.bpmn.errors import ConfigurationError
+    from web import create_app
+
+    with pytest.raises(ConfigurationError, match="te voorspelbaar") as refused:
+        create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
+                    "INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": key})
+    assert key not in str(refused.value)

@@ -271,7 +271,7 @@ def test_environment_overrides_defaults(database_url, klachten, tmp_path, monkey
     from web.extension import close, runner
 
     monkeypatch.setenv("KLACHTEN_STATUS_ATTEMPTS", "3")
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "k" * 32,
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "k-" + "0123456789abcdef" * 2,
                       "INSTANCE_PATH": str(tmp_path / "i")})
     with app.app_context():
         assert runner().desk.limit.attempts == 3

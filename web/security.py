@@ -8,6 +8,7 @@ no caching of pages: they can carry a dossier number, an access code or health d
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -28,7 +29,17 @@ HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the ``Secure`` flag also on every cookie sent
+    over HTTPS (behind ``KLACHTEN_PROXY_COUNT`` proxies: the scheme they report), not only
+    when ``KLACHTEN_SESSION_COOKIE_SECURE`` says so (issue 25, item 11)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or request.is_secure)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     app.after_request(add_headers)
 
 
