@@ -228,3 +228,20 @@ def test_erasure_empties_questions_answers_and_the_pseudonym(klachten, desk):
         [row] = session.query(Inquiry).all()
         assert (row.question, row.answer) == ("[gewist]", "")
         assert session.query(DossierPseudonym).count() == 0
+
+
+def test_a_service_contact_sees_nothing_of_the_dossier_on_the_web(staff, accounts, klachten):
+    harness = _investigating(klachten)
+    accounts.add("dienst.terugbetalingen", ["dienst"], PASSWORD)
+    token = accounts.new_token("dienst.terugbetalingen")
+    staff.login("dienst.terugbetalingen", PASSWORD)
+    for url in ("/bemiddeling/werkbak", f"/bemiddeling/dossiers/{harness.number}",
+                "/bemiddeling/dossiers?zoek=Peeters", "/rapporten", "/beheer/gebruikers"):
+        response = staff.get(url)
+        assert response.status_code in (403, 404), url
+        page = response.get_data(as_text=True)
+        assert all(value not in page for value in IDENTITY), url
+    api = staff.client.get(f"/api/v1/dossiers/{harness.number}",
+                           headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code in (403, 404)
+    assert all(value not in api.get_data(as_text=True) for value in IDENTITY)
