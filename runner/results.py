@@ -169,6 +169,8 @@ class DossierInfo:
     incidents: tuple[IncidentInfo, ...] = field(metadata=in_json("incidenten"))
     # Closed as a duplicate: the number of the dossier that handles the complaint.
     duplicate_of: str | None = field(default=None, metadata=in_json("dubbel_van"))
+    # The mediator who owns the dossier (runner.work.ownership).
+    owner: str | None = field(default=None, metadata=in_json("eigenaar"))
 
     def open_incidents(self) -> list[IncidentInfo]:
         """The incidents no retry resolved yet."""

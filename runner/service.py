@@ -437,6 +437,7 @@ class Klachten:
                     .order_by(Incident.id))),
                 duplicate_of=session.scalar(select(Dossier.number).where(
                     Dossier.id == dossier.duplicate_of_id)) if dossier.duplicate_of_id else None,
+                owner=dossier.owner,
             )
 
     def dossier_model(self, session: Session, dossier_id: int) -> Model:

@@ -244,7 +244,9 @@ def test_task_form_errors_in_dutch_with_input_kept_then_success(staff: Staff, ha
                                 "motivatie": "x" * 5001})
     assert "maximaal 5000 tekens" in _text(too_long) and too_long.status_code == 400
     done = staff.post(url, {"ontvankelijk": "ja"})
-    assert done.status_code == 302 and done.headers["Location"] == "/bemiddeling/taken"
+    # on to the dossier's next task, now hers as the dossier's owner
+    assert done.status_code == 302
+    assert done.headers["Location"] == f"/bemiddeling/taken/{harness.task('onderzoek').id}"
     assert harness.info.step != "3"
 
 
@@ -259,7 +261,8 @@ def test_stale_version_is_a_conflict_with_the_fresh_state(staff: Staff, harness:
     assert "actuele toestand" in _text(staff.get(url))
     harness.admissible()
     gone = staff.post(url, {"ontvankelijk": "ja"}, form_page="/bemiddeling/taken")
-    assert gone.status_code == 404  # completed meanwhile: no longer an open task
+    # completed meanwhile: no longer an open task, and the page says by whom
+    assert gone.status_code == 409 and "voltooid door mia" in _text(gone)
 
 
 def test_recommendation_rows_without_javascript(staff: Staff, harness: Harness):

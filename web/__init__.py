@@ -67,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .casework import bp as casework_bp
     from .follow_up import bp as follow_up_bp
     from .mediator import bp as mediator_bp
+    from .ownership import bp as ownership_bp
     from .privacy import bp as privacy_bp
     from .public import bp as public_bp
     from .register import bp as register_bp
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(follow_up_bp)
+    app.register_blueprint(ownership_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(account.bp)

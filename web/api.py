@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from runner.accounts.users import (
+    ASSIGN,
     INTAKE,
     OWN_ACCOUNT,
     READ_DOSSIERS,
@@ -23,7 +24,7 @@ from runner.accounts.users import (
     WORK_TASKS,
     Account,
 )
-from runner.bpmn.errors import NotFound, ValidationFailed
+from runner.bpmn.errors import NotFound, TaskEnded, TaskHeld, ValidationFailed
 from runner.bpmn.forms import validate_form
 from runner.reports.improvement_register import Entry, RegisterQuery
 from runner.results import to_json
@@ -33,6 +34,8 @@ from runner.work.inbox import InboxQuery
 
 from .extension import runner
 from .openapi import (
+    ASSIGN_BODY,
+    CLAIM_BODY,
     COMPLETE_BODY,
     MAX_INTEGER,
     MESSAGE_BODY,
@@ -75,6 +78,12 @@ def api(permission: str) -> Callable:
             except ValidationFailed as error:
                 return problem(400, "Ongeldige invoer", str(error), fouten=error.reasons,
                                codes=error.codes)
+            except TaskHeld as error:
+                return problem(409, "In behandeling bij een ander", str(error),
+                               houder=error.holder, sinds=error.since)
+            except TaskEnded as error:
+                return problem(409, "Taak al voltooid", str(error), voltooid_door=error.by,
+                               op=error.at)
         return guarded
     return decorate
 
@@ -152,8 +161,26 @@ def tasks() -> Response:
 @api(WORK_TASKS)
 def complete(task_id: str) -> Response:
     body = _body(COMPLETE_BODY)
-    number = runner().inbox.complete(_account(), task_id, body["gegevens"], body.get("versie"))
+    number = runner().inbox.complete(_account(), task_id, body["gegevens"], body.get("versie"),
+                                     take_over=body.get("overnemen"))
     return jsonify(dossiernummer=number)
+
+
+@bp.post("/taken/<task_id>/claim")
+@api(WORK_TASKS)
+def claim(task_id: str) -> Response:
+    body = _body(CLAIM_BODY)
+    runner().inbox.claim(_account(), task_id, take_over=body.get("overnemen"))
+    return jsonify(to_json(runner().inbox.ownership.holder(task_id)))
+
+
+@bp.post("/dossiers/<number>/eigenaar")
+@api(ASSIGN)
+def assign(number: str) -> Response:
+    body = _body(ASSIGN_BODY)
+    previous = runner().inbox.ownership.assign(_account(), number, body["aan"],
+                                               body.get("reden"))
+    return jsonify(dossiernummer=number, eigenaar=body["aan"], vorige_eigenaar=previous)
 
 
 @bp.get("/dossiers/<number>")

@@ -12,9 +12,16 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
-from runner.accounts.users import ADMINISTER, INTAKE, READ_DOSSIERS, WORK_TASKS
-from runner.bpmn.errors import Conflict, RunnerError, ValidationFailed
-from runner.work.inbox import DEFAULT_SORT, DUE_SOON, ON_TIME, OVERDUE, InboxQuery
+from runner.accounts.users import ADMINISTER, ASSIGN, INTAKE, READ_DOSSIERS, WORK_TASKS
+from runner.bpmn.errors import (
+    Conflict,
+    NotFound,
+    RunnerError,
+    TaskEnded,
+    TaskHeld,
+    ValidationFailed,
+)
+from runner.work.inbox import ALL, DEFAULT_SORT, DUE_SOON, MINE, ON_TIME, OVERDUE, InboxQuery
 from runner.work.intake import CHANNELS
 from runner.work.task_form import row_count
 
@@ -47,7 +54,9 @@ def inbox() -> str:
                        overdue=args.get("te_laat") == "ja", search=args.get("zoek", "")[:100],
                        page=args.get("pagina", 1, type=int) or 1,
                        sort=args.get("sorteer", DEFAULT_SORT)[:20],
-                       descending=args.get("richting") == "af")
+                       descending=args.get("richting") == "af",
+                       view=ALL if args.get("weergave") == ALL else MINE,
+                       user=signed_in().name)
     return render_template("werkbak.html", inbox=runner().inbox.page(signed_in(), query),
                            deadline_labels=DEADLINE_LABELS)
 
@@ -72,26 +81,41 @@ CONFLICT = _l("Deze taak kan niet meer voltooid worden: ze werd intussen voltooi
 @restores_kept_form
 def task(task_id: str) -> ResponseReturnValue:
     if request.method == "GET":
-        return _task_page(task_id)
+        return task_page(task_id)
     action = request.form.get("actie")
     if action in (ADD_ROW, RESTORE):  # draw the form again, nothing sent
-        return _task_page(task_id, add_row=action == ADD_ROW)
+        return task_page(task_id, add_row=action == ADD_ROW)
     if action == TEMPLATE:
         return _with_template(task_id)
     try:
         if not request.form.get(LANGUAGE_CONFIRMED) and (warnings := runner().inbox
                 .language_warnings(signed_in(), task_id, request.form)):
-            return _task_page(task_id, language_warnings=warnings)
-        runner().inbox.submit_form(signed_in(), task_id, request.form,
-                                   request.form.get("versie", type=int))
+            return task_page(task_id, language_warnings=warnings)
+        number = runner().inbox.submit_form(signed_in(), task_id, request.form,
+                                            request.form.get("versie", type=int))
     except ValidationFailed as error:
-        return _task_page(task_id, error=error), 400
+        return task_page(task_id, error=error), 400
+    except TaskHeld as held:  # taken over meanwhile: the form again, with what was typed
+        return task_page(task_id, held=held), 409
+    except TaskEnded:  # completed by someone else: what was typed, and by whom
+        return lost_task_page(task_id), 409
     except Conflict:
         flash(str(CONFLICT))
         return redirect(url_for(".task", task_id=task_id)
                         if _still_open(task_id) else url_for(".inbox"))
     flash(str(_l("De taak is voltooid.")))
-    return redirect(url_for(".inbox"))
+    # On to the dossier's next task when it is this mediator's, else to the dossier.
+    following = runner().inbox.next_task(signed_in(), number)
+    return redirect(url_for(".task", task_id=following) if following
+                    else url_for(".dossier", number=number))
+
+
+def lost_task_page(task_id: str) -> str:
+    """Someone else completed the task: the texts typed here, and who completed it when."""
+    lost = runner().inbox.ownership.lost(task_id, language())
+    if lost is None:
+        raise NotFound(f"taak {task_id} is niet open of bestaat niet")
+    return render_template("taak_verloren.html", lost=lost, values=request.form)
 
 
 def _with_template(task_id: str) -> ResponseReturnValue:
@@ -100,14 +124,14 @@ def _with_template(task_id: str) -> ResponseReturnValue:
     try:
         filled = runner().answers.fill(signed_in(), task_id, request.form.get("sjabloon", ""))
     except ValidationFailed as error:
-        return _task_page(task_id, error=error), 400
+        return task_page(task_id, error=error), 400
     typed = request.form.get(filled.field, "").strip()
     text = f"{filled.text}\n{typed}" if typed else filled.text
     values = {**request.form.to_dict(), filled.field: text, **filled.choices}
     runner().drafts.save(signed_in(), task_id, filled.field, text)
     flash(str(_l("Sjabloon \u201c%(title)s\u201d ingevuld. Pas de tekst aan voor u de taak "
                  "voltooit.", title=filled.title)))
-    return _task_page(task_id, values=values)
+    return task_page(task_id, values=values)
 
 
 def _still_open(task_id: str) -> bool:
@@ -118,10 +142,12 @@ def _still_open(task_id: str) -> bool:
     return True
 
 
-def _task_page(task_id: str, error: ValidationFailed | None = None,
+def task_page(task_id: str, error: ValidationFailed | None = None,
                add_row: bool = False, language_warnings: list | None = None,
-               values: Mapping[str, str] | None = None) -> str:
+               values: Mapping[str, str] | None = None, held: TaskHeld | None = None,
+               take_over_errors: list | None = None) -> str:
     form = runner().inbox.form(signed_in(), task_id, language())
+    holder = runner().inbox.ownership.holder(task_id)
     draft = None
     if values is None and request.method == "POST":
         values = request.form
@@ -137,7 +163,8 @@ def _task_page(task_id: str, error: ValidationFailed | None = None,
                            language_warnings=language_warnings or [],
                            language_confirmed=LANGUAGE_CONFIRMED, draft=draft,
                            templates=runner().answers.offered(signed_in(), task_id, language()),
-                           use_template=TEMPLATE)
+                           use_template=TEMPLATE, holder=holder, held=held,
+                           take_over_errors=take_over_errors or [])
 
 
 # ----- a dossier
@@ -147,14 +174,16 @@ def dossier(number: str) -> str:
     return dossier_page(number)
 
 
-def dossier_page(number: str, note_errors: list | None = None,
-                 note_values: Mapping[str, str] | None = None) -> str:
-    """The dossier page; with the note form's errors and what was typed in it
-    (``web.casework``)."""
+def dossier_page(number: str, **extra: object) -> str:
+    """The dossier page; ``extra``: what a form on it posted (the notes' of
+    ``web.casework``, the assignment's of ``web.ownership``), with its errors."""
     view = runner().dossiers.view(signed_in(), number, language=language())
+    mediators = (runner().inbox.ownership.mediators() if signed_in().may(ASSIGN)
+                 and not view.info.closed else [])
     return render_template("dossier.html", view=view, complainant_labels=COMPLAINANT_LABELS,
-                           status_labels=STATUS_LABELS, note_errors=note_errors or [],
-                           note_values=note_values or {})
+                           status_labels=STATUS_LABELS, mediators=mediators,
+                           **{"note_errors": [], "note_values": {}, "assign_errors": [],
+                              "assign_values": {}, **extra})
 
 
 @bp.get("/dossiers/<number>/diagram.bpmn")

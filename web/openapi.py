@@ -39,11 +39,23 @@ REGISTER_QUERY: dict[str, dict[str, Any]] = {
     "sorteer": {"enum": list(SORTS)},
     "pagina": PAGE,
 }
+REASON = {"type": "string", "minLength": 1, "maxLength": 1000}
 COMPLETE_BODY = {"type": "object", "required": ["gegevens"],
                  "properties": {"gegevens": {"type": "object"},
                                 "versie": {"type": "integer", "minimum": 0,
-                                           "maximum": MAX_INTEGER}},
+                                           "maximum": MAX_INTEGER},
+                                "overnemen": {**REASON, "description": "reden om de taak "
+                                              "over te nemen van wie ze behandelt"}},
                  "additionalProperties": False}
+CLAIM_BODY = {"type": "object",
+              "properties": {"overnemen": {**REASON, "description": "reden, nodig als een "
+                                           "ander de taak behandelt"}},
+              "additionalProperties": False}
+ASSIGN_BODY = {"type": "object", "required": ["aan"],
+               "properties": {"aan": {"type": "string", "minLength": 1, "maxLength": 100},
+                              "reden": {**REASON, "description": "nodig als het dossier al "
+                                        "een eigenaar heeft"}},
+               "additionalProperties": False}
 MESSAGE_BODY = {"type": "object", "required": ["naam"],
                 "properties": {"naam": {"enum": list(MESSAGES)},
                                "gegevens": {"type": "object"}},
@@ -104,6 +116,8 @@ RECOMMENDATION: dict[str, Any] = {
         "eigenaar": STRING, "reden_afwijzing": STRING, "aangemaakt_op": STRING,
         "gewijzigd_op": NULLABLE, "versie": {"type": "integer"}},
     "additionalProperties": False}
+TASK_ID = {"name": "task_id", "in": "path", "required": True,
+           "schema": {"type": "string", "minLength": 1, "maxLength": 100}}
 
 
 TOKEN = {
@@ -152,11 +166,19 @@ def document(complaint: dict[str, Any], categories: list[str] | None = None
                 "responses": {**_ok("Taken"), **_errors(400)}}},
             "/taken/{task_id}": {"post": {
                 "summary": "Een taak voltooien",
-                "parameters": [{"name": "task_id", "in": "path", "required": True,
-                                "schema": {"type": "string", "minLength": 1,
-                                           "maxLength": 100}}],
+                "parameters": [TASK_ID],
                 "requestBody": _body(COMPLETE_BODY),
                 "responses": {**_ok("Voltooid"), **_errors(*WITH_BODY, 404, 409)}}},
+            "/taken/{task_id}/claim": {"post": {
+                "summary": "Een taak aan zich toewijzen, of overnemen met een reden",
+                "parameters": [TASK_ID],
+                "requestBody": _body(CLAIM_BODY),
+                "responses": {**_ok("Houder"), **_errors(*WITH_BODY, 404, 409)}}},
+            "/dossiers/{number}/eigenaar": {"post": {
+                "summary": "Een dossier toewijzen aan een bemiddelaar",
+                "parameters": [NUMBER],
+                "requestBody": _body(ASSIGN_BODY),
+                "responses": {**_ok("Eigenaar"), **_errors(*WITH_BODY, 404, 409)}}},
             "/dossiers/{number}": {"get": {
                 "summary": "Een dossier (in het toegangslogboek)", "parameters": [NUMBER],
                 "responses": {**_ok("Dossier"), **_errors(404)}}},
@@ -207,11 +229,23 @@ def document(complaint: dict[str, Any], categories: list[str] | None = None
                             "properties": {"type": STRING, "title": STRING,
                                            "status": {"type": "integer"}, "detail": STRING,
                                            "fouten": {"type": "object"},
-                                           "codes": {"type": "object"}}},
+                                           "codes": {"type": "object"},
+                                           "houder": STRING, "sinds": STRING,
+                                           "voltooid_door": STRING, "op": STRING}},
                 "Ingediend": {"type": "object", "required": ["dossiernummer"],
                               "properties": {"dossiernummer": STRING,
                                              "toegangscode": NULLABLE},
                               "additionalProperties": False},
+                "Houder": {"type": "object", "required": ["taak", "geclaimd_door"],
+                           "properties": {"taak": STRING, "geclaimd_door": NULLABLE,
+                                          "geclaimd_sinds": {"type": ["string", "null"],
+                                                             "format": "date-time"},
+                                          "eigenaar": NULLABLE},
+                           "additionalProperties": False},
+                "Eigenaar": {"type": "object", "required": ["dossiernummer", "eigenaar"],
+                             "properties": {"dossiernummer": STRING, "eigenaar": STRING,
+                                            "vorige_eigenaar": NULLABLE},
+                             "additionalProperties": False},
                 "Voltooid": {"type": "object", "required": ["dossiernummer"],
                              "properties": {"dossiernummer": STRING},
                              "additionalProperties": False},

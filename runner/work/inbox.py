@@ -167,7 +167,7 @@ class Inbox:
         """Assign an open task to oneself; a task someone else holds only when taken over
         with a reason (``take_over``)."""
         self.check_may_work(account, task_id)
-        Ownership(self.klachten).claim(account, task_id, take_over)
+        self.ownership.claim(account, task_id, take_over)
 
     def complete(self, account: Account, task_id: str, data: dict[str, Any],
                  expected_version: int | None = None, take_over: str | None = None) -> str:
@@ -177,6 +177,11 @@ class Inbox:
         self.check_may_work(account, task_id)
         return self.klachten.complete_task(task_id, data, account.name, expected_version,
                                            take_over=take_over)
+
+    @property
+    def ownership(self) -> Ownership:
+        """Owners, claims, take-overs and assignments (:mod:`runner.work.ownership`)."""
+        return Ownership(self.klachten)
 
     def next_task(self, account: Account, number: str) -> str | None:
         """The dossier's open task that ``account`` holds (where a mediator goes after

@@ -24,11 +24,12 @@ from runner.bpmn import claims
 from runner.bpmn.case import spec_properties
 from runner.bpmn.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from runner.bpmn.instances import LoadedCase
-from runner.bpmn.store import AuditEntry, Instance, OpenTask, transaction
+from runner.bpmn.store import AuditEntry, EndedTask, Instance, OpenTask, transaction
 from runner.definition.model import Model
 from runner.results import in_json
 from runner.service import TASK_COMPLETED, TASK_TAKEN_OVER, Klachten, separated_from
 from runner.store import Dossier, User, as_dossier
+from runner.work.task_form import Field, describe
 
 ASSIGNED = "dossier toegewezen"
 
@@ -41,6 +42,18 @@ class Holder:
     holder: str | None = field(metadata=in_json("geclaimd_door"))
     since: datetime | None = field(metadata=in_json("geclaimd_sinds"))
     owner: str | None = field(metadata=in_json("eigenaar"))
+
+
+@dataclass(frozen=True)
+class LostTask:
+    """A task someone else completed, for whoever still had it open: by whom, when, and
+    the form's fields, so the page can give back what they typed."""
+
+    task_id: str
+    dossier_number: str
+    by: str
+    at: datetime
+    fields: list[Field]
 
 
 class Ownership:
@@ -58,6 +71,24 @@ class Ownership:
                 raise claims.not_open(session, task_id, self.klachten.zone(session))
             task, owner = row
             return Holder(task.id, task.claimed_by, task.claimed_at, owner)
+
+    def lost(self, task_id: str, language: str = "nl") -> LostTask | None:
+        """The completed task ``task_id`` (by whom, when, its form's fields), or None."""
+        with transaction(self.klachten.factory) as session:
+            done = session.get(EndedTask, task_id)
+            if done is None:
+                return None
+            dossier = session.get_one(Dossier, done.dossier_id)
+            model = self.klachten.dossier_model(session, dossier.id)
+            fields = list(describe(model.form(done.form), language)) if done.form else []
+            return LostTask(task_id, dossier.number or "", done.ended_by, done.ended_at, fields)
+
+    def mediators(self) -> list[str]:
+        """The enabled mediators a dossier can be assigned to, by name."""
+        with transaction(self.klachten.factory) as session:
+            return [user.name for user in session.scalars(
+                select(User).where(User.disabled.is_(False)).order_by(User.name))
+                if MEDIATOR in user.roles]
 
     def claim(self, account: Account, task_id: str, take_over: str | None = None) -> None:
         """``account`` holds the task; one another user holds is taken over only with a
