@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from runner.accounts.users import ASSIGN, WORK_TASKS
+from runner.bpmn.claims import MAX_REASON
 from runner.bpmn.errors import ValidationFailed
 
 from .auth import requires, signed_in
@@ -18,6 +19,7 @@ from .messages import field_errors
 
 bp = Blueprint("ownership", __name__, url_prefix="/bemiddeling")
 REASON = "reden"
+TAKE_OVER_REASON = "overname_reden"
 
 
 @bp.post("/taken/<task_id>/overnemen")
@@ -25,9 +27,14 @@ REASON = "reden"
 def take_over(task_id: str) -> ResponseReturnValue:
     holder = runner().inbox.ownership.holder(task_id).holder
     try:
-        runner().inbox.claim(signed_in(), task_id, take_over=request.form.get(REASON, ""))
-    except ValidationFailed as error:
-        return task_page(task_id, take_over_errors=field_errors(error)), 400
+        runner().inbox.claim(signed_in(), task_id,
+                             take_over=request.form.get(TAKE_OVER_REASON, ""))
+    except ValidationFailed as error:  # its own field name: the task's form may have a "reden"
+        renamed = ValidationFailed({TAKE_OVER_REASON: error.reasons.get(REASON, str(error))},
+                                   {TAKE_OVER_REASON: error.codes.get(REASON, "")})
+        return task_page(task_id, take_over_errors=field_errors(
+            renamed, {TAKE_OVER_REASON: MAX_REASON}, labels={TAKE_OVER_REASON: str(_l("Reden"))})
+            ), 400
     flash(str(_l("U hebt de taak overgenomen van %(holder)s.", holder=holder))
           if holder and holder != signed_in().name else str(_l("De taak is aan u toegewezen.")))
     return redirect(url_for("mediator.task", task_id=task_id))
@@ -40,7 +47,8 @@ def assign(number: str) -> ResponseReturnValue:
     try:
         runner().inbox.ownership.assign(signed_in(), number, to, request.form.get(REASON, ""))
     except ValidationFailed as error:
-        return dossier_page(number, assign_errors=field_errors(error),
-                            assign_values=request.form), 400
+        errors = field_errors(error, {REASON: MAX_REASON}, labels={
+            REASON: str(_l("Reden")), "aan": str(_l("Bemiddelaar"))})
+        return dossier_page(number, assign_errors=errors, assign_values=request.form), 400
     flash(str(_l("Dossier %(number)s is toegewezen aan %(name)s.", number=number, name=to)))
     return redirect(url_for("mediator.dossier", number=number))
