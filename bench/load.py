@@ -84,6 +84,8 @@ VERSION = re.compile(r'name="versie" value="(\d+)"')
 TASK_LINK = re.compile(r'href="/bemiddeling/taken/([0-9a-f-]{36})"')
 DONE = "De taak is voltooid."
 CONFLICT = "Deze taak kan niet meer voltooid worden"
+# Who won, as the page of a refused completion names it (issue 21: no loss goes untold).
+TOLD = re.compile(r"(voltooid|overgenomen) door \S+")
 # What a mediator fills in, recognised by a field of the task's form.
 ANSWERS = {
     'name="ontvankelijk"': {"ontvankelijk": "ja"},
@@ -231,6 +233,8 @@ class Stats:
     accepted: list[str] = field(default_factory=list)  # dossier numbers
     completed: int = 0
     conflicts: int = 0
+    # A completion refused without saying who completed or took the task: must stay 0.
+    lost: int = 0
     idle: int = 0  # inbox pages without a task to take
 
     async def timed(self, kind: str, call) -> httpx.Response:
@@ -338,6 +342,8 @@ async def work_one_task(client: httpx.AsyncClient, stats: Stats) -> None:
         f"/bemiddeling/taken/{task}", data={"csrf_token": token(page, "taakformulier"),
                                            "versie": version.group(1), "actie": "voltooien",
                                            **answer}))
+    if done.status_code == 409 and not TOLD.search(done.text):
+        stats.lost += 1  # refused, and the page does not say who completed or took it
     if taken_meanwhile(done, stats):
         return
     expect(done, 302, "voltooien")
@@ -451,7 +457,8 @@ class Run:
 
     @property
     def ok(self) -> bool:
-        return not self.stats.errors and not self.problems and not self.server_errors
+        return (not self.stats.errors and not self.problems and not self.server_errors
+                and not self.stats.lost)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -464,7 +471,8 @@ def summary(run: Run) -> dict:
     requests = sum(len(v) for v in stats.latencies.values())
     return {
         "accepted": len(stats.accepted), "completed": stats.completed,
-        "conflicts": stats.conflicts, "errors": len(stats.errors),
+        "conflicts": stats.conflicts, "lost_completions": stats.lost,
+        "errors": len(stats.errors),
         "server_errors": run.server_errors, "problems": run.problems[:20],
         "cpu_app_s": run.cpu_app, "cpu_client_s": run.cpu_client,
         "error_samples": stats.errors[:20],
@@ -508,6 +516,8 @@ def markdown(run: Run) -> str:
         f"({figures['submissions_per_s']:.1f}/s) |",
         f"| tasks completed | {figures['completed']} ({figures['completions_per_s']:.1f}/s) |",
         f"| conflicts (two mediators, one task) | {figures['conflicts']} |",
+        f"| **lost completions** (refused without naming who completed or took the task) "
+        f"| **{figures['lost_completions']}** |",
         f"| HTTP requests | {figures['requests_per_s']:.1f}/s |",
         f"| CPU of the app (gunicorn and workers, start to stop) | {run.cpu_app:.0f} s "
         f"({1000 * run.cpu_app / max(1, figures['accepted']):.0f} ms per accepted complaint, "

@@ -84,13 +84,23 @@ def timeline(info: DossierInfo, data: dict[str, Any], model: Model,
         else:
             kind = _AUDIT_KINDS.get(action, OTHER)
             subject = (labels.text("bericht", entry.element, language) if kind != OTHER
-                       else f"{action} {entry.element}".strip())
+                       else _other_subject(action, entry.element, details, labels, language))
             events.append(Event(at, kind, actor, subject, _short(
                 details.get("reden") or details.get("error") or _changes(details))))
     events += _notices(summary.notices)
     if info.closed_at:
         events.append(Event(info.closed_at, CLOSED, "", summary.outcome))
     return sorted(events, key=lambda event: event.at)
+
+
+def _other_subject(action: str, element: str, details: dict, labels: Labels,
+                   language: str) -> str:
+    """Another action in its own words; a take-over names the task by its label and whom it
+    was taken from, an assignment whom the dossier went to."""
+    if labels.has("taak", element, FALLBACK):
+        element = labels.text("taak", element, language)
+    whom = " → ".join(filter(None, (details.get("van"), details.get("aan"))))
+    return " ".join(filter(None, (action, element, f"({whom})" if whom else ""))).strip()
 
 
 def _engine_subject(action: str, element: str, details: dict, labels: Labels,
