@@ -6,8 +6,8 @@ overdue), a search on the dossier number or the complainant's name (through the 
 index of ``runner.search``), and pagination. The
 national re-examination is not offered to anyone who completed a task of the first
 handling in that dossier (``andere_gebruiker_dan``). The view ``mijn`` lists the tasks of
-the user's own dossiers, those the user holds, and those of dossiers nobody owns yet (new
-complaints someone has to pick up); ``alle`` every task of the user's lanes. A claim is a
+the user's own dossiers, those the user holds, and those nobody holds (a new complaint, a
+re-examination: someone has to pick them up); ``alle`` every task of the user's lanes. A claim is a
 lock (``runner.work.ownership``).
 """
 
@@ -303,7 +303,7 @@ def _dossier_filter(query: InboxQuery):
     if query.view == MINE:
         mine = query.user
         conditions.append(or_(OpenTask.claimed_by == mine, Dossier.owner == mine,
-                              and_(Dossier.owner.is_(None), OpenTask.claimed_by.is_(None))))
+                              OpenTask.claimed_by.is_(None)))
     if query.category:
         conditions.append(Dossier.category == query.category)
     if query.search.strip() and not indexed(query.search):
