@@ -27,7 +27,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -163,33 +163,41 @@ def load() -> str:
 
 
 def table(title: str, results: dict[int, dict[str, tuple[float, float]]],
-          load_before: str, load_after: str) -> None:
+          load_before: str, load_after: str, queries: Iterable[str] = QUERIES,
+          rows: str = "open tasks") -> None:
     print(f"\n{title}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average (1, 5, 15 min)"
           f" {load_before} before and {load_after} after\n")
     print(f"| {title}: median (fastest) | "
-          + " | ".join(f"{s:,} open tasks (ms)" for s in SIZES) + " | ratio |")
+          + " | ".join(f"{s:,} {rows} (ms)" for s in SIZES) + " | ratio |")
     print("|---|" + "---:|" * (len(SIZES) + 1))
-    for label in QUERIES:
+    for label in queries:
         cells = " | ".join("{:.1f} ({:.1f})".format(*results[s][label]) for s in SIZES)
         ratio = results[SIZES[-1]][label][0] / results[SIZES[0]][label][0]
         print(f"| {label} | {cells} | {ratio:.2f}x |")
 
 
-def main() -> None:
+def run(measure_at: Callable[[str], dict[int, dict[str, tuple[float, float]]]],
+        name: str, queries: Iterable[str] = QUERIES, rows: str = "open tasks") -> None:
+    """Measure on a SQLite file and, with ``--postgres``, on a fresh PostgreSQL database;
+    print a table for each."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", help="a PostgreSQL server URL (a database is created)")
     parser.add_argument("--no-sqlite", action="store_true", help="measure PostgreSQL only")
     options = parser.parse_args()
     if not options.no_sqlite:
-        with tempfile.TemporaryDirectory(prefix="klachten-inbox-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"klachten-{name}-") as tmp:
             before = load()
-            results = measure(f"sqlite:///{Path(tmp) / 'inbox.db'}")
-            table("SQLite file", results, before, load())
+            results = measure_at(f"sqlite:///{Path(tmp) / f'{name}.db'}")
+            table("SQLite file", results, before, load(), queries, rows)
     if options.postgres:
         with postgres_database(options.postgres) as url:
             before = load()
-            results = measure(url)
-            table("PostgreSQL", results, before, load())
+            results = measure_at(url)
+            table("PostgreSQL", results, before, load(), queries, rows)
+
+
+def main() -> None:
+    run(measure, "inbox")
 
 
 if __name__ == "__main__":

@@ -507,6 +507,58 @@ def note(number: str, text: str, user: str, contact: str | None, direction: str 
     _out(made, as_json, f"notitie {made.id} toegevoegd aan dossier {number}")
 
 
+@main.command("dossiers")
+@click.option("--search", default="", help="Number, name, e-mail, member number or words.")
+@click.option("--state", default="",
+              help="open, wacht_op_klager, nationaal, afgesloten or ingetrokken.")
+@click.option("--step", default="", help="A step number (2-8).")
+@click.option("--category", default="", help="A category of instellingen.json.")
+@click.option("--owner", default="", help="A user working on the dossier.")
+@click.option("--channel", default="", help="web, email, brief, telefoon or loket.")
+@click.option("--from", "received_from", default="", help="Received on or after (YYYY-MM-DD).")
+@click.option("--to", "received_to", default="", help="Received on or before (YYYY-MM-DD).")
+@click.option("--deadline", default="", help="te_laat, or binnen (with --days).")
+@click.option("--days", default="", help="With --deadline binnen: due within N days.")
+@click.option("--sort", default="", help="ontvangen, dossier, klager, categorie, kanaal, "
+                                         "status, stap or vervaldag.")
+@click.option("--ascending", is_flag=True, help="Sort ascending (default: descending).")
+@click.option("--page", default="", help="The page of 25.")
+@click.option("--user", default="", help="Read as this account (default: the system user, "
+                                          "as a reader).")
+@click.option("--json", "as_json", is_flag=True, help="The page as JSON.")
+def dossiers(search: str, state: str, step: str, category: str, owner: str, channel: str,
+             received_from: str, received_to: str, deadline: str, days: str, sort: str,
+             ascending: bool, page: str, user: str, as_json: bool) -> None:
+    """Find dossiers in every state.
+
+    Searched and filtered as on the dossier list; each dossier shown is access-logged."""
+    from runner.accounts.users import READER, Account, Accounts
+    from runner.results import to_json
+    from runner.service import dumps
+    from runner.work.dossier_list import DossierList, access_what
+
+    given = {"zoek": search, "status": state, "stap": step, "categorie": category,
+             "eigenaar": owner, "kanaal": channel, "van": received_from, "tot": received_to,
+             "termijn": deadline, "dagen": days, "sorteer": sort,
+             "richting": "op" if ascending else "", "pagina": page}
+    account = (_account(user) if user else
+               Account(0, f"{getpass.getuser()} (opdrachtregel)", (READER,), False))
+    klachten = _klachten()
+    listing = DossierList(klachten, Accounts(klachten))
+    found = listing.page(account, listing.parse(given), what=access_what("opdrachtregel"))
+    if as_json:
+        click.echo(dumps({"totaal": found.total, "meer": found.more, "pagina": found.page,
+                          "paginas": found.pages, "dossiers": to_json(found.rows)}))
+        return
+    lines = [f"{r.number}  {r.received_on.isoformat()}  {r.complainant or '(gewist)'}  "
+             f"{r.category}  {r.state}  stap {r.step or '-'}"
+             + (f"  vervalt {r.last_day.isoformat()}" if r.last_day else "")
+             for r in found.rows]
+    more = "meer dan " if found.more else ""
+    lines.append(f"{more}{found.total} dossiers, pagina {found.page} van {found.pages}")
+    click.echo("\n".join(lines))
+
+
 def _dossier_text(klachten: Klachten, info: DossierInfo) -> str:
     from runner.work.case_summary import deadlines_done
 

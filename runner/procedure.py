@@ -14,7 +14,7 @@ from runner.investigation.operators import OPERATORS as INVESTIGATION_OPERATORS
 from runner.operators import OPERATORS as COMPLAINT_OPERATORS
 from runner.reports import facts
 from runner.service import Klachten, ProcedurePlugins
-from runner.work import drafts, ownership
+from runner.work import dossier_state, drafts, ownership
 
 # Every service task the diagram may name: the complaint's own and the investigation's.
 OPERATORS = {**COMPLAINT_OPERATORS, **INVESTIGATION_OPERATORS}
@@ -22,11 +22,11 @@ OPERATORS = {**COMPLAINT_OPERATORS, **INVESTIGATION_OPERATORS}
 
 def plugins() -> ProcedurePlugins:
     """The complaint procedure's operators, save hooks (the report facts; a dossier's new
-    tasks to its owner; the end of a task's drafts), lint checks and model run, and what
+    tasks to its owner; the end of a task's drafts; the dossier list's state), lint checks and model run, and what
     records a notice that left (the report facts again)."""
     return ProcedurePlugins(operators=OPERATORS,
                             save_hooks=(facts.after_save, ownership.after_save,
-                                        drafts.after_save),
+                                        drafts.after_save, dossier_state.after_save),
                             linter=ComplaintLinter, explorer=ComplaintExplorer,
                             notice_left=(facts.notice_left,))
 

@@ -1,11 +1,13 @@
 """Searching text in the database: LIKE patterns with their wildcards escaped, and the
-dossier search index (dossier number and complainant's name) behind the werkbak's search.
+dossier search index behind the werkbak's search (dossier number and complainant's name)
+and the dossier list's (those, the e-mail address, the member number and the complaint's
+words: migration 0017).
 
 A search is a case-insensitive substring match. From three characters on it goes through a
 trigram index, so that it costs about as much with 100 000 dossiers as with 10 000: on
 SQLite the FTS5 table ``dossier_search`` (tokenizer ``trigram``, external content
 ``dossiers``, kept in step by triggers on ``dossiers``, migration 0010), on PostgreSQL the
-``pg_trgm`` GIN indexes on ``lower(number)`` and ``lower(complainant_name)``. A shorter term
+``pg_trgm`` GIN indexes on ``lower(column)`` of each searched column. A shorter term
 has no trigram: it is a LIKE over the dossiers, with its wildcards escaped.
 
 An erased or rectified name leaves the index with the row's update (the triggers delete the
@@ -28,7 +30,10 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from runner.store import Dossier
 
 SEARCH_TABLE = "dossier_search"  # SQLite: the FTS5 table (and its shadow tables dossier_search_*)
-TRIGRAM_INDEXES = ("ix_dossiers_number_trgm", "ix_dossiers_complainant_name_trgm")  # PostgreSQL
+# The searched columns: the werkbak's, and the dossier list's.
+NAME_COLUMNS = ("number", "complainant_name")
+ALL_COLUMNS = (*NAME_COLUMNS, "complainant_email", "member_number", "complaint_text")
+TRIGRAM_INDEXES = tuple(f"ix_dossiers_{name}_trgm" for name in ALL_COLUMNS)  # PostgreSQL
 TRIGRAM = 3  # characters: a shorter term has no trigram to look up
 MAX_TERM = 100
 
@@ -68,22 +73,25 @@ def indexed(term: str) -> bool:
     return len(search_term(term)) >= TRIGRAM
 
 
-def matching_dossiers(term: str, dialect: str) -> Select:
-    """The ids of the dossiers whose number or complainant's name contains ``term``, through
-    the index (for an :func:`indexed` term)."""
+def matching_dossiers(term: str, dialect: str,
+                      columns: tuple[str, ...] = NAME_COLUMNS) -> Select:
+    """The ids of the dossiers one of whose ``columns`` (by default the number and the
+    complainant's name) contains ``term``, through the index (for an :func:`indexed` term)."""
     term = search_term(term)
     if dialect == "sqlite":
-        # One FTS5 phrase of the term's trigrams: a substring of either column.
+        # One FTS5 phrase of the term's trigrams, in the columns asked: a substring of one.
         phrase = '"' + term.replace('"', '""') + '"'
+        if columns != ALL_COLUMNS:
+            phrase = "{" + " ".join(columns) + "} : " + phrase
         return select(_index.c.rowid).where(_index.c[SEARCH_TABLE].op("MATCH")(phrase))
     # PostgreSQL: the trigram indexes serve these LIKEs.
-    return select(Dossier.id).where(dossier_contains(term))
+    return select(Dossier.id).where(dossier_contains(term, columns))
 
 
-def dossier_contains(term: str) -> ColumnElement[bool]:
-    """The dossier's number or complainant's name contains ``term`` (a LIKE on the row)."""
+def dossier_contains(term: str, columns: tuple[str, ...] = NAME_COLUMNS) -> ColumnElement[bool]:
+    """One of the dossier's ``columns`` contains ``term`` (a LIKE on the row)."""
     term = search_term(term)
-    return or_(contains(Dossier.number, term), contains(Dossier.complainant_name, term))
+    return or_(*(contains(getattr(Dossier, name), term) for name in columns))
 
 
 class unindexed(ColumnElement[Any]):

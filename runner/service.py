@@ -217,6 +217,7 @@ class Klachten:
             complainant_name=complainant_name(data["klager"])[:220],
             complainant_email=str(data["klager"].get("email") or "").lower()[:254],
             member_number=str(data["klager"].get("lidnummer") or "")[:20],
+            complaint_text=str(data.get("omschrijving") or "")[:10000],
             category=data["categorie"], channel=data["kanaal"], language=data["taal"],
             received_at=received_at,
         )

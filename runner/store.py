@@ -57,6 +57,15 @@ class Dossier(Base):
     # The mediator who owns the dossier until its closure: whoever took its first task, or
     # whom it was assigned to (``runner.work.ownership``); its later tasks go to them.
     owner: Mapped[str | None] = mapped_column(String(100))
+    # The complaint's own words (``omschrijving``), for the dossier search; emptied by an
+    # erasure like the name.
+    complaint_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Derived after every action (runner.work.dossier_state), for the dossier list: the
+    # state (open, wacht_op_klager, nationaal, afgesloten, ingetrokken), the step number and
+    # the earliest due date of the open tasks.
+    state: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    step: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         Index("ix_dossiers_complainant_email", "complainant_email"),
@@ -64,6 +73,11 @@ class Dossier(Base):
         Index("ix_dossiers_member_number", "member_number"),
         # The retention job's search: closed, not erased yet.
         Index("ix_dossiers_erased_at_closed_at", "erased_at", "closed_at"),
+        # The dossier list (runner.work.dossier_list): newest first, or by one filter.
+        Index("ix_dossiers_received_at", "received_at"),
+        *(Index(f"ix_dossiers_{column}_received_at", column, "received_at")
+          for column in ("state", "step", "category", "channel")),
+        Index("ix_dossiers_due_at", "due_at"),
     )
 
 
@@ -72,6 +86,20 @@ def as_dossier(case_file: object) -> Dossier:
     if not isinstance(case_file, Dossier):
         raise TypeError(f"geen dossier: {case_file!r}")
     return case_file
+
+
+class SavedView(Base):
+    """A filter of the dossier list saved by a user under a name (``runner.work.saved_views``):
+    the list's query string, as the page would send it."""
+
+    __tablename__ = "saved_views"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(60))
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("user", "name", name="uq_saved_views_user_name"),)
 
 
 class DossierSequence(Base):

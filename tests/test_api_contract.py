@@ -62,6 +62,9 @@ def test_every_answer_is_what_the_document_says(app, harness: Harness, token):
     ("/api/v1/taken?te_laat=misschien", "te_laat"),
     ("/api/v1/taken?zoek=" + "x" * 101, "zoek"),
     ("/api/v1/taken?pagnia=2", "pagnia"),
+    ("/api/v1/dossiers?status=zoek", "status"),
+    ("/api/v1/dossiers?dagen=0", "dagen"),
+    ("/api/v1/dossiers?van=2026-02-30", "van"),
 ])
 def test_a_schema_violating_query_is_refused(client, token, url, field):
     response = client.get(url, headers=_auth(token))

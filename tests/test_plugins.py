@@ -22,7 +22,7 @@ from runner.procedure import OPERATORS, plugins
 from runner.reports import facts
 from runner.service import Klachten
 from runner.store import DossierFacts
-from runner.work import drafts, ownership
+from runner.work import dossier_state, drafts, ownership
 
 
 def test_the_procedure_hands_over_all_its_plugins():
@@ -34,7 +34,8 @@ def test_the_procedure_hands_over_all_its_plugins():
                                         "record_consultation_answer", "record_question_reply",
                                         "record_recommendations", "register_dossier",
                                         "remind_service"]
-    assert handed.save_hooks == (facts.after_save, ownership.after_save, drafts.after_save)
+    assert handed.save_hooks == (facts.after_save, ownership.after_save, drafts.after_save,
+                                 dossier_state.after_save)
     assert handed.notice_left == (facts.notice_left,)
     assert (handed.linter, handed.explorer) == (ComplaintLinter, ComplaintExplorer)
 

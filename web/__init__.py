@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .casework import bp as casework_bp
+    from .dossiers import bp as dossiers_bp
     from .follow_up import bp as follow_up_bp
     from .mediator import bp as mediator_bp
     from .ownership import bp as ownership_bp
@@ -77,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(mediator_bp)
     app.register_blueprint(casework_bp)
+    app.register_blueprint(dossiers_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(privacy_bp)

@@ -30,6 +30,7 @@ from runner.reports.improvement_register import Entry, RegisterQuery
 from runner.results import to_json
 from runner.service import COMPLAINT_FORM
 from runner.work.case_notes import NewNote
+from runner.work.dossier_list import access_what
 from runner.work.inbox import InboxQuery
 
 from .extension import runner
@@ -37,6 +38,7 @@ from .openapi import (
     ASSIGN_BODY,
     CLAIM_BODY,
     COMPLETE_BODY,
+    DOSSIER_QUERY,
     MAX_INTEGER,
     MESSAGE_BODY,
     NOTE_BODY,
@@ -181,6 +183,17 @@ def assign(number: str) -> Response:
     previous = runner().inbox.ownership.assign(_account(), number, body["aan"],
                                                body.get("reden"))
     return jsonify(dossiernummer=number, eigenaar=body["aan"], vorige_eigenaar=previous)
+
+
+@bp.get("/dossiers")
+@api(READ_DOSSIERS)
+def dossiers() -> Response:
+    listing = runner().dossier_list
+    args = _query(DOSSIER_QUERY)
+    page = listing.page(_account(), listing.parse({k: str(v) for k, v in args.items()}),
+                        what=access_what("API"))
+    return jsonify(totaal=page.total, meer=page.more, pagina=page.page, paginas=page.pages,
+                   dossiers=to_json(page.rows))
 
 
 @bp.get("/dossiers/<number>")

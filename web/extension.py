@@ -28,10 +28,12 @@ from runner.service import Klachten
 from runner.settings import Settings
 from runner.work.answer_forms import Answers
 from runner.work.case_notes import CaseNotes
+from runner.work.dossier_list import DossierList
 from runner.work.dossier_view import DossierDesk
 from runner.work.drafts import Drafts
 from runner.work.inbox import Inbox
 from runner.work.intake import Intake
+from runner.work.saved_views import SavedViews
 
 EXTENSION = "klachten"
 SETTINGS = "klachten.settings"
@@ -56,6 +58,8 @@ class Runner:
     notes: CaseNotes
     drafts: Drafts
     answers: Answers
+    dossier_list: DossierList
+    saved_views: SavedViews
 
 
 def init_settings(app: Flask, loaded: Settings) -> None:
@@ -87,7 +91,8 @@ def init_app(app: Flask) -> Runner:
                                        Retention(klachten), SubjectAccess(klachten),
                                        Rectification(klachten), ProcessingRegister(klachten),
                                        form_limits, CaseNotes(klachten), Drafts(klachten, inbox),
-                                       Answers(klachten, inbox))
+                                       Answers(klachten, inbox), DossierList(klachten, accounts),
+                                       SavedViews(klachten))
     return app.extensions[EXTENSION]
 
 

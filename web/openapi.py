@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the JSON API v1 (its schemas are JSON Schema 2020-12).
 
 The document is the contract both ways: ``web.api`` validates the query parameters and
-request bodies against the schemas declared here (``TASK_QUERY``, ``REGISTER_QUERY``,
+request bodies against the schemas declared here (``TASK_QUERY``, ``DOSSIER_QUERY``, ``REGISTER_QUERY``,
 ``COMPLETE_BODY``, ``MESSAGE_BODY``, ``NOTE_BODY``; a complaint against the model's
 ``klacht.json``) and refuses what they do not allow; every status the API sends is listed;
 the tests validate every response against it and generate requests from it
@@ -14,6 +14,8 @@ from typing import Any
 
 from runner.reports.improvement_register import MAX_OWNER, SORTS, STATUSES
 from runner.work.case_notes import CONTACTS, DIRECTIONS, MAX_TEXT
+from runner.work import dossier_list
+from runner.work.dossier_state import STATES
 from runner.work.dossier_view import MESSAGES
 
 STRING, NULLABLE = {"type": "string"}, {"type": ["string", "null"]}
@@ -28,6 +30,22 @@ TASK_QUERY: dict[str, dict[str, Any]] = {
     "categorie": {"type": "string", "maxLength": 100},
     "te_laat": {"enum": ["ja", "nee"]},
     "zoek": {"type": "string", "maxLength": 100},
+    "pagina": PAGE,
+}
+# The dossier list's filters; the step, category, channel and owner are checked against
+# the model and the users by the runner (an unknown one is a 400 naming the choices).
+DOSSIER_QUERY: dict[str, dict[str, Any]] = {
+    "zoek": {"type": "string", "maxLength": 100, "pattern": "^[^\\x00]*$"},
+    "status": {"enum": list(STATES)},
+    "stap": {"type": "string", "maxLength": 10},
+    "categorie": {"type": "string", "maxLength": 100},
+    "eigenaar": {"type": "string", "maxLength": 100},
+    "kanaal": {"type": "string", "maxLength": 20},
+    "van": DATE, "tot": DATE,
+    "termijn": {"enum": list(dossier_list.DEADLINES)},
+    "dagen": {"type": "integer", "minimum": 1, "maximum": dossier_list.MAX_WITHIN},
+    "sorteer": {"enum": list(dossier_list.SORTS)},
+    "richting": {"enum": ["op", "af"]},
     "pagina": PAGE,
 }
 REGISTER_QUERY: dict[str, dict[str, Any]] = {
@@ -100,12 +118,40 @@ def _ok(schema: str, status: int = 200) -> dict[str, Any]:
         "schema": {"$ref": f"#/components/schemas/{schema}"}}}}}
 
 
+def _counted_page(key: str, item: str) -> dict[str, Any]:
+    """A page of a list whose count stops at 1000 (``meer``: more match)."""
+    return {"type": "object", "required": ["totaal", "meer", "pagina", "paginas", key],
+            "properties": {"totaal": {"type": "integer", "maximum": 1000,
+                                      "description": "geteld tot 1000"},
+                           "meer": {"type": "boolean", "description": f"meer dan 1000 {key}"},
+                           "pagina": {"type": "integer"}, "paginas": {"type": "integer"},
+                           key: {"type": "array", "items": {
+                               "$ref": f"#/components/schemas/{item}"}}},
+            "additionalProperties": False}
+
+
 def _body(schema: dict) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 NUMBER = {"name": "number", "in": "path", "required": True,
           "schema": {"type": "string", "minLength": 1, "maxLength": 50}}
+DOSSIER_ROW: dict[str, Any] = {
+    "type": "object",
+    "required": ["dossiernummer", "klager", "categorie", "kanaal", "status", "stap",
+                 "ontvangen_op", "vervaldatum", "laatste_dag", "termijn", "eigenaar", "gewist"],
+    "properties": {
+        "dossiernummer": STRING, "klager": STRING, "categorie": STRING, "kanaal": STRING,
+        "status": {"enum": list(STATES)}, "stap": STRING,
+        "ontvangen_op": {"type": "string", "format": "date"},
+        "vervaldatum": NULLABLE,
+        "laatste_dag": {"type": ["string", "null"], "format": "date",
+                        "description": "laatste dag van de eerstvolgende termijn"},
+        "termijn": {"enum": ["op_tijd", "binnenkort", "te_laat", None]},
+        "eigenaar": NULLABLE,
+        "gewist": {"type": "boolean"}},
+    "additionalProperties": False,
+}
 RECOMMENDATION: dict[str, Any] = {
     "type": "object",
     "required": ["id", "dossiernummer", "tekst", "dienst", "status", "eigenaar",
@@ -179,6 +225,11 @@ def document(complaint: dict[str, Any], categories: list[str] | None = None
                 "parameters": [NUMBER],
                 "requestBody": _body(ASSIGN_BODY),
                 "responses": {**_ok("Eigenaar"), **_errors(*WITH_BODY, 404, 409)}}},
+            "/dossiers": {"get": {
+                "summary": "Alle dossiers, gezocht en gefilterd, per 25 (elk in het "
+                           "toegangslogboek)",
+                "parameters": _query(DOSSIER_QUERY),
+                "responses": {**_ok("Dossiers"), **_errors(400)}}},
             "/dossiers/{number}": {"get": {
                 "summary": "Een dossier (in het toegangslogboek)", "parameters": [NUMBER],
                 "responses": {**_ok("Dossier"), **_errors(404)}}},
@@ -264,6 +315,8 @@ def document(complaint: dict[str, Any], categories: list[str] | None = None
                              "eigenaar": {"type": ["string", "null"],
                                           "description": "de bemiddelaar van het dossier"}},
                          "additionalProperties": False},
+                "DossierRegel": DOSSIER_ROW,
+                "Dossiers": _counted_page("dossiers", "DossierRegel"),
                 "Taken": {"type": "object",
                           "required": ["totaal", "meer", "pagina", "paginas", "taken"],
                           "properties": {"totaal": {"type": "integer", "maximum": 1000,

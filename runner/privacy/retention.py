@@ -263,6 +263,7 @@ class Retention:
                 notes = _delete_case_work(session, dossier_id)
                 inquiries = erase_inquiries(session, dossier_id)
                 dossier.complainant_name = dossier.complainant_email = dossier.member_number = ""
+                dossier.complaint_text = ""
                 dossier.access_code_hash = None
                 dossier.erased_at = now
                 details: dict[str, Any] = {
