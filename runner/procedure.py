@@ -22,8 +22,8 @@ OPERATORS = {**COMPLAINT_OPERATORS, **INVESTIGATION_OPERATORS}
 
 def plugins() -> ProcedurePlugins:
     """The complaint procedure's operators, save hooks (the report facts; a dossier's new
-    tasks to its owner; the end of a task's drafts; the dossier list's state), lint checks and model run, and what
-    records a notice that left (the report facts again)."""
+    tasks to its owner; the end of a task's drafts; the dossier list's state), lint checks
+    and model run, and what records a notice that left (the report facts again)."""
     return ProcedurePlugins(operators=OPERATORS,
                             save_hooks=(facts.after_save, ownership.after_save,
                                         drafts.after_save, dossier_state.after_save),

@@ -1,9 +1,9 @@
 """The OpenAPI 3.1 document of the JSON API v1 (its schemas are JSON Schema 2020-12).
 
 The document is the contract both ways: ``web.api`` validates the query parameters and
-request bodies against the schemas declared here (``TASK_QUERY``, ``DOSSIER_QUERY``, ``REGISTER_QUERY``,
-``COMPLETE_BODY``, ``MESSAGE_BODY``, ``NOTE_BODY``; a complaint against the model's
-``klacht.json``) and refuses what they do not allow; every status the API sends is listed;
+request bodies against the schemas declared here (``TASK_QUERY``, ``DOSSIER_QUERY``,
+``REGISTER_QUERY``, ``COMPLETE_BODY``, ``MESSAGE_BODY``, ``NOTE_BODY``; a complaint against
+the model's ``klacht.json``) and refuses what they do not allow; every status the API sends is listed;
 the tests validate every response against it and generate requests from it
 (``tests/test_api_contract.py``).
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from runner.reports.improvement_register import MAX_OWNER, SORTS, STATUSES
-from runner.work.case_notes import CONTACTS, DIRECTIONS, MAX_TEXT
 from runner.work import dossier_list
+from runner.work.case_notes import CONTACTS, DIRECTIONS, MAX_TEXT
 from runner.work.dossier_state import STATES
 from runner.work.dossier_view import MESSAGES
 
