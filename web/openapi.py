@@ -3,8 +3,8 @@
 The document is the contract both ways: ``web.api`` validates the query parameters and
 request bodies against the schemas declared here (``TASK_QUERY``, ``DOSSIER_QUERY``,
 ``REGISTER_QUERY``, ``COMPLETE_BODY``, ``MESSAGE_BODY``, ``NOTE_BODY``; a complaint against
-the model's ``klacht.json``) and refuses what they do not allow; every status the API sends is listed;
-the tests validate every response against it and generate requests from it
+the model's ``klacht.json``) and refuses what they do not allow; every status the API
+sends is listed; the tests validate every response against it and generate requests from it
 (``tests/test_api_contract.py``).
 """
 
