@@ -63,6 +63,17 @@ PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
                                            "Een migratie exact kunnen terugdraaien"),
     "instance_migrations.changes": (MEMBER, "Wat een migratie in de procesgegevens wijzigde",
                                     "Verantwoorden wat een migratie deed"),
+    "dossiers.complaint_text": (MEMBER, "De tekst van de klacht, om dossiers te vinden op "
+                                        "woorden uit de klacht", "Elk dossier kunnen vinden"),
+    "saved_views.user": (STAFF, "Wie een weergave van de dossierlijst bewaarde",
+                         "De eigen weergaven tonen"),
+    "saved_views.name": (STAFF, "Naam die een medewerker een weergave gaf",
+                         "De eigen weergaven tonen"),
+    "saved_views.query": (STAFF, "Bewaarde filters en zoekterm van de dossierlijst (een "
+                                 "zoekterm kan een naam zijn)", "De eigen weergaven tonen"),
+    "form_submissions.content_key": (MEMBER, "Vingerafdruk (SHA-256) van e-mailadres, naam en "
+                                             "tekst van een ingediend formulier (30 minuten)",
+                                     "Een tweede verzending van hetzelfde formulier herkennen"),
     "form_submissions.sealed_code": (MEMBER, "Toegangscode, versleuteld met een sleutel die "
                                              "enkel de browser van het lid heeft (kort)",
                                      "De toegangscode eenmaal tonen na het indienen"),
@@ -138,7 +149,7 @@ PERSONAL_COLUMNS: dict[str, tuple[str, str, str]] = {
 NO_PERSONAL_DATA = frozenset({
     "definitions.content_hash", "definitions.files", "definitions.spec",
     "dossiers.number", "dossiers.category", "dossiers.channel", "dossiers.language",
-    "dossiers.outcome", "users.roles", "access_log.what",
+    "dossiers.outcome", "dossiers.state", "dossiers.step", "users.roles", "access_log.what",
     "audit_log.action", "audit_log.element", "audit_log.step",
     "dossier_facts.received_month", "dossier_facts.category", "dossier_facts.channel",
     "dossier_facts.inadmissible_reason", "dossier_facts.answer_outcome",
