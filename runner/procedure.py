@@ -8,6 +8,8 @@ module happened to be imported (ADR 0013).
 
 from __future__ import annotations
 
+from collections import ChainMap
+
 from runner.design.lint import ComplaintLinter
 from runner.design.model_run import ComplaintExplorer
 from runner.investigation.operators import OPERATORS as INVESTIGATION_OPERATORS
@@ -16,8 +18,10 @@ from runner.reports import facts
 from runner.service import Klachten, ProcedurePlugins
 from runner.work import dossier_state, drafts, ownership
 
-# Every service task the diagram may name: the complaint's own and the investigation's.
-OPERATORS = {**COMPLAINT_OPERATORS, **INVESTIGATION_OPERATORS}
+# Every service task the diagram may name: the complaint's own and the investigation's. A
+# view over both registries, not a copy: an operator replaced or removed in either (a test
+# injecting a failure, a fix) is what the runner calls.
+OPERATORS = ChainMap(COMPLAINT_OPERATORS, INVESTIGATION_OPERATORS)
 
 
 def plugins() -> ProcedurePlugins:

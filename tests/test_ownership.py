@@ -11,7 +11,9 @@ from test_cli import _write
 from test_cli import cli as cli  # the fixture
 
 from runner.bpmn.errors import Forbidden, TaskEnded, TaskHeld, ValidationFailed
+from runner.definition.model import default_processes_dir, parse, read_folder
 from runner.work.inbox import MINE, Inbox, InboxQuery
+from runner.work.timeline import _other_subject
 
 
 @pytest.fixture
@@ -139,3 +141,13 @@ def test_cli_complete_refuses_a_task_held_by_another(cli, tmp_path):
     cli("assign", "KL-2026-00001", "--to", "tom", "--user", "mia", "--reason", "verlof")
     [task] = json.loads(cli("tasks", "--json").output)
     assert task["geclaimd_door"] == "tom"
+
+
+def test_the_timeline_names_whom_for_a_take_over_and_an_assignment_only():
+    labels = parse(read_folder(default_processes_dir())).labels
+    assert _other_subject("taak overgenomen", "ontvankelijkheid_beoordelen", {"van": "mia"},
+                          labels, "nl") == "taak overgenomen Ontvankelijkheid beoordelen (mia)"
+    assert _other_subject("dossier toegewezen", "", {"van": "", "aan": "tom"},
+                          labels, "nl") == "dossier toegewezen (tom)"
+    # a migration's van and naar are versions, no users
+    assert _other_subject("gemigreerd", "", {"van": 2, "naar": 1}, labels, "nl") == "gemigreerd"

@@ -13,7 +13,8 @@ from web.openapi import document
 DOSSIER_KEYS = ["dossiernummer", "stap", "afgesloten", "afgesloten_op", "uitkomst", "gewist_op",
                 "juridische_blokkering", "ontvangen_op", "categorie", "kanaal", "taal",
                 "procesversie", "versie", "volgende_timer", "termijnen", "open_taken",
-                "wacht_op_berichten", "berichten", "audit", "incidenten", "dubbel_van"]
+                "wacht_op_berichten", "berichten", "audit", "incidenten", "dubbel_van",
+                "eigenaar"]
 TASK_KEYS = ["id", "dossiernummer", "taak", "titel", "rol", "stap", "formulier", "vervaldatum",
              "geclaimd_door"]
 NOTICE_KEYS = ["soort", "taal", "kanaal", "code", "onderwerp", "tekst", "aangemaakt_op", "status",
@@ -38,6 +39,7 @@ def test_a_dossier_in_json_has_the_keys_and_text_it_had(harness):
                                            "dossier_dubbel", "klacht_ingetrokken",
                                            "klager_vragen"]
     assert shown["dubbel_van"] is None
+    assert shown["eigenaar"] == "mia"  # the first to take a task (runner.work.ownership)
 
 
 def test_to_json_writes_days_and_instants_as_iso_and_leaves_out_what_it_must():

@@ -16,7 +16,9 @@ from typing import Any
 from runner.definition.labels import ELEMENT, FALLBACK, Labels
 from runner.definition.model import Model
 from runner.results import DossierInfo
+from runner.service import TASK_TAKEN_OVER
 from runner.work.case_summary import Decision, ShownNotice, build_summary
+from runner.work.ownership import ASSIGNED
 
 # Kinds of events (the page has a sentence per kind).
 RECEIVED, DECISION, NOTICE, POSTED, FROM_COMPLAINANT, CLOSED = (
@@ -96,10 +98,12 @@ def timeline(info: DossierInfo, data: dict[str, Any], model: Model,
 def _other_subject(action: str, element: str, details: dict, labels: Labels,
                    language: str) -> str:
     """Another action in its own words; a take-over names the task by its label and whom it
-    was taken from, an assignment whom the dossier went to."""
+    was taken from, an assignment whom the dossier went to. Other actions' ``van`` is no
+    user (a migration's is the version it left)."""
     if labels.has("taak", element, FALLBACK):
         element = labels.text("taak", element, language)
-    whom = " → ".join(filter(None, (details.get("van"), details.get("aan"))))
+    whom = (" → ".join(filter(None, (details.get("van"), details.get("aan"))))
+            if action in (TASK_TAKEN_OVER, ASSIGNED) else "")
     return " ".join(filter(None, (action, element, f"({whom})" if whom else ""))).strip()
 
 
