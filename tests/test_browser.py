@@ -206,8 +206,16 @@ def test_accessibility_audit_with_axe_core(served, browser):
 def _task_link(page, klachten: Klachten, number: str, name: str) -> None:
     """From the werkbak, open the task ``name`` of dossier ``number``."""
     title = next(t.title for t in klachten.tasks(number) if t.name == name)
-    page.get_by_role("link", name="Werkbak").click()
+    page.get_by_role("link", name="Werkbak", exact=True).click()  # the menu's
     page.get_by_role("link", name=title).first.click()
+
+
+def _completed(page, base: str, number: str) -> None:
+    """After completing a task the mediator is told it is done and lands on the dossier's
+    next task that she holds, or else on the dossier."""
+    page.get_by_text("De taak is voltooid.").wait_for()
+    assert page.url.startswith(f"{base}/bemiddeling/taken/") \
+        or page.url == f"{base}/bemiddeling/dossiers/{number}", page.url
 
 
 def test_mediator_walks_a_dossier_from_intake_to_recommendation(served, browser):
@@ -243,17 +251,20 @@ def test_mediator_walks_a_dossier_from_intake_to_recommendation(served, browser)
     page.locator("#veld-ontvankelijk-1").check()  # ja
     _shot(page, "11-taakformulier")
     page.get_by_role("button", name="Taak voltooien").click()
-    page.wait_for_url(f"{base}/bemiddeling/taken")
+    _completed(page, base, number)
+    assert page.get_by_label("Bevindingen").is_visible()  # on to the investigation, hers now
     _cli(database_url, "clock", "advance", "P22D")
     _cli(database_url, "worker", "--once")  # the first status update
 
     _task_link(page, klachten, number, "onderzoek")
     page.get_by_label("Bevindingen").fill("De factuur werd met het verkeerde tarief verwerkt.")
     page.get_by_role("button", name="Taak voltooien").click()
+    _completed(page, base, number)
     _task_link(page, klachten, number, "gemotiveerd_antwoord")
     page.locator("#veld-uitkomst-1").check()  # gegrond
     page.get_by_label("Gemotiveerd antwoord").fill("Wij hebben het bedrag herberekend.")
     page.get_by_role("button", name="Taak voltooien").click()
+    _completed(page, base, number)
     _cli(database_url, "clock", "advance", "P31D")
     _cli(database_url, "worker", "--once")  # the reaction window closes: closure
 
@@ -264,7 +275,7 @@ def test_mediator_walks_a_dossier_from_intake_to_recommendation(served, browser)
     page.locator("#veld-aanbevelingen-1-tekst").fill("Telefonische klachten sneller noteren.")
     page.locator("#veld-aanbevelingen-1-dienst").fill("Onthaal")
     page.get_by_role("button", name="Taak voltooien").click()
-    page.wait_for_url(f"{base}/bemiddeling/taken")
+    _completed(page, base, number)
 
     page.goto(f"{base}/bemiddeling/dossiers/{number}")
     assert page.locator("svg.bpmn-diagram").is_visible()
