@@ -100,9 +100,12 @@ def test_single_sign_on_maps_the_groups_to_roles(provider_and_app, browser, tmp_
         mia = accounts.by_name("mia")
         assert mia.roles == ("klachtenbemiddelaar",) and mia.single_sign_on
         assert mia.email == "mia@ziekenfonds.example"
-        # No password was set: the local login cannot be used for this account.
+        # No password was set: the local login cannot be used for this account, and no
+        # reset link makes one (it would outlive the account's removal at the provider).
         with pytest.raises(Exception, match="onjuist"):
             accounts.sign_in("mia", "", "127.0.0.1")
+        with pytest.raises(Exception, match="identiteitsdienst"):
+            accounts.reset_link("mia", "bert")
     finally:
         context.close()
 

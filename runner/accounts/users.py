@@ -234,6 +234,9 @@ class Accounts:
             user = self._user(session, name)
             if user.disabled:
                 raise Forbidden(f"gebruiker {name} is uitgeschakeld: schakel het account eerst in")
+            if user.sso_subject:
+                raise Forbidden(f"gebruiker {name} meldt zich aan via de identiteitsdienst en "
+                                "heeft hier geen wachtwoord")
             return resets.link(resets.issue(session, user.id, by, sessions.now(),
                                             resets.BY_ADMIN))
 
@@ -249,7 +252,9 @@ class Accounts:
             record_failures(session, keys, self.limit, now)  # every request counts
             user = session.scalar(select(User).where(
                 (User.name == wanted) | (func.lower(User.email) == wanted.lower())))
-            if user is None or user.disabled or not user.email:
+            # An account of the identity provider has no password here to reset: a local
+            # one would outlive its removal at the provider.
+            if user is None or user.disabled or not user.email or user.sso_subject:
                 return
             token = resets.issue(session, user.id, resets.SELF, sessions.now(),
                                  resets.SELF_SERVICE)
