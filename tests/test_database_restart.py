@@ -61,11 +61,13 @@ class Browser:
         except urllib.error.URLError:  # not listening (yet)
             return 0
 
-    def file_complaint(self) -> str:
-        """Fill in and send the complaint form; the dossier number from the confirmation."""
+    def file_complaint(self, text: str) -> str:
+        """Fill in and send the complaint form; the dossier number from the confirmation.
+        Each complaint its own ``text``: the same form sent twice is one dossier."""
         with self.opener.open(self.base + "/klacht", timeout=30) as response:
             token = self.TOKEN.search(response.read().decode()).group(1)
-        data = urllib.parse.urlencode({"csrf_token": token, **complaint_fields()}).encode()
+        data = urllib.parse.urlencode({"csrf_token": token,
+                                       **complaint_fields(omschrijving=text)}).encode()
         with self.opener.open(self.base + "/klacht", data, timeout=30) as response:
             page = response.read().decode()  # redirected to the confirmation
         return re.search(r'id="dossiernummer">([^<]+)<', page).group(1)
@@ -103,7 +105,7 @@ def test_web_app_and_worker_recover_from_a_database_restart(cluster, smtp_server
     try:
         wait_until(lambda: browser.status_of("/klacht") == 200, timeout=60, every=0.2,
                    what="webapp luistert")
-        before = browser.file_complaint()
+        before = browser.file_complaint("Mijn terugbetaling bleef uit.")
         wait_until(lambda: len(smtp_server.messages) == 2, timeout=60,
                    what="beide ontvangstmeldingen verzonden")
 
@@ -113,7 +115,7 @@ def test_web_app_and_worker_recover_from_a_database_restart(cluster, smtp_server
                    timeout=30, what="de worker merkt de storing")
         cluster.start()
 
-        after = browser.file_complaint()  # no restart of the web app
+        after = browser.file_complaint("Ook mijn tweede aanvraag bleef liggen.")  # no restart
         assert after != before
         advanced = open_klachten(url, clock="virtual")
         advanced.clock.set(START + timedelta(days=22))
