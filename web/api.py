@@ -219,7 +219,7 @@ def tokens() -> Response:
         "id": t.id, "label": t.label, "gemaakt_op": t.created_at.isoformat(),
         "geldig_tot": t.expires_at.isoformat(),
         "laatst_gebruikt": t.last_used_at.isoformat() if t.last_used_at else None,
-        "toestand": "ingetrokken" if t.revoked else "verlopen" if t.expired else "actief"}
+        "toestand": t.state}
         for t in runner().accounts.tokens(_account().name)])
 
 

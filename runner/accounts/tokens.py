@@ -40,6 +40,11 @@ class TokenInfo:
     def active(self) -> bool:
         return not (self.revoked or self.expired)
 
+    @property
+    def state(self) -> str:
+        """``ingetrokken``, ``verlopen`` or ``actief``: the word the API, CLI and page use."""
+        return "ingetrokken" if self.revoked else "verlopen" if self.expired else "actief"
+
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
