@@ -786,7 +786,8 @@ def user_tokens(name: str, as_json: bool) -> None:
     """List the user's API tokens, never the tokens."""
     listed = _accounts().tokens(name)
     _out(listed, as_json, "\n".join(
-        f"{t.id}\t{t.label}\ttot {t.expires_at:%Y-%m-%d}\t{t.state}" for t in listed) or f"gebruiker {name} heeft geen API-tokens")
+        f"{t.id}\t{t.label}\ttot {t.expires_at:%Y-%m-%d}\t{t.state}" for t in listed)
+        or f"gebruiker {name} heeft geen API-tokens")
 
 
 @user.command("revoke-token")
